@@ -1,0 +1,308 @@
+//! The metric definitions. This file is the only place a metric name is spelled.
+
+use super::buckets;
+use super::labels::*;
+use super::types::{Group, LabelDef, MetricDef, MetricKind, Unit};
+
+const fn counter(
+    name: &'static str,
+    unit: Unit,
+    help: &'static str,
+    labels: &'static [LabelDef],
+    group: Group,
+) -> MetricDef {
+    MetricDef {
+        name,
+        kind: MetricKind::Counter,
+        unit,
+        help,
+        labels,
+        buckets: &[],
+        group,
+    }
+}
+
+const fn gauge(
+    name: &'static str,
+    unit: Unit,
+    help: &'static str,
+    labels: &'static [LabelDef],
+    group: Group,
+) -> MetricDef {
+    MetricDef {
+        name,
+        kind: MetricKind::Gauge,
+        unit,
+        help,
+        labels,
+        buckets: &[],
+        group,
+    }
+}
+
+const fn histogram(
+    name: &'static str,
+    unit: Unit,
+    help: &'static str,
+    labels: &'static [LabelDef],
+    buckets: &'static [f64],
+    group: Group,
+) -> MetricDef {
+    MetricDef {
+        name,
+        kind: MetricKind::Histogram,
+        unit,
+        help,
+        labels,
+        buckets,
+        group,
+    }
+}
+
+// ---- core -------------------------------------------------------------------------------
+
+/// `orchestrator_requests_total`: counter of API requests served, by route template,
+/// normalised method and status (`cancelled` when the client went away before a response).
+pub const REQUESTS_TOTAL: MetricDef = counter(
+    "orchestrator_requests_total",
+    Unit::Count,
+    "API requests served by the orchestrator.",
+    &[ROUTE, METHOD, STATUS],
+    Group::Core,
+);
+
+/// `orchestrator_request_duration_seconds`: histogram of API request duration, by route
+/// template and method. Buckets: [`buckets::REQUEST_DURATION_SECONDS`].
+pub const REQUEST_DURATION_SECONDS: MetricDef = histogram(
+    "orchestrator_request_duration_seconds",
+    Unit::Seconds,
+    "API request duration, from request received to response body finished.",
+    &[ROUTE, METHOD],
+    buckets::REQUEST_DURATION_SECONDS,
+    Group::Core,
+);
+
+/// `orchestrator_llm_requests_total`: counter of calls to LLM providers, by provider, model
+/// and outcome.
+pub const LLM_REQUESTS_TOTAL: MetricDef = counter(
+    "orchestrator_llm_requests_total",
+    Unit::Count,
+    "Calls to LLM providers.",
+    &[PROVIDER, MODEL, LLM_OUTCOME],
+    Group::Core,
+);
+
+/// `orchestrator_llm_latency_seconds`: histogram of LLM call duration, by provider and model.
+/// Buckets: the GenAI `gen_ai.client.operation.duration` boundaries.
+pub const LLM_LATENCY_SECONDS: MetricDef = histogram(
+    "orchestrator_llm_latency_seconds",
+    Unit::Seconds,
+    "LLM call duration, until the last token was received.",
+    &[PROVIDER, MODEL],
+    buckets::GEN_AI_OPERATION_DURATION_SECONDS,
+    Group::Core,
+);
+
+/// `orchestrator_active_sessions`: gauge of user sessions currently open.
+pub const ACTIVE_SESSIONS: MetricDef = gauge(
+    "orchestrator_active_sessions",
+    Unit::Count,
+    "User sessions currently open.",
+    &[],
+    Group::Core,
+);
+
+/// `orchestrator_memory_usage_bytes`: gauge of the process resident memory, sampled by the
+/// process collector.
+pub const MEMORY_USAGE_BYTES: MetricDef = gauge(
+    "orchestrator_memory_usage_bytes",
+    Unit::Bytes,
+    "Resident memory of the orchestrator process, sampled.",
+    &[],
+    Group::Core,
+);
+
+/// `orchestrator_cache_operations_total`: counter of cache operations, by cache name,
+/// operation and result (`hit`/`miss` for reads).
+pub const CACHE_OPERATIONS_TOTAL: MetricDef = counter(
+    "orchestrator_cache_operations_total",
+    Unit::Count,
+    "Cache operations, by result (hit or miss for reads).",
+    &[CACHE, CACHE_OPERATION, CACHE_RESULT],
+    Group::Core,
+);
+
+/// `orchestrator_errors_total`: counter of errors, by component and kind. API requests that
+/// end in a 5xx count here with `component="api"`.
+pub const ERRORS_TOTAL: MetricDef = counter(
+    "orchestrator_errors_total",
+    Unit::Count,
+    "Errors, by the component they happened in and their kind.",
+    &[COMPONENT, ERROR_KIND],
+    Group::Core,
+);
+
+// ---- business ---------------------------------------------------------------------------
+
+/// `orchestrator_revenue_usd_total`: counter of revenue generated, in US dollars (fractional).
+pub const REVENUE_USD_TOTAL: MetricDef = counter(
+    "orchestrator_revenue_usd_total",
+    Unit::Usd,
+    "Revenue generated, in US dollars.",
+    &[],
+    Group::Business,
+);
+
+/// `orchestrator_user_satisfaction_score`: histogram of satisfaction ratings on a 0–10 scale.
+pub const USER_SATISFACTION_SCORE: MetricDef = histogram(
+    "orchestrator_user_satisfaction_score",
+    Unit::Score,
+    "User satisfaction ratings, 0 to 10.",
+    &[],
+    buckets::SATISFACTION_SCORE,
+    Group::Business,
+);
+
+/// `orchestrator_session_duration_seconds`: histogram of the duration of ended sessions.
+pub const SESSION_DURATION_SECONDS: MetricDef = histogram(
+    "orchestrator_session_duration_seconds",
+    Unit::Seconds,
+    "Duration of user sessions, recorded when they end.",
+    &[],
+    buckets::SESSION_DURATION_SECONDS,
+    Group::Business,
+);
+
+/// `orchestrator_sessions_total`: counter of sessions started. The conversion rate is
+/// `conversions / sessions`, computed in PromQL.
+pub const SESSIONS_TOTAL: MetricDef = counter(
+    "orchestrator_sessions_total",
+    Unit::Count,
+    "User sessions started.",
+    &[],
+    Group::Business,
+);
+
+/// `orchestrator_conversions_total`: counter of sessions that converted.
+pub const CONVERSIONS_TOTAL: MetricDef = counter(
+    "orchestrator_conversions_total",
+    Unit::Count,
+    "Conversions (a session leading to a purchase or sign-up).",
+    &[],
+    Group::Business,
+);
+
+/// `orchestrator_quality_score`: histogram of response quality scores on a 0–100 scale.
+pub const QUALITY_SCORE: MetricDef = histogram(
+    "orchestrator_quality_score",
+    Unit::Score,
+    "Response quality scores, 0 to 100.",
+    &[],
+    buckets::QUALITY_SCORE,
+    Group::Business,
+);
+
+// ---- GenAI ------------------------------------------------------------------------------
+
+/// `orchestrator_llm_tokens`: histogram of tokens per LLM call, by provider, model and token
+/// type (`input`/`output`), as `gen_ai.client.token.usage`. Its `_sum` is the token total.
+pub const LLM_TOKENS: MetricDef = histogram(
+    "orchestrator_llm_tokens",
+    Unit::Tokens,
+    "Tokens used per LLM call, by token type (gen_ai.client.token.usage).",
+    &[PROVIDER, MODEL, TOKEN_TYPE],
+    buckets::GEN_AI_TOKEN_USAGE,
+    Group::GenAi,
+);
+
+/// `orchestrator_llm_time_to_first_token_seconds`: histogram of the delay to the first
+/// streamed chunk of an LLM response.
+pub const LLM_TIME_TO_FIRST_TOKEN_SECONDS: MetricDef = histogram(
+    "orchestrator_llm_time_to_first_token_seconds",
+    Unit::Seconds,
+    "Time from an LLM request to the first chunk of its streamed response.",
+    &[PROVIDER, MODEL],
+    buckets::GEN_AI_TIME_TO_FIRST_TOKEN_SECONDS,
+    Group::GenAi,
+);
+
+/// `orchestrator_llm_cost_usd_total`: counter of LLM spend in US dollars, priced from the
+/// token usage with the configured price table.
+pub const LLM_COST_USD_TOTAL: MetricDef = counter(
+    "orchestrator_llm_cost_usd_total",
+    Unit::Usd,
+    "LLM spend in US dollars, priced from token usage.",
+    &[PROVIDER, MODEL],
+    Group::GenAi,
+);
+
+// ---- dependencies -----------------------------------------------------------------------
+
+/// `orchestrator_memory_limit_bytes`: gauge of the memory the process may use (cgroup v2
+/// `memory.max`, cgroup v1 `memory.limit_in_bytes`, configuration, or the host's memory when
+/// the cgroup sets no limit). Absent when no source is available.
+pub const MEMORY_LIMIT_BYTES: MetricDef = gauge(
+    "orchestrator_memory_limit_bytes",
+    Unit::Bytes,
+    "Memory the orchestrator process may use.",
+    &[],
+    Group::Dependencies,
+);
+
+/// `orchestrator_dependency_duration_seconds`: histogram of calls to a database, cache or
+/// external API, by dependency kind and target name.
+pub const DEPENDENCY_DURATION_SECONDS: MetricDef = histogram(
+    "orchestrator_dependency_duration_seconds",
+    Unit::Seconds,
+    "Duration of calls to databases, caches and external APIs.",
+    &[DEPENDENCY, TARGET],
+    buckets::DEPENDENCY_DURATION_SECONDS,
+    Group::Dependencies,
+);
+
+// ---- self-monitoring --------------------------------------------------------------------
+
+/// `orchestrator_label_values_folded_total`: counter of samples whose label value the
+/// cardinality guard replaced with `"other"`, by label.
+pub const LABEL_VALUES_FOLDED_TOTAL: MetricDef = counter(
+    "orchestrator_label_values_folded_total",
+    Unit::Count,
+    "Samples whose label value was folded into \"other\" by the cardinality guard.",
+    &[GUARDED_LABEL],
+    Group::SelfMonitoring,
+);
+
+/// `orchestrator_telemetry_rejected_values_total`: counter of values the recorders refused
+/// (NaN, infinite, negative counter increments, out-of-range scores, unpriced models).
+pub const TELEMETRY_REJECTED_VALUES_TOTAL: MetricDef = counter(
+    "orchestrator_telemetry_rejected_values_total",
+    Unit::Count,
+    "Values refused by the recorders instead of being recorded, by reason.",
+    &[REJECT_REASON],
+    Group::SelfMonitoring,
+);
+
+/// Every metric of the catalogue, in documentation order.
+pub const ALL: &[&MetricDef] = &[
+    &REQUESTS_TOTAL,
+    &REQUEST_DURATION_SECONDS,
+    &LLM_REQUESTS_TOTAL,
+    &LLM_LATENCY_SECONDS,
+    &ACTIVE_SESSIONS,
+    &MEMORY_USAGE_BYTES,
+    &CACHE_OPERATIONS_TOTAL,
+    &ERRORS_TOTAL,
+    &REVENUE_USD_TOTAL,
+    &USER_SATISFACTION_SCORE,
+    &SESSION_DURATION_SECONDS,
+    &SESSIONS_TOTAL,
+    &CONVERSIONS_TOTAL,
+    &QUALITY_SCORE,
+    &LLM_TOKENS,
+    &LLM_TIME_TO_FIRST_TOKEN_SECONDS,
+    &LLM_COST_USD_TOTAL,
+    &MEMORY_LIMIT_BYTES,
+    &DEPENDENCY_DURATION_SECONDS,
+    &LABEL_VALUES_FOLDED_TOTAL,
+    &TELEMETRY_REJECTED_VALUES_TOTAL,
+];

@@ -1,0 +1,78 @@
+//! Label definitions shared by several metrics, and the closed value sets of the labels
+//! this library fills in itself.
+
+use super::types::LabelDef;
+
+/// HTTP methods as recorded: the nine standard methods, anything else is `_OTHER` (as the
+/// OpenTelemetry HTTP semantic conventions do), so a client cannot mint label values.
+pub const HTTP_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER",
+];
+
+/// The outcome of an LLM call.
+pub const LLM_OUTCOMES: &[&str] = &["success", "error", "rate_limited", "timeout", "cancelled"];
+
+/// The kind of cache operation.
+pub const CACHE_OPERATIONS: &[&str] = &["get", "set", "delete"];
+
+/// The result of a cache operation: `hit`/`miss` for reads, `ok`/`error` otherwise.
+pub const CACHE_RESULTS: &[&str] = &["hit", "miss", "ok", "error"];
+
+/// The kind of dependency a call went to.
+pub const DEPENDENCY_KINDS: &[&str] = &["database", "cache", "external"];
+
+/// The type of tokens counted, as `gen_ai.token.type`.
+pub const TOKEN_TYPES: &[&str] = &["input", "output"];
+
+/// Why a recorded value was rejected instead of recorded.
+pub const REJECT_REASONS: &[&str] = &[
+    "nan",
+    "infinite",
+    "negative",
+    "out_of_range",
+    "unpriced_model",
+];
+
+/// The labels guarded by the cardinality guard (values of `label` on the folded counter).
+pub const GUARDED_LABELS: &[&str] = &[
+    "route",
+    "provider",
+    "model",
+    "cache",
+    "target",
+    "component",
+    "kind",
+];
+
+/// The route template (never the raw path).
+pub const ROUTE: LabelDef = LabelDef::guarded("route");
+/// The normalised HTTP method.
+pub const METHOD: LabelDef = LabelDef::closed("method", HTTP_METHODS);
+/// The HTTP status code as three digits, or `cancelled` when the client went away first.
+pub const STATUS: LabelDef = LabelDef::closed("status", &[]);
+/// The LLM provider (`gen_ai.provider.name`).
+pub const PROVIDER: LabelDef = LabelDef::guarded("provider");
+/// The requested model (`gen_ai.request.model`).
+pub const MODEL: LabelDef = LabelDef::guarded("model");
+/// The LLM call outcome.
+pub const LLM_OUTCOME: LabelDef = LabelDef::closed("outcome", LLM_OUTCOMES);
+/// The token type.
+pub const TOKEN_TYPE: LabelDef = LabelDef::closed("token_type", TOKEN_TYPES);
+/// The cache name.
+pub const CACHE: LabelDef = LabelDef::guarded("cache");
+/// The cache operation.
+pub const CACHE_OPERATION: LabelDef = LabelDef::closed("operation", CACHE_OPERATIONS);
+/// The cache result.
+pub const CACHE_RESULT: LabelDef = LabelDef::closed("result", CACHE_RESULTS);
+/// The component an error happened in.
+pub const COMPONENT: LabelDef = LabelDef::guarded("component");
+/// The kind of error.
+pub const ERROR_KIND: LabelDef = LabelDef::guarded("kind");
+/// The kind of dependency.
+pub const DEPENDENCY: LabelDef = LabelDef::closed("dependency", DEPENDENCY_KINDS);
+/// The named dependency instance (`sqlite`, `moderation-api`, ...).
+pub const TARGET: LabelDef = LabelDef::guarded("target");
+/// The guarded label a folded value belonged to.
+pub const GUARDED_LABEL: LabelDef = LabelDef::closed("label", GUARDED_LABELS);
+/// Why a value was rejected.
+pub const REJECT_REASON: LabelDef = LabelDef::closed("reason", REJECT_REASONS);

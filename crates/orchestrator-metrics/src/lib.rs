@@ -1,0 +1,48 @@
+//! The metric catalogue of `orchestrator-telemetry`, the registry that renders it for
+//! Prometheus, and the typed recorders an LLM orchestrator calls.
+//!
+//! - [`catalogue`]: every metric as a documented constant (name, type, unit, help, labels,
+//!   buckets). Nothing else spells a metric name.
+//! - [`Registry`]: stores series in atomics and renders the text exposition format. It is
+//!   also a `metrics::Recorder`, so `metrics::counter!` in your own code lands beside the
+//!   catalogue metrics.
+//! - [`Metrics`]: typed recorders ([`RequestMetrics`], [`LlmMetrics`], [`CacheMetrics`],
+//!   [`SessionMetrics`], ...). Handles are resolved once and cached; after warm-up recording
+//!   neither allocates nor formats.
+//! - [`CardinalityGuard`]: every label value that can come from outside is bounded.
+//! - [`exposition`]: a parser for the text format, to read back what was rendered.
+//!
+//! ```
+//! use std::time::Duration;
+//! use orchestrator_metrics::{Metrics, Registry, exposition};
+//!
+//! let registry = Registry::new();
+//! let metrics = Metrics::new(&registry);
+//! metrics.requests().record("/v1/chat", "POST", 200, Duration::from_millis(95));
+//!
+//! let parsed = exposition::parse(&registry.render())?;
+//! assert_eq!(parsed.sum("orchestrator_requests_total"), Some(1.0));
+//! # Ok::<(), exposition::ParseError>(())
+//! ```
+#![deny(missing_docs, unreachable_pub, unsafe_code)]
+
+pub mod catalogue;
+mod cost;
+pub mod exposition;
+mod guard;
+mod recorders;
+mod registry;
+mod reject;
+
+pub use cost::{InvalidPrice, ModelPrice, PriceTable, TokenUsage};
+pub use guard::{CardinalityGuard, CardinalityLimits, GuardedLabel, LabelPolicy, OTHER};
+pub use recorders::{
+    BusinessMetrics, CacheMetrics, CacheOp, CacheResult, DependencyKind, DependencyMetrics,
+    ErrorMetrics, LlmCall, LlmMetrics, LlmOutcome, Metrics, MetricsBuilder, RequestMetrics,
+    SessionMetrics, SessionTimer, Status,
+};
+pub use registry::{
+    CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, GaugeHandle, HistogramHandle, Registry,
+    RegistryError,
+};
+pub use reject::RejectReason;

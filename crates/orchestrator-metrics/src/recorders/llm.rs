@@ -1,0 +1,234 @@
+//! LLM calls: requests by outcome, latency, tokens, time to first token and cost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::handle_cache::{HandleCache, Key2, Key2Ref};
+use super::{ErrorMetrics, counter, histogram};
+use crate::catalogue::{self, labels::LLM_OUTCOMES};
+use crate::{
+    CardinalityGuard, CounterHandle, GuardedLabel, HistogramHandle, ModelPrice, PriceTable,
+    Registry, RejectReason, TokenUsage,
+};
+
+/// How an LLM call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LlmOutcome {
+    /// The provider answered.
+    Success,
+    /// The provider answered with an error, or the connection failed.
+    Error,
+    /// The provider refused the call for rate limiting (HTTP 429).
+    RateLimited,
+    /// The call took longer than its deadline.
+    Timeout,
+    /// The caller dropped the call before it finished.
+    Cancelled,
+}
+
+impl LlmOutcome {
+    const ALL: [LlmOutcome; 5] = [
+        LlmOutcome::Success,
+        LlmOutcome::Error,
+        LlmOutcome::RateLimited,
+        LlmOutcome::Timeout,
+        LlmOutcome::Cancelled,
+    ];
+
+    /// The `outcome` label value (also the error `kind` for failed calls).
+    pub const fn as_str(self) -> &'static str {
+        LLM_OUTCOMES[self as usize]
+    }
+}
+
+/// What is known about one LLM call when it ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LlmCall<'a> {
+    /// The provider, as `gen_ai.provider.name` (`openai`, `anthropic`, ...).
+    pub provider: &'a str,
+    /// The requested model, as `gen_ai.request.model`.
+    pub model: &'a str,
+    /// How the call ended.
+    pub outcome: LlmOutcome,
+    /// From request sent to last token received.
+    pub duration: Duration,
+    /// For streamed responses, from request sent to first chunk received.
+    pub time_to_first_token: Option<Duration>,
+    /// Token counts, when the provider reported them.
+    pub usage: Option<TokenUsage>,
+}
+
+impl<'a> LlmCall<'a> {
+    /// A call without streaming or usage information.
+    pub fn new(provider: &'a str, model: &'a str, outcome: LlmOutcome, duration: Duration) -> Self {
+        LlmCall {
+            provider,
+            model,
+            outcome,
+            duration,
+            time_to_first_token: None,
+            usage: None,
+        }
+    }
+
+    /// The same call with its time to first token.
+    pub fn with_time_to_first_token(mut self, ttft: Duration) -> Self {
+        self.time_to_first_token = Some(ttft);
+        self
+    }
+
+    /// The same call with its token usage.
+    pub fn with_usage(mut self, usage: TokenUsage) -> Self {
+        self.usage = Some(usage);
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Handles {
+    requests: [CounterHandle; 5],
+    latency: HistogramHandle,
+    ttft: HistogramHandle,
+    input_tokens: HistogramHandle,
+    output_tokens: HistogramHandle,
+    cost: CounterHandle,
+    price: Option<ModelPrice>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    guard: Arc<CardinalityGuard>,
+    prices: PriceTable,
+    /// `errors_total{component="llm", kind=<outcome>}`, by outcome (unused for success).
+    errors: [CounterHandle; 5],
+    cache: HandleCache<Key2, Handles>,
+}
+
+/// Records LLM calls. Cheap to clone.
+///
+/// ```
+/// use std::time::Duration;
+/// use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, ModelPrice, PriceTable, Registry, TokenUsage};
+///
+/// let registry = Registry::new();
+/// let prices = PriceTable::new().with_price("openai", "gpt-4o-mini", ModelPrice::new(0.15, 0.075, 0.6)?);
+/// let llm = Metrics::builder().prices(prices).build(&registry).llm().clone();
+/// let call = LlmCall::new("openai", "gpt-4o-mini", LlmOutcome::Success, Duration::from_millis(850))
+///     .with_time_to_first_token(Duration::from_millis(180))
+///     .with_usage(TokenUsage::new(1_000, 250));
+/// let cost = llm.record(&call);
+/// assert!((cost.unwrap() - (1_000.0 * 0.15 + 250.0 * 0.6) / 1e6).abs() < 1e-15);
+/// # Ok::<(), orchestrator_metrics::InvalidPrice>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LlmMetrics {
+    inner: Arc<Inner>,
+}
+
+impl LlmMetrics {
+    pub(crate) fn new(
+        registry: &Registry,
+        guard: Arc<CardinalityGuard>,
+        errors: &ErrorMetrics,
+        prices: PriceTable,
+    ) -> Self {
+        LlmMetrics {
+            inner: Arc::new(Inner {
+                registry: registry.clone(),
+                guard,
+                prices,
+                errors: LlmOutcome::ALL.map(|o| errors.handle("llm", o.as_str())),
+                cache: HandleCache::new(),
+            }),
+        }
+    }
+
+    /// Records one call and returns its cost in US dollars, when its usage was priced.
+    ///
+    /// Usage of a model missing from the price table is counted in
+    /// `orchestrator_telemetry_rejected_values_total{reason="unpriced_model"}`.
+    pub fn record(&self, call: &LlmCall<'_>) -> Option<f64> {
+        let key = Key2Ref {
+            a: call.provider,
+            b: call.model,
+        };
+        match self
+            .inner
+            .cache
+            .with(&key, |h| self.record_with(h, call, h.price))
+        {
+            Some(cost) => cost,
+            None => self.record_new(call),
+        }
+    }
+
+    #[cold]
+    fn record_new(&self, call: &LlmCall<'_>) -> Option<f64> {
+        let guard = &self.inner.guard;
+        let provider = guard.admit(GuardedLabel::Provider, call.provider);
+        let model = guard.admit(GuardedLabel::Model, call.model);
+        let handles = self
+            .inner
+            .cache
+            .get_or_insert_with(Key2::new(provider, model), || self.resolve(provider, model));
+        // Folded calls share the handles of "other" but keep the price of their real model.
+        let price = self.inner.prices.price(call.provider, call.model);
+        self.record_with(&handles, call, price)
+    }
+
+    fn resolve(&self, provider: &str, model: &str) -> Handles {
+        let r = &self.inner.registry;
+        let pm = [provider, model];
+        let tokens = |kind| histogram(r, &catalogue::LLM_TOKENS, &[provider, model, kind]);
+        Handles {
+            requests: LlmOutcome::ALL.map(|o| {
+                counter(
+                    r,
+                    &catalogue::LLM_REQUESTS_TOTAL,
+                    &[provider, model, o.as_str()],
+                )
+            }),
+            latency: histogram(r, &catalogue::LLM_LATENCY_SECONDS, &pm),
+            ttft: histogram(r, &catalogue::LLM_TIME_TO_FIRST_TOKEN_SECONDS, &pm),
+            input_tokens: tokens("input"),
+            output_tokens: tokens("output"),
+            cost: counter(r, &catalogue::LLM_COST_USD_TOTAL, &pm),
+            price: self.inner.prices.price(provider, model),
+        }
+    }
+
+    fn record_with(
+        &self,
+        h: &Handles,
+        call: &LlmCall<'_>,
+        price: Option<ModelPrice>,
+    ) -> Option<f64> {
+        let outcome = call.outcome as usize;
+        h.requests[outcome].increment(1);
+        if call.outcome != LlmOutcome::Success {
+            self.inner.errors[outcome].increment(1);
+        }
+        // Durations are finite and non-negative: these observations cannot be refused.
+        let _ = h.latency.observe(call.duration.as_secs_f64());
+        if let Some(ttft) = call.time_to_first_token {
+            let _ = h.ttft.observe(ttft.as_secs_f64());
+        }
+        let usage = call.usage?;
+        let _ = h.input_tokens.observe(usage.input as f64);
+        let _ = h.output_tokens.observe(usage.output as f64);
+        match price {
+            Some(price) => {
+                let cost = price.cost(&usage);
+                h.cost.add(cost).ok().map(|()| cost)
+            }
+            None => {
+                self.inner
+                    .registry
+                    .rejections()
+                    .count(RejectReason::UnpricedModel);
+                None
+            }
+        }
+    }
+}

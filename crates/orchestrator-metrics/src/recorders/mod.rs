@@ -1,0 +1,189 @@
+//! Typed recorders: one per concern, each resolving its handles once and caching them.
+//!
+//! After a label combination has been seen once, recording is a lock-free cache lookup with
+//! a borrowed key plus atomic adds: no allocation, no string formatting. Every label value
+//! that can come from outside goes through the shared [`CardinalityGuard`].
+
+mod business;
+mod cache;
+mod dependency;
+mod errors;
+mod handle_cache;
+mod llm;
+mod request;
+mod session;
+
+use std::sync::Arc;
+
+pub use business::BusinessMetrics;
+pub use cache::{CacheMetrics, CacheOp, CacheResult};
+pub use dependency::{DependencyKind, DependencyMetrics};
+pub use errors::ErrorMetrics;
+pub use llm::{LlmCall, LlmMetrics, LlmOutcome};
+pub use request::{RequestMetrics, Status};
+pub use session::{SessionMetrics, SessionTimer};
+
+use crate::catalogue::MetricDef;
+use crate::registry::{CounterHandle, GaugeHandle, HistogramHandle, Registry, RegistryError};
+use crate::{CardinalityGuard, CardinalityLimits, PriceTable};
+
+/// Configures and builds [`Metrics`].
+#[derive(Debug, Clone, Default)]
+pub struct MetricsBuilder {
+    limits: CardinalityLimits,
+    prices: PriceTable,
+}
+
+impl MetricsBuilder {
+    /// Sets the cardinality limits of the guarded labels.
+    pub fn cardinality(mut self, limits: CardinalityLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the price table the LLM cost is computed from.
+    pub fn prices(mut self, prices: PriceTable) -> Self {
+        self.prices = prices;
+        self
+    }
+
+    /// Builds the recorders over `registry`.
+    pub fn build(self, registry: &Registry) -> Metrics {
+        let guard = Arc::new(CardinalityGuard::new(registry, &self.limits));
+        let errors = ErrorMetrics::new(registry, guard.clone());
+        let dependencies = DependencyMetrics::new(registry, guard.clone(), errors.clone());
+        Metrics {
+            registry: registry.clone(),
+            requests: RequestMetrics::new(registry, guard.clone(), &errors),
+            llm: LlmMetrics::new(registry, guard.clone(), &errors, self.prices),
+            cache: CacheMetrics::new(registry, guard.clone()),
+            sessions: SessionMetrics::new(registry),
+            business: BusinessMetrics::new(registry),
+            dependencies,
+            errors,
+            guard,
+        }
+    }
+}
+
+/// Every typed recorder over one registry, sharing one cardinality guard. Cheap to clone.
+///
+/// ```
+/// use std::time::Duration;
+/// use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, Registry, TokenUsage};
+///
+/// let registry = Registry::new();
+/// let metrics = Metrics::new(&registry);
+/// metrics.requests().record("/v1/chat", "POST", 200, Duration::from_millis(120));
+/// metrics.llm().record(
+///     &LlmCall::new("openai", "gpt-4o-mini", LlmOutcome::Success, Duration::from_millis(900))
+///         .with_usage(TokenUsage::new(420, 128)),
+/// );
+/// let text = registry.render();
+/// assert!(text.contains("orchestrator_llm_tokens_sum{provider=\"openai\",model=\"gpt-4o-mini\",token_type=\"input\"} 420"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    guard: Arc<CardinalityGuard>,
+    requests: RequestMetrics,
+    llm: LlmMetrics,
+    cache: CacheMetrics,
+    dependencies: DependencyMetrics,
+    sessions: SessionMetrics,
+    business: BusinessMetrics,
+    errors: ErrorMetrics,
+}
+
+impl Metrics {
+    /// The recorders with default limits and an empty price table.
+    pub fn new(registry: &Registry) -> Self {
+        Self::builder().build(registry)
+    }
+
+    /// A builder for limits and prices.
+    pub fn builder() -> MetricsBuilder {
+        MetricsBuilder::default()
+    }
+
+    /// The registry the recorders write to.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The cardinality guard shared by the recorders.
+    pub fn guard(&self) -> &CardinalityGuard {
+        &self.guard
+    }
+
+    /// API requests: count, duration, server errors.
+    pub fn requests(&self) -> &RequestMetrics {
+        &self.requests
+    }
+
+    /// LLM calls: count, latency, tokens, time to first token, cost.
+    pub fn llm(&self) -> &LlmMetrics {
+        &self.llm
+    }
+
+    /// Cache operations.
+    pub fn cache(&self) -> &CacheMetrics {
+        &self.cache
+    }
+
+    /// Calls to databases, caches and external APIs.
+    pub fn dependencies(&self) -> &DependencyMetrics {
+        &self.dependencies
+    }
+
+    /// User sessions.
+    pub fn sessions(&self) -> &SessionMetrics {
+        &self.sessions
+    }
+
+    /// Business events: revenue, conversions, satisfaction, quality.
+    pub fn business(&self) -> &BusinessMetrics {
+        &self.business
+    }
+
+    /// Errors by component and kind.
+    pub fn errors(&self) -> &ErrorMetrics {
+        &self.errors
+    }
+}
+
+/// Catalogue series are always well-formed (the catalogue is tested), so these cannot fail;
+/// should one ever fail, the error is logged and a detached handle keeps the caller working.
+fn detached(def: &MetricDef, err: &RegistryError) {
+    tracing::error!(metric = def.name, error = %err, "cannot register a catalogue series; its values are not exported");
+}
+
+pub(crate) fn counter(registry: &Registry, def: &MetricDef, values: &[&str]) -> CounterHandle {
+    registry.counter(def, values).unwrap_or_else(|err| {
+        detached(def, &err);
+        CounterHandle {
+            cell: Default::default(),
+            rejections: registry.rejections(),
+        }
+    })
+}
+
+pub(crate) fn gauge(registry: &Registry, def: &MetricDef, values: &[&str]) -> GaugeHandle {
+    registry.gauge(def, values).unwrap_or_else(|err| {
+        detached(def, &err);
+        GaugeHandle {
+            cell: Default::default(),
+            rejections: registry.rejections(),
+        }
+    })
+}
+
+pub(crate) fn histogram(registry: &Registry, def: &MetricDef, values: &[&str]) -> HistogramHandle {
+    registry.histogram(def, values).unwrap_or_else(|err| {
+        detached(def, &err);
+        HistogramHandle {
+            cell: Arc::new(crate::registry::detached_histogram(def)),
+            rejections: registry.rejections(),
+        }
+    })
+}

@@ -1,0 +1,219 @@
+//! API request metrics: `orchestrator_requests_total`, `orchestrator_request_duration_seconds`
+//! and, for 5xx answers, `orchestrator_errors_total{component="api",kind="server_error"}`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::handle_cache::{HandleCache, Key, KeyRef};
+use super::{ErrorMetrics, counter, histogram};
+use crate::catalogue::{self, labels::HTTP_METHODS};
+use crate::{CardinalityGuard, CounterHandle, GuardedLabel, HistogramHandle, Registry};
+
+/// The outcome of an API request as recorded in the `status` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// An HTTP status code. Codes outside 100–999 are recorded as `status="other"`.
+    Code(u16),
+    /// The client went away (or the request future was dropped) before a response was sent.
+    Cancelled,
+}
+
+impl Status {
+    const CANCELLED_KEY: u16 = 0;
+    const OTHER_KEY: u16 = 1;
+
+    fn key(self) -> u16 {
+        match self {
+            Status::Code(code @ 100..=999) => code,
+            Status::Code(_) => Self::OTHER_KEY,
+            Status::Cancelled => Self::CANCELLED_KEY,
+        }
+    }
+
+    fn label(key: u16) -> String {
+        match key {
+            Self::CANCELLED_KEY => "cancelled".to_owned(),
+            Self::OTHER_KEY => "other".to_owned(),
+            code => code.to_string(),
+        }
+    }
+
+    /// Whether the request counts as a server error (a 5xx status).
+    pub fn is_server_error(self) -> bool {
+        matches!(self, Status::Code(500..=599))
+    }
+}
+
+impl From<u16> for Status {
+    fn from(code: u16) -> Self {
+        Status::Code(code)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&Status::label(self.key()))
+    }
+}
+
+/// The index of a method in `HTTP_METHODS`; anything non-standard is `_OTHER`, so a client
+/// cannot mint label values with made-up methods.
+fn method_index(method: &str) -> u8 {
+    let last = HTTP_METHODS.len() - 1;
+    HTTP_METHODS[..last]
+        .iter()
+        .position(|m| *m == method)
+        .unwrap_or(last) as u8
+}
+
+#[derive(Debug, Clone)]
+struct Handles {
+    requests: CounterHandle,
+    duration: HistogramHandle,
+    server_error: Option<CounterHandle>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    guard: Arc<CardinalityGuard>,
+    server_errors: CounterHandle,
+    cache: HandleCache<Key<(u8, u16)>, Handles>,
+}
+
+/// Records API requests. Cheap to clone; clones share their handle cache.
+///
+/// ```
+/// use std::time::Duration;
+/// use orchestrator_metrics::{Metrics, Registry, Status};
+///
+/// let registry = Registry::new();
+/// let requests = Metrics::new(&registry).requests().clone();
+/// requests.record("/v1/sessions/{id}", "GET", 200, Duration::from_millis(12));
+/// requests.record("/v1/chat", "POST", 503, Duration::from_millis(40)); // also counts an error
+/// requests.record("/v1/chat", "POST", Status::Cancelled, Duration::from_millis(900));
+/// assert!(registry.render().contains(r#"orchestrator_errors_total{component="api",kind="server_error"} 1"#));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequestMetrics {
+    inner: Arc<Inner>,
+}
+
+impl RequestMetrics {
+    pub(crate) fn new(
+        registry: &Registry,
+        guard: Arc<CardinalityGuard>,
+        errors: &ErrorMetrics,
+    ) -> Self {
+        RequestMetrics {
+            inner: Arc::new(Inner {
+                registry: registry.clone(),
+                guard,
+                server_errors: errors.handle("api", "server_error"),
+                cache: HandleCache::new(),
+            }),
+        }
+    }
+
+    /// Records one request: its route template (never the raw path), HTTP method, status
+    /// and duration.
+    #[inline]
+    pub fn record(&self, route: &str, method: &str, status: impl Into<Status>, duration: Duration) {
+        let key = (method_index(method), status.into().key());
+        let seconds = duration.as_secs_f64();
+        let hit = self
+            .inner
+            .cache
+            .with(&KeyRef { s: route, e: key }, |h| h.record(seconds));
+        if hit.is_none() {
+            self.record_new(route, key, seconds);
+        }
+    }
+
+    #[cold]
+    fn record_new(&self, route: &str, key: (u8, u16), seconds: f64) {
+        let route = self.inner.guard.admit(GuardedLabel::Route, route);
+        let handles = self.inner.cache.get_or_insert_with(
+            Key {
+                s: route.into(),
+                e: key,
+            },
+            || self.resolve(route, key),
+        );
+        handles.record(seconds);
+    }
+
+    fn resolve(&self, route: &str, (method, status): (u8, u16)) -> Handles {
+        let registry = &self.inner.registry;
+        let method = HTTP_METHODS[method as usize];
+        let status_label = Status::label(status);
+        Handles {
+            requests: counter(
+                registry,
+                &catalogue::REQUESTS_TOTAL,
+                &[route, method, &status_label],
+            ),
+            duration: histogram(
+                registry,
+                &catalogue::REQUEST_DURATION_SECONDS,
+                &[route, method],
+            ),
+            server_error: (500..=599)
+                .contains(&status)
+                .then(|| self.inner.server_errors.clone()),
+        }
+    }
+}
+
+impl Handles {
+    #[inline]
+    fn record(&self, seconds: f64) {
+        self.requests.increment(1);
+        // A Duration is finite and non-negative, so the observation cannot be refused.
+        let _ = self.duration.observe(seconds);
+        if let Some(errors) = &self.server_error {
+            errors.increment(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CardinalityLimits, Metrics};
+
+    #[test]
+    fn methods_are_normalised() {
+        assert_eq!(HTTP_METHODS[method_index("GET") as usize], "GET");
+        assert_eq!(HTTP_METHODS[method_index("PATCH") as usize], "PATCH");
+        assert_eq!(HTTP_METHODS[method_index("get") as usize], "_OTHER");
+        assert_eq!(HTTP_METHODS[method_index("BREW") as usize], "_OTHER");
+    }
+
+    #[test]
+    fn status_labels() {
+        assert_eq!(Status::Code(404).to_string(), "404");
+        assert_eq!(Status::Cancelled.to_string(), "cancelled");
+        assert_eq!(Status::Code(42).to_string(), "other");
+        assert!(Status::Code(503).is_server_error());
+        assert!(!Status::Cancelled.is_server_error());
+    }
+
+    #[test]
+    fn hot_path_cache_stays_bounded_under_hostile_routes() {
+        let registry = Registry::new();
+        let metrics = Metrics::builder()
+            .cardinality(CardinalityLimits::default().cap(GuardedLabel::Route, 5))
+            .build(&registry);
+        for i in 0..1000 {
+            metrics
+                .requests()
+                .record(&format!("/r/{i}"), "GET", 200, Duration::from_millis(1));
+        }
+        // 5 admitted routes + "other".
+        assert_eq!(metrics.requests().inner.cache.len(), 6);
+        assert_eq!(registry.series_count_of("orchestrator_requests_total"), 6);
+        assert_eq!(metrics.guard().folded(GuardedLabel::Route), 995);
+    }
+}

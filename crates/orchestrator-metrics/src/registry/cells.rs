@@ -1,0 +1,268 @@
+//! Atomic storage for one series, and the public handles that write to it.
+//!
+//! Writing is lock-free: a counter is one `fetch_add`, a histogram one bucket search, one
+//! `fetch_add` and a compare-and-swap on the sum. Histograms keep per-bucket counts and
+//! cumulate them when rendering, so `_count` always equals the `+Inf` bucket.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::RejectReason;
+
+/// Storage of a counter: an integer part for `u64` increments (exact, one `fetch_add`) and a
+/// floating part for fractional increments such as US dollars.
+#[derive(Debug, Default)]
+pub(crate) struct CounterCell {
+    int: AtomicU64,
+    float: AtomicU64,
+}
+
+impl CounterCell {
+    pub(crate) fn increment(&self, n: u64) {
+        self.int.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn absolute(&self, n: u64) {
+        self.int.fetch_max(n, Ordering::Relaxed);
+    }
+
+    fn add_float(&self, v: f64) {
+        add_f64(&self.float, v);
+    }
+
+    /// The integer part, and the fractional part when one was ever added.
+    pub(crate) fn parts(&self) -> (u64, f64) {
+        (
+            self.int.load(Ordering::Relaxed),
+            f64::from_bits(self.float.load(Ordering::Relaxed)),
+        )
+    }
+
+    pub(crate) fn value(&self) -> f64 {
+        let (int, float) = self.parts();
+        int as f64 + float
+    }
+}
+
+/// Storage of a gauge: the bits of an `f64`.
+#[derive(Debug, Default)]
+pub(crate) struct GaugeCell {
+    bits: AtomicU64,
+}
+
+impl GaugeCell {
+    pub(crate) fn value(&self) -> f64 {
+        f64::from_bits(self.bits.load(Ordering::Relaxed))
+    }
+
+    fn set(&self, v: f64) {
+        self.bits.store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    fn add(&self, v: f64) {
+        add_f64(&self.bits, v);
+    }
+}
+
+/// Storage of a histogram with explicit bucket bounds.
+#[derive(Debug)]
+pub(crate) struct HistogramCell {
+    bounds: Arc<[f64]>,
+    /// One count per bound plus the `+Inf` bucket; not cumulative.
+    counts: Box<[AtomicU64]>,
+    sum: AtomicU64,
+}
+
+impl HistogramCell {
+    pub(crate) fn new(bounds: Arc<[f64]>) -> Self {
+        let counts = (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect();
+        HistogramCell {
+            bounds,
+            counts,
+            sum: AtomicU64::new(0f64.to_bits()),
+        }
+    }
+
+    fn observe(&self, v: f64) {
+        // Buckets are `le` (less than or equal): the first bound >= v.
+        let idx = self.bounds.partition_point(|b| *b < v);
+        self.counts[idx].fetch_add(1, Ordering::Relaxed);
+        add_f64(&self.sum, v);
+    }
+
+    fn observe_many(&self, v: f64, n: u64) {
+        let idx = self.bounds.partition_point(|b| *b < v);
+        self.counts[idx].fetch_add(n, Ordering::Relaxed);
+        add_f64(&self.sum, v * n as f64);
+    }
+
+    /// Per-bucket (non-cumulative) counts, the `+Inf` bucket last.
+    pub(crate) fn counts(&self) -> impl Iterator<Item = u64> + '_ {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn sum(&self) -> f64 {
+        f64::from_bits(self.sum.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.counts().sum()
+    }
+}
+
+fn add_f64(cell: &AtomicU64, v: f64) {
+    let mut current = cell.load(Ordering::Relaxed);
+    loop {
+        let next = (f64::from_bits(current) + v).to_bits();
+        match cell.compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+/// The per-reason counters of `orchestrator_telemetry_rejected_values_total`, shared by
+/// every handle of a registry.
+#[derive(Debug)]
+pub(crate) struct Rejections {
+    cells: [Arc<CounterCell>; RejectReason::ALL.len()],
+}
+
+impl Rejections {
+    pub(crate) fn new() -> Self {
+        Rejections {
+            cells: std::array::from_fn(|_| Arc::new(CounterCell::default())),
+        }
+    }
+
+    pub(crate) fn cell(&self, reason: RejectReason) -> &Arc<CounterCell> {
+        &self.cells[reason as usize]
+    }
+
+    pub(crate) fn count(&self, reason: RejectReason) {
+        self.cell(reason).increment(1);
+    }
+}
+
+/// A handle to one counter series. Cheap to clone; resolve it once and keep it.
+///
+/// ```
+/// use orchestrator_metrics::{Registry, catalogue};
+///
+/// let registry = Registry::new();
+/// let revenue = registry.counter(&catalogue::REVENUE_USD_TOTAL, &[])?;
+/// revenue.add(12.5)?;
+/// assert!(revenue.add(-1.0).is_err()); // refused and counted, never recorded
+/// assert_eq!(revenue.get(), 12.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CounterHandle {
+    pub(crate) cell: Arc<CounterCell>,
+    pub(crate) rejections: Arc<Rejections>,
+}
+
+impl CounterHandle {
+    /// Adds a whole number to the counter.
+    #[inline]
+    pub fn increment(&self, n: u64) {
+        self.cell.increment(n);
+    }
+
+    /// Adds a fractional amount. NaN, infinite and negative amounts are refused, counted in
+    /// `orchestrator_telemetry_rejected_values_total`, and returned as an error.
+    pub fn add(&self, v: f64) -> Result<(), RejectReason> {
+        match RejectReason::check_non_negative(v) {
+            Some(reason) => {
+                self.rejections.count(reason);
+                Err(reason)
+            }
+            None => {
+                self.cell.add_float(v);
+                Ok(())
+            }
+        }
+    }
+
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        self.cell.value()
+    }
+}
+
+/// A handle to one gauge series.
+#[derive(Debug, Clone)]
+pub struct GaugeHandle {
+    pub(crate) cell: Arc<GaugeCell>,
+    pub(crate) rejections: Arc<Rejections>,
+}
+
+impl GaugeHandle {
+    /// Sets the gauge. NaN is refused and counted.
+    pub fn set(&self, v: f64) -> Result<(), RejectReason> {
+        self.guard(v).map(|v| self.cell.set(v))
+    }
+
+    /// Adds to the gauge (a negative amount lowers it). NaN is refused and counted.
+    pub fn increment(&self, v: f64) -> Result<(), RejectReason> {
+        self.guard(v).map(|v| self.cell.add(v))
+    }
+
+    /// Subtracts from the gauge. NaN is refused and counted.
+    pub fn decrement(&self, v: f64) -> Result<(), RejectReason> {
+        self.guard(v).map(|v| self.cell.add(-v))
+    }
+
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        self.cell.value()
+    }
+
+    fn guard(&self, v: f64) -> Result<f64, RejectReason> {
+        if v.is_nan() {
+            self.rejections.count(RejectReason::Nan);
+            return Err(RejectReason::Nan);
+        }
+        Ok(v)
+    }
+}
+
+/// A handle to one histogram series.
+#[derive(Debug, Clone)]
+pub struct HistogramHandle {
+    pub(crate) cell: Arc<HistogramCell>,
+    pub(crate) rejections: Arc<Rejections>,
+}
+
+impl HistogramHandle {
+    /// Records one observation. NaN and infinite values are refused and counted.
+    #[inline]
+    pub fn observe(&self, v: f64) -> Result<(), RejectReason> {
+        if let Some(reason) = RejectReason::check_finite(v) {
+            self.rejections.count(reason);
+            return Err(reason);
+        }
+        self.cell.observe(v);
+        Ok(())
+    }
+
+    /// Records the same observation `n` times.
+    pub fn observe_many(&self, v: f64, n: u64) -> Result<(), RejectReason> {
+        if let Some(reason) = RejectReason::check_finite(v) {
+            self.rejections.count(reason);
+            return Err(reason);
+        }
+        self.cell.observe_many(v, n);
+        Ok(())
+    }
+
+    /// The number of observations so far.
+    pub fn count(&self) -> u64 {
+        self.cell.count()
+    }
+
+    /// The sum of observations so far.
+    pub fn sum(&self) -> f64 {
+        self.cell.sum()
+    }
+}

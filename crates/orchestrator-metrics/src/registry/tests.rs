@@ -1,0 +1,186 @@
+use super::*;
+use crate::catalogue::{Group, LabelDef, Unit};
+use crate::exposition::{self, FamilyType};
+
+const CUSTOM: MetricDef = MetricDef {
+    name: "custom_jobs_seconds",
+    kind: MetricKind::Histogram,
+    unit: Unit::Seconds,
+    help: "Custom jobs.",
+    labels: &[LabelDef::guarded("queue")],
+    buckets: &[0.1, 1.0],
+    group: Group::Core,
+};
+
+#[test]
+fn catalogue_is_registered_and_labelless_series_start_at_zero() {
+    let registry = Registry::new();
+    let text = registry.render();
+    assert!(text.contains(
+        "# TYPE orchestrator_revenue_usd_total counter\norchestrator_revenue_usd_total 0\n"
+    ));
+    assert!(text.contains("orchestrator_user_satisfaction_score_bucket{le=\"+Inf\"} 0\n"));
+    assert!(text.contains("orchestrator_label_values_folded_total{label=\"route\"} 0\n"));
+    assert!(
+        text.contains(
+            "orchestrator_telemetry_rejected_values_total{reason=\"unpriced_model\"} 0\n"
+        )
+    );
+    // Families without series are not rendered.
+    assert!(!text.contains("orchestrator_requests_total"));
+    exposition::parse(&text).unwrap();
+}
+
+#[test]
+fn histograms_render_cumulative_buckets_sum_and_count() {
+    let registry = Registry::new();
+    let h = registry.histogram(&CUSTOM, &["a"]).unwrap();
+    for v in [0.05, 0.1, 0.5, 3.0] {
+        h.observe(v).unwrap();
+    }
+    let text = registry.render();
+    let expected = "\
+# HELP custom_jobs_seconds Custom jobs.
+# TYPE custom_jobs_seconds histogram
+custom_jobs_seconds_bucket{queue=\"a\",le=\"0.1\"} 2
+custom_jobs_seconds_bucket{queue=\"a\",le=\"1\"} 3
+custom_jobs_seconds_bucket{queue=\"a\",le=\"+Inf\"} 4
+custom_jobs_seconds_sum{queue=\"a\"} 3.65
+custom_jobs_seconds_count{queue=\"a\"} 4
+";
+    assert!(text.ends_with(expected), "{text}");
+}
+
+#[test]
+fn invalid_values_are_refused_and_counted() {
+    let registry = Registry::new();
+    let revenue = registry
+        .counter(&catalogue::REVENUE_USD_TOTAL, &[])
+        .unwrap();
+    assert_eq!(revenue.add(f64::NAN), Err(RejectReason::Nan));
+    assert_eq!(revenue.add(f64::INFINITY), Err(RejectReason::Infinite));
+    assert_eq!(revenue.add(-3.0), Err(RejectReason::Negative));
+    revenue.add(2.5).unwrap();
+    revenue.increment(1);
+    assert_eq!(revenue.get(), 3.5);
+    let h = registry.histogram(&CUSTOM, &["a"]).unwrap();
+    assert_eq!(h.observe(f64::NAN), Err(RejectReason::Nan));
+    let g = registry.gauge(&catalogue::ACTIVE_SESSIONS, &[]).unwrap();
+    assert_eq!(g.set(f64::NAN), Err(RejectReason::Nan));
+    let parsed = exposition::parse(&registry.render()).unwrap();
+    let rejected = |reason: &str| {
+        parsed
+            .samples("orchestrator_telemetry_rejected_values_total")
+            .find(|s| s.label("reason") == Some(reason))
+            .map(|s| s.value)
+    };
+    assert_eq!(rejected("nan"), Some(3.0));
+    assert_eq!(rejected("infinite"), Some(1.0));
+    assert_eq!(rejected("negative"), Some(1.0));
+    assert_eq!(parsed.sum("orchestrator_revenue_usd_total"), Some(3.5));
+}
+
+#[test]
+fn registration_errors_are_typed() {
+    let registry = Registry::new();
+    assert!(matches!(
+        registry.counter(&catalogue::REQUESTS_TOTAL, &["/"]),
+        Err(RegistryError::LabelMismatch { got: 1, .. })
+    ));
+    assert!(matches!(
+        registry.gauge(&catalogue::REQUESTS_TOTAL, &["/", "GET", "200"]),
+        Err(RegistryError::KindConflict { .. })
+    ));
+    let clash = MetricDef {
+        kind: MetricKind::Gauge,
+        buckets: &[],
+        ..catalogue::REQUESTS_TOTAL
+    };
+    assert!(matches!(
+        registry.register(&clash),
+        Err(RegistryError::KindConflict { .. })
+    ));
+    let bad_buckets = MetricDef {
+        name: "x_seconds",
+        buckets: &[1.0, 1.0],
+        ..CUSTOM
+    };
+    assert!(matches!(
+        registry.register(&bad_buckets),
+        Err(RegistryError::InvalidBuckets { .. })
+    ));
+    let other_buckets = MetricDef {
+        buckets: &[5.0],
+        ..CUSTOM
+    };
+    registry.register(&CUSTOM).unwrap();
+    assert!(matches!(
+        registry.register(&other_buckets),
+        Err(RegistryError::BucketConflict { .. })
+    ));
+    let bad_name = MetricDef {
+        name: "1bad",
+        ..CUSTOM
+    };
+    assert!(matches!(
+        registry.register(&bad_name),
+        Err(RegistryError::InvalidName { .. })
+    ));
+    let err = registry
+        .counter(&catalogue::REQUESTS_TOTAL, &[])
+        .unwrap_err();
+    assert!(err.to_string().contains("route"), "{err}");
+}
+
+#[test]
+fn facade_macros_land_in_the_registry_with_catalogue_types() {
+    let registry = Registry::new();
+    metrics::with_local_recorder(&registry, || {
+        metrics::counter!("my_jobs_total", "queue" => "a").increment(2);
+        metrics::describe_counter!("my_jobs_total", "Jobs done.");
+        metrics::gauge!("my.queue.depth").set(4.0);
+        metrics::histogram!("my_wait_seconds").record(0.2);
+        // Catalogue name through the facade: the catalogue's labels, in any order.
+        metrics::counter!("orchestrator_requests_total", "status" => "200", "method" => "GET", "route" => "/x")
+            .increment(1);
+        // Misuse: wrong type and wrong labels are refused, not rendered broken.
+        metrics::gauge!("orchestrator_requests_total").set(1.0);
+        metrics::counter!("orchestrator_requests_total", "route" => "/x").increment(1);
+    });
+    let text = registry.render();
+    let parsed = exposition::parse(&text).unwrap();
+    let jobs = parsed.family("my_jobs_total").unwrap();
+    assert_eq!(jobs.kind, FamilyType::Counter);
+    assert_eq!(jobs.help.as_deref(), Some("Jobs done."));
+    assert_eq!(parsed.sum("my_queue_depth"), Some(4.0));
+    assert_eq!(
+        parsed.family("my_wait_seconds").unwrap().kind,
+        FamilyType::Histogram
+    );
+    assert_eq!(
+        parsed.samples("my_wait_seconds_bucket").count(),
+        DEFAULT_BUCKETS.len() + 1
+    );
+    assert!(
+        text.contains(r#"orchestrator_requests_total{route="/x",method="GET",status="200"} 1"#)
+    );
+    assert_eq!(parsed.sum("orchestrator_requests_total"), Some(1.0));
+    assert_eq!(
+        parsed.family("orchestrator_requests_total").unwrap().kind,
+        FamilyType::Counter
+    );
+}
+
+#[test]
+fn clones_share_storage() {
+    let a = Registry::new();
+    let b = a.clone();
+    a.counter(&catalogue::SESSIONS_TOTAL, &[])
+        .unwrap()
+        .increment(3);
+    assert_eq!(
+        b.counter(&catalogue::SESSIONS_TOTAL, &[]).unwrap().get(),
+        3.0
+    );
+    assert_eq!(a.series_count(), b.series_count());
+}
