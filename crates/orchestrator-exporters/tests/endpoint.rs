@@ -1,0 +1,136 @@
+//! The /metrics endpoint over real HTTP on loopback.
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use orchestrator_exporters::{MetricsEndpoint, MetricsServer, ServeError};
+use orchestrator_metrics::{Metrics, Registry, exposition};
+
+fn registry_with_traffic() -> Registry {
+    let registry = Registry::new();
+    let metrics = Metrics::new(&registry);
+    for i in 0..200 {
+        let route = format!("/v1/route/{}", i % 20);
+        metrics
+            .requests()
+            .record(&route, "GET", 200, Duration::from_millis(i));
+    }
+    registry
+}
+
+async fn get_metrics(addr: std::net::SocketAddr, encoding: Option<&str>) -> reqwest::Response {
+    let client = reqwest::Client::new();
+    let mut request = client.get(format!("http://{addr}/metrics"));
+    if let Some(encoding) = encoding {
+        request = request.header("accept-encoding", encoding);
+    }
+    request.send().await.expect("scrape")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_server_serves_plain_and_gzip() {
+    let registry = registry_with_traffic();
+    let server = MetricsServer::bind(
+        "127.0.0.1:0",
+        MetricsEndpoint::new(registry.clone()).router(),
+    )
+    .unwrap();
+    let addr = server.local_addr();
+
+    let plain = get_metrics(addr, None).await;
+    assert_eq!(plain.status(), 200);
+    assert_eq!(
+        plain.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    assert!(plain.headers().get("content-encoding").is_none());
+    let text = plain.text().await.unwrap();
+    assert_eq!(
+        exposition::parse(&text)
+            .unwrap()
+            .sum("orchestrator_requests_total"),
+        Some(200.0)
+    );
+
+    let zipped = get_metrics(addr, Some("br, gzip")).await;
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let bytes = zipped.bytes().await.unwrap();
+    assert!(
+        bytes.len() * 4 < text.len(),
+        "gzip {} vs raw {}",
+        bytes.len(),
+        text.len()
+    );
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, text);
+
+    let refused = get_metrics(addr, Some("gzip;q=0")).await;
+    assert!(refused.headers().get("content-encoding").is_none());
+    server.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mounts_on_an_orchestrator_router_with_its_own_state() {
+    #[derive(Clone)]
+    struct AppState;
+    let registry = registry_with_traffic();
+    let app: Router = Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .with_state(AppState)
+        .merge(MetricsEndpoint::new(registry).router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let response = get_metrics(addr, None).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("orchestrator_requests_total{")
+    );
+}
+
+#[test]
+fn port_in_use_is_a_typed_error_naming_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = MetricsServer::bind(&addr, Router::new()).unwrap_err();
+    assert!(matches!(err, ServeError::Bind { .. }), "{err:?}");
+    assert!(err.to_string().contains(&addr), "{err}");
+}
+
+#[test]
+fn invalid_address_is_a_typed_error_naming_it() {
+    for addr in ["localhost:9464", "127.0.0.1", "127.0.0.1:99999", ""] {
+        let err = MetricsServer::bind(addr, Router::new()).unwrap_err();
+        assert!(
+            matches!(err, ServeError::InvalidAddress { .. }),
+            "{addr}: {err:?}"
+        );
+        assert!(err.to_string().contains(&format!("`{addr}`")), "{err}");
+    }
+}
+
+#[test]
+fn works_without_a_tokio_runtime_in_the_caller() {
+    let registry = registry_with_traffic();
+    let server =
+        MetricsServer::bind("127.0.0.1:0", MetricsEndpoint::new(registry).router()).unwrap();
+    let mut stream = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    use std::io::Write as _;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("orchestrator_requests_total{"));
+    drop(server);
+}
