@@ -1,1 +1,44 @@
-//! placeholder
+//! `orchestrator-telemetry`: Prometheus metrics, business KPIs, alerting, tracing and
+//! dashboards for an LLM orchestrator, from one dependency.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use orchestrator_telemetry::{LlmCall, LlmOutcome, Telemetry, TokenUsage};
+//!
+//! let telemetry = Telemetry::builder().listen("127.0.0.1:9464").install()?;
+//! let metrics = telemetry.metrics();
+//! metrics.requests().record("/v1/chat", "POST", 200, Duration::from_millis(140));
+//! metrics.llm().record(
+//!     &LlmCall::new("openai", "gpt-4o-mini", LlmOutcome::Success, Duration::from_millis(900))
+//!         .with_usage(TokenUsage::new(512, 128)),
+//! );
+//! // Prometheus scrapes http://127.0.0.1:9464/metrics; `metrics::counter!` works too.
+//! telemetry.shutdown();
+//! # Ok::<(), orchestrator_telemetry::InstallError>(())
+//! ```
+//!
+//! Tests and embedded uses call [`TelemetryBuilder::build`] instead of `install`: same
+//! setup, no global state, so any number can run side by side.
+#![deny(missing_docs, unreachable_pub, unsafe_code)]
+
+mod builder;
+
+pub use builder::{InstallError, Telemetry, TelemetryBuilder, TelemetryGuard};
+pub use orchestrator_metrics::{
+    BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard, CardinalityLimits,
+    DependencyKind, DependencyMetrics, ErrorMetrics, GuardedLabel, LlmCall, LlmMetrics, LlmOutcome,
+    Metrics, ModelPrice, PriceTable, Registry, RejectReason, RequestMetrics, SessionMetrics,
+    Status, TokenUsage, catalogue, exposition,
+};
+
+/// The metric catalogue, registry and typed recorders (the `orchestrator-metrics` crate).
+pub use orchestrator_metrics;
+
+/// The `/metrics` endpoint and process collector (the `orchestrator-exporters` crate).
+#[cfg(feature = "prometheus")]
+pub use orchestrator_exporters;
+
+// The README's Rust snippets compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -15,6 +15,9 @@
 //! ```
 
 mod line;
+mod quantile;
+
+pub use quantile::histogram_quantile;
 
 use std::fmt;
 
@@ -132,6 +135,31 @@ impl Exposition {
         self.samples(series)
             .map(|s| s.value)
             .fold(None, |acc, v| Some(acc.unwrap_or(0.0) + v))
+    }
+
+    /// The buckets of histogram `name` as `(upper bound, cumulative count)`, summed over
+    /// the series `keep` selects (like `sum by (le) (name_bucket{...})`).
+    pub fn buckets(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> Vec<(f64, f64)> {
+        let series = format!("{name}_bucket");
+        let mut out: Vec<(f64, f64)> = Vec::new();
+        for sample in self.samples(&series).filter(|s| keep(s)) {
+            let Some(le) = sample.label("le").and_then(|le| le.parse::<f64>().ok()) else {
+                continue;
+            };
+            match out.iter_mut().find(|(bound, _)| *bound == le) {
+                Some(bucket) => bucket.1 += sample.value,
+                None => out.push((le, sample.value)),
+            }
+        }
+        out
+    }
+
+    /// The sum of the values of `series` over the samples `keep` selects.
+    pub fn sum_where(&self, series: &str, keep: impl Fn(&Sample) -> bool) -> f64 {
+        self.samples(series)
+            .filter(|s| keep(s))
+            .map(|s| s.value)
+            .sum()
     }
 
     /// The number of samples, all families together.

@@ -1,0 +1,205 @@
+//! `Telemetry::builder() ... .install()`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[cfg(feature = "prometheus")]
+use orchestrator_exporters::{
+    DEFAULT_ADDR, MetricsEndpoint, MetricsServer, ProcessCollector, ProcessCollectorConfig,
+    ServeError,
+};
+use orchestrator_metrics::{CardinalityLimits, Metrics, MetricsBuilder, PriceTable, Registry};
+
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Why telemetry could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// `install` was already called in this process (it sets process-wide state). Use
+    /// [`TelemetryBuilder::build`] for more instances without global state.
+    #[error(
+        "telemetry is already installed in this process; keep the first guard, or use build() for a local instance"
+    )]
+    AlreadyInstalled,
+    /// Another `metrics` recorder was installed first.
+    #[error(
+        "another `metrics` recorder is already installed globally; install orchestrator-telemetry first or use build()"
+    )]
+    GlobalRecorderTaken,
+    /// The `/metrics` listener could not start; the message names the address.
+    #[cfg(feature = "prometheus")]
+    #[error(transparent)]
+    Listen(#[from] ServeError),
+    /// The process collector thread could not start.
+    #[error("cannot start the process collector: {0}")]
+    ProcessCollector(#[source] std::io::Error),
+}
+
+/// The entry point: `Telemetry::builder()`.
+#[derive(Debug)]
+pub struct Telemetry;
+
+impl Telemetry {
+    /// A builder with the defaults: `/metrics` on `127.0.0.1:9464`, the process collector
+    /// every 5 s, default cardinality limits, an empty price table.
+    pub fn builder() -> TelemetryBuilder {
+        TelemetryBuilder::default()
+    }
+}
+
+/// Configures telemetry; ends in [`install`](TelemetryBuilder::install) or
+/// [`build`](TelemetryBuilder::build).
+#[derive(Debug)]
+pub struct TelemetryBuilder {
+    metrics: MetricsBuilder,
+    #[cfg(feature = "prometheus")]
+    listen: Option<String>,
+    #[cfg(feature = "prometheus")]
+    process: Option<ProcessCollectorConfig>,
+}
+
+impl Default for TelemetryBuilder {
+    fn default() -> Self {
+        TelemetryBuilder {
+            metrics: MetricsBuilder::default(),
+            #[cfg(feature = "prometheus")]
+            listen: Some(DEFAULT_ADDR.to_owned()),
+            #[cfg(feature = "prometheus")]
+            process: Some(ProcessCollectorConfig::default()),
+        }
+    }
+}
+
+impl TelemetryBuilder {
+    /// Sets the cardinality limits of the guarded labels.
+    pub fn cardinality(mut self, limits: CardinalityLimits) -> Self {
+        self.metrics = self.metrics.cardinality(limits);
+        self
+    }
+
+    /// Sets the price table LLM costs are computed from.
+    pub fn prices(mut self, prices: PriceTable) -> Self {
+        self.metrics = self.metrics.prices(prices);
+        self
+    }
+
+    /// Serves `/metrics` on this address (`ip:port`; port 0 picks a free one). The address
+    /// is checked and bound by `install`/`build`, which fail with an error naming it.
+    #[cfg(feature = "prometheus")]
+    pub fn listen(mut self, addr: impl Into<String>) -> Self {
+        self.listen = Some(addr.into());
+        self
+    }
+
+    /// Starts no listener: mount [`MetricsEndpoint::router`] on your own router instead.
+    #[cfg(feature = "prometheus")]
+    pub fn without_listener(mut self) -> Self {
+        self.listen = None;
+        self
+    }
+
+    /// Configures the process collector (interval, memory limit).
+    #[cfg(feature = "prometheus")]
+    pub fn process_collector(mut self, config: ProcessCollectorConfig) -> Self {
+        self.process = Some(config);
+        self
+    }
+
+    /// Starts no process collector.
+    #[cfg(feature = "prometheus")]
+    pub fn without_process_collector(mut self) -> Self {
+        self.process = None;
+        self
+    }
+
+    /// Sets everything up with its own registry and no global state, for tests and for
+    /// embedding several instances in one process. `metrics::counter!` does not reach it
+    /// unless you pass [`TelemetryGuard::registry`] to `metrics::with_local_recorder`.
+    pub fn build(self) -> Result<TelemetryGuard, InstallError> {
+        let registry = Registry::new();
+        let metrics = self.metrics.build(&registry);
+        #[cfg(feature = "prometheus")]
+        let collector = self
+            .process
+            .map(|config| ProcessCollector::start(&registry, config))
+            .transpose()
+            .map_err(InstallError::ProcessCollector)?;
+        #[cfg(feature = "prometheus")]
+        let server = self
+            .listen
+            .map(|addr| MetricsServer::bind(&addr, MetricsEndpoint::new(registry.clone()).router()))
+            .transpose()?;
+        Ok(TelemetryGuard {
+            registry,
+            metrics,
+            #[cfg(feature = "prometheus")]
+            server,
+            #[cfg(feature = "prometheus")]
+            collector,
+        })
+    }
+
+    /// Sets everything up and installs the registry as the process-wide `metrics`
+    /// recorder, so `metrics::counter!` anywhere in the orchestrator lands in it. A second
+    /// call is [`InstallError::AlreadyInstalled`].
+    pub fn install(self) -> Result<TelemetryGuard, InstallError> {
+        if INSTALLED
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(InstallError::AlreadyInstalled);
+        }
+        let result = self.build().and_then(|guard| {
+            metrics::set_global_recorder(guard.registry.clone())
+                .map(|()| guard)
+                .map_err(|_| InstallError::GlobalRecorderTaken)
+        });
+        if result.is_err() {
+            INSTALLED.store(false, Ordering::Release);
+        }
+        result
+    }
+}
+
+/// The running telemetry. Dropping it stops the listener and the collector; the registry
+/// stays installed as the `metrics` recorder (the `metrics` crate cannot uninstall one).
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    registry: Registry,
+    metrics: Metrics,
+    #[cfg(feature = "prometheus")]
+    server: Option<MetricsServer>,
+    #[cfg(feature = "prometheus")]
+    collector: Option<ProcessCollector>,
+}
+
+impl TelemetryGuard {
+    /// The typed recorders.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The registry `/metrics` renders.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The address `/metrics` is served on, when a listener was started.
+    #[cfg(feature = "prometheus")]
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().map(MetricsServer::local_addr)
+    }
+
+    /// Stops the listener (finishing scrapes in flight) and the collector.
+    pub fn shutdown(self) {
+        #[cfg(feature = "prometheus")]
+        {
+            let mut this = self;
+            if let Some(server) = this.server.take() {
+                server.shutdown();
+            }
+            if let Some(collector) = this.collector.take() {
+                collector.stop();
+            }
+        }
+    }
+}
