@@ -156,10 +156,10 @@ impl Exposition {
 
     /// The sum of the values of `series` over the samples `keep` selects.
     pub fn sum_where(&self, series: &str, keep: impl Fn(&Sample) -> bool) -> f64 {
+        // Folded from +0.0: `Sum` for f64 starts at -0.0, which would print as "-0".
         self.samples(series)
             .filter(|s| keep(s))
-            .map(|s| s.value)
-            .sum()
+            .fold(0.0, |acc, s| acc + s.value)
     }
 
     /// The number of samples, all families together.

@@ -1,0 +1,207 @@
+//! The orchestrator's client for the LLM provider: streams the answer, measures the time to
+//! the first chunk, reads the usage, and records every call through `LlmMetrics`.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use orchestrator_telemetry::{LlmCall, LlmOutcome, Metrics, TokenUsage};
+use serde_json::Value;
+
+use crate::provider::ModelProfile;
+
+/// A completed LLM call.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The answer.
+    pub text: String,
+    /// Token usage reported by the provider.
+    pub usage: TokenUsage,
+    /// The priced cost, when the model has a price.
+    pub cost: Option<f64>,
+    /// Time to the first streamed chunk.
+    pub time_to_first_token: Duration,
+}
+
+/// Why an LLM call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    /// The provider refused for rate limiting.
+    #[error("provider rate limited the call")]
+    RateLimited,
+    /// The provider answered with an error status.
+    #[error("provider answered {0}")]
+    Status(u16),
+    /// No complete answer within the deadline.
+    #[error("provider did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The connection failed or the stream was malformed.
+    #[error("provider call failed: {0}")]
+    Transport(String),
+}
+
+impl LlmError {
+    fn outcome(&self) -> LlmOutcome {
+        match self {
+            LlmError::RateLimited => LlmOutcome::RateLimited,
+            LlmError::Timeout(_) => LlmOutcome::Timeout,
+            LlmError::Status(_) | LlmError::Transport(_) => LlmOutcome::Error,
+        }
+    }
+}
+
+/// A client of the simulated provider.
+#[derive(Debug, Clone)]
+pub struct LlmClient {
+    http: reqwest::Client,
+    base_url: String,
+    metrics: Metrics,
+    deadline: Duration,
+}
+
+impl LlmClient {
+    /// A client of the provider at `base_url`.
+    pub fn new(base_url: String, metrics: Metrics) -> Self {
+        LlmClient {
+            http: reqwest::Client::new(),
+            base_url,
+            metrics,
+            deadline: Duration::from_secs(5),
+        }
+    }
+
+    /// Streams a chat completion and records it (success or failure).
+    pub async fn complete(
+        &self,
+        model: &ModelProfile,
+        prompt: &str,
+        simulate: Option<&str>,
+    ) -> Result<Completion, LlmError> {
+        let start = Instant::now();
+        let result =
+            tokio::time::timeout(self.deadline, self.stream(model, prompt, simulate, start))
+                .await
+                .unwrap_or(Err(LlmError::Timeout(self.deadline)));
+        let duration = start.elapsed();
+        let mut call = LlmCall::new(model.provider, model.model, LlmOutcome::Success, duration);
+        match result {
+            Ok(mut completion) => {
+                call = call
+                    .with_time_to_first_token(completion.time_to_first_token)
+                    .with_usage(completion.usage);
+                completion.cost = self.metrics.llm().record(&call);
+                Ok(completion)
+            }
+            Err(err) => {
+                call.outcome = err.outcome();
+                self.metrics.llm().record(&call);
+                Err(err)
+            }
+        }
+    }
+
+    async fn stream(
+        &self,
+        model: &ModelProfile,
+        prompt: &str,
+        simulate: Option<&str>,
+        start: Instant,
+    ) -> Result<Completion, LlmError> {
+        let url = format!("{}/{}/v1/chat/completions", self.base_url, model.provider);
+        let body = serde_json::json!({
+            "model": model.model,
+            "stream": true,
+            "messages": [{"role": "user", "content": prompt}],
+        });
+        let mut request = self.http.post(url).json(&body);
+        if let Some(simulate) = simulate {
+            request = request.header("x-simulate", simulate);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| LlmError::Transport(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => {}
+            429 => return Err(LlmError::RateLimited),
+            code => return Err(LlmError::Status(code)),
+        }
+        let mut events = SseReader::default();
+        let mut text = String::new();
+        let mut usage = None;
+        let mut first_token = None;
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| LlmError::Transport(e.to_string()))?;
+            for event in events.push(&chunk) {
+                if event == "[DONE]" {
+                    let usage = usage
+                        .ok_or_else(|| LlmError::Transport("stream ended without usage".into()))?;
+                    return Ok(Completion {
+                        text,
+                        usage,
+                        cost: None,
+                        time_to_first_token: first_token.unwrap_or_else(|| start.elapsed()),
+                    });
+                }
+                let value: Value = serde_json::from_str(&event)
+                    .map_err(|e| LlmError::Transport(format!("malformed event: {e}")))?;
+                if let Some(content) = value
+                    .pointer("/choices/0/delta/content")
+                    .and_then(Value::as_str)
+                {
+                    first_token.get_or_insert_with(|| start.elapsed());
+                    text.push_str(content);
+                }
+                if let Some(u) = value.get("usage") {
+                    usage = Some(parse_usage(u));
+                }
+            }
+        }
+        Err(LlmError::Transport("stream ended before [DONE]".into()))
+    }
+}
+
+fn parse_usage(u: &Value) -> TokenUsage {
+    let field = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    TokenUsage::new(field("/prompt_tokens"), field("/completion_tokens"))
+        .with_cached_input(field("/prompt_tokens_details/cached_tokens"))
+}
+
+/// Splits a server-sent-event byte stream into the `data:` payloads of complete events.
+#[derive(Debug, Default)]
+struct SseReader {
+    buffer: String,
+}
+
+impl SseReader {
+    fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.buffer.push_str(&String::from_utf8_lossy(bytes));
+        let mut out = Vec::new();
+        while let Some(end) = self.buffer.find("\n\n") {
+            let event: String = self.buffer.drain(..end + 2).collect();
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect();
+            if !data.is_empty() {
+                out.push(data.join("\n"));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_events_split_across_chunks() {
+        let mut reader = SseReader::default();
+        assert!(reader.push(b"data: {\"a\"").is_empty());
+        assert_eq!(
+            reader.push(b":1}\n\ndata: [DONE]\n\n"),
+            vec!["{\"a\":1}", "[DONE]"]
+        );
+    }
+}

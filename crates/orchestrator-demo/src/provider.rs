@@ -1,0 +1,294 @@
+//! A simulated LLM provider, served over real HTTP on loopback.
+//!
+//! `POST /{provider}/v1/chat/completions` with `"stream": true` answers with server-sent
+//! events in the OpenAI format: content chunks after a first-token delay, then a final chunk
+//! with the token usage, then `data: [DONE]`. Latency is log-normal per model; a share of
+//! calls fail with 500 or 429. The header `x-simulate: error|rate_limit|slow` forces a
+//! behaviour, for tests.
+//!
+//! Timings are about ten times shorter than a real provider's so that a 30-second run
+//! produces thousands of requests.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::stream;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+
+use crate::rng::SharedRng;
+
+/// How the simulated provider behaves.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Share of calls answered with HTTP 500.
+    pub error_rate: f64,
+    /// Share of calls answered with HTTP 429.
+    pub rate_limit_rate: f64,
+    /// Multiplies every delay (1.0 = the default timings).
+    pub latency_scale: f64,
+    /// Seed of the random source.
+    pub seed: u64,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        ProviderConfig {
+            error_rate: 0.01,
+            rate_limit_rate: 0.005,
+            latency_scale: 1.0,
+            seed: 7,
+        }
+    }
+}
+
+/// A model the simulated provider serves, with its timing profile.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelProfile {
+    /// Provider name (`gen_ai.provider.name`).
+    pub provider: &'static str,
+    /// Model name.
+    pub model: &'static str,
+    /// Median delay to the first token, in seconds.
+    pub first_token_median: f64,
+    /// Delay per output token after the first, in seconds.
+    pub per_token: f64,
+}
+
+/// The models of the demo.
+pub const MODELS: &[ModelProfile] = &[
+    ModelProfile {
+        provider: "openai",
+        model: "gpt-4o-mini",
+        first_token_median: 0.035,
+        per_token: 0.0004,
+    },
+    ModelProfile {
+        provider: "anthropic",
+        model: "claude-3-5-haiku",
+        first_token_median: 0.045,
+        per_token: 0.0005,
+    },
+    ModelProfile {
+        provider: "openai",
+        model: "gpt-4o",
+        first_token_median: 0.080,
+        per_token: 0.0009,
+    },
+];
+
+fn profile(provider: &str, model: &str) -> Option<&'static ModelProfile> {
+    MODELS
+        .iter()
+        .find(|m| m.provider == provider && m.model == model)
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatRequest {
+    model: String,
+    messages: Vec<Message>,
+    #[serde(default)]
+    stream: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Message {
+    content: String,
+}
+
+#[derive(Clone)]
+struct ProviderState {
+    config: ProviderConfig,
+    rng: SharedRng,
+}
+
+/// The running provider.
+#[derive(Debug)]
+pub struct Provider {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Provider {
+    /// Starts the provider on a free loopback port.
+    pub async fn start(config: ProviderConfig) -> std::io::Result<Self> {
+        let state = ProviderState {
+            rng: SharedRng::new(config.seed),
+            config,
+        };
+        let app = Router::new()
+            .route("/{provider}/v1/chat/completions", post(chat))
+            .route("/external/moderation", get(moderation))
+            .with_state(state);
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Provider { addr, task })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn forced(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-simulate").and_then(|v| v.to_str().ok())
+}
+
+async fn chat(
+    State(state): State<ProviderState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    axum::Json(request): axum::Json<ChatRequest>,
+) -> Response {
+    let Some(profile) = profile(&provider, &request.model) else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("unknown model {provider}/{}", request.model),
+        )
+            .into_response();
+    };
+    let rng = &state.rng;
+    let scale = state.config.latency_scale;
+    let force = forced(&headers);
+    let roll = rng.unit();
+    if force == Some("error") || (force.is_none() && roll < state.config.error_rate) {
+        tokio::time::sleep(Duration::from_secs_f64(rng.log_normal(0.02, 0.5) * scale)).await;
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "simulated provider failure",
+        )
+            .into_response();
+    }
+    if force == Some("rate_limit")
+        || (force.is_none() && roll < state.config.error_rate + state.config.rate_limit_rate)
+    {
+        return (StatusCode::TOO_MANY_REQUESTS, "simulated rate limit").into_response();
+    }
+    let slow = if force == Some("slow") { 20.0 } else { 1.0 };
+    let first_token = rng.log_normal(profile.first_token_median, 0.6) * scale * slow;
+    let prompt_words: usize = request
+        .messages
+        .iter()
+        .map(|m| m.content.split_whitespace().count())
+        .sum();
+    let input_tokens = 40 + (prompt_words as u64 * 4) / 3;
+    let output_tokens = rng.range(12, 160);
+    let cached = if rng.chance(0.4) {
+        input_tokens.min(32)
+    } else {
+        0
+    };
+    let per_token = profile.per_token * scale * slow;
+    if !request.stream {
+        let wait = first_token + per_token * output_tokens as f64;
+        tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+        let body = serde_json::json!({
+            "model": profile.model,
+            "choices": [{"message": {"content": reply_text(output_tokens)}}],
+            "usage": usage_json(input_tokens, output_tokens, cached),
+        });
+        return axum::Json(body).into_response();
+    }
+    sse_response(
+        profile,
+        first_token,
+        per_token,
+        input_tokens,
+        output_tokens,
+        cached,
+    )
+}
+
+fn usage_json(input: u64, output: u64, cached: u64) -> serde_json::Value {
+    serde_json::json!({
+        "prompt_tokens": input,
+        "completion_tokens": output,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    })
+}
+
+fn reply_text(tokens: u64) -> String {
+    const WORDS: &[&str] = &[
+        "the",
+        "orchestrator",
+        "answers",
+        "with",
+        "care",
+        "and",
+        "speed",
+        "today",
+    ];
+    (0..tokens)
+        .map(|i| WORDS[i as usize % WORDS.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Streams `output_tokens` in chunks of eight tokens, the first after `first_token`
+/// seconds, then the usage chunk and `[DONE]`.
+fn sse_response(
+    profile: &'static ModelProfile,
+    first_token: f64,
+    per_token: f64,
+    input: u64,
+    output: u64,
+    cached: u64,
+) -> Response {
+    const CHUNK: u64 = 8;
+    let chunks = output.div_ceil(CHUNK);
+    let events = stream::unfold(0u64, move |i| async move {
+        let event = if i < chunks {
+            let delay = if i == 0 {
+                first_token
+            } else {
+                per_token * CHUNK as f64
+            };
+            tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+            let tokens = CHUNK.min(output - i * CHUNK);
+            let chunk = serde_json::json!({
+                "model": profile.model,
+                "choices": [{"delta": {"content": reply_text(tokens)}}],
+            });
+            format!("data: {chunk}\n\n")
+        } else if i == chunks {
+            let last = serde_json::json!({"model": profile.model, "choices": [], "usage": usage_json(input, output, cached)});
+            format!("data: {last}\n\n")
+        } else if i == chunks + 1 {
+            "data: [DONE]\n\n".to_owned()
+        } else {
+            return None;
+        };
+        Some((Ok::<_, Infallible>(event), i + 1))
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(events))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn moderation(State(state): State<ProviderState>, headers: HeaderMap) -> Response {
+    let rng = &state.rng;
+    let delay = rng.log_normal(0.006, 0.5) * state.config.latency_scale;
+    tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+    if forced(&headers) == Some("error") || rng.chance(state.config.error_rate) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "simulated outage").into_response();
+    }
+    axum::Json(serde_json::json!({"flagged": false})).into_response()
+}

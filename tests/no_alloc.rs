@@ -1,0 +1,95 @@
+//! After warm-up, the typed recorders' hot path neither allocates nor formats: counted with
+//! a global allocator that counts allocations on this thread.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::Duration;
+
+use orchestrator_telemetry::{
+    CacheOp, CacheResult, DependencyKind, LlmCall, LlmOutcome, Metrics, Registry, TokenUsage,
+};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: delegates every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn warmed_up_recorders_do_not_allocate() {
+    let registry = Registry::new();
+    let metrics = Metrics::builder()
+        .prices(orchestrator_demo::demo_prices())
+        .build(&registry);
+    let llm = LlmCall::new(
+        "openai",
+        "gpt-4o-mini",
+        LlmOutcome::Success,
+        Duration::from_millis(700),
+    )
+    .with_time_to_first_token(Duration::from_millis(90))
+    .with_usage(TokenUsage::new(300, 80));
+    let record = || {
+        metrics.requests().record(
+            "/v1/sessions/{id}/messages",
+            "POST",
+            200,
+            Duration::from_millis(120),
+        );
+        metrics.requests().record(
+            "/v1/sessions/{id}/messages",
+            "POST",
+            502,
+            Duration::from_millis(30),
+        );
+        metrics.llm().record(&llm);
+        metrics.cache().record(
+            "answers",
+            CacheOp::Get,
+            CacheResult::Hit,
+            Some(Duration::from_micros(20)),
+        );
+        metrics.dependencies().record(
+            DependencyKind::Database,
+            "sqlite",
+            Duration::from_micros(400),
+            None,
+        );
+        metrics.errors().record("llm", "timeout");
+        metrics.business().record_revenue(0.01).unwrap();
+        metrics.business().record_satisfaction(8.0).unwrap();
+    };
+    let start = allocations();
+    record(); // warm-up: resolves and caches the handles
+    let before = allocations();
+    assert!(
+        before > start,
+        "the counting allocator counts (warm-up registers series)"
+    );
+    for _ in 0..10_000 {
+        record();
+    }
+    assert_eq!(allocations() - before, 0, "the hot path allocated");
+}
