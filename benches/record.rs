@@ -1,1 +1,149 @@
-fn main() {}
+//! Recording one request's full set (requests counter, duration histogram, and the error
+//! counter when it failed), through:
+//! - this project's typed recorder (`RequestMetrics::record`);
+//! - raw `metrics` macros into metrics-exporter-prometheus, with labels built per call as a
+//!   middleware must (the route is not `'static`, the status is a number), and with
+//!   `'static` labels as their best case;
+//! - prometheus-client `Family::get_or_create` with a label struct.
+//!
+//! `cargo bench --bench record`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use orchestrator_telemetry::catalogue::buckets::REQUEST_DURATION_SECONDS;
+use orchestrator_telemetry::{Metrics, Registry};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+
+const ROUTE: &str = "/v1/sessions/{id}/messages";
+const METHOD: &str = "POST";
+const DURATION: Duration = Duration::from_micros(123_456);
+
+/// (status, failed): one successful and one failed request.
+const CASES: [(u16, bool); 2] = [(200, false), (502, true)];
+
+fn route() -> String {
+    // As a middleware sees it: a runtime string (axum's MatchedPath), not a literal.
+    black_box(ROUTE).to_owned()
+}
+
+fn typed(c: &mut Criterion) {
+    let mut group = c.benchmark_group("record_request");
+    let route = route();
+    let registry = Registry::new();
+    let metrics = Metrics::new(&registry);
+    for (status, _) in CASES {
+        group.bench_with_input(
+            BenchmarkId::new("orchestrator_typed", status),
+            &status,
+            |b, &status| {
+                b.iter(|| {
+                    metrics.requests().record(
+                        black_box(&route),
+                        black_box(METHOD),
+                        black_box(status),
+                        black_box(DURATION),
+                    )
+                })
+            },
+        );
+    }
+
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(REQUEST_DURATION_SECONDS)
+        .expect("buckets")
+        .build_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    for (status, failed) in CASES {
+        group.bench_with_input(BenchmarkId::new("metrics_macros_dynamic_labels", status), &status, |b, &status| {
+            b.iter(|| {
+                let route = black_box(&route);
+                metrics::counter!("orchestrator_requests_total", "route" => route.clone(), "method" => METHOD, "status" => status.to_string())
+                    .increment(1);
+                metrics::histogram!("orchestrator_request_duration_seconds", "route" => route.clone(), "method" => METHOD)
+                    .record(DURATION.as_secs_f64());
+                if failed {
+                    metrics::counter!("orchestrator_errors_total", "component" => "api", "kind" => "server_error").increment(1);
+                }
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("metrics_macros_static_labels", status), &status, |b, _| {
+            b.iter(|| {
+                let status = if failed { "502" } else { "200" };
+                metrics::counter!("orchestrator_requests_total", "route" => ROUTE, "method" => METHOD, "status" => status)
+                    .increment(1);
+                metrics::histogram!("orchestrator_request_duration_seconds", "route" => ROUTE, "method" => METHOD)
+                    .record(DURATION.as_secs_f64());
+                if failed {
+                    metrics::counter!("orchestrator_errors_total", "component" => "api", "kind" => "server_error").increment(1);
+                }
+            })
+        });
+    }
+
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    struct RequestLabels {
+        route: String,
+        method: &'static str,
+        status: u16,
+    }
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    struct RouteLabels {
+        route: String,
+        method: &'static str,
+    }
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    struct ErrorLabels {
+        component: &'static str,
+        kind: &'static str,
+    }
+    let requests = Family::<RequestLabels, Counter>::default();
+    let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+        Histogram::new(REQUEST_DURATION_SECONDS.iter().copied())
+    });
+    let errors = Family::<ErrorLabels, Counter>::default();
+    for (status, failed) in CASES {
+        group.bench_with_input(
+            BenchmarkId::new("prometheus_client_family", status),
+            &status,
+            |b, &status| {
+                b.iter(|| {
+                    let route = black_box(&route);
+                    requests
+                        .get_or_create(&RequestLabels {
+                            route: route.clone(),
+                            method: METHOD,
+                            status,
+                        })
+                        .inc();
+                    durations
+                        .get_or_create(&RouteLabels {
+                            route: route.clone(),
+                            method: METHOD,
+                        })
+                        .observe(DURATION.as_secs_f64());
+                    if failed {
+                        errors
+                            .get_or_create(&ErrorLabels {
+                                component: "api",
+                                kind: "server_error",
+                            })
+                            .inc();
+                    }
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = typed
+}
+criterion_main!(benches);

@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use super::handle_cache::{HandleCache, Key, KeyRef};
+use super::handle_cache::HandleCache;
 use super::{DependencyKind, counter, histogram};
 use crate::catalogue::{
     self,
@@ -60,7 +60,7 @@ struct Handles {
 struct Inner {
     registry: Registry,
     guard: Arc<CardinalityGuard>,
-    cache: HandleCache<Key<()>, Handles>,
+    cache: HandleCache<Box<str>, Handles>,
 }
 
 /// Records cache operations. Cheap to clone.
@@ -101,16 +101,11 @@ impl CacheMetrics {
         result: CacheResult,
         duration: Option<Duration>,
     ) {
-        let key = KeyRef { s: cache, e: () };
         let registry = &self.inner.registry;
-        if self
-            .inner
-            .cache
-            .with(&key, |h| h.record(registry, op, result, duration))
-            .is_none()
-        {
-            self.resolve(cache)
-                .record(&self.inner.registry, op, result, duration);
+        let handles = &self.inner.cache;
+        match handles.find(handles.hash(cache, 0), |k| &**k == cache) {
+            Some(h) => h.record(registry, op, result, duration),
+            None => self.resolve(cache).record(registry, op, result, duration),
         }
     }
 
@@ -118,11 +113,11 @@ impl CacheMetrics {
     fn resolve(&self, cache: &str) -> Handles {
         let name = self.inner.guard.admit(GuardedLabel::Cache, cache);
         let target = self.inner.guard.admit(GuardedLabel::Target, cache);
-        self.inner.cache.get_or_insert_with(
-            Key {
-                s: name.into(),
-                e: (),
-            },
+        let cache = &self.inner.cache;
+        cache.get_or_insert_with(
+            cache.hash(name, 0),
+            name.into(),
+            |k| &**k == name,
             || {
                 let r = &self.inner.registry;
                 let handles = Handles {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::handle_cache::{HandleCache, Key, KeyRef};
+use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, histogram};
 use crate::catalogue::{self, labels::DEPENDENCY_KINDS};
 use crate::{CardinalityGuard, GuardedLabel, HistogramHandle, Registry};
@@ -32,7 +32,7 @@ struct Inner {
     registry: Registry,
     guard: Arc<CardinalityGuard>,
     errors: ErrorMetrics,
-    cache: HandleCache<Key<u8>, HistogramHandle>,
+    cache: HandleCache<(Box<str>, u8), HistogramHandle>,
 }
 
 /// Records calls to dependencies. Cheap to clone.
@@ -79,19 +79,12 @@ impl DependencyMetrics {
         error: Option<&str>,
     ) {
         let seconds = duration.as_secs_f64();
-        let key = KeyRef {
-            s: target,
-            e: kind as u8,
-        };
+        let cache = &self.inner.cache;
         // A Duration is finite and non-negative: the observation cannot be refused.
-        if self
-            .inner
-            .cache
-            .with(&key, |h| h.observe(seconds))
-            .is_none()
-        {
-            let _ = self.handle(kind, target).observe(seconds);
-        }
+        let _ = match cache.find(cache.hash(target, kind as u64), eq(kind, target)) {
+            Some(histogram) => histogram.observe(seconds),
+            None => self.handle(kind, target).observe(seconds),
+        };
         if let Some(error) = error {
             self.inner.errors.record(kind.as_str(), error);
         }
@@ -99,28 +92,22 @@ impl DependencyMetrics {
 
     /// The duration histogram of one target, resolved once.
     pub fn handle(&self, kind: DependencyKind, target: &str) -> HistogramHandle {
-        if let Some(h) = self.inner.cache.with(
-            &KeyRef {
-                s: target,
-                e: kind as u8,
-            },
-            Clone::clone,
-        ) {
-            return h;
+        let cache = &self.inner.cache;
+        if let Some(h) = cache.find(cache.hash(target, kind as u64), eq(kind, target)) {
+            return h.clone();
         }
         let target = self.inner.guard.admit(GuardedLabel::Target, target);
-        self.inner.cache.get_or_insert_with(
-            Key {
-                s: target.into(),
-                e: kind as u8,
-            },
-            || {
-                histogram(
-                    &self.inner.registry,
-                    &catalogue::DEPENDENCY_DURATION_SECONDS,
-                    &[kind.as_str(), target],
-                )
-            },
-        )
+        let hash = cache.hash(target, kind as u64);
+        cache.get_or_insert_with(hash, (target.into(), kind as u8), eq(kind, target), || {
+            histogram(
+                &self.inner.registry,
+                &catalogue::DEPENDENCY_DURATION_SECONDS,
+                &[kind.as_str(), target],
+            )
+        })
     }
+}
+
+fn eq(kind: DependencyKind, target: &str) -> impl Fn(&(Box<str>, u8)) -> bool + '_ {
+    move |k| k.1 == kind as u8 && &*k.0 == target
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::counter;
-use super::handle_cache::{HandleCache, Key2, Key2Ref};
+use super::handle_cache::HandleCache;
 use crate::catalogue;
 use crate::{CardinalityGuard, CounterHandle, GuardedLabel, Registry};
 
@@ -11,7 +11,7 @@ use crate::{CardinalityGuard, CounterHandle, GuardedLabel, Registry};
 struct Inner {
     registry: Registry,
     guard: Arc<CardinalityGuard>,
-    cache: HandleCache<Key2, CounterHandle>,
+    cache: HandleCache<(Box<str>, Box<str>), CounterHandle>,
 }
 
 /// Records errors by the component they happened in and their kind. Both labels are guarded.
@@ -45,35 +45,38 @@ impl ErrorMetrics {
     /// Counts one error.
     #[inline]
     pub fn record(&self, component: &str, kind: &str) {
-        let key = Key2Ref {
-            a: component,
-            b: kind,
-        };
-        if self.inner.cache.with(&key, |c| c.increment(1)).is_none() {
-            self.handle(component, kind).increment(1);
+        let cache = &self.inner.cache;
+        match cache.find(cache.hash2(component, kind), eq(component, kind)) {
+            Some(counter) => counter.increment(1),
+            None => self.handle(component, kind).increment(1),
         }
     }
 
     /// The counter of one (component, kind), resolved once, for a caller that records it
     /// often.
     pub fn handle(&self, component: &str, kind: &str) -> CounterHandle {
-        let key = Key2Ref {
-            a: component,
-            b: kind,
-        };
-        if let Some(handle) = self.inner.cache.with(&key, CounterHandle::clone) {
-            return handle;
+        let cache = &self.inner.cache;
+        if let Some(handle) = cache.find(cache.hash2(component, kind), eq(component, kind)) {
+            return handle.clone();
         }
         let component = self.inner.guard.admit(GuardedLabel::Component, component);
         let kind = self.inner.guard.admit(GuardedLabel::Kind, kind);
-        self.inner
-            .cache
-            .get_or_insert_with(Key2::new(component, kind), || {
+        let key = (component.into(), kind.into());
+        cache.get_or_insert_with(
+            cache.hash2(component, kind),
+            key,
+            eq(component, kind),
+            || {
                 counter(
                     &self.inner.registry,
                     &catalogue::ERRORS_TOTAL,
                     &[component, kind],
                 )
-            })
+            },
+        )
     }
+}
+
+fn eq<'a>(a: &'a str, b: &'a str) -> impl Fn(&(Box<str>, Box<str>)) -> bool + 'a {
+    move |k| &*k.0 == a && &*k.1 == b
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::handle_cache::{HandleCache, Key2, Key2Ref};
+use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, counter, histogram};
 use crate::catalogue::{self, labels::LLM_OUTCOMES};
 use crate::{
@@ -102,7 +102,7 @@ struct Inner {
     prices: PriceTable,
     /// `errors_total{component="llm", kind=<outcome>}`, by outcome (unused for success).
     errors: [CounterHandle; 5],
-    cache: HandleCache<Key2, Handles>,
+    cache: HandleCache<(Box<str>, Box<str>), Handles>,
 }
 
 /// Records LLM calls. Cheap to clone.
@@ -149,16 +149,10 @@ impl LlmMetrics {
     /// Usage of a model missing from the price table is counted in
     /// `orchestrator_telemetry_rejected_values_total{reason="unpriced_model"}`.
     pub fn record(&self, call: &LlmCall<'_>) -> Option<f64> {
-        let key = Key2Ref {
-            a: call.provider,
-            b: call.model,
-        };
-        match self
-            .inner
-            .cache
-            .with(&key, |h| self.record_with(h, call, h.price))
-        {
-            Some(cost) => cost,
+        let cache = &self.inner.cache;
+        let (provider, model) = (call.provider, call.model);
+        match cache.find(cache.hash2(provider, model), eq(provider, model)) {
+            Some(handles) => self.record_with(handles, call, handles.price),
             None => self.record_new(call),
         }
     }
@@ -168,10 +162,14 @@ impl LlmMetrics {
         let guard = &self.inner.guard;
         let provider = guard.admit(GuardedLabel::Provider, call.provider);
         let model = guard.admit(GuardedLabel::Model, call.model);
-        let handles = self
-            .inner
-            .cache
-            .get_or_insert_with(Key2::new(provider, model), || self.resolve(provider, model));
+        let cache = &self.inner.cache;
+        let key = (provider.into(), model.into());
+        let handles = cache.get_or_insert_with(
+            cache.hash2(provider, model),
+            key,
+            eq(provider, model),
+            || self.resolve(provider, model),
+        );
         // Folded calls share the handles of "other" but keep the price of their real model.
         let price = self.inner.prices.price(call.provider, call.model);
         self.record_with(&handles, call, price)
@@ -231,4 +229,8 @@ impl LlmMetrics {
             }
         }
     }
+}
+
+fn eq<'a>(provider: &'a str, model: &'a str) -> impl Fn(&(Box<str>, Box<str>)) -> bool + 'a {
+    move |k| &*k.0 == provider && &*k.1 == model
 }

@@ -83,15 +83,22 @@ impl HistogramCell {
         }
     }
 
+    /// The bucket of `v`: buckets are `le` (less than or equal), so it is the number of
+    /// bounds strictly below `v`. Counting is branch-free and vectorises; for the dozen or
+    /// two bounds of a histogram it beats a binary search, whose dependent loads stall.
+    #[inline]
+    fn bucket(&self, v: f64) -> usize {
+        self.bounds.iter().map(|b| usize::from(*b < v)).sum()
+    }
+
     fn observe(&self, v: f64) {
-        // Buckets are `le` (less than or equal): the first bound >= v.
-        let idx = self.bounds.partition_point(|b| *b < v);
+        let idx = self.bucket(v);
         self.counts[idx].fetch_add(1, Ordering::Relaxed);
         add_f64(&self.sum, v);
     }
 
     fn observe_many(&self, v: f64, n: u64) {
-        let idx = self.bounds.partition_point(|b| *b < v);
+        let idx = self.bucket(v);
         self.counts[idx].fetch_add(n, Ordering::Relaxed);
         add_f64(&self.sum, v * n as f64);
     }

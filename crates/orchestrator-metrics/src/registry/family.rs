@@ -51,8 +51,8 @@ pub(crate) struct Family {
     /// Whether the family comes from a definition (its help and labels are fixed).
     defined: bool,
     bounds: Arc<[f64]>,
-    /// The `le` values of the buckets, `+Inf` last.
-    pub(crate) le: Box<[Box<str>]>,
+    /// The end of each bucket line up to its value (`0.005"} `), `+Inf` last.
+    pub(crate) le_tails: Box<[Box<str>]>,
     label_names: Box<[Box<str>]>,
     series: RwLock<SeriesTable>,
     /// Set once a misuse through the facade has been logged, so it is logged once.
@@ -113,10 +113,11 @@ impl Family {
     }
 
     fn new(name: &str, kind: MetricKind, buckets: &[f64]) -> Self {
-        let le = buckets
+        let le_tails = buckets
             .iter()
-            .map(|b| format_le(*b).into())
-            .chain(["+Inf".into()])
+            .map(|b| format_le(*b))
+            .chain(["+Inf".to_owned()])
+            .map(|le| format!("{le}\"}} ").into())
             .collect();
         Family {
             name: name.into(),
@@ -124,7 +125,7 @@ impl Family {
             help: RwLock::new("".into()),
             defined: false,
             bounds: buckets.into(),
-            le,
+            le_tails,
             label_names: Box::default(),
             series: RwLock::default(),
             warned: AtomicBool::new(false),

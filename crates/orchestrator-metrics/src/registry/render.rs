@@ -23,13 +23,14 @@ impl Registry {
     /// avoids growing a new one each time.
     pub fn render_into(&self, out: &mut String) {
         let families = self.read_families();
+        let mut prefix = String::new();
         for family in &families.order {
-            render_family(family, out);
+            render_family(family, out, &mut prefix);
         }
     }
 }
 
-fn render_family(family: &Family, out: &mut String) {
+fn render_family(family: &Family, out: &mut String, prefix: &mut String) {
     let table = family.read();
     if table.list.is_empty() {
         return;
@@ -44,11 +45,13 @@ fn render_family(family: &Family, out: &mut String) {
     out.push_str(family.kind.as_str());
     out.push('\n');
     for series in &table.list {
-        render_series(family, series, out);
+        render_series(family, series, out, prefix);
     }
 }
 
-fn render_series(family: &Family, series: &Series, out: &mut String) {
+/// `prefix` is scratch space reused between series, so a bucket line is four copies: the
+/// series prefix, the `le` tail, the count and the newline.
+fn render_series(family: &Family, series: &Series, out: &mut String, prefix: &mut String) {
     match &series.cell {
         Cell::Counter(cell) => {
             line_start(&family.name, "", &series.labels, out);
@@ -66,18 +69,19 @@ fn render_series(family: &Family, series: &Series, out: &mut String) {
             out.push('\n');
         }
         Cell::Histogram(cell) => {
+            prefix.clear();
+            prefix.push_str(&family.name);
+            prefix.push_str("_bucket{");
+            prefix.push_str(&series.labels);
+            if !series.labels.is_empty() {
+                prefix.push(',');
+            }
+            prefix.push_str("le=\"");
             let mut cumulative = 0u64;
-            for (le, count) in family.le.iter().zip(cell.counts()) {
+            for (tail, count) in family.le_tails.iter().zip(cell.counts()) {
                 cumulative += count;
-                out.push_str(&family.name);
-                out.push_str("_bucket{");
-                out.push_str(&series.labels);
-                if !series.labels.is_empty() {
-                    out.push(',');
-                }
-                out.push_str("le=\"");
-                out.push_str(le);
-                out.push_str("\"} ");
+                out.push_str(prefix);
+                out.push_str(tail);
                 push_u64(cumulative, out);
                 out.push('\n');
             }

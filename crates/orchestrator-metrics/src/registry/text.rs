@@ -65,7 +65,7 @@ pub(crate) fn push_f64(value: f64, out: &mut String) {
         // Whole numbers print without a fraction, like Go's strconv.FormatFloat(v, 'f', -1).
         push_u64_signed(value, out);
     } else {
-        out.push_str(ryu::Buffer::new().format_finite(value));
+        out.push_str(zmij::Buffer::new().format_finite(value));
     }
 }
 
@@ -128,6 +128,15 @@ mod tests {
         assert_eq!(sanitize_label_name(""), "_");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn finite_values_round_trip(v in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
+            let mut s = String::new();
+            push_f64(v, &mut s);
+            proptest::prop_assert_eq!(s.parse::<f64>().ok(), Some(v), "{}", s);
+        }
+    }
+
     #[test]
     fn numbers_format_like_prometheus_expects() {
         let f = |v: f64| {
@@ -142,7 +151,7 @@ mod tests {
         assert_eq!(f(f64::NEG_INFINITY), "-Inf");
         assert_eq!(f(f64::NAN), "NaN");
         assert_eq!(f(-2.5), "-2.5");
-        assert_eq!(f(1e20), "1e20");
+        assert_eq!(f(1e20), "1e+20"); // Go's ParseFloat, used by Prometheus, accepts it
         assert_eq!(format_le(81.92), "81.92");
     }
 }
