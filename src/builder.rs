@@ -203,3 +203,31 @@ impl TelemetryGuard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_gives_independent_instances() {
+        let a = Telemetry::builder().without_listener().build().unwrap();
+        let b = Telemetry::builder().listen("127.0.0.1:0").build().unwrap();
+        a.metrics().business().record_conversion();
+        let text = |t: &TelemetryGuard| t.registry().render();
+        assert!(text(&a).contains("orchestrator_conversions_total 1"));
+        assert!(text(&b).contains("orchestrator_conversions_total 0"));
+        assert_eq!(a.metrics_addr(), None);
+        assert!(b.metrics_addr().is_some_and(|addr| addr.port() != 0));
+        a.shutdown();
+        b.shutdown();
+    }
+
+    #[test]
+    fn a_bad_address_is_an_error_naming_it() {
+        let err = Telemetry::builder()
+            .listen("127.0.0.1:http")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("127.0.0.1:http"), "{err}");
+    }
+}

@@ -26,9 +26,9 @@ mod builder;
 pub use builder::{InstallError, Telemetry, TelemetryBuilder, TelemetryGuard};
 pub use orchestrator_metrics::{
     BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard, CardinalityLimits,
-    DependencyKind, DependencyMetrics, ErrorMetrics, GuardedLabel, LlmCall, LlmMetrics, LlmOutcome,
-    Metrics, ModelPrice, PriceTable, Registry, RejectReason, RequestMetrics, SessionMetrics,
-    Status, TokenUsage, catalogue, exposition,
+    DependencyKind, DependencyMetrics, ErrorMetrics, GuardedLabel, InvalidPrice, LlmCall,
+    LlmMetrics, LlmOutcome, Metrics, ModelPrice, PriceTable, Registry, RejectReason,
+    RequestMetrics, SessionMetrics, Status, TokenUsage, catalogue, exposition,
 };
 
 /// The metric catalogue, registry and typed recorders (the `orchestrator-metrics` crate).

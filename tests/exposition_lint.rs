@@ -8,14 +8,12 @@ use orchestrator_telemetry::{
     CacheOp, CacheResult, DependencyKind, LlmCall, LlmOutcome, Metrics, Registry, TokenUsage,
 };
 
-fn demo_prices() -> orchestrator_telemetry::PriceTable {
-    orchestrator_demo::demo_prices()
-}
-
 #[test]
 fn promtool_finds_no_problem_in_the_exposition() {
     let registry = Registry::new();
-    let metrics = Metrics::builder().prices(demo_prices()).build(&registry);
+    let metrics = Metrics::builder()
+        .prices(orchestrator_demo::demo_prices().unwrap())
+        .build(&registry);
     let hostile = [
         "<img src=x onerror=alert(1)>",
         "quote\"back\\slash",

@@ -41,7 +41,7 @@ fn allocations() -> u64 {
 fn warmed_up_recorders_do_not_allocate() {
     let registry = Registry::new();
     let metrics = Metrics::builder()
-        .prices(orchestrator_demo::demo_prices())
+        .prices(orchestrator_demo::demo_prices().unwrap())
         .build(&registry);
     let llm = LlmCall::new(
         "openai",

@@ -103,7 +103,7 @@ fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
         .unwrap();
     let telemetry = Telemetry::builder()
         .listen("127.0.0.1:0")
-        .prices(demo_prices())
+        .prices(demo_prices().unwrap())
         .process_collector(
             ProcessCollectorConfig::default()
                 .interval(Duration::from_secs(1))

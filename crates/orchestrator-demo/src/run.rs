@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use orchestrator_telemetry::{
-    InstallError, Metrics, ModelPrice, PriceTable, Telemetry, exposition,
+    InstallError, InvalidPrice, Metrics, ModelPrice, PriceTable, Telemetry, exposition,
 };
 
 use crate::app::{AppState, router};
@@ -61,23 +61,24 @@ pub enum DemoError {
     /// The database could not be opened.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A configured price is invalid.
+    #[error(transparent)]
+    Price(#[from] InvalidPrice),
     /// The registry's own exposition did not parse (a bug).
     #[error("the registry rendered an exposition that does not parse: {0}")]
     Exposition(#[from] exposition::ParseError),
 }
 
 /// The prices of the demo's models, in USD per million tokens (input, cached input, output).
-pub fn demo_prices() -> PriceTable {
-    let price = |i, c, o| ModelPrice::new(i, c, o).unwrap_or_else(|_| unreachable_price());
-    PriceTable::new()
-        .with_price("openai", "gpt-4o-mini", price(0.15, 0.075, 0.60))
-        .with_price("anthropic", "claude-3-5-haiku", price(0.80, 0.08, 4.00))
-        .with_price("openai", "gpt-4o", price(2.50, 1.25, 10.00))
-}
-
-fn unreachable_price() -> ModelPrice {
-    // The literals above are finite and non-negative; ModelPrice::new cannot refuse them.
-    ModelPrice::new(0.0, 0.0, 0.0).unwrap_or_else(|_| unreachable_price())
+pub fn demo_prices() -> Result<PriceTable, InvalidPrice> {
+    Ok(PriceTable::new()
+        .with_price("openai", "gpt-4o-mini", ModelPrice::new(0.15, 0.075, 0.60)?)
+        .with_price(
+            "anthropic",
+            "claude-3-5-haiku",
+            ModelPrice::new(0.80, 0.08, 4.00)?,
+        )
+        .with_price("openai", "gpt-4o", ModelPrice::new(2.50, 1.25, 10.00)?))
 }
 
 /// How to start the demo's servers.
@@ -169,7 +170,7 @@ impl Drop for DemoServer {
 pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let telemetry = Telemetry::builder()
         .listen(&args.telemetry_addr)
-        .prices(demo_prices())
+        .prices(demo_prices()?)
         .install()?;
     println!("orchestrator-telemetry demo");
     if let Some(addr) = telemetry.metrics_addr() {

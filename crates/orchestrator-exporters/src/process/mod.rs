@@ -221,6 +221,55 @@ mod tests {
         collector.stop();
     }
 
+    /// A `tracing` writer that keeps what is logged.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_missing_limit_is_warned_about_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let config = ProcessCollectorConfig {
+            root: dir.path().into(),
+            ..Default::default()
+        };
+        let mut sampler = Sampler::new(Registry::new(), &config);
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                sampler.sample();
+            }
+        });
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text.matches("orchestrator_memory_limit_bytes is absent")
+                .count(),
+            1,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("orchestrator_memory_usage_bytes is absent")
+                .count(),
+            1,
+            "{text}"
+        );
+        assert!(text.contains("WARN"), "{text}");
+    }
+
     #[test]
     fn samples_on_the_interval() {
         let registry = Registry::new();
