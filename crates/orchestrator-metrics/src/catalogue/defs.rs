@@ -260,6 +260,57 @@ pub const DEPENDENCY_DURATION_SECONDS: MetricDef = histogram(
     Group::Dependencies,
 );
 
+// ---- KPIs -------------------------------------------------------------------------------
+
+/// `orchestrator_active_users`: gauge of distinct users seen over a window (`1d`, `7d`,
+/// `30d`), counted with a HyperLogLog sketch. With the Redis backend every replica reports
+/// the same global count, so aggregate replicas with `max`.
+pub const ACTIVE_USERS: MetricDef = gauge(
+    "orchestrator_active_users",
+    Unit::Count,
+    "Distinct users seen over the window (HyperLogLog estimate).",
+    &[USER_WINDOW],
+    Group::Business,
+);
+
+/// `orchestrator_churn_ratio`: gauge of the share of the previous 30-day window's users who
+/// were not seen in the current one.
+pub const CHURN_RATIO: MetricDef = gauge(
+    "orchestrator_churn_ratio",
+    Unit::Ratio,
+    "Share of the previous window's users absent from the current window.",
+    &[],
+    Group::Business,
+);
+
+/// `orchestrator_customer_lifetime_value_usd`: gauge of revenue per user divided by the
+/// churn ratio.
+pub const CUSTOMER_LIFETIME_VALUE_USD: MetricDef = gauge(
+    "orchestrator_customer_lifetime_value_usd",
+    Unit::Usd,
+    "Customer lifetime value: revenue per user over the window divided by the churn ratio.",
+    &[],
+    Group::Business,
+);
+
+/// `orchestrator_kpi_value`: gauge of each KPI's value as evaluated in-process.
+pub const KPI_VALUE: MetricDef = gauge(
+    "orchestrator_kpi_value",
+    Unit::Count,
+    "KPI value evaluated in-process, in the KPI's unit.",
+    &[KPI],
+    Group::Business,
+);
+
+/// `orchestrator_kpi_target`: gauge of each KPI's configured target.
+pub const KPI_TARGET: MetricDef = gauge(
+    "orchestrator_kpi_target",
+    Unit::Count,
+    "KPI target, in the KPI's unit.",
+    &[KPI],
+    Group::Business,
+);
+
 // ---- self-monitoring --------------------------------------------------------------------
 
 /// `orchestrator_label_values_folded_total`: counter of samples whose label value the
@@ -303,6 +354,11 @@ pub const ALL: &[&MetricDef] = &[
     &LLM_COST_USD_TOTAL,
     &MEMORY_LIMIT_BYTES,
     &DEPENDENCY_DURATION_SECONDS,
+    &ACTIVE_USERS,
+    &CHURN_RATIO,
+    &CUSTOMER_LIFETIME_VALUE_USD,
+    &KPI_VALUE,
+    &KPI_TARGET,
     &LABEL_VALUES_FOLDED_TOTAL,
     &TELEMETRY_REJECTED_VALUES_TOTAL,
 ];

@@ -76,3 +76,20 @@ pub const TARGET: LabelDef = LabelDef::guarded("target");
 pub const GUARDED_LABEL: LabelDef = LabelDef::closed("label", GUARDED_LABELS);
 /// Why a value was rejected.
 pub const REJECT_REASON: LabelDef = LabelDef::closed("reason", REJECT_REASONS);
+
+/// The windows distinct users are counted over.
+pub const USER_WINDOWS: &[&str] = &["1d", "7d", "30d"];
+
+/// The identifiers of the five KPIs of the spec.
+pub const KPI_IDS: &[&str] = &[
+    "monthly_active_users",
+    "revenue_per_user",
+    "customer_satisfaction",
+    "response_time_p95",
+    "error_rate",
+];
+
+/// The window distinct users are counted over.
+pub const USER_WINDOW: LabelDef = LabelDef::closed("window", USER_WINDOWS);
+/// A KPI identifier.
+pub const KPI: LabelDef = LabelDef::closed("kpi", KPI_IDS);

@@ -24,6 +24,7 @@ fn names_are_unique_and_follow_prometheus_conventions() {
             Unit::Usd => Some("_usd"),
             Unit::Tokens => Some("_tokens"),
             Unit::Score => Some("_score"),
+            Unit::Ratio => Some("_ratio"),
             Unit::Count => None,
         };
         if let Some(suffix) = suffix {

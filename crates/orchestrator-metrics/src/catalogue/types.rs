@@ -46,6 +46,8 @@ pub enum Unit {
     Score,
     /// A plain count of events or things.
     Count,
+    /// A dimensionless fraction between 0 and 1.
+    Ratio,
 }
 
 impl Unit {
@@ -58,6 +60,7 @@ impl Unit {
             Unit::Tokens => "tokens",
             Unit::Score => "score",
             Unit::Count => "count",
+            Unit::Ratio => "ratio",
         }
     }
 
@@ -67,7 +70,7 @@ impl Unit {
             Unit::Seconds => Some(metrics::Unit::Seconds),
             Unit::Bytes => Some(metrics::Unit::Bytes),
             Unit::Count | Unit::Tokens => Some(metrics::Unit::Count),
-            Unit::Usd | Unit::Score => None,
+            Unit::Usd | Unit::Score | Unit::Ratio => None,
         }
     }
 }

@@ -1,0 +1,251 @@
+//! The expression type: one value, two interpreters ([`crate::eval`] in-process, and its
+//! `Display` as PromQL).
+
+use crate::{ExprError, Selector, Window};
+
+/// A comparison of an alert condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+}
+
+impl CmpOp {
+    /// The PromQL operator.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+        }
+    }
+
+    /// Whether `value OP threshold` holds.
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            CmpOp::Gt => value > threshold,
+            CmpOp::Ge => value >= threshold,
+            CmpOp::Lt => value < threshold,
+            CmpOp::Le => value <= threshold,
+        }
+    }
+}
+
+/// A typed subset of PromQL. Build it with the constructors, which check it against the
+/// catalogue; evaluate it with [`crate::eval`]; render it as PromQL with `to_string()`.
+///
+/// ```
+/// use orchestrator_metrics::catalogue::{ERRORS_TOTAL, REQUESTS_TOTAL};
+/// use orchestrator_query::{Expr, Selector, Window};
+///
+/// let hour = Window::hours(1)?;
+/// let errors = Expr::rate(Selector::of(&ERRORS_TOTAL).eq("component", "api"), hour)?.sum();
+/// let requests = Expr::rate(Selector::of(&REQUESTS_TOTAL), hour)?.sum();
+/// let error_rate = errors.ratio(requests)?;
+/// assert_eq!(
+///     error_rate.to_string(),
+///     r#"sum(rate(orchestrator_errors_total{component="api"}[1h])) / (sum(rate(orchestrator_requests_total[1h])) > 0)"#
+/// );
+/// # Ok::<(), orchestrator_query::ExprError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// The latest value of each selected series within the 5-minute lookback.
+    Value(Selector),
+    /// `avg_over_time(sel[w])` of a gauge.
+    AvgOverTime(Selector, Window),
+    /// `increase(sel[w])` of a counter, extrapolated as Prometheus does.
+    Increase(Selector, Window),
+    /// `rate(sel[w])` of a counter, per second.
+    Rate(Selector, Window),
+    /// `sum by (labels) (expr)`.
+    Sum(Box<Expr>, Vec<String>),
+    /// `max by (labels) (expr)`.
+    Max(Box<Expr>, Vec<String>),
+    /// `histogram_quantile(q, expr)` over bucket series.
+    HistogramQuantile(f64, Box<Expr>),
+    /// `lhs / (rhs > 0)`: series matched on identical labels, and only where the
+    /// denominator is positive, so that "no requests yet" is no data rather than NaN.
+    Ratio(Box<Expr>, Box<Expr>),
+    /// `expr OP threshold`: keeps the series for which the comparison holds.
+    Compare(Box<Expr>, CmpOp, f64),
+}
+
+impl Expr {
+    /// The latest value of each selected series (gauges, or raw counters).
+    pub fn value(sel: Selector) -> Result<Self, ExprError> {
+        sel.validate()?;
+        Ok(Expr::Value(sel))
+    }
+
+    /// `increase(sel[window])`: the counter's increase over the window.
+    pub fn increase(sel: Selector, window: Window) -> Result<Self, ExprError> {
+        Self::counter_fn(sel, "increase").map(|sel| Expr::Increase(sel, window))
+    }
+
+    /// `rate(sel[window])`: the counter's per-second rate over the window.
+    pub fn rate(sel: Selector, window: Window) -> Result<Self, ExprError> {
+        Self::counter_fn(sel, "rate").map(|sel| Expr::Rate(sel, window))
+    }
+
+    /// `avg_over_time(sel[window])` of a gauge.
+    pub fn avg_over_time(sel: Selector, window: Window) -> Result<Self, ExprError> {
+        sel.validate()?;
+        if sel.def.kind != orchestrator_metrics::catalogue::MetricKind::Gauge {
+            return Err(ExprError::NotAGauge {
+                metric: sel.series_name(),
+            });
+        }
+        Ok(Expr::AvgOverTime(sel, window))
+    }
+
+    fn counter_fn(sel: Selector, function: &'static str) -> Result<Selector, ExprError> {
+        sel.validate()?;
+        if !sel.is_counter() {
+            return Err(ExprError::NotACounter {
+                function,
+                metric: sel.series_name(),
+            });
+        }
+        Ok(sel)
+    }
+
+    /// The mean of a histogram over a window: `sum(increase(_sum[w])) /
+    /// (sum(increase(_count[w])) > 0)`.
+    pub fn histogram_mean(
+        def: &'static orchestrator_metrics::catalogue::MetricDef,
+        window: Window,
+    ) -> Result<Self, ExprError> {
+        let sum = Self::increase(Selector::sum(def), window)?.sum();
+        let count = Self::increase(Selector::count(def), window)?.sum();
+        sum.ratio(count)
+    }
+
+    /// The `q` quantile of a histogram over a window, all series together:
+    /// `histogram_quantile(q, sum by (le) (rate(_bucket[w])))`.
+    pub fn histogram_quantile_of(
+        q: f64,
+        buckets: Selector,
+        window: Window,
+    ) -> Result<Self, ExprError> {
+        Self::histogram_quantile(q, Self::rate(buckets, window)?.sum_by(["le"])?)
+    }
+
+    /// `histogram_quantile(q, expr)`; `expr`'s series must keep their `le` label.
+    pub fn histogram_quantile(q: f64, expr: Expr) -> Result<Self, ExprError> {
+        if !(0.0..=1.0).contains(&q) {
+            return Err(ExprError::InvalidQuantile { q });
+        }
+        if !expr.labels().iter().any(|l| l == "le") {
+            return Err(ExprError::NoBuckets);
+        }
+        Ok(Expr::HistogramQuantile(q, Box::new(expr)))
+    }
+
+    /// `sum(self)`: everything into one series.
+    pub fn sum(self) -> Self {
+        Expr::Sum(Box::new(self), Vec::new())
+    }
+
+    /// `sum by (labels) (self)`.
+    pub fn sum_by<I, S>(self, labels: I) -> Result<Self, ExprError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let by = self.grouping(labels)?;
+        Ok(Expr::Sum(Box::new(self), by))
+    }
+
+    /// `max(self)`: the largest series value (for example a per-replica gauge that every
+    /// replica reports identically).
+    pub fn max(self) -> Self {
+        Expr::Max(Box::new(self), Vec::new())
+    }
+
+    fn grouping<I, S>(&self, labels: I) -> Result<Vec<String>, ExprError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let available = self.labels();
+        labels
+            .into_iter()
+            .map(Into::into)
+            .map(|label| {
+                if available.contains(&label) {
+                    Ok(label)
+                } else {
+                    Err(ExprError::GroupingLabel {
+                        label,
+                        available: available.clone(),
+                    })
+                }
+            })
+            .collect()
+    }
+
+    /// `self / (denominator > 0)`. Both sides must have the same labels.
+    pub fn ratio(self, denominator: Expr) -> Result<Self, ExprError> {
+        let (mut left, mut right) = (self.labels(), denominator.labels());
+        left.sort();
+        right.sort();
+        if left != right {
+            return Err(ExprError::LabelMismatch { left, right });
+        }
+        Ok(Expr::Ratio(Box::new(self), Box::new(denominator)))
+    }
+
+    /// `self OP threshold`.
+    pub fn compare(self, op: CmpOp, threshold: f64) -> Result<Self, ExprError> {
+        if !threshold.is_finite() {
+            return Err(ExprError::InvalidThreshold { value: threshold });
+        }
+        Ok(Expr::Compare(Box::new(self), op, threshold))
+    }
+
+    /// The labels the expression's series carry.
+    pub fn labels(&self) -> Vec<String> {
+        match self {
+            Expr::Value(s) | Expr::AvgOverTime(s, _) | Expr::Increase(s, _) | Expr::Rate(s, _) => {
+                s.labels()
+            }
+            Expr::Sum(_, by) | Expr::Max(_, by) => by.clone(),
+            Expr::HistogramQuantile(_, e) => e.labels().into_iter().filter(|l| l != "le").collect(),
+            Expr::Ratio(l, _) => l.labels(),
+            Expr::Compare(e, _, _) => e.labels(),
+        }
+    }
+
+    /// Every selector the expression reads, with the range it reads over (`None` for an
+    /// instant read within the lookback).
+    pub fn selectors(&self) -> Vec<(&Selector, Option<Window>)> {
+        let mut out = Vec::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect<'a>(&'a self, out: &mut Vec<(&'a Selector, Option<Window>)>) {
+        match self {
+            Expr::Value(s) => out.push((s, None)),
+            Expr::AvgOverTime(s, w) | Expr::Increase(s, w) | Expr::Rate(s, w) => {
+                out.push((s, Some(*w)))
+            }
+            Expr::Sum(e, _)
+            | Expr::Max(e, _)
+            | Expr::HistogramQuantile(_, e)
+            | Expr::Compare(e, _, _) => e.collect(out),
+            Expr::Ratio(l, r) => {
+                l.collect(out);
+                r.collect(out);
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The sampler: renders the local registry (or fetches a remote `/metrics`), parses the
+//! exposition, and keeps only the series that watched expressions read.
+
+use std::time::Duration;
+
+use orchestrator_metrics::Registry;
+use orchestrator_metrics::exposition::{self, ParseError};
+
+use crate::eval::LOOKBACK_MS;
+use crate::remote::{self, HttpUrl};
+use crate::{Expr, Millis, SampleStore, Selector, StoreLimits};
+
+/// Why a sample round failed. The store is left as it was.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SampleError {
+    /// The URL is not one the sampler can fetch.
+    #[error("cannot sample `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The remote target did not answer with its exposition.
+    #[error("cannot fetch {url}: {reason}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The exposition is malformed.
+    #[error("malformed exposition from {source_name}: {error}")]
+    Parse {
+        /// Where it came from.
+        source_name: String,
+        /// The parse error, with its line number.
+        error: ParseError,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Local(Registry),
+    Remote {
+        url: String,
+        parsed: HttpUrl,
+        timeout: Duration,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Interest {
+    selector: Selector,
+    retention: Millis,
+}
+
+/// Samples a registry or a remote target into a bounded [`SampleStore`].
+///
+/// ```
+/// use std::time::Duration;
+/// use orchestrator_metrics::{Metrics, Registry, catalogue::REQUESTS_TOTAL};
+/// use orchestrator_query::{Expr, Sampler, Selector, Window, eval};
+///
+/// let registry = Registry::new();
+/// let metrics = Metrics::new(&registry);
+/// let total = Expr::value(Selector::of(&REQUESTS_TOTAL))?.sum();
+/// let mut sampler = Sampler::local(&registry);
+/// sampler.watch(&total);
+/// metrics.requests().record("/v1/chat", "POST", 200, Duration::from_millis(10));
+/// sampler.sample(1_000)?;
+/// assert_eq!(eval(&total, sampler.store(), 1_000).scalar(), Some(1.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    source: Source,
+    interests: Vec<Interest>,
+    store: SampleStore,
+}
+
+impl Sampler {
+    /// A sampler of a registry in this process.
+    pub fn local(registry: &Registry) -> Self {
+        Self::with_source(Source::Local(registry.clone()))
+    }
+
+    /// A sampler of a remote `http://host:port/metrics` endpoint.
+    pub fn remote(url: &str) -> Result<Self, SampleError> {
+        let parsed = HttpUrl::parse(url).map_err(|reason| SampleError::InvalidUrl {
+            url: url.to_owned(),
+            reason,
+        })?;
+        Ok(Self::with_source(Source::Remote {
+            url: url.to_owned(),
+            parsed,
+            timeout: Duration::from_secs(10),
+        }))
+    }
+
+    fn with_source(source: Source) -> Self {
+        Sampler {
+            source,
+            interests: Vec::new(),
+            store: SampleStore::default(),
+        }
+    }
+
+    /// Replaces the store limits (the store is emptied).
+    pub fn with_limits(mut self, limits: StoreLimits) -> Self {
+        self.store = SampleStore::new(limits);
+        self
+    }
+
+    /// Keeps the series `expr` reads, for as long as its windows need (plus the lookback).
+    pub fn watch(&mut self, expr: &Expr) {
+        for (selector, window) in expr.selectors() {
+            let retention = window.map_or(0, |w| w.millis()) + LOOKBACK_MS;
+            self.interests.push(Interest {
+                selector: selector.clone(),
+                retention,
+            });
+        }
+    }
+
+    /// Takes one sample at time `at`: renders or fetches, parses, stores what is watched.
+    /// Returns how many points were stored.
+    pub fn sample(&mut self, at: Millis) -> Result<usize, SampleError> {
+        let (name, text) = match &self.source {
+            Source::Local(registry) => ("the local registry".to_owned(), registry.render()),
+            Source::Remote {
+                url,
+                parsed,
+                timeout,
+            } => {
+                let text = remote::get(parsed, *timeout).map_err(|reason| SampleError::Fetch {
+                    url: url.clone(),
+                    reason,
+                })?;
+                (url.clone(), text)
+            }
+        };
+        self.ingest(&text, at).map_err(|error| SampleError::Parse {
+            source_name: name,
+            error,
+        })
+    }
+
+    /// Stores what is watched from an exposition text taken at time `at`.
+    pub fn ingest(&mut self, text: &str, at: Millis) -> Result<usize, ParseError> {
+        let parsed = exposition::parse(text)?;
+        let mut stored = 0;
+        for sample in parsed.families.iter().flat_map(|f| &f.samples) {
+            let label = |name: &str| sample.label(name);
+            let retention = self
+                .interests
+                .iter()
+                .filter(|i| i.selector.matches(&sample.name, label))
+                .map(|i| i.retention)
+                .max();
+            if let Some(retention) = retention {
+                self.store
+                    .append(&sample.name, &sample.labels, at, sample.value, retention);
+                stored += 1;
+            }
+        }
+        Ok(stored)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &SampleStore {
+        &self.store
+    }
+}

@@ -1,0 +1,234 @@
+//! The bounded store of sampled series the in-process interpreter reads.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::{Millis, Selector};
+
+/// Limits that keep the store bounded whatever the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Series kept at most; samples of further series are dropped and counted.
+    pub max_series: usize,
+    /// Points kept per series at most; the oldest go first.
+    pub max_points: usize,
+}
+
+impl Default for StoreLimits {
+    /// 10,000 series of at most 200,000 points (30 days at 15 s is 172,800).
+    fn default() -> Self {
+        StoreLimits {
+            max_series: 10_000,
+            max_points: 200_000,
+        }
+    }
+}
+
+/// One sampled series.
+#[derive(Debug, Clone)]
+pub struct StoredSeries {
+    name: String,
+    labels: Vec<(String, String)>,
+    points: VecDeque<(Millis, f64)>,
+    retention: Millis,
+}
+
+impl StoredSeries {
+    /// The series name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The labels, sorted by name.
+    pub fn labels(&self) -> &[(String, String)] {
+        &self.labels
+    }
+
+    /// The value of a label.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The points with `from <= t <= to`, oldest first (both ends inclusive, as in
+    /// Prometheus 2.x range selectors).
+    pub fn range(&self, from: Millis, to: Millis) -> impl Iterator<Item = (Millis, f64)> + '_ {
+        let start = self.points.partition_point(|(t, _)| *t < from);
+        let end = self.points.partition_point(|(t, _)| *t <= to);
+        self.points.range(start..end.max(start)).copied()
+    }
+
+    /// The latest point with `t - lookback <= time <= t`.
+    pub fn latest(&self, t: Millis, lookback: Millis) -> Option<(Millis, f64)> {
+        let end = self.points.partition_point(|(time, _)| *time <= t);
+        let (time, v) = *self.points.get(end.checked_sub(1)?)?;
+        (time >= t - lookback).then_some((time, v))
+    }
+
+    /// How many points are held.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Whether no point is held.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+}
+
+/// Sampled series, by name.
+#[derive(Debug, Clone, Default)]
+pub struct SampleStore {
+    by_name: BTreeMap<String, Vec<StoredSeries>>,
+    limits: StoreLimits,
+    series: usize,
+    dropped: u64,
+}
+
+impl SampleStore {
+    /// An empty store with these limits.
+    pub fn new(limits: StoreLimits) -> Self {
+        SampleStore {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// Appends a point. Labels need not be sorted. A point not newer than the series' last
+    /// one is ignored; points older than `retention` before `t` are dropped.
+    pub fn append(
+        &mut self,
+        name: &str,
+        labels: &[(String, String)],
+        t: Millis,
+        v: f64,
+        retention: Millis,
+    ) {
+        let mut sorted = labels.to_vec();
+        sorted.sort();
+        let max_points = self.limits.max_points.max(2);
+        let list = self.by_name.entry(name.to_owned()).or_default();
+        let series = match list.iter_mut().position(|s| s.labels == sorted) {
+            Some(i) => &mut list[i],
+            None => {
+                if self.series >= self.limits.max_series {
+                    self.dropped += 1;
+                    return;
+                }
+                self.series += 1;
+                list.push(StoredSeries {
+                    name: name.to_owned(),
+                    labels: sorted,
+                    points: VecDeque::new(),
+                    retention,
+                });
+                let last = list.len() - 1;
+                &mut list[last]
+            }
+        };
+        series.retention = series.retention.max(retention);
+        if series.points.back().is_some_and(|(last, _)| *last >= t) {
+            return;
+        }
+        series.points.push_back((t, v));
+        let oldest = t - series.retention;
+        while series
+            .points
+            .front()
+            .is_some_and(|(time, _)| *time < oldest)
+            || series.points.len() > max_points
+        {
+            series.points.pop_front();
+        }
+    }
+
+    /// The series a selector selects.
+    pub fn select<'a>(&'a self, sel: &'a Selector) -> impl Iterator<Item = &'a StoredSeries> + 'a {
+        self.by_name
+            .get(&sel.series_name())
+            .into_iter()
+            .flatten()
+            .filter(|s| sel.matchers().iter().all(|m| m.matches(s.label(&m.label))))
+    }
+
+    /// Every series held.
+    pub fn iter(&self) -> impl Iterator<Item = &StoredSeries> {
+        self.by_name.values().flatten()
+    }
+
+    /// How many series are held.
+    pub fn series_count(&self) -> usize {
+        self.series
+    }
+
+    /// How many points were refused because the series limit was reached.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn retention_and_ranges() {
+        let mut store = SampleStore::default();
+        for t in 0..100 {
+            store.append(
+                "m",
+                &labels(&[("b", "2"), ("a", "1")]),
+                t * 1000,
+                t as f64,
+                10_000,
+            );
+        }
+        let s = store.iter().next().unwrap();
+        assert_eq!(s.labels(), labels(&[("a", "1"), ("b", "2")]));
+        assert_eq!(s.len(), 11, "points from 89 s to 99 s");
+        assert_eq!(
+            s.range(95_000, 97_000).map(|p| p.1).collect::<Vec<_>>(),
+            vec![95.0, 96.0, 97.0]
+        );
+        assert_eq!(s.latest(99_500, 300_000), Some((99_000, 99.0)));
+        assert_eq!(s.latest(500_000, 300_000), None, "beyond the lookback");
+        assert_eq!(
+            s.latest(50_000, 300_000),
+            None,
+            "before the oldest kept point"
+        );
+    }
+
+    #[test]
+    fn limits_bound_memory_and_count_drops() {
+        let mut store = SampleStore::new(StoreLimits {
+            max_series: 2,
+            max_points: 5,
+        });
+        for i in 0..4 {
+            for t in 0..10 {
+                store.append("m", &labels(&[("i", &i.to_string())]), t, 1.0, i64::MAX / 2);
+            }
+        }
+        assert_eq!(store.series_count(), 2);
+        assert_eq!(store.dropped(), 20);
+        assert!(store.iter().all(|s| s.len() == 5));
+    }
+
+    #[test]
+    fn out_of_order_points_are_ignored() {
+        let mut store = SampleStore::default();
+        store.append("m", &[], 2000, 2.0, 60_000);
+        store.append("m", &[], 1000, 1.0, 60_000);
+        store.append("m", &[], 2000, 3.0, 60_000);
+        assert_eq!(store.iter().next().unwrap().len(), 1);
+    }
+}
