@@ -1,13 +1,21 @@
 //! `Telemetry::builder() ... .install()`.
 
+#[cfg(feature = "kpi")]
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "kpi")]
+use std::time::Duration;
 
 #[cfg(feature = "prometheus")]
 use orchestrator_exporters::{
     DEFAULT_ADDR, MetricsEndpoint, MetricsServer, ProcessCollector, ProcessCollectorConfig,
     ServeError,
 };
-use orchestrator_metrics::{CardinalityLimits, Metrics, MetricsBuilder, PriceTable, Registry};
+#[cfg(feature = "kpi")]
+use orchestrator_kpi::{ActivityBackend, BusinessRecorder, KpiConfig, KpiHandle, KpiReport};
+use orchestrator_metrics::{
+    CardinalityLimits, Metrics, MetricsBuilder, PriceTable, Registry, RegistryError,
+};
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
@@ -32,6 +40,12 @@ pub enum InstallError {
     /// The process collector thread could not start.
     #[error("cannot start the process collector: {0}")]
     ProcessCollector(#[source] std::io::Error),
+    /// The monitor thread (sampling, KPIs) could not start.
+    #[error("cannot start the monitor thread: {0}")]
+    Monitor(#[source] std::io::Error),
+    /// A series of the catalogue could not be registered (a bug: the catalogue is tested).
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 /// The entry point: `Telemetry::builder()`.
@@ -55,6 +69,8 @@ pub struct TelemetryBuilder {
     listen: Option<String>,
     #[cfg(feature = "prometheus")]
     process: Option<ProcessCollectorConfig>,
+    #[cfg(feature = "kpi")]
+    monitor: crate::monitor::MonitorConfig,
 }
 
 impl Default for TelemetryBuilder {
@@ -65,6 +81,8 @@ impl Default for TelemetryBuilder {
             listen: Some(DEFAULT_ADDR.to_owned()),
             #[cfg(feature = "prometheus")]
             process: Some(ProcessCollectorConfig::default()),
+            #[cfg(feature = "kpi")]
+            monitor: crate::monitor::MonitorConfig::default(),
         }
     }
 }
@@ -111,6 +129,35 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Sets the KPIs, their targets and windows (default: the spec's five).
+    #[cfg(feature = "kpi")]
+    pub fn kpis(mut self, kpis: KpiConfig) -> Self {
+        self.monitor.kpis = kpis;
+        self
+    }
+
+    /// How often the registry is sampled and the KPIs evaluated (default 15 s).
+    #[cfg(feature = "kpi")]
+    pub fn monitor_interval(mut self, interval: Duration) -> Self {
+        self.monitor.interval = interval;
+        self
+    }
+
+    /// Where distinct users are counted (default: in this process; `RedisActivity` shares
+    /// them across replicas).
+    #[cfg(feature = "kpi")]
+    pub fn activity(mut self, activity: Arc<dyn ActivityBackend>) -> Self {
+        self.monitor.activity = Some(activity);
+        self
+    }
+
+    /// Starts no monitor thread: KPIs are not evaluated (the recorders still work).
+    #[cfg(feature = "kpi")]
+    pub fn without_monitor(mut self) -> Self {
+        self.monitor.enabled = false;
+        self
+    }
+
     /// Sets everything up with its own registry and no global state, for tests and for
     /// embedding several instances in one process. `metrics::counter!` does not reach it
     /// unless you pass [`TelemetryGuard::registry`] to `metrics::with_local_recorder`.
@@ -128,7 +175,11 @@ impl TelemetryBuilder {
             .listen
             .map(|addr| MetricsServer::bind(&addr, MetricsEndpoint::new(registry.clone()).router()))
             .transpose()?;
+        #[cfg(feature = "kpi")]
+        let monitor = crate::monitor::start(self.monitor, &registry, &metrics)?;
         Ok(TelemetryGuard {
+            #[cfg(feature = "kpi")]
+            monitor,
             registry,
             metrics,
             #[cfg(feature = "prometheus")]
@@ -164,6 +215,8 @@ impl TelemetryBuilder {
 /// stays installed as the `metrics` recorder (the `metrics` crate cannot uninstall one).
 #[derive(Debug)]
 pub struct TelemetryGuard {
+    #[cfg(feature = "kpi")]
+    monitor: crate::monitor::Running,
     registry: Registry,
     metrics: Metrics,
     #[cfg(feature = "prometheus")]
@@ -189,7 +242,44 @@ impl TelemetryGuard {
         self.server.as_ref().map(MetricsServer::local_addr)
     }
 
-    /// Stops the listener (finishing scrapes in flight) and the collector.
+    /// Records business events (sessions with their user, revenue, conversions, scores).
+    #[cfg(feature = "kpi")]
+    pub fn business(&self) -> &BusinessRecorder {
+        &self.monitor.business
+    }
+
+    /// The latest KPI evaluation (after the first monitor tick).
+    #[cfg(feature = "kpi")]
+    pub fn kpi_report(&self) -> Option<KpiReport> {
+        self.monitor.kpis.latest()
+    }
+
+    /// A handle to the latest KPI report, to share with a page or a report writer.
+    #[cfg(feature = "kpi")]
+    pub fn kpi_handle(&self) -> KpiHandle {
+        self.monitor.kpis.clone()
+    }
+
+    /// Samples and evaluates now, on the monitor thread, and returns the KPI report.
+    #[cfg(feature = "kpi")]
+    pub fn evaluate_now(&self) -> Option<KpiReport> {
+        if let Some(monitor) = &self.monitor.monitor {
+            monitor.tick_now();
+        }
+        self.kpi_report()
+    }
+
+    /// Runs `f` with the monitor's sample store (the series the KPIs read), to evaluate
+    /// an expression in-process with `orchestrator_query::eval`. `None` without a monitor.
+    #[cfg(feature = "kpi")]
+    pub fn with_samples<R>(
+        &self,
+        f: impl FnOnce(&orchestrator_query::SampleStore) -> R,
+    ) -> Option<R> {
+        self.monitor.monitor.as_ref().map(|m| m.with_store(f))
+    }
+
+    /// Stops the listener (finishing scrapes in flight), the collector and the monitor.
     pub fn shutdown(self) {
         #[cfg(feature = "prometheus")]
         {

@@ -22,6 +22,8 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
 mod builder;
+#[cfg(feature = "kpi")]
+mod monitor;
 
 pub use builder::{InstallError, Telemetry, TelemetryBuilder, TelemetryGuard};
 pub use orchestrator_metrics::{
@@ -33,6 +35,14 @@ pub use orchestrator_metrics::{
 
 /// The metric catalogue, registry and typed recorders (the `orchestrator-metrics` crate).
 pub use orchestrator_metrics;
+
+/// The query language and its two interpreters (the `orchestrator-query` crate).
+#[cfg(feature = "kpi")]
+pub use orchestrator_query;
+
+/// Business KPIs and distinct users (the `orchestrator-kpi` crate).
+#[cfg(feature = "kpi")]
+pub use orchestrator_kpi;
 
 /// The `/metrics` endpoint and process collector (the `orchestrator-exporters` crate).
 #[cfg(feature = "prometheus")]

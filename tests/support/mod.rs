@@ -41,6 +41,16 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts Prometheus scraping `target` every second, with `rule_files` loaded.
     pub fn start(target: SocketAddr, rule_files: &[&Path]) -> Prometheus {
+        Self::start_with_interval(target, rule_files, "1s")
+    }
+
+    /// Starts Prometheus scraping `target` at `interval` (a Prometheus duration such as
+    /// `250ms`), with `rule_files` loaded and evaluated at the same interval.
+    pub fn start_with_interval(
+        target: SocketAddr,
+        rule_files: &[&Path],
+        interval: &str,
+    ) -> Prometheus {
         let binary = tool("prometheus", "prometheus");
         let dir = tempfile::tempdir().expect("temp dir");
         let rules: Vec<String> = rule_files
@@ -48,7 +58,7 @@ impl Prometheus {
             .map(|p| format!("  - {}\n", p.display()))
             .collect();
         let config = format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+            "global:\n  scrape_interval: {interval}\n  evaluation_interval: {interval}\n\
              rule_files:\n{}\
              scrape_configs:\n  - job_name: orchestrator\n    static_configs:\n      - targets: ['{target}']\n",
             if rules.is_empty() {
@@ -101,9 +111,39 @@ impl Prometheus {
         panic!("prometheus at {} not ready after 30 s", self.url);
     }
 
+    /// Waits until Prometheus has scraped the target at least once (its scrape manager
+    /// applies new targets only after a few seconds).
+    pub fn wait_for_first_scrape(&self) {
+        let scraped = self.wait_for(Duration::from_secs(30), |p| p.scalar("up") == Some(1.0));
+        assert!(
+            scraped,
+            "Prometheus at {} did not scrape its target within 30 s",
+            self.url
+        );
+    }
+
     /// Runs an instant query and returns `data.result`.
     pub fn query(&self, promql: &str) -> Vec<Value> {
-        let url = format!("{}/api/v1/query?query={}", self.url, encode(promql));
+        self.query_url(
+            format!("{}/api/v1/query?query={}", self.url, encode(promql)),
+            promql,
+        )
+    }
+
+    /// Runs an instant query at `time_ms` (milliseconds since the epoch).
+    pub fn query_at(&self, promql: &str, time_ms: i64) -> Vec<Value> {
+        let time = format!("{}.{:03}", time_ms / 1000, time_ms % 1000);
+        self.query_url(
+            format!(
+                "{}/api/v1/query?query={}&time={time}",
+                self.url,
+                encode(promql)
+            ),
+            promql,
+        )
+    }
+
+    fn query_url(&self, url: String, promql: &str) -> Vec<Value> {
         let (code, body) = http_get(&url).unwrap_or_else(|| panic!("query {promql}: no answer"));
         let v: Value =
             serde_json::from_str(&body).unwrap_or_else(|e| panic!("query {promql}: {e}: {body}"));

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, middleware};
 use orchestrator_telemetry::Metrics;
+use orchestrator_telemetry::orchestrator_kpi::BusinessRecorder;
 use serde::Deserialize;
 
 use crate::cache::AnswerCache;
@@ -35,6 +36,7 @@ pub const MARKUP: f64 = 3.0;
 #[derive(Clone)]
 pub struct AppState {
     metrics: Metrics,
+    business: BusinessRecorder,
     db: Db,
     cache: AnswerCache,
     llm: LlmClient,
@@ -46,6 +48,7 @@ impl AppState {
     /// The state over these components.
     pub fn new(
         metrics: Metrics,
+        business: BusinessRecorder,
         db: Db,
         cache: AnswerCache,
         llm: LlmClient,
@@ -53,6 +56,7 @@ impl AppState {
     ) -> Self {
         AppState {
             metrics,
+            business,
             db,
             cache,
             llm,
@@ -95,9 +99,9 @@ struct NewSession {
 }
 
 async fn create_session(State(state): State<AppState>, Json(body): Json<NewSession>) -> Response {
-    match state.db.create_session(body.user_id, now()).await {
+    match state.db.create_session(body.user_id.clone(), now()).await {
         Ok(id) => {
-            state.metrics.sessions().started();
+            state.business.session_started(&body.user_id);
             state
                 .open
                 .lock()
@@ -169,7 +173,7 @@ async fn send_message(
     };
     let cost = completion.cost.unwrap_or(0.0);
     if cost > 0.0 {
-        let _ = state.metrics.business().record_revenue(cost * MARKUP);
+        let _ = state.business.revenue(cost * MARKUP);
     }
     state.cache.set(key, completion.text.clone());
     let stored = StoredMessage {
@@ -229,19 +233,19 @@ async fn feedback(
             "satisfaction must be 0-10, quality 0-100, purchase_usd a non-negative amount",
         );
     }
-    let business = state.metrics.business();
+    let business = &state.business;
     // Values are in range, so the recorders accept them.
     if let Some(s) = body.satisfaction {
-        let _ = business.record_satisfaction(s);
+        let _ = business.satisfaction(s);
     }
     if let Some(q) = body.quality {
-        let _ = business.record_quality(q);
+        let _ = business.quality(q);
     }
     if let Some(usd) = body.purchase_usd {
-        let _ = business.record_revenue(usd);
+        let _ = business.revenue(usd);
     }
     if body.converted {
-        business.record_conversion();
+        business.conversion();
     }
     StatusCode::NO_CONTENT.into_response()
 }
@@ -255,7 +259,7 @@ async fn end_session(State(state): State<AppState>, Path(id): Path<i64>) -> Resp
                 .unwrap_or_else(PoisonError::into_inner)
                 .remove(&id);
             if let Some(started) = started {
-                state.metrics.sessions().ended(started.elapsed());
+                state.business.session_ended(started.elapsed());
             }
             StatusCode::NO_CONTENT.into_response()
         }

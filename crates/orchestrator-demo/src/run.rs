@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use orchestrator_telemetry::orchestrator_kpi::BusinessRecorder;
 use orchestrator_telemetry::{
     InstallError, InvalidPrice, Metrics, ModelPrice, PriceTable, Telemetry, exposition,
 };
@@ -112,13 +113,18 @@ pub struct DemoServer {
 
 impl DemoServer {
     /// Starts the provider and the API, recording into `metrics`.
-    pub async fn start(config: DemoConfig, metrics: Metrics) -> Result<Self, DemoError> {
+    pub async fn start(
+        config: DemoConfig,
+        metrics: Metrics,
+        business: BusinessRecorder,
+    ) -> Result<Self, DemoError> {
         let provider = Provider::start(config.provider)
             .await
             .map_err(DemoError::Provider)?;
         let db = Db::open(metrics.clone())?;
         let state = AppState::new(
             metrics.clone(),
+            business,
             db.clone(),
             AnswerCache::new(metrics.clone(), 512, Duration::from_secs(20)),
             LlmClient::new(provider.base_url(), metrics.clone()),
@@ -166,11 +172,17 @@ impl Drop for DemoServer {
     }
 }
 
+/// How often the demo samples and evaluates (the production default is 15 s).
+pub const DEMO_MONITOR_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The whole demo: install telemetry, start the servers, run the load, print the summary.
 pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let telemetry = Telemetry::builder()
         .listen(&args.telemetry_addr)
         .prices(demo_prices()?)
+        // The demo samples every second so a 30-second run has enough points; the
+        // production default is 15 s.
+        .monitor_interval(DEMO_MONITOR_INTERVAL)
         .install()?;
     println!("orchestrator-telemetry demo");
     if let Some(addr) = telemetry.metrics_addr() {
@@ -184,7 +196,12 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         },
         observer: None,
     };
-    let server = DemoServer::start(config, telemetry.metrics().clone()).await?;
+    let server = DemoServer::start(
+        config,
+        telemetry.metrics().clone(),
+        telemetry.business().clone(),
+    )
+    .await?;
     println!("  API       {}", server.api_url());
     println!(
         "  load      {} virtual users for {} s (seed {})\n",
@@ -198,8 +215,9 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         ..LoadConfig::default()
     };
     let report = load::run(&server.api_url(), &load_config).await;
-    // Let in-flight requests finish recording before reading the registry.
+    // Let in-flight requests finish recording, then sample and evaluate once more.
     tokio::time::sleep(Duration::from_millis(50)).await;
+    let kpis = telemetry.evaluate_now();
     let parsed = exposition::parse(&telemetry.registry().render())?;
     println!(
         "The load generator sent {} requests ({} answered).",
@@ -207,6 +225,13 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         report.answered()
     );
     print!("{}", summary::render(&parsed, report.elapsed));
+    if let Some(kpis) = kpis {
+        println!(
+            "\nBusiness KPIs (evaluated in-process every {} s; windows: users, revenue and satisfaction 30 d, latency and errors 1 h)\n",
+            DEMO_MONITOR_INTERVAL.as_secs()
+        );
+        println!("{kpis}");
+    }
     drop(server);
     telemetry.shutdown();
     Ok(())

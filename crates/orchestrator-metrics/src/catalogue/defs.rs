@@ -333,6 +333,18 @@ pub const TELEMETRY_REJECTED_VALUES_TOTAL: MetricDef = counter(
     Group::SelfMonitoring,
 );
 
+/// `orchestrator_telemetry_dropped_total`: counter of items dropped because a bounded
+/// telemetry queue was full or its backend was unreachable (user activity for Redis, spans
+/// for OTLP, alert notifications), by queue. Telemetry never blocks the orchestrator: it
+/// drops and counts instead.
+pub const TELEMETRY_DROPPED_TOTAL: MetricDef = counter(
+    "orchestrator_telemetry_dropped_total",
+    Unit::Count,
+    "Items dropped because a bounded telemetry queue was full or its backend unreachable.",
+    &[QUEUE],
+    Group::SelfMonitoring,
+);
+
 /// Every metric of the catalogue, in documentation order.
 pub const ALL: &[&MetricDef] = &[
     &REQUESTS_TOTAL,
@@ -361,4 +373,5 @@ pub const ALL: &[&MetricDef] = &[
     &KPI_TARGET,
     &LABEL_VALUES_FOLDED_TOTAL,
     &TELEMETRY_REJECTED_VALUES_TOTAL,
+    &TELEMETRY_DROPPED_TOTAL,
 ];

@@ -93,3 +93,9 @@ pub const KPI_IDS: &[&str] = &[
 pub const USER_WINDOW: LabelDef = LabelDef::closed("window", USER_WINDOWS);
 /// A KPI identifier.
 pub const KPI: LabelDef = LabelDef::closed("kpi", KPI_IDS);
+
+/// The bounded queues whose overflow is dropped and counted.
+pub const QUEUES: &[&str] = &["user_activity", "spans", "alert_notifications"];
+
+/// A bounded queue.
+pub const QUEUE: LabelDef = LabelDef::closed("queue", QUEUES);

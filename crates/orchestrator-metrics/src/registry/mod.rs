@@ -142,6 +142,9 @@ impl Registry {
                 let _ = self.series(def, &[]);
             }
         }
+        for queue in catalogue::labels::QUEUES {
+            let _ = self.counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &[queue]);
+        }
         for label in catalogue::labels::GUARDED_LABELS {
             let _ = self.counter(&catalogue::LABEL_VALUES_FOLDED_TOTAL, &[label]);
         }

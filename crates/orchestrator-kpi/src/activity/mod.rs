@@ -1,0 +1,54 @@
+//! Distinct users over sliding windows of UTC days, and churn.
+
+mod local;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use local::LocalActivity;
+#[cfg(feature = "redis")]
+pub use redis::{RedisActivity, RedisActivityConfig};
+
+/// The windows distinct users are counted over, in days (the `window` label values
+/// `1d`, `7d`, `30d`).
+pub const WINDOWS: [(u32, &str); 3] = [(1, "1d"), (7, "7d"), (30, "30d")];
+
+/// Distinct users at one instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ActivityCounts {
+    /// Distinct users over the last 1, 7 and 30 days (today included).
+    pub active: [u64; 3],
+    /// Share of the previous 30-day window's users absent from the current one; `None`
+    /// when the previous window had no users.
+    pub churn: Option<f64>,
+}
+
+impl ActivityCounts {
+    /// Monthly (30-day) active users.
+    pub fn monthly(&self) -> u64 {
+        self.active[2]
+    }
+}
+
+/// Why distinct users could not be counted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot count distinct users: {0}")]
+pub struct ActivityError(pub String);
+
+/// Where distinct users are counted: in this process, or in Redis shared by every replica.
+pub trait ActivityBackend: Send + Sync + std::fmt::Debug {
+    /// Records that `user` was active now. Never blocks on I/O.
+    fn record(&self, user: &str);
+
+    /// Counts distinct users as of `now`.
+    fn counts(&self, now: orchestrator_query::Millis) -> Result<ActivityCounts, ActivityError>;
+}
+
+/// Churn from the distinct users of the previous window, the current one, and their union:
+/// `(|previous ∪ current| - |current|) / |previous|`.
+pub(crate) fn churn(previous: u64, current: u64, union: u64) -> Option<f64> {
+    if previous == 0 {
+        return None;
+    }
+    let churned = union.saturating_sub(current) as f64;
+    Some((churned / previous as f64).clamp(0.0, 1.0))
+}

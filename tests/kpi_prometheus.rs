@@ -1,0 +1,153 @@
+//! The KPIs evaluated in-process equal what a real Prometheus computes from the same
+//! expressions rendered as PromQL.
+//!
+//! Two checks at the same instant T, after a scripted workload through the demo:
+//! 1. Same data: the raw samples Prometheus stored are loaded into an in-process store and
+//!    every KPI is evaluated there. This checks the interpreter's semantics (rate
+//!    extrapolation, quantile interpolation, matching); they agree to 1e-9.
+//! 2. Independent samplers: the library's own monitor sampled the registry while
+//!    Prometheus scraped it. They agree within 1 %: the residual is where each sampler's
+//!    samples fall in time, which moves rate extrapolation by at most one interval over the
+//!    data's span.
+
+mod support;
+
+use std::time::Duration;
+
+use orchestrator_demo::load::{self, LoadConfig};
+use orchestrator_demo::provider::ProviderConfig;
+use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
+use orchestrator_telemetry::Telemetry;
+use orchestrator_telemetry::orchestrator_kpi::KpiConfig;
+use orchestrator_telemetry::orchestrator_query::{LOOKBACK_MS, SampleStore, StoreLimits, eval};
+use serde_json::Value;
+use support::Prometheus;
+
+fn value_of(result: &[Value]) -> Option<f64> {
+    match result {
+        [only] => only["value"][1]
+            .as_str()?
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite()),
+        _ => None,
+    }
+}
+
+fn close(a: Option<f64>, b: Option<f64>, tolerance: f64) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() <= tolerance * a.abs().max(b.abs()).max(1e-12),
+        _ => false,
+    }
+}
+
+/// Loads every sample Prometheus holds for the expression's selectors into a store.
+fn store_from_prometheus(
+    prometheus: &Prometheus,
+    expr: &orchestrator_telemetry::orchestrator_query::Expr,
+    at: i64,
+) -> SampleStore {
+    let mut store = SampleStore::new(StoreLimits::default());
+    for (selector, window) in expr.selectors() {
+        let range = window.map_or(LOOKBACK_MS, |w| w.millis());
+        let matrix = prometheus.query_at(&format!("{selector}[{range}ms]"), at);
+        for series in matrix {
+            let metric = series["metric"].as_object().unwrap();
+            let name = metric["__name__"].as_str().unwrap();
+            let labels: Vec<(String, String)> = metric
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "__name__" | "job" | "instance"))
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect();
+            for point in series["values"].as_array().unwrap() {
+                let t = (point[0].as_f64().unwrap() * 1000.0).round() as i64;
+                let v: f64 = point[1].as_str().unwrap().parse().unwrap();
+                store.append(name, &labels, t, v, i64::MAX / 4);
+            }
+        }
+    }
+    store
+}
+
+#[test]
+fn kpis_in_process_equal_prometheus() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let kpis = KpiConfig::default();
+    let telemetry = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .prices(demo_prices().unwrap())
+        .kpis(kpis.clone())
+        .monitor_interval(Duration::from_millis(250))
+        .build()
+        .unwrap();
+    let prometheus =
+        Prometheus::start_with_interval(telemetry.metrics_addr().unwrap(), &[], "250ms");
+    let config = DemoConfig {
+        api_addr: "127.0.0.1:0".into(),
+        provider: ProviderConfig::default(),
+        observer: None,
+    };
+    let server = runtime
+        .block_on(DemoServer::start(
+            config,
+            telemetry.metrics().clone(),
+            telemetry.business().clone(),
+        ))
+        .unwrap();
+    // Both samplers must see the registry before traffic starts, or each extrapolates
+    // from a different first sample.
+    prometheus.wait_for_first_scrape();
+    std::thread::sleep(Duration::from_secs(1));
+    let load_config = LoadConfig {
+        duration: Duration::from_secs(30),
+        concurrency: 8,
+        seed: 7,
+        ..LoadConfig::default()
+    };
+    let sent = runtime.block_on(load::run(&server.api_url(), &load_config));
+    assert!(sent.answered() > 500, "workload too small: {sent:?}");
+    std::thread::sleep(Duration::from_secs(2));
+
+    let report = telemetry.evaluate_now().expect("a KPI report");
+    let at = report.at;
+    let mut failures = Vec::new();
+    for (kpi, result) in kpis.kpis().iter().zip(&report.results) {
+        let promql = kpi.expr.to_string();
+        let from_prometheus = value_of(&prometheus.query_at(&promql, at));
+        let same_data = eval(
+            &kpi.expr,
+            &store_from_prometheus(&prometheus, &kpi.expr, at),
+            at,
+        )
+        .scalar();
+        println!(
+            "{:<22} in-process {:<22?} same data {:<22?} Prometheus {:<22?} {promql}",
+            kpi.id, result.value, same_data, from_prometheus
+        );
+        assert!(
+            from_prometheus.is_some(),
+            "{}: Prometheus has no value for {promql}",
+            kpi.id
+        );
+        if !close(same_data, from_prometheus, 1e-9) {
+            failures.push(format!(
+                "{}: same data {same_data:?} vs Prometheus {from_prometheus:?}",
+                kpi.id
+            ));
+        }
+        if !close(result.value, from_prometheus, 0.01) {
+            failures.push(format!(
+                "{}: in-process {:?} vs Prometheus {from_prometheus:?}",
+                kpi.id, result.value
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    drop(server);
+    telemetry.shutdown();
+}
