@@ -8,6 +8,9 @@ use orchestrator_metrics::exposition::histogram_quantile;
 use crate::rate::extrapolated_increase;
 use crate::{Expr, Millis, SampleStore, Selector, Window};
 
+/// A label set, sorted by name.
+type Labels = Vec<(String, String)>;
+
 /// How far back an instant read looks for the latest sample (Prometheus's default
 /// lookback delta).
 pub const LOOKBACK_MS: Millis = 5 * 60 * 1000;
@@ -132,9 +135,9 @@ fn aggregate(
     by: &[String],
     combine: impl Fn(f64, f64) -> f64,
 ) -> Vec<Element> {
-    let mut groups: BTreeMap<Vec<(String, String)>, f64> = BTreeMap::new();
+    let mut groups: BTreeMap<Labels, f64> = BTreeMap::new();
     for el in input {
-        let key: Vec<(String, String)> = el
+        let key: Labels = el
             .labels
             .into_iter()
             .filter(|(n, _)| by.contains(n))
@@ -151,7 +154,7 @@ fn aggregate(
 }
 
 fn quantile(q: f64, input: Vec<Element>) -> Vec<Element> {
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut groups: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
     for el in input {
         let Some(le) = el
             .labels

@@ -56,12 +56,15 @@ pub(crate) fn get(url: &HttpUrl, timeout: Duration) -> Result<String, String> {
     stream
         .set_write_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
+    // One write of the whole request: a server that answers after its first read and
+    // closes must not find part of the request still unread (it would reset the connection).
+    let request = format!(
         "GET {} HTTP/1.1\r\nHost: {}:{}\r\nAccept: text/plain;version=0.0.4\r\nConnection: close\r\n\r\n",
         url.path, url.host, url.port
-    )
-    .map_err(|e| format!("send: {e}"))?;
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("send: {e}"))?;
     let mut raw = Vec::new();
     stream
         .read_to_end(&mut raw)

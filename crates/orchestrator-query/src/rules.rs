@@ -1,5 +1,5 @@
 //! Prometheus rule files: recording and alerting rules whose expressions are
-//! [`Expr`](crate::Expr)s rendered as PromQL, so the files mean what the in-process
+//! [`Expr`]s rendered as PromQL, so the files mean what the in-process
 //! interpreter computes.
 
 use std::time::Duration;
@@ -20,10 +20,13 @@ pub fn duration(d: Duration) -> String {
     if ms == 0 {
         return "0s".to_owned();
     }
-    UNITS.iter().find(|(scale, _)| ms % scale == 0).map_or_else(
-        || format!("{ms}ms"),
-        |(scale, unit)| format!("{}{unit}", ms / scale),
-    )
+    UNITS
+        .iter()
+        .find(|(scale, _)| ms.is_multiple_of(*scale))
+        .map_or_else(
+            || format!("{ms}ms"),
+            |(scale, unit)| format!("{}{unit}", ms / scale),
+        )
 }
 
 /// A recording rule: `record` is the name of the series Prometheus writes from `expr`.

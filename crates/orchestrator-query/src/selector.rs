@@ -192,11 +192,14 @@ impl Selector {
 
     /// Whether the selected series are counters (what `rate` and `increase` need).
     pub(crate) fn is_counter(&self) -> bool {
-        match (self.def.kind, self.part) {
-            (MetricKind::Counter, Part::Whole) => true,
-            (MetricKind::Histogram, Part::Bucket | Part::Sum | Part::Count) => true,
-            _ => false,
-        }
+        matches!(
+            (self.def.kind, self.part),
+            (MetricKind::Counter, Part::Whole)
+                | (
+                    MetricKind::Histogram,
+                    Part::Bucket | Part::Sum | Part::Count
+                )
+        )
     }
 
     /// Checks the part fits the metric type and every matcher names one of its labels.

@@ -14,7 +14,10 @@ impl Window {
     /// A window of `d`, which must be at least one millisecond and a whole number of them.
     pub fn new(d: Duration) -> Result<Self, ExprError> {
         let ms = d.as_millis();
-        if ms == 0 || d.subsec_nanos() % 1_000_000 != 0 || ms > u128::from(u32::MAX) * 1000 {
+        if ms == 0
+            || !d.subsec_nanos().is_multiple_of(1_000_000)
+            || ms > u128::from(u32::MAX) * 1000
+        {
             return Err(ExprError::InvalidWindow { window: d });
         }
         Ok(Window(ms as u64))
@@ -61,7 +64,7 @@ impl fmt::Display for Window {
             (1, "ms"),
         ];
         for (scale, unit) in UNITS {
-            if self.0 % scale == 0 {
+            if self.0.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", self.0 / scale);
             }
         }

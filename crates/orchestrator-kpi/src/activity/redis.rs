@@ -129,10 +129,10 @@ impl RedisActivity {
     /// Waits until every user queued so far was sent to Redis (or dropped).
     pub fn flush(&self) {
         let (done, wait) = mpsc::channel();
-        if let Some(sender) = &self.sender {
-            if sender.send(Message::Flush(done)).is_ok() {
-                let _ = wait.recv();
-            }
+        if let Some(sender) = &self.sender
+            && sender.send(Message::Flush(done)).is_ok()
+        {
+            let _ = wait.recv();
         }
     }
 
