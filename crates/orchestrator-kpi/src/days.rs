@@ -7,18 +7,10 @@ pub(crate) fn day_of(ms: Millis) -> i64 {
     ms.div_euclid(86_400_000)
 }
 
-/// A day as `YYYY-MM-DD` (Howard Hinnant's civil-from-days).
+/// A day as `YYYY-MM-DD`.
 #[cfg(any(feature = "redis", test))]
 pub(crate) fn date(day: i64) -> String {
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = orchestrator_query::civil_date(day);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

@@ -92,7 +92,68 @@ fn eval_elements(expr: &Expr, store: &SampleStore, at: Millis) -> Vec<Element> {
             .into_iter()
             .filter(|el| op.holds(el.value, *t))
             .collect(),
+        Expr::Sub(l, r) => {
+            let right = eval_elements(r, store, at);
+            eval_elements(l, store, at)
+                .into_iter()
+                .filter_map(|left| {
+                    let other = right.iter().find(|d| d.labels == left.labels)?.value;
+                    Some(Element {
+                        value: left.value - other,
+                        labels: left.labels,
+                    })
+                })
+                .collect()
+        }
+        Expr::And(l, r) => {
+            let right = eval_elements(r, store, at);
+            eval_elements(l, store, at)
+                .into_iter()
+                .filter(|left| right.iter().any(|d| d.labels == left.labels))
+                .collect()
+        }
+        Expr::Or(l, r) => {
+            let mut left = eval_elements(l, store, at);
+            let extra: Vec<Element> = eval_elements(r, store, at)
+                .into_iter()
+                .filter(|right| !left.iter().any(|d| d.labels == right.labels))
+                .collect();
+            left.extend(extra);
+            left
+        }
+        Expr::Absent(sel) => absent(store, sel, at),
+        Expr::Recorded { labels, expr, .. } => eval_elements(expr, store, at)
+            .into_iter()
+            .map(|mut el| {
+                for (k, v) in labels {
+                    match el.labels.iter_mut().find(|(n, _)| n == k) {
+                        Some(existing) => existing.1 = v.clone(),
+                        None => el.labels.push((k.clone(), v.clone())),
+                    }
+                }
+                el.labels.sort();
+                el
+            })
+            .collect(),
     }
+}
+
+/// `absent(sel)`: one series labelled with the equality matchers when nothing is selected.
+fn absent(store: &SampleStore, sel: &Selector, at: Millis) -> Vec<Element> {
+    if store
+        .select(sel)
+        .any(|s| s.latest(at, LOOKBACK_MS).is_some())
+    {
+        return Vec::new();
+    }
+    let mut labels: Labels = sel
+        .matchers()
+        .iter()
+        .filter(|m| m.op == crate::MatchOp::Eq)
+        .map(|m| (m.label.clone(), m.value.clone()))
+        .collect();
+    labels.sort();
+    vec![Element { labels, value: 1.0 }]
 }
 
 fn per_series(

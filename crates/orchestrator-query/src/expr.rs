@@ -76,6 +76,25 @@ pub enum Expr {
     Ratio(Box<Expr>, Box<Expr>),
     /// `expr OP threshold`: keeps the series for which the comparison holds.
     Compare(Box<Expr>, CmpOp, f64),
+    /// `lhs - rhs`, series matched on identical labels.
+    Sub(Box<Expr>, Box<Expr>),
+    /// `lhs and rhs`: the series of `lhs` whose labels are also in `rhs`.
+    And(Box<Expr>, Box<Expr>),
+    /// `lhs or rhs`: the series of `lhs`, and those of `rhs` whose labels are not in `lhs`.
+    Or(Box<Expr>, Box<Expr>),
+    /// `absent(sel)`: one series (labelled with the selector's equality matchers) when the
+    /// selector selects nothing within the lookback, none otherwise.
+    Absent(Selector),
+    /// The output of a recording rule: rendered as the recorded series `record{labels}`,
+    /// evaluated in-process as the expression the rule records, with the rule's labels.
+    Recorded {
+        /// The recorded series name.
+        record: String,
+        /// The labels the rule adds.
+        labels: Vec<(String, String)>,
+        /// The expression the rule records.
+        expr: Box<Expr>,
+    },
 }
 
 impl Expr {
@@ -211,6 +230,65 @@ impl Expr {
         Ok(Expr::Compare(Box::new(self), op, threshold))
     }
 
+    /// `self - other`. Both sides must have the same labels.
+    pub fn minus(self, other: Expr) -> Result<Self, ExprError> {
+        Self::same_labels(&self, &other)?;
+        Ok(Expr::Sub(Box::new(self), Box::new(other)))
+    }
+
+    /// `self and other`. Both sides must have the same labels.
+    pub fn and(self, other: Expr) -> Result<Self, ExprError> {
+        Self::same_labels(&self, &other)?;
+        Ok(Expr::And(Box::new(self), Box::new(other)))
+    }
+
+    /// `self or other`. Both sides must have the same labels.
+    pub fn or(self, other: Expr) -> Result<Self, ExprError> {
+        Self::same_labels(&self, &other)?;
+        Ok(Expr::Or(Box::new(self), Box::new(other)))
+    }
+
+    /// `absent(sel)`: fires when the metric has no series (for example, nothing scraped).
+    pub fn absent(sel: Selector) -> Result<Self, ExprError> {
+        sel.validate()?;
+        Ok(Expr::Absent(sel))
+    }
+
+    /// The output of a recording rule named `record` (a valid metric name with colons)
+    /// that records `self` with `labels`.
+    pub fn recorded(self, record: &str, labels: &[(&str, &str)]) -> Result<Self, ExprError> {
+        let valid = record
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+            && record
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        if !valid {
+            return Err(ExprError::UnknownMetric {
+                name: record.to_owned(),
+            });
+        }
+        Ok(Expr::Recorded {
+            record: record.to_owned(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            expr: Box::new(self),
+        })
+    }
+
+    fn same_labels(left: &Expr, right: &Expr) -> Result<(), ExprError> {
+        let (mut l, mut r) = (left.labels(), right.labels());
+        l.sort();
+        r.sort();
+        if l != r {
+            return Err(ExprError::LabelMismatch { left: l, right: r });
+        }
+        Ok(())
+    }
+
     /// The labels the expression's series carry.
     pub fn labels(&self) -> Vec<String> {
         match self {
@@ -219,8 +297,23 @@ impl Expr {
             }
             Expr::Sum(_, by) | Expr::Max(_, by) => by.clone(),
             Expr::HistogramQuantile(_, e) => e.labels().into_iter().filter(|l| l != "le").collect(),
-            Expr::Ratio(l, _) => l.labels(),
+            Expr::Ratio(l, _) | Expr::Sub(l, _) | Expr::And(l, _) | Expr::Or(l, _) => l.labels(),
             Expr::Compare(e, _, _) => e.labels(),
+            Expr::Absent(s) => s
+                .matchers()
+                .iter()
+                .filter(|m| m.op == crate::MatchOp::Eq)
+                .map(|m| m.label.clone())
+                .collect(),
+            Expr::Recorded { labels, expr, .. } => {
+                let mut all = expr.labels();
+                for (k, _) in labels {
+                    if !all.contains(k) {
+                        all.push(k.clone());
+                    }
+                }
+                all
+            }
         }
     }
 
@@ -234,7 +327,8 @@ impl Expr {
 
     fn collect<'a>(&'a self, out: &mut Vec<(&'a Selector, Option<Window>)>) {
         match self {
-            Expr::Value(s) => out.push((s, None)),
+            Expr::Value(s) | Expr::Absent(s) => out.push((s, None)),
+            Expr::Recorded { expr, .. } => expr.collect(out),
             Expr::AvgOverTime(s, w) | Expr::Increase(s, w) | Expr::Rate(s, w) => {
                 out.push((s, Some(*w)))
             }
@@ -242,7 +336,7 @@ impl Expr {
             | Expr::Max(e, _)
             | Expr::HistogramQuantile(_, e)
             | Expr::Compare(e, _, _) => e.collect(out),
-            Expr::Ratio(l, r) => {
+            Expr::Ratio(l, r) | Expr::Sub(l, r) | Expr::And(l, r) | Expr::Or(l, r) => {
                 l.collect(out);
                 r.collect(out);
             }

@@ -33,7 +33,12 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// A number as PromQL reads it (`0.95`, `200`, `0.001`).
+/// A number as PromQL and Prometheus labels write it (`0.95`, `200`, `0.001`): whole numbers
+/// without a fraction, others in the shortest form that reads back exactly.
+pub fn format_number(v: f64) -> String {
+    number(v)
+}
+
 pub(crate) fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
@@ -50,12 +55,33 @@ fn grouping(f: &mut fmt::Formatter<'_>, op: &str, by: &[String], inner: &Expr) -
     }
 }
 
-/// Writes an operand of a binary operator, in parentheses when it is itself binary.
-fn operand(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
+/// PromQL's binding strength of an expression's top operator (higher binds tighter).
+fn precedence(e: &Expr) -> u8 {
     match e {
-        Expr::Ratio(..) | Expr::Compare(..) => write!(f, "({e})"),
-        _ => write!(f, "{e}"),
+        Expr::Or(..) => 1,
+        Expr::And(..) => 2,
+        Expr::Compare(..) => 3,
+        Expr::Sub(..) => 4,
+        Expr::Ratio(..) => 5,
+        _ => 10,
     }
+}
+
+/// Writes `e` as an operand of an operator of strength `strength`, in parentheses when it
+/// binds less tightly (or, with `right`, equally: the operators are left-associative).
+fn operand_of(f: &mut fmt::Formatter<'_>, e: &Expr, strength: u8, right: bool) -> fmt::Result {
+    let p = precedence(e);
+    if p < strength || (right && p == strength) {
+        write!(f, "({e})")
+    } else {
+        write!(f, "{e}")
+    }
+}
+
+fn binary(f: &mut fmt::Formatter<'_>, l: &Expr, strength: u8, op: &str, r: &Expr) -> fmt::Result {
+    operand_of(f, l, strength, false)?;
+    write!(f, " {op} ")?;
+    operand_of(f, r, strength, true)
 }
 
 impl Display for Expr {
@@ -69,14 +95,31 @@ impl Display for Expr {
             Expr::Max(e, by) => grouping(f, "max", by, e),
             Expr::HistogramQuantile(q, e) => write!(f, "histogram_quantile({}, {e})", number(*q)),
             Expr::Ratio(l, r) => {
-                operand(f, l)?;
+                operand_of(f, l, 5, false)?;
                 f.write_str(" / (")?;
-                operand(f, r)?;
+                // A comparison of a comparison would be a filter of a filter: keep it apart.
+                operand_of(f, r, 4, false)?;
                 f.write_str(" > 0)")
             }
             Expr::Compare(e, op, t) => {
-                operand(f, e)?;
+                operand_of(f, e, 4, false)?;
                 write!(f, " {} {}", op.as_str(), number(*t))
+            }
+            Expr::Sub(l, r) => binary(f, l, 4, "-", r),
+            Expr::And(l, r) => binary(f, l, 2, "and", r),
+            // `and` groups inside `or` keep their parentheses: correct either way, clearer so.
+            Expr::Or(l, r) => binary(f, l, 3, "or", r),
+            Expr::Absent(s) => write!(f, "absent({s})"),
+            Expr::Recorded { record, labels, .. } => {
+                f.write_str(record)?;
+                if !labels.is_empty() {
+                    let inner: Vec<String> = labels
+                        .iter()
+                        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                        .collect();
+                    write!(f, "{{{}}}", inner.join(","))?;
+                }
+                Ok(())
             }
         }
     }

@@ -7,7 +7,7 @@ use orchestrator_metrics::Registry;
 use orchestrator_metrics::exposition::{self, ParseError};
 
 use crate::eval::LOOKBACK_MS;
-use crate::remote::{self, HttpUrl};
+use crate::http::{self, HttpUrl};
 use crate::{Expr, Millis, SampleStore, Selector, StoreLimits};
 
 /// Why a sample round failed. The store is left as it was.
@@ -133,7 +133,7 @@ impl Sampler {
                 parsed,
                 timeout,
             } => {
-                let text = remote::get(parsed, *timeout).map_err(|reason| SampleError::Fetch {
+                let text = http::get(parsed, *timeout).map_err(|reason| SampleError::Fetch {
                     url: url.clone(),
                     reason,
                 })?;

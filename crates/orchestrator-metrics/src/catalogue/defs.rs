@@ -311,6 +311,19 @@ pub const KPI_TARGET: MetricDef = gauge(
     Group::Business,
 );
 
+// ---- alerting ---------------------------------------------------------------------------
+
+/// `orchestrator_alerts`: gauge of active alerts per rule, severity and state, like
+/// Prometheus's `ALERTS` (which has one series per alert with value 1). Here the value is
+/// the number of the rule's alerts in that state, 0 when none.
+pub const ALERTS: MetricDef = gauge(
+    "orchestrator_alerts",
+    Unit::Count,
+    "Active alerts evaluated in-process, by rule, severity and state (pending or firing).",
+    &[ALERT_NAME, SEVERITY, ALERT_STATE],
+    Group::SelfMonitoring,
+);
+
 // ---- self-monitoring --------------------------------------------------------------------
 
 /// `orchestrator_label_values_folded_total`: counter of samples whose label value the
@@ -371,6 +384,7 @@ pub const ALL: &[&MetricDef] = &[
     &CUSTOMER_LIFETIME_VALUE_USD,
     &KPI_VALUE,
     &KPI_TARGET,
+    &ALERTS,
     &LABEL_VALUES_FOLDED_TOTAL,
     &TELEMETRY_REJECTED_VALUES_TOTAL,
     &TELEMETRY_DROPPED_TOTAL,

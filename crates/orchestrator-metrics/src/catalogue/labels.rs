@@ -99,3 +99,16 @@ pub const QUEUES: &[&str] = &["user_activity", "spans", "alert_notifications"];
 
 /// A bounded queue.
 pub const QUEUE: LabelDef = LabelDef::closed("queue", QUEUES);
+
+/// Alert severities, most urgent first.
+pub const SEVERITIES: &[&str] = &["critical", "high", "medium", "low"];
+
+/// The states of an active alert, as Prometheus's `ALERTS` labels them.
+pub const ALERT_STATES: &[&str] = &["pending", "firing"];
+
+/// The alert rule name (rules come from configuration: a closed set per process).
+pub const ALERT_NAME: LabelDef = LabelDef::closed("alertname", &[]);
+/// The alert severity.
+pub const SEVERITY: LabelDef = LabelDef::closed("severity", SEVERITIES);
+/// The alert state.
+pub const ALERT_STATE: LabelDef = LabelDef::closed("alertstate", ALERT_STATES);

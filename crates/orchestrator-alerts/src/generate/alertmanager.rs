@@ -1,0 +1,179 @@
+//! The Alertmanager configuration: receivers by severity, grouping, timing and inhibition.
+//! Secrets are referenced as files (`*_file`), never written into the configuration.
+
+use std::time::Duration;
+
+use orchestrator_query::rules::duration;
+use orchestrator_query::yaml::{Yaml, map};
+
+/// What the Alertmanager configuration needs to know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertmanagerOptions {
+    /// The label alerts are grouped by and critical alerts inhibit within.
+    pub service_label: String,
+    /// The Slack channel.
+    pub slack_channel: String,
+    /// Where email goes.
+    pub email_to: String,
+    /// Who email comes from (also the SMTP user).
+    pub email_from: String,
+    /// The SMTP server, `host:port`.
+    pub smarthost: String,
+    /// Where the secret files are: `slack_webhook_url`, `smtp_password`,
+    /// `pagerduty_routing_key`.
+    pub secrets_dir: String,
+    /// Grouping waits.
+    pub group_wait: Duration,
+    /// Between notifications of a group that changed.
+    pub group_interval: Duration,
+    /// Between repeats of an unchanged group.
+    pub repeat_interval: Duration,
+    /// For tests: every receiver is replaced by a webhook to this URL (the routing, grouping
+    /// and inhibition stay as generated).
+    pub webhook_override: Option<String>,
+}
+
+impl Default for AlertmanagerOptions {
+    fn default() -> Self {
+        AlertmanagerOptions {
+            service_label: "service".to_owned(),
+            slack_channel: "#orchestrator-alerts".to_owned(),
+            email_to: "oncall@example.com".to_owned(),
+            email_from: "alertmanager@example.com".to_owned(),
+            smarthost: "smtp.example.com:587".to_owned(),
+            secrets_dir: "/etc/alertmanager/secrets".to_owned(),
+            group_wait: Duration::from_secs(30),
+            group_interval: Duration::from_secs(300),
+            repeat_interval: Duration::from_secs(4 * 3600),
+            webhook_override: None,
+        }
+    }
+}
+
+fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Yaml {
+    Yaml::List(items.into_iter().map(Yaml::from).collect())
+}
+
+/// The receivers: critical → PagerDuty and Slack; high → Slack and email; medium and low →
+/// email.
+const RECEIVERS: [(&str, &[&str]); 3] = [
+    ("pagerduty-slack", &["pagerduty", "slack"]),
+    ("slack-email", &["slack", "email"]),
+    ("email", &["email"]),
+];
+
+fn receiver(name: &str, kinds: &[&str], o: &AlertmanagerOptions) -> Yaml {
+    let mut fields = vec![("name".to_owned(), Yaml::from(name))];
+    if let Some(url) = &o.webhook_override {
+        fields.push((
+            "webhook_configs".to_owned(),
+            Yaml::List(vec![map([
+                ("url", Yaml::from(url.as_str())),
+                ("send_resolved", true.into()),
+            ])]),
+        ));
+        return Yaml::Map(fields);
+    }
+    let secret = |file: &str| Yaml::from(format!("{}/{file}", o.secrets_dir.trim_end_matches('/')));
+    for kind in kinds {
+        let config = match *kind {
+            "pagerduty" => (
+                "pagerduty_configs",
+                map([("routing_key_file", secret("pagerduty_routing_key")), ("send_resolved", true.into())]),
+            ),
+            "slack" => (
+                "slack_configs",
+                map([
+                    ("channel", Yaml::from(o.slack_channel.as_str())),
+                    ("send_resolved", true.into()),
+                    ("title", "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})".into()),
+                    ("text", "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}".into()),
+                ]),
+            ),
+            _ => ("email_configs", map([("to", Yaml::from(o.email_to.as_str())), ("send_resolved", true.into())])),
+        };
+        fields.push((config.0.to_owned(), Yaml::List(vec![config.1])));
+    }
+    Yaml::Map(fields)
+}
+
+/// The Alertmanager configuration.
+///
+/// ```
+/// use orchestrator_alerts::generate::{AlertmanagerOptions, alertmanager_config};
+///
+/// let yaml = alertmanager_config(&AlertmanagerOptions::default());
+/// assert!(yaml.contains("routing_key_file"));
+/// assert!(!yaml.contains("routing_key:"), "no secret is inlined");
+/// ```
+pub fn alertmanager_config(o: &AlertmanagerOptions) -> String {
+    let secret = |file: &str| Yaml::from(format!("{}/{file}", o.secrets_dir.trim_end_matches('/')));
+    let service = o.service_label.as_str();
+    let route = |matcher: &str, receiver: &str| {
+        map([
+            ("matchers", strings([matcher])),
+            ("receiver", receiver.into()),
+        ])
+    };
+    let mut global = vec![("resolve_timeout".to_owned(), Yaml::from("5m"))];
+    if o.webhook_override.is_none() {
+        global.extend([
+            (
+                "smtp_smarthost".to_owned(),
+                Yaml::from(o.smarthost.as_str()),
+            ),
+            ("smtp_from".to_owned(), Yaml::from(o.email_from.as_str())),
+            (
+                "smtp_auth_username".to_owned(),
+                Yaml::from(o.email_from.as_str()),
+            ),
+            (
+                "smtp_auth_password_file".to_owned(),
+                secret("smtp_password"),
+            ),
+            ("slack_api_url_file".to_owned(), secret("slack_webhook_url")),
+        ]);
+    }
+    map([
+        ("global", Yaml::Map(global)),
+        (
+            "route",
+            map([
+                ("receiver", Yaml::from("email")),
+                ("group_by", strings(["alertname", service])),
+                ("group_wait", duration(o.group_wait).into()),
+                ("group_interval", duration(o.group_interval).into()),
+                ("repeat_interval", duration(o.repeat_interval).into()),
+                (
+                    "routes",
+                    Yaml::List(vec![
+                        route("severity=\"critical\"", "pagerduty-slack"),
+                        route("severity=\"high\"", "slack-email"),
+                        route("severity=~\"medium|low\"", "email"),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "inhibit_rules",
+            Yaml::List(vec![map([
+                ("source_matchers", strings(["severity=\"critical\""])),
+                (
+                    "target_matchers",
+                    strings(["severity=~\"high|medium|low\""]),
+                ),
+                ("equal", strings([service])),
+            ])]),
+        ),
+        (
+            "receivers",
+            Yaml::List(
+                RECEIVERS
+                    .iter()
+                    .map(|(name, kinds)| receiver(name, kinds, o))
+                    .collect(),
+            ),
+        ),
+    ])
+    .render()
+}

@@ -1,0 +1,9 @@
+//! Generated configuration, as pure functions of the rules (golden files in the tests).
+
+mod alertmanager;
+mod promtool;
+mod rules;
+
+pub use alertmanager::{AlertmanagerOptions, alertmanager_config};
+pub use promtool::{InputSeries, Scenario, default_scenarios, promtool_tests};
+pub use rules::{alert_group, rule_groups};

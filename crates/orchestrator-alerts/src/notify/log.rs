@@ -1,0 +1,38 @@
+//! A sink that writes a structured `tracing` event per alert.
+
+use super::{Delivery, Notification, NotifyState, Sink};
+
+/// Logs firing alerts at `warn` and resolutions at `info`, with the alert's name,
+/// severity, value and summary as fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogSink;
+
+impl Sink for LogSink {
+    fn name(&self) -> String {
+        "log".to_owned()
+    }
+
+    fn delivery(&self) -> Delivery {
+        Delivery::OnChange
+    }
+
+    fn deliver(&self, batch: &[Notification]) -> Result<(), String> {
+        for n in batch {
+            let severity = n.label("severity").unwrap_or("");
+            let summary = n
+                .annotations
+                .iter()
+                .find(|(k, _)| k == "summary")
+                .map_or("", |(_, v)| v.as_str());
+            match n.state {
+                NotifyState::Firing => {
+                    tracing::warn!(alertname = %n.alertname, severity, value = n.value, summary, "alert firing")
+                }
+                NotifyState::Resolved => {
+                    tracing::info!(alertname = %n.alertname, severity, value = n.value, summary, "alert resolved")
+                }
+            }
+        }
+        Ok(())
+    }
+}

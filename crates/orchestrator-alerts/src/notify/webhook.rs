@@ -1,0 +1,102 @@
+//! A sink that posts a JSON document to a webhook: a `text` line (so a Slack incoming
+//! webhook accepts it) and the alerts in full (for anything else).
+
+use std::time::Duration;
+
+use orchestrator_query::http::{self, HttpUrl};
+use orchestrator_query::rfc3339;
+use serde_json::{Map, Value, json};
+
+use super::{Delivery, Notification, Sink};
+
+/// Posts `{"text": ..., "status": ..., "alerts": [...]}` to an `http://` URL when alerts
+/// fire or resolve.
+#[derive(Debug, Clone)]
+pub struct WebhookSink {
+    url: HttpUrl,
+    timeout: Duration,
+}
+
+impl WebhookSink {
+    /// A sink posting to `url` (an `http://` URL; see `orchestrator_query::http`), with a
+    /// 5 s timeout.
+    pub fn new(url: &str) -> Result<Self, String> {
+        Ok(WebhookSink {
+            url: HttpUrl::parse(url)?,
+            timeout: Duration::from_secs(5),
+        })
+    }
+
+    /// Sets the timeout of each attempt.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+pub(crate) fn object(pairs: &[(String, String)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// The payload for a batch.
+pub(crate) fn payload(batch: &[Notification]) -> Value {
+    let lines: Vec<String> = batch
+        .iter()
+        .map(|n| {
+            let summary = n
+                .annotations
+                .iter()
+                .find(|(k, _)| k == "summary")
+                .map_or("", |(_, v)| v.as_str());
+            format!(
+                "[{}] {} ({}): {summary} (value {})",
+                n.state.as_str().to_uppercase(),
+                n.alertname,
+                n.label("severity").unwrap_or("-"),
+                n.value
+            )
+        })
+        .collect();
+    let status = if batch.iter().any(|n| n.state == super::NotifyState::Firing) {
+        "firing"
+    } else {
+        "resolved"
+    };
+    json!({
+        "text": lines.join("\n"),
+        "status": status,
+        "alerts": batch.iter().map(|n| json!({
+            "alertname": n.alertname,
+            "status": n.state.as_str(),
+            "labels": object(&n.labels),
+            "annotations": object(&n.annotations),
+            "value": n.value,
+            "startsAt": rfc3339(n.starts_at),
+            "endsAt": rfc3339(n.ends_at),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+impl Sink for WebhookSink {
+    fn name(&self) -> String {
+        "webhook".to_owned()
+    }
+
+    fn delivery(&self) -> Delivery {
+        Delivery::OnChange
+    }
+
+    fn deliver(&self, batch: &[Notification]) -> Result<(), String> {
+        let (status, body) = http::post_json(&self.url, &payload(batch).to_string(), self.timeout)?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(format!("HTTP {status}: {body}"))
+        }
+    }
+}
