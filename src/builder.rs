@@ -43,6 +43,9 @@ pub enum InstallError {
     /// The monitor thread (sampling, KPIs) could not start.
     #[error("cannot start the monitor thread: {0}")]
     Monitor(#[source] std::io::Error),
+    /// An alert rule, SLO or sink could not be set up; the message names it.
+    #[error("alerting: {0}")]
+    Alerts(String),
     /// A series of the catalogue could not be registered (a bug: the catalogue is tested).
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -148,6 +151,44 @@ impl TelemetryBuilder {
     #[cfg(feature = "kpi")]
     pub fn activity(mut self, activity: Arc<dyn ActivityBackend>) -> Self {
         self.monitor.activity = Some(activity);
+        self
+    }
+
+    /// Replaces the alert rules evaluated in-process (default: the spec's four, with
+    /// [`alert_tuning`](Self::alert_tuning)).
+    #[cfg(feature = "alerts")]
+    pub fn alert_rules(mut self, rules: Vec<orchestrator_alerts::AlertRule>) -> Self {
+        self.monitor.alerts.rules = Some(rules);
+        self
+    }
+
+    /// Windows, `for` durations and the `service` label of the default rules (default:
+    /// production).
+    #[cfg(feature = "alerts")]
+    pub fn alert_tuning(mut self, tuning: orchestrator_alerts::AlertTuning) -> Self {
+        self.monitor.alerts.tuning = tuning;
+        self
+    }
+
+    /// Adds the burn-rate alerts of service-level objectives to the in-process rules.
+    #[cfg(feature = "alerts")]
+    pub fn slos(mut self, slos: Vec<orchestrator_alerts::Slo>) -> Self {
+        self.monitor.alerts.slos = slos;
+        self
+    }
+
+    /// Adds a sink for alert notifications (a log sink is always there).
+    #[cfg(feature = "alerts")]
+    pub fn alert_sink(mut self, sink: Arc<dyn orchestrator_alerts::Sink>) -> Self {
+        self.monitor.alerts.sinks.push(sink);
+        self
+    }
+
+    /// How often firing alerts are re-sent to Alertmanager (default 1 minute, as
+    /// Prometheus).
+    #[cfg(feature = "alerts")]
+    pub fn alert_resend_delay(mut self, delay: Duration) -> Self {
+        self.monitor.alerts.resend_delay = delay;
         self
     }
 
@@ -258,6 +299,18 @@ impl TelemetryGuard {
     #[cfg(feature = "kpi")]
     pub fn kpi_handle(&self) -> KpiHandle {
         self.monitor.kpis.clone()
+    }
+
+    /// The latest state of the alert rules (after the first monitor tick).
+    #[cfg(feature = "alerts")]
+    pub fn alerts_report(&self) -> Option<orchestrator_alerts::AlertsReport> {
+        self.monitor.alerts.latest()
+    }
+
+    /// A handle to the latest alert report.
+    #[cfg(feature = "alerts")]
+    pub fn alerts_handle(&self) -> orchestrator_alerts::AlertsHandle {
+        self.monitor.alerts.clone()
     }
 
     /// Samples and evaluates now, on the monitor thread, and returns the KPI report.

@@ -44,6 +44,11 @@ pub use orchestrator_query;
 #[cfg(feature = "kpi")]
 pub use orchestrator_kpi;
 
+/// Alert rules, their evaluator and sinks, and the Prometheus and Alertmanager generators
+/// (the `orchestrator-alerts` crate).
+#[cfg(feature = "alerts")]
+pub use orchestrator_alerts;
+
 /// The `/metrics` endpoint and process collector (the `orchestrator-exporters` crate).
 #[cfg(feature = "prometheus")]
 pub use orchestrator_exporters;

@@ -1,4 +1,5 @@
-//! The monitor thread behind `Telemetry`: distinct users, sampling, KPI evaluation.
+//! The monitor thread behind `Telemetry`: distinct users, sampling, KPI evaluation, and
+//! (with the `alerts` feature) alert evaluation.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub(crate) struct MonitorConfig {
     pub(crate) interval: Duration,
     pub(crate) kpis: KpiConfig,
     pub(crate) activity: Option<Arc<dyn ActivityBackend>>,
+    #[cfg(feature = "alerts")]
+    pub(crate) alerts: AlertConfig,
 }
 
 impl Default for MonitorConfig {
@@ -28,8 +31,62 @@ impl Default for MonitorConfig {
             interval: Duration::from_secs(15),
             kpis: KpiConfig::default(),
             activity: None,
+            #[cfg(feature = "alerts")]
+            alerts: AlertConfig::default(),
         }
     }
+}
+
+/// The alert rules and where their notifications go.
+#[cfg(feature = "alerts")]
+#[derive(Debug, Clone)]
+pub(crate) struct AlertConfig {
+    /// `None`: the four default rules with `tuning`.
+    pub(crate) rules: Option<Vec<orchestrator_alerts::AlertRule>>,
+    pub(crate) tuning: orchestrator_alerts::AlertTuning,
+    pub(crate) slos: Vec<orchestrator_alerts::Slo>,
+    pub(crate) sinks: Vec<Arc<dyn orchestrator_alerts::Sink>>,
+    pub(crate) resend_delay: Duration,
+}
+
+#[cfg(feature = "alerts")]
+impl Default for AlertConfig {
+    fn default() -> Self {
+        AlertConfig {
+            rules: None,
+            tuning: orchestrator_alerts::AlertTuning::production(),
+            slos: Vec::new(),
+            sinks: vec![Arc::new(orchestrator_alerts::LogSink)],
+            resend_delay: Duration::from_secs(60),
+        }
+    }
+}
+
+#[cfg(feature = "alerts")]
+fn alert_evaluator(
+    config: AlertConfig,
+    interval: Duration,
+    registry: &Registry,
+) -> Result<orchestrator_alerts::AlertEvaluator, InstallError> {
+    use orchestrator_alerts::{AlertEvaluator, EvaluatorConfig, default_rules};
+    let failed = |e: &dyn std::fmt::Display| InstallError::Alerts(e.to_string());
+    let mut rules = match config.rules {
+        Some(rules) => rules,
+        None => default_rules(&config.tuning).map_err(|e| failed(&e))?,
+    };
+    for slo in &config.slos {
+        rules.extend(
+            slo.rules(&config.tuning.service)
+                .map_err(|e| failed(&e))?
+                .alerts,
+        );
+    }
+    let evaluator_config = EvaluatorConfig {
+        resend_delay: config.resend_delay,
+        interval,
+        ..EvaluatorConfig::default()
+    };
+    AlertEvaluator::new(rules, registry, config.sinks, evaluator_config).map_err(|e| failed(&e))
 }
 
 /// What the monitor hands to the guard.
@@ -38,6 +95,8 @@ pub(crate) struct Running {
     pub(crate) monitor: Option<Monitor>,
     pub(crate) kpis: KpiHandle,
     pub(crate) business: BusinessRecorder,
+    #[cfg(feature = "alerts")]
+    pub(crate) alerts: orchestrator_alerts::AlertsHandle,
 }
 
 pub(crate) fn start(
@@ -51,14 +110,18 @@ pub(crate) fn start(
     let business = BusinessRecorder::new(metrics.clone(), activity.clone());
     let engine = KpiEngine::new(config.kpis, registry)?;
     let kpis = engine.handle();
+    #[cfg(feature = "alerts")]
+    let evaluator = alert_evaluator(config.alerts, config.interval, registry)?;
+    #[cfg(feature = "alerts")]
+    let alerts = evaluator.handle();
     let monitor = if config.enabled {
-        let monitor = MonitorBuilder::new(Sampler::local(registry))
+        let builder = MonitorBuilder::new(Sampler::local(registry))
             .interval(config.interval)
             .hook(activity_hook(activity, registry)?)
-            .evaluator(Box::new(engine))
-            .start()
-            .map_err(InstallError::Monitor)?;
-        Some(monitor)
+            .evaluator(Box::new(engine));
+        #[cfg(feature = "alerts")]
+        let builder = builder.evaluator(Box::new(evaluator));
+        Some(builder.start().map_err(InstallError::Monitor)?)
     } else {
         None
     };
@@ -66,5 +129,7 @@ pub(crate) fn start(
         monitor,
         kpis,
         business,
+        #[cfg(feature = "alerts")]
+        alerts,
     })
 }

@@ -51,6 +51,17 @@ impl Prometheus {
         rule_files: &[&Path],
         interval: &str,
     ) -> Prometheus {
+        Self::start_with(target, rule_files, interval, interval)
+    }
+
+    /// Starts Prometheus scraping `target` every `scrape` and evaluating `rule_files`
+    /// every `evaluation`.
+    pub fn start_with(
+        target: SocketAddr,
+        rule_files: &[&Path],
+        scrape: &str,
+        evaluation: &str,
+    ) -> Prometheus {
         let binary = tool("prometheus", "prometheus");
         let dir = tempfile::tempdir().expect("temp dir");
         let rules: Vec<String> = rule_files
@@ -58,7 +69,7 @@ impl Prometheus {
             .map(|p| format!("  - {}\n", p.display()))
             .collect();
         let config = format!(
-            "global:\n  scrape_interval: {interval}\n  evaluation_interval: {interval}\n\
+            "global:\n  scrape_interval: {scrape}\n  evaluation_interval: {evaluation}\n\
              rule_files:\n{}\
              scrape_configs:\n  - job_name: orchestrator\n    static_configs:\n      - targets: ['{target}']\n",
             if rules.is_empty() {

@@ -11,6 +11,8 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -36,6 +38,10 @@ pub struct ProviderConfig {
     pub latency_scale: f64,
     /// Seed of the random source.
     pub seed: u64,
+    /// While set, an incident: `incident_error_rate` of calls fail with HTTP 500.
+    pub incident: Arc<AtomicBool>,
+    /// Share of calls that fail during an incident.
+    pub incident_error_rate: f64,
 }
 
 impl Default for ProviderConfig {
@@ -45,6 +51,8 @@ impl Default for ProviderConfig {
             rate_limit_rate: 0.005,
             latency_scale: 1.0,
             seed: 7,
+            incident: Arc::default(),
+            incident_error_rate: 0.3,
         }
     }
 }
@@ -168,7 +176,12 @@ async fn chat(
     let scale = state.config.latency_scale;
     let force = forced(&headers);
     let roll = rng.unit();
-    if force == Some("error") || (force.is_none() && roll < state.config.error_rate) {
+    let error_rate = if state.config.incident.load(Ordering::Relaxed) {
+        state.config.incident_error_rate
+    } else {
+        state.config.error_rate
+    };
+    if force == Some("error") || (force.is_none() && roll < error_rate) {
         tokio::time::sleep(Duration::from_secs_f64(rng.log_normal(0.02, 0.5) * scale)).await;
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -177,7 +190,7 @@ async fn chat(
             .into_response();
     }
     if force == Some("rate_limit")
-        || (force.is_none() && roll < state.config.error_rate + state.config.rate_limit_rate)
+        || (force.is_none() && roll < error_rate + state.config.rate_limit_rate)
     {
         return (StatusCode::TOO_MANY_REQUESTS, "simulated rate limit").into_response();
     }

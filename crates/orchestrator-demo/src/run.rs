@@ -1,8 +1,11 @@
 //! Starting the demo, and the whole run behind `cargo run --example orchestrator`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use orchestrator_telemetry::orchestrator_alerts::AlertTuning;
 use orchestrator_telemetry::orchestrator_kpi::BusinessRecorder;
 use orchestrator_telemetry::{
     InstallError, InvalidPrice, Metrics, ModelPrice, PriceTable, Telemetry, exposition,
@@ -40,6 +43,10 @@ pub struct DemoArgs {
     /// Concurrent virtual users.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Inject an incident: 30 % of LLM calls fail from 10 s to 30 s into the run, so the
+    /// high-error-rate alert goes pending, fires, then resolves (the run lasts at least 75 s).
+    #[arg(long)]
+    pub incident: bool,
 }
 
 /// Why the demo could not run.
@@ -107,6 +114,7 @@ impl std::fmt::Debug for DemoConfig {
 pub struct DemoServer {
     api_addr: SocketAddr,
     db: Db,
+    incident: Arc<AtomicBool>,
     _provider: Provider,
     task: tokio::task::JoinHandle<()>,
 }
@@ -118,6 +126,7 @@ impl DemoServer {
         metrics: Metrics,
         business: BusinessRecorder,
     ) -> Result<Self, DemoError> {
+        let incident = config.provider.incident.clone();
         let provider = Provider::start(config.provider)
             .await
             .map_err(DemoError::Provider)?;
@@ -145,6 +154,7 @@ impl DemoServer {
         Ok(DemoServer {
             api_addr,
             db,
+            incident,
             _provider: provider,
             task,
         })
@@ -164,6 +174,11 @@ impl DemoServer {
     pub fn db(&self) -> &Db {
         &self.db
     }
+
+    /// The incident switch: while set, the simulated provider fails a share of calls.
+    pub fn incident(&self) -> &Arc<AtomicBool> {
+        &self.incident
+    }
 }
 
 impl Drop for DemoServer {
@@ -175,14 +190,29 @@ impl Drop for DemoServer {
 /// How often the demo samples and evaluates (the production default is 15 s).
 pub const DEMO_MONITOR_INTERVAL: Duration = Duration::from_secs(1);
 
+/// When the demo's incident starts, and how long it lasts.
+pub const INCIDENT_START: Duration = Duration::from_secs(10);
+/// How long the demo's incident lasts.
+pub const INCIDENT_LENGTH: Duration = Duration::from_secs(20);
+/// The shortest run with `--incident`: long enough to see the alert resolve.
+pub const INCIDENT_RUN: u64 = 75;
+
 /// The whole demo: install telemetry, start the servers, run the load, print the summary.
 pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
+    let duration = if args.incident {
+        args.duration.max(INCIDENT_RUN)
+    } else {
+        args.duration
+    };
     let telemetry = Telemetry::builder()
         .listen(&args.telemetry_addr)
         .prices(demo_prices()?)
         // The demo samples every second so a 30-second run has enough points; the
         // production default is 15 s.
         .monitor_interval(DEMO_MONITOR_INTERVAL)
+        // Alert windows of 30 s held 10 s, so alerts move within a short run; production
+        // uses 5-minute windows held 5 minutes.
+        .alert_tuning(AlertTuning::demo())
         .install()?;
     println!("orchestrator-telemetry demo");
     if let Some(addr) = telemetry.metrics_addr() {
@@ -204,11 +234,33 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     .await?;
     println!("  API       {}", server.api_url());
     println!(
-        "  load      {} virtual users for {} s (seed {})\n",
-        args.concurrency, args.duration, args.seed
+        "  load      {} virtual users for {duration} s (seed {})",
+        args.concurrency, args.seed
+    );
+    println!(
+        "  alerts    evaluated every {} s with demo windows (30 s) and for (10 s); production: 5 m and 5 m",
+        DEMO_MONITOR_INTERVAL.as_secs()
+    );
+    if args.incident {
+        println!(
+            "  incident  30 % of LLM calls fail from {} s to {} s",
+            INCIDENT_START.as_secs(),
+            (INCIDENT_START + INCIDENT_LENGTH).as_secs()
+        );
+        let switch = server.incident().clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(INCIDENT_START).await;
+            switch.store(true, Ordering::Relaxed);
+            tokio::time::sleep(INCIDENT_LENGTH).await;
+            switch.store(false, Ordering::Relaxed);
+        });
+    }
+    println!();
+    let started = orchestrator_telemetry::orchestrator_query::Clock::now_ms(
+        &orchestrator_telemetry::orchestrator_query::SystemClock,
     );
     let load_config = LoadConfig {
-        duration: Duration::from_secs(args.duration),
+        duration: Duration::from_secs(duration),
         concurrency: args.concurrency,
         seed: args.seed,
         progress: true,
@@ -231,6 +283,25 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
             DEMO_MONITOR_INTERVAL.as_secs()
         );
         println!("{kpis}");
+    }
+    if let Some(alerts) = telemetry.alerts_report() {
+        println!(
+            "\nAlert rules (evaluated in-process every {} s)\n",
+            DEMO_MONITOR_INTERVAL.as_secs()
+        );
+        println!("{alerts}");
+        if !alerts.history.is_empty() {
+            println!("\nTransitions (seconds since the load started):");
+            for t in &alerts.history {
+                let from = t.from.map_or("inactive", |s| s.as_str());
+                let to = t.to.map_or("inactive", |s| s.as_str());
+                println!(
+                    "  +{:>5.1} s  {:<26} {from} -> {to}",
+                    (t.at - started) as f64 / 1000.0,
+                    t.rule
+                );
+            }
+        }
     }
     drop(server);
     telemetry.shutdown();

@@ -1,0 +1,170 @@
+//! The in-process alert evaluator and a real Prometheus loaded with the generated rules
+//! agree on which alerts fire and when, over a workload with an incident.
+//!
+//! "When" is compared within 1.25 s: one Prometheus evaluation interval (1 s) plus one
+//! scrape interval (250 ms). Prometheus evaluates its rules on scraped data, which trails
+//! the registry by up to a scrape interval, and only at its evaluation ticks; the
+//! in-process evaluator reads the registry every 250 ms. So Prometheus's transition
+//! trails by between -0.25 s and +1.25 s, whatever the run.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use orchestrator_demo::load::{self, LoadConfig};
+use orchestrator_demo::provider::ProviderConfig;
+use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
+use orchestrator_telemetry::Telemetry;
+use orchestrator_telemetry::orchestrator_alerts::generate::alert_group;
+use orchestrator_telemetry::orchestrator_alerts::{AlertState, AlertTuning, default_rules};
+use orchestrator_telemetry::orchestrator_query::rules::rule_file;
+use support::Prometheus;
+
+/// Prometheus's transitions of an alert from its `ALERTS` series: when pending started,
+/// when firing started, and when firing stopped (the evaluation after its last sample).
+fn prometheus_timeline(
+    prometheus: &Prometheus,
+    alert: &str,
+    at: i64,
+    evaluation_ms: i64,
+) -> [Option<i64>; 3] {
+    let series = |state: &str| -> Vec<i64> {
+        let result = prometheus.query_at(
+            &format!("ALERTS{{alertname=\"{alert}\",alertstate=\"{state}\"}}[10m]"),
+            at,
+        );
+        result
+            .first()
+            .map(|s| {
+                s["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p[0].as_f64().unwrap() * 1000.0).round() as i64)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (pending, firing) = (series("pending"), series("firing"));
+    [
+        pending.first().copied(),
+        firing.first().copied(),
+        firing.last().map(|t| t + evaluation_ms),
+    ]
+}
+
+#[test]
+fn alerts_fire_and_resolve_when_prometheus_says_so() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tuning = AlertTuning::demo();
+    let telemetry = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .prices(demo_prices().unwrap())
+        .monitor_interval(Duration::from_millis(250))
+        .alert_tuning(tuning.clone())
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("alerts.yml");
+    std::fs::write(
+        &rules,
+        rule_file(&[alert_group(
+            "orchestrator-alerts",
+            &default_rules(&tuning).unwrap(),
+            None,
+        )]),
+    )
+    .unwrap();
+    let prometheus = Prometheus::start_with(
+        telemetry.metrics_addr().unwrap(),
+        &[rules.as_path()],
+        "250ms",
+        "1s",
+    );
+    // No background errors: the incident is the only cause of server errors.
+    let provider = ProviderConfig {
+        error_rate: 0.0,
+        rate_limit_rate: 0.0,
+        ..ProviderConfig::default()
+    };
+    let config = DemoConfig {
+        api_addr: "127.0.0.1:0".into(),
+        provider,
+        observer: None,
+    };
+    let server = runtime
+        .block_on(DemoServer::start(
+            config,
+            telemetry.metrics().clone(),
+            telemetry.business().clone(),
+        ))
+        .unwrap();
+    prometheus.wait_for_first_scrape();
+    let incident = server.incident().clone();
+    runtime.spawn(async move {
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        incident.store(true, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        incident.store(false, Ordering::Relaxed);
+    });
+    let load_config = LoadConfig {
+        duration: Duration::from_secs(75),
+        concurrency: 8,
+        seed: 11,
+        ..LoadConfig::default()
+    };
+    runtime.block_on(load::run(&server.api_url(), &load_config));
+    std::thread::sleep(Duration::from_secs(3));
+
+    let report = telemetry.alerts_report().expect("an alert report");
+    let at = report.at;
+    let ours = |rule: &str, to: AlertState| {
+        report
+            .history
+            .iter()
+            .find(|t| t.rule == rule && t.to == Some(to))
+            .map(|t| t.at)
+    };
+    let in_process = [
+        ours("HighErrorRate", AlertState::Pending),
+        ours("HighErrorRate", AlertState::Firing),
+        ours("HighErrorRate", AlertState::Resolved),
+    ];
+    let from_prometheus = prometheus_timeline(&prometheus, "HighErrorRate", at, 1000);
+    println!("in-process {in_process:?}\nPrometheus {from_prometheus:?}");
+    for (what, (a, b)) in ["pending", "firing", "resolved"]
+        .iter()
+        .zip(in_process.iter().zip(&from_prometheus))
+    {
+        let (a, b) = (
+            a.unwrap_or_else(|| panic!("in-process never went {what}")),
+            b.unwrap_or_else(|| panic!("Prometheus never went {what}")),
+        );
+        println!("{what:<9} Prometheus - in-process = {:+} ms", b - a);
+        assert!(
+            (b - a).abs() <= 1_250,
+            "{what}: in-process {a}, Prometheus {b}"
+        );
+    }
+    for rule in [
+        "ResponseTimeDegradation",
+        "MemoryUsageCritical",
+        "LowCustomerSatisfaction",
+    ] {
+        assert!(
+            ours(rule, AlertState::Firing).is_none(),
+            "{rule} fired in-process"
+        );
+        assert!(
+            prometheus_timeline(&prometheus, rule, at, 1000)[1].is_none(),
+            "{rule} fired in Prometheus"
+        );
+    }
+    drop(server);
+    telemetry.shutdown();
+}
