@@ -1,0 +1,528 @@
+//! OTLP export: a bounded queue of finished traces, drained by an export thread that owns a
+//! current-thread Tokio runtime, feeding `opentelemetry-otlp`'s span exporter (gRPC through
+//! tonic, or HTTP/protobuf).
+//!
+//! Why not the SDK's `BatchSpanProcessor`: its drops are not observable (they must be counted
+//! in `orchestrator_telemetry_dropped_total{queue="spans"}`), and its thread-based variant runs
+//! exporters outside a Tokio runtime, where the tonic exporter cannot work (the
+//! "no reactor running" trap). This queue has the same `OTEL_BSP_*` settings, owns its
+//! runtime, and so works whether the caller runs Tokio or not.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use opentelemetry::InstrumentationScope;
+use opentelemetry_otlp::{Protocol as OtlpProtocol, WithExportConfig as _};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
+use orchestrator_metrics::CounterHandle;
+use tokio::sync::mpsc;
+
+use crate::store::Trace;
+
+/// The OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// OTLP over gRPC (port 4317 by convention).
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies (port 4318 by convention).
+    HttpProtobuf,
+}
+
+/// A configuration the exporter cannot use.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExportConfigError {
+    /// A variable holds a value outside its allowed set or range.
+    #[error("{name}={value:?} is invalid: {expected}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
+    /// The exporter could not be built (a malformed endpoint, for example).
+    #[error("the OTLP exporter could not be built: {0}")]
+    Build(String),
+    /// The export thread could not be started.
+    #[error("the export thread could not be started: {0}")]
+    Thread(String),
+}
+
+/// Where and how spans are exported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtlpConfig {
+    /// The collector's base URL (`http://collector:4317`). `None` lets `opentelemetry-otlp`
+    /// read `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`. For HTTP,
+    /// `/v1/traces` is appended to a base URL given here, as to the generic variable.
+    pub endpoint: Option<String>,
+    /// The transport.
+    pub protocol: Protocol,
+    /// The timeout of one export request; `None` reads `OTEL_EXPORTER_OTLP_TIMEOUT`
+    /// (default 10 s).
+    pub timeout: Option<Duration>,
+    /// The batch queue.
+    pub batch: BatchConfig,
+}
+
+impl OtlpConfig {
+    /// Export to `endpoint` over `protocol`, with the default batch settings.
+    pub fn new(endpoint: impl Into<String>, protocol: Protocol) -> Self {
+        OtlpConfig {
+            endpoint: Some(endpoint.into()),
+            protocol,
+            timeout: None,
+            batch: BatchConfig::default(),
+        }
+    }
+
+    /// The export configuration of the standard variables, or `None` when no endpoint is
+    /// set (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`) or
+    /// `OTEL_TRACES_EXPORTER=none`. Reads the protocol (`grpc` or `http/protobuf`), the
+    /// timeout, and the `OTEL_BSP_*` batch settings; a malformed value is an error.
+    pub fn from_env() -> Result<Option<Self>, ExportConfigError> {
+        match var("OTEL_TRACES_EXPORTER")?.as_deref().map(str::trim) {
+            None | Some("otlp") | Some("") => {}
+            Some("none") => return Ok(None),
+            Some(other) => {
+                return Err(ExportConfigError::Invalid {
+                    name: "OTEL_TRACES_EXPORTER",
+                    value: other.to_owned(),
+                    expected: "otlp or none",
+                });
+            }
+        }
+        let endpoint_set = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")?
+            .or(var("OTEL_EXPORTER_OTLP_ENDPOINT")?)
+            .is_some_and(|e| !e.trim().is_empty());
+        if !endpoint_set {
+            return Ok(None);
+        }
+        let protocol = match first_var(&[
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ])? {
+            None => Protocol::HttpProtobuf, // the specification's default
+            Some((_, v)) if v.trim() == "grpc" => Protocol::Grpc,
+            Some((_, v)) if v.trim() == "http/protobuf" => Protocol::HttpProtobuf,
+            Some((name, value)) => {
+                return Err(ExportConfigError::Invalid {
+                    name,
+                    value,
+                    expected: "grpc or http/protobuf",
+                });
+            }
+        };
+        let timeout = match first_var(&[
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ])? {
+            None => None,
+            Some((name, value)) => Some(Duration::from_millis(millis(name, &value)?)),
+        };
+        Ok(Some(OtlpConfig {
+            endpoint: None,
+            protocol,
+            timeout,
+            batch: BatchConfig::from_env()?,
+        }))
+    }
+}
+
+/// The batch queue's settings, as `OTEL_BSP_*` name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// Spans the queue holds at most; beyond, new spans are dropped and counted
+    /// (`OTEL_BSP_MAX_QUEUE_SIZE`, default 2048).
+    pub max_queue_size: usize,
+    /// The longest a span waits before its batch is sent (`OTEL_BSP_SCHEDULE_DELAY`,
+    /// default 5 s).
+    pub scheduled_delay: Duration,
+    /// Spans per export request at most (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, default 512).
+    pub max_export_batch_size: usize,
+    /// The longest one export may take (`OTEL_BSP_EXPORT_TIMEOUT`, default 30 s).
+    pub export_timeout: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            max_queue_size: 2048,
+            scheduled_delay: Duration::from_secs(5),
+            max_export_batch_size: 512,
+            export_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl BatchConfig {
+    /// The defaults, overridden by the `OTEL_BSP_*` variables that are set.
+    pub fn from_env() -> Result<Self, ExportConfigError> {
+        let mut config = BatchConfig::default();
+        if let Some(v) = var("OTEL_BSP_MAX_QUEUE_SIZE")? {
+            config.max_queue_size = positive("OTEL_BSP_MAX_QUEUE_SIZE", &v)?;
+        }
+        if let Some(v) = var("OTEL_BSP_SCHEDULE_DELAY")? {
+            config.scheduled_delay = Duration::from_millis(millis("OTEL_BSP_SCHEDULE_DELAY", &v)?);
+        }
+        if let Some(v) = var("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")? {
+            config.max_export_batch_size = positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &v)?;
+        }
+        if let Some(v) = var("OTEL_BSP_EXPORT_TIMEOUT")? {
+            config.export_timeout = Duration::from_millis(millis("OTEL_BSP_EXPORT_TIMEOUT", &v)?);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ExportConfigError> {
+        if self.max_export_batch_size > self.max_queue_size || self.max_queue_size == 0 {
+            return Err(ExportConfigError::Invalid {
+                name: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                value: self.max_export_batch_size.to_string(),
+                expected: "a positive number no larger than OTEL_BSP_MAX_QUEUE_SIZE",
+            });
+        }
+        Ok(())
+    }
+}
+
+fn var(name: &'static str) -> Result<Option<String>, ExportConfigError> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => Err(ExportConfigError::Invalid {
+            name,
+            value: v.to_string_lossy().into_owned(),
+            expected: "valid Unicode",
+        }),
+    }
+}
+
+fn first_var(names: &[&'static str]) -> Result<Option<(&'static str, String)>, ExportConfigError> {
+    for &name in names {
+        if let Some(v) = var(name)? {
+            return Ok(Some((name, v)));
+        }
+    }
+    Ok(None)
+}
+
+fn millis(name: &'static str, value: &str) -> Result<u64, ExportConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ExportConfigError::Invalid {
+            name,
+            value: value.to_owned(),
+            expected: "a whole number of milliseconds",
+        })
+}
+
+fn positive(name: &'static str, value: &str) -> Result<usize, ExportConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(ExportConfigError::Invalid {
+            name,
+            value: value.to_owned(),
+            expected: "a positive whole number",
+        }),
+    }
+}
+
+enum Message {
+    Trace(Arc<Trace>),
+    Flush(std_mpsc::Sender<()>),
+    Shutdown(std_mpsc::Sender<()>),
+}
+
+/// Counts spans lost to a full queue or a failed export.
+#[derive(Debug, Clone)]
+pub(crate) struct Drops {
+    pub(crate) count: Arc<AtomicU64>,
+    pub(crate) counter: CounterHandle,
+}
+
+impl Drops {
+    pub(crate) fn add(&self, n: usize) {
+        let n = n as u64;
+        self.count.fetch_add(n, Ordering::Relaxed);
+        self.counter.increment(n);
+    }
+}
+
+/// The export side: the queue's sending half and the thread.
+#[derive(Debug)]
+pub(crate) struct Exporter {
+    tx: mpsc::UnboundedSender<Message>,
+    queued: Arc<AtomicUsize>,
+    exported: Arc<AtomicU64>,
+    max_queue: usize,
+    drops: Drops,
+    batch: BatchConfig,
+    closed: AtomicBool,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Exporter {
+    /// Starts the export thread; fails if the exporter cannot be built.
+    pub(crate) fn start(
+        config: OtlpConfig,
+        resource: Resource,
+        drops: Drops,
+    ) -> Result<Self, ExportConfigError> {
+        config.batch.validate()?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (built_tx, built_rx) = std_mpsc::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let exported = Arc::new(AtomicU64::new(0));
+        let worker = Worker {
+            rx,
+            queued: queued.clone(),
+            exported: exported.clone(),
+            drops: drops.clone(),
+            batch: config.batch,
+            scope: InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+                .with_version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        };
+        let batch = config.batch;
+        let thread = std::thread::Builder::new()
+            .name("otlp-export".into())
+            .spawn(move || worker.run(config, resource, built_tx))
+            .map_err(|e| ExportConfigError::Thread(e.to_string()))?;
+        match built_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => return Err(ExportConfigError::Thread("the export thread exited".into())),
+        }
+        Ok(Exporter {
+            tx,
+            queued,
+            exported,
+            max_queue: batch.max_queue_size,
+            drops,
+            batch,
+            closed: AtomicBool::new(false),
+            thread: std::sync::Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues a finished trace, or drops (and counts) its spans when the queue is full.
+    /// Never blocks.
+    pub(crate) fn send(&self, trace: Arc<Trace>) {
+        let n = trace.spans.len();
+        let fits = self
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                (q + n <= self.max_queue).then_some(q + n)
+            })
+            .is_ok();
+        if !fits {
+            self.drops.add(n);
+            return;
+        }
+        if self.tx.send(Message::Trace(trace)).is_err() {
+            self.queued.fetch_sub(n, Ordering::AcqRel);
+            self.drops.add(n);
+        }
+    }
+
+    /// Spans successfully exported so far.
+    pub(crate) fn exported(&self) -> u64 {
+        self.exported.load(Ordering::Relaxed)
+    }
+
+    /// Exports everything queued; waits at most one export timeout.
+    pub(crate) fn flush(&self) -> bool {
+        let (ack, done) = std_mpsc::channel();
+        self.tx.send(Message::Flush(ack)).is_ok()
+            && done
+                .recv_timeout(self.batch.export_timeout + Duration::from_secs(1))
+                .is_ok()
+    }
+
+    /// Exports everything queued, shuts the exporter down and joins the thread. Idempotent.
+    pub(crate) fn shutdown(&self) -> bool {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return true;
+        }
+        let (ack, done) = std_mpsc::channel();
+        let acked = self.tx.send(Message::Shutdown(ack)).is_ok()
+            && done
+                .recv_timeout(self.batch.export_timeout * 2 + Duration::from_secs(1))
+                .is_ok();
+        if acked {
+            let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
+            if let Some(thread) = thread {
+                let _ = thread.join();
+            }
+        }
+        acked
+    }
+}
+
+struct Worker {
+    rx: mpsc::UnboundedReceiver<Message>,
+    queued: Arc<AtomicUsize>,
+    exported: Arc<AtomicU64>,
+    drops: Drops,
+    batch: BatchConfig,
+    scope: InstrumentationScope,
+}
+
+fn build(config: &OtlpConfig) -> Result<opentelemetry_otlp::SpanExporter, ExportConfigError> {
+    let built = match config.protocol {
+        Protocol::Grpc => {
+            let mut b = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_protocol(OtlpProtocol::Grpc);
+            if let Some(endpoint) = &config.endpoint {
+                b = b.with_endpoint(endpoint.clone());
+            }
+            if let Some(timeout) = config.timeout {
+                b = b.with_timeout(timeout);
+            }
+            b.build()
+        }
+        Protocol::HttpProtobuf => {
+            let mut b = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(OtlpProtocol::HttpBinary);
+            if let Some(endpoint) = &config.endpoint {
+                let base = endpoint.trim_end_matches('/');
+                b = b.with_endpoint(format!("{base}/v1/traces"));
+            }
+            if let Some(timeout) = config.timeout {
+                b = b.with_timeout(timeout);
+            }
+            b.build()
+        }
+    };
+    built.map_err(|e| ExportConfigError::Build(e.to_string()))
+}
+
+impl Worker {
+    fn run(
+        mut self,
+        config: OtlpConfig,
+        resource: Resource,
+        built: std_mpsc::Sender<Result<(), ExportConfigError>>,
+    ) {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = built.send(Err(ExportConfigError::Thread(e.to_string())));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            // Built inside the runtime: the tonic channel needs a reactor.
+            let mut exporter = match build(&config) {
+                Ok(exporter) => exporter,
+                Err(e) => {
+                    let _ = built.send(Err(e));
+                    return;
+                }
+            };
+            exporter.set_resource(&resource);
+            let _ = built.send(Ok(()));
+            self.serve(exporter).await;
+        });
+    }
+
+    async fn serve(&mut self, exporter: opentelemetry_otlp::SpanExporter) {
+        let mut batch: Vec<SpanData> = Vec::new();
+        let mut deadline = tokio::time::Instant::now() + self.batch.scheduled_delay;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.rx.recv()).await;
+            match message {
+                Ok(Some(Message::Trace(trace))) => {
+                    self.take(&trace, &mut batch, &exporter).await;
+                }
+                Ok(Some(Message::Flush(ack))) => {
+                    self.drain(&mut batch, &exporter).await;
+                    let _ = ack.send(());
+                }
+                Ok(Some(Message::Shutdown(ack))) => {
+                    self.drain(&mut batch, &exporter).await;
+                    let _ = exporter.shutdown();
+                    let _ = ack.send(());
+                    return;
+                }
+                Ok(None) => {
+                    self.export(&mut batch, &exporter).await;
+                    let _ = exporter.shutdown();
+                    return;
+                }
+                Err(_) => {
+                    self.export(&mut batch, &exporter).await;
+                    deadline = tokio::time::Instant::now() + self.batch.scheduled_delay;
+                }
+            }
+        }
+    }
+
+    async fn take(
+        &self,
+        trace: &Trace,
+        batch: &mut Vec<SpanData>,
+        exporter: &opentelemetry_otlp::SpanExporter,
+    ) {
+        self.queued.fetch_sub(trace.spans.len(), Ordering::AcqRel);
+        for span in &trace.spans {
+            batch.push(span.to_span_data(&self.scope));
+            if batch.len() >= self.batch.max_export_batch_size {
+                self.export(batch, exporter).await;
+            }
+        }
+    }
+
+    /// Exports everything queued now (flush and shutdown).
+    async fn drain(
+        &mut self,
+        batch: &mut Vec<SpanData>,
+        exporter: &opentelemetry_otlp::SpanExporter,
+    ) {
+        while let Ok(message) = self.rx.try_recv() {
+            match message {
+                Message::Trace(trace) => self.take(&trace, batch, exporter).await,
+                Message::Flush(ack) | Message::Shutdown(ack) => {
+                    let _ = ack.send(());
+                }
+            }
+        }
+        self.export(batch, exporter).await;
+    }
+
+    async fn export(&self, batch: &mut Vec<SpanData>, exporter: &opentelemetry_otlp::SpanExporter) {
+        if batch.is_empty() {
+            return;
+        }
+        let spans = std::mem::take(batch);
+        let n = spans.len();
+        match tokio::time::timeout(self.batch.export_timeout, exporter.export(spans)).await {
+            Ok(Ok(())) => {
+                self.exported.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Ok(Err(e)) => {
+                self.drops.add(n);
+                tracing::warn!(spans = n, error = %e, "OTLP export failed; spans dropped");
+            }
+            Err(_) => {
+                self.drops.add(n);
+                tracing::warn!(spans = n, timeout = ?self.batch.export_timeout, "OTLP export timed out; spans dropped");
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The response future: ends the call when the inner service answers, fails, or is dropped.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use pin_project::pin_project;
+use tokio::task::futures::TaskLocalFuture;
+
+use crate::classify::{OTHER_ERROR, Outcome};
+use crate::context::Current;
+use crate::kind::{Kind, OnResponse};
+use crate::pending::Pending;
+
+/// The future of a [`TelemetryService`](crate::TelemetryService) call. Dropped before it
+/// completes, the call is recorded as cancelled.
+#[pin_project]
+#[derive(Debug)]
+pub struct ResponseFuture<F, K: Kind> {
+    #[pin]
+    inner: TaskLocalFuture<Current, F>,
+    kind: K,
+    pending: Option<Pending<K::Call>>,
+}
+
+impl<F, K: Kind> ResponseFuture<F, K> {
+    pub(crate) fn new(
+        inner: TaskLocalFuture<Current, F>,
+        kind: K,
+        pending: Pending<K::Call>,
+    ) -> Self {
+        ResponseFuture {
+            inner,
+            kind,
+            pending: Some(pending),
+        }
+    }
+}
+
+impl<F, K, Res, E> Future for ResponseFuture<F, K>
+where
+    F: Future<Output = Result<Res, E>>,
+    K: OnResponse<Res>,
+{
+    type Output = Result<K::Output, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        let pending = this
+            .pending
+            .take()
+            .expect("ResponseFuture polled after completion");
+        Poll::Ready(match result {
+            Ok(response) => Ok(this.kind.on_response(response, pending)),
+            Err(error) => {
+                pending.finish(Outcome::Failed(OTHER_ERROR));
+                Err(error)
+            }
+        })
+    }
+}

@@ -1,0 +1,304 @@
+//! A call to an LLM provider, described with the OpenTelemetry GenAI semantic conventions.
+//!
+//! The layer learns the model and the usage through [`GenAi`], a small trait the user
+//! implements for their client: it reads the request, and observes the response body chunk
+//! by chunk (streamed answers report usage in their last events). The call ends at the last
+//! chunk: its latency covers the whole answer and the time to first token is measured at the
+//! first body chunk.
+
+use std::borrow::Cow;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Buf;
+use http::{HeaderMap, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::SpanKind;
+use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, TokenUsage};
+use pin_project::pin_project;
+
+use super::{CallState, Kind, OnRequest, OnResponse};
+use crate::classify::{Ended, Outcome, status_str};
+use crate::context::TraceContext;
+use crate::pending::Pending;
+use crate::propagation;
+use crate::span::Operation;
+
+/// What an LLM request is, as the adapter reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenAiRequest {
+    /// `gen_ai.operation.name`: `chat`, `text_completion`, `embeddings`...
+    pub operation: &'static str,
+    /// `gen_ai.provider.name`: `openai`, `anthropic`...
+    pub provider: Cow<'static, str>,
+    /// `gen_ai.request.model`.
+    pub model: Cow<'static, str>,
+    /// The prompt, recorded only when the layer is told to record content.
+    pub prompt: Option<String>,
+}
+
+/// What an LLM response told, as the adapter's observer saw it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GenAiResponse {
+    /// `gen_ai.response.model`, if the provider named it.
+    pub model: Option<String>,
+    /// `gen_ai.usage.input_tokens` and `gen_ai.usage.output_tokens`.
+    pub usage: Option<TokenUsage>,
+    /// A failure the body reported (an error event in a 200 stream), as `error.type`.
+    pub error: Option<&'static str>,
+    /// The completion, recorded only when the layer is told to record content.
+    pub completion: Option<String>,
+}
+
+/// Watches a response body go by.
+pub trait ResponseObserver: Send + 'static {
+    /// One body chunk.
+    fn on_chunk(&mut self, chunk: &[u8]);
+    /// The body ended; what it said.
+    fn finish(&mut self) -> GenAiResponse;
+}
+
+/// The adapter between the layer and an LLM client's requests and responses.
+pub trait GenAi: Clone + Send + Sync + 'static {
+    /// The observer of one response body.
+    type Observer: ResponseObserver;
+    /// Reads the request (typically from an extension the client set, since the body is
+    /// not read by the layer).
+    fn request<B>(&self, request: &Request<B>) -> GenAiRequest;
+    /// An observer for a response with these status and headers.
+    fn observer(&self, status: u16, headers: &HeaderMap) -> Self::Observer;
+}
+
+/// Client middleware around an LLM provider's HTTP client.
+#[derive(Debug, Clone)]
+pub struct Llm<A> {
+    adapter: A,
+    record_content: bool,
+}
+
+impl<A: GenAi> Llm<A> {
+    /// LLM calls read through `adapter`. Prompts and completions are not recorded.
+    pub fn new(adapter: A) -> Self {
+        Llm {
+            adapter,
+            record_content: false,
+        }
+    }
+
+    /// Records prompts and completions on spans (`gen_ai.input.messages`,
+    /// `gen_ai.output.messages`). Off by default: they may hold personal data.
+    pub fn record_content(mut self, record: bool) -> Self {
+        self.record_content = record;
+        self
+    }
+}
+
+/// The state of one LLM call.
+#[derive(Debug)]
+pub struct LlmCallState {
+    request: GenAiRequest,
+    record_content: bool,
+    status: Option<u16>,
+    streamed: bool,
+    time_to_first_token: Option<Duration>,
+    response: GenAiResponse,
+}
+
+impl LlmCallState {
+    fn outcome(&self, ended: &Ended) -> LlmOutcome {
+        match ended.outcome {
+            Outcome::Cancelled => LlmOutcome::Cancelled,
+            Outcome::Failed("rate_limited") => LlmOutcome::RateLimited,
+            Outcome::Failed("timeout") => LlmOutcome::Timeout,
+            Outcome::Failed(_) => LlmOutcome::Error,
+            Outcome::Completed(_) => LlmOutcome::Success,
+        }
+    }
+}
+
+impl CallState for LlmCallState {
+    const OPERATION: Operation = Operation::LlmRequest;
+    const SPAN_KIND: SpanKind = SpanKind::Client;
+
+    fn record(&self, ended: &Ended, metrics: &Metrics) {
+        let mut call = LlmCall::new(
+            &self.request.provider,
+            &self.request.model,
+            self.outcome(ended),
+            ended.duration,
+        );
+        if let (true, Some(ttft)) = (self.streamed, self.time_to_first_token) {
+            call = call.with_time_to_first_token(ttft);
+        }
+        if let Some(usage) = self.response.usage {
+            call = call.with_usage(usage);
+        }
+        metrics.llm().record(&call);
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Owned(format!("{} {}", self.request.operation, self.request.model))
+    }
+
+    fn attributes(&self, ended: &Ended, attributes: &mut Vec<KeyValue>) {
+        let r = &self.request;
+        attributes.push(KeyValue::new("gen_ai.operation.name", r.operation));
+        attributes.push(KeyValue::new("gen_ai.provider.name", r.provider.clone()));
+        attributes.push(KeyValue::new("gen_ai.request.model", r.model.clone()));
+        if let Some(model) = &self.response.model {
+            attributes.push(KeyValue::new("gen_ai.response.model", model.clone()));
+        }
+        if let Some(usage) = self.response.usage {
+            let tokens = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            attributes.push(KeyValue::new(
+                "gen_ai.usage.input_tokens",
+                tokens(usage.input),
+            ));
+            attributes.push(KeyValue::new(
+                "gen_ai.usage.output_tokens",
+                tokens(usage.output),
+            ));
+        }
+        if let Some(status) = self.status {
+            attributes.push(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
+        }
+        if let Some(kind) = ended.outcome.error_type() {
+            attributes.push(KeyValue::new("error.type", kind));
+        }
+        if self.record_content {
+            if let Some(prompt) = &r.prompt {
+                attributes.push(KeyValue::new("gen_ai.input.messages", prompt.clone()));
+            }
+            if let Some(completion) = &self.response.completion {
+                attributes.push(KeyValue::new("gen_ai.output.messages", completion.clone()));
+            }
+        }
+    }
+}
+
+impl<A: GenAi> Kind for Llm<A> {
+    type Call = LlmCallState;
+}
+
+impl<A: GenAi, B> OnRequest<Request<B>> for Llm<A> {
+    fn on_request(&self, request: &mut Request<B>, context: &TraceContext) -> LlmCallState {
+        propagation::inject(context, request.headers_mut());
+        let mut info = self.adapter.request(request);
+        if !self.record_content {
+            info.prompt = None;
+        }
+        LlmCallState {
+            request: info,
+            record_content: self.record_content,
+            status: None,
+            streamed: false,
+            time_to_first_token: None,
+            response: GenAiResponse::default(),
+        }
+    }
+}
+
+impl<A: GenAi, B: Body> OnResponse<Response<B>> for Llm<A> {
+    type Output = Response<LlmBody<B, A::Observer>>;
+
+    fn on_response(
+        &self,
+        response: Response<B>,
+        mut pending: Pending<LlmCallState>,
+    ) -> Self::Output {
+        let status = response.status().as_u16();
+        let streamed = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        let call = pending.call_mut();
+        call.status = Some(status);
+        call.streamed = streamed;
+        let mut observer = self.adapter.observer(status, response.headers());
+        let mut pending = Some(pending);
+        if response.body().is_end_stream() {
+            end(&mut pending, &mut observer, None);
+        }
+        response.map(|inner| LlmBody {
+            inner,
+            observer,
+            pending,
+        })
+    }
+}
+
+/// A response body that ends its LLM call at its last chunk. Dropped before the end, the
+/// call is recorded as cancelled.
+#[pin_project]
+#[derive(Debug)]
+pub struct LlmBody<B, O: ResponseObserver> {
+    #[pin]
+    inner: B,
+    observer: O,
+    pending: Option<Pending<LlmCallState>>,
+}
+
+fn end<O: ResponseObserver>(
+    pending: &mut Option<Pending<LlmCallState>>,
+    observer: &mut O,
+    failure: Option<&'static str>,
+) {
+    let Some(mut pending) = pending.take() else {
+        return;
+    };
+    let response = observer.finish();
+    let call = pending.call_mut();
+    let status = call.status.unwrap_or(200);
+    let outcome = match (failure, response.error, status) {
+        (Some(kind), _, _) | (None, Some(kind), _) => Outcome::Failed(kind),
+        (None, None, 429) => Outcome::Failed("rate_limited"),
+        (None, None, 500..) => Outcome::Failed(status_str(status)),
+        (None, None, 400..) => Outcome::Failed("client_error"),
+        (None, None, _) => Outcome::Completed(Some(status)),
+    };
+    call.response = response;
+    pending.finish(outcome);
+}
+
+impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        match &frame {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref().filter(|d| d.has_remaining()) {
+                    if let Some(pending) = this.pending.as_mut() {
+                        let started = pending.started();
+                        pending
+                            .call_mut()
+                            .time_to_first_token
+                            .get_or_insert_with(|| started.elapsed());
+                    }
+                    this.observer.on_chunk(data.chunk());
+                }
+            }
+            Some(Err(_)) => end(this.pending, this.observer, Some("transport")),
+            None => end(this.pending, this.observer, None),
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

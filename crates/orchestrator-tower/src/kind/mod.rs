@@ -1,0 +1,78 @@
+//! What the layer does for each kind of call: what it reads from the request, what it
+//! records when the call ends, and what the span says.
+//!
+//! | kind | span kind | metrics | span name |
+//! |---|---|---|---|
+//! | [`Server`] | server | requests, duration, errors | `{method} {route}` |
+//! | [`Llm`] | client | LLM requests, latency, tokens, time to first token, cost | `{operation} {model}` |
+//! | [`Database`] | client | dependency duration | `{operation} {target}` |
+//! | [`Cache`] | client | cache operations (hit/miss), dependency duration | `{operation} {cache}` |
+//! | [`External`] | client | dependency duration | `{method} {target}` |
+
+mod cache;
+mod database;
+mod external;
+mod llm;
+mod server;
+
+use std::borrow::Cow;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::SpanKind;
+use orchestrator_metrics::Metrics;
+
+pub use cache::{Cache, CacheCall, CacheRequest, CacheResponse};
+pub use database::{Database, DatabaseCall, DbOperation};
+pub use external::{External, ExternalCall};
+pub use llm::{GenAi, GenAiRequest, GenAiResponse, Llm, LlmBody, LlmCallState, ResponseObserver};
+pub use server::{Server, ServerCall, UNMATCHED};
+
+use crate::classify::Ended;
+use crate::context::TraceContext;
+use crate::pending::Pending;
+use crate::span::Operation;
+
+/// The state of one call, from its request to its end: what it records.
+pub trait CallState: Send + 'static {
+    /// The category of the call.
+    const OPERATION: Operation;
+    /// The OpenTelemetry span kind.
+    const SPAN_KIND: SpanKind;
+
+    /// Records the call's metrics (every call, sampled or not).
+    fn record(&self, ended: &Ended, metrics: &Metrics);
+
+    /// The span name (only asked for sampled calls).
+    fn name(&self) -> Cow<'static, str>;
+
+    /// Appends the span's attributes (only asked for sampled calls).
+    fn attributes(&self, ended: &Ended, attributes: &mut Vec<KeyValue>);
+}
+
+/// A kind of call the layer can wrap.
+pub trait Kind: Clone + Send + Sync + 'static {
+    /// The per-call state.
+    type Call: CallState;
+}
+
+/// How a kind reads its request.
+pub trait OnRequest<Req>: Kind {
+    /// The caller's context carried by the request (a server reads `traceparent`).
+    fn parent(&self, _request: &Req) -> Option<TraceContext> {
+        None
+    }
+
+    /// Reads what the call needs from the request, and writes propagation headers into
+    /// outgoing ones. `context` is the call's own context (its span id, the decision).
+    fn on_request(&self, request: &mut Req, context: &TraceContext) -> Self::Call;
+}
+
+/// How a kind ends its call from the response.
+pub trait OnResponse<Res>: Kind {
+    /// The response handed back to the caller.
+    type Output;
+
+    /// Ends the call (or, for streamed bodies, hands `pending` to the body, which ends it
+    /// at the last chunk).
+    fn on_response(&self, response: Res, pending: Pending<Self::Call>) -> Self::Output;
+}

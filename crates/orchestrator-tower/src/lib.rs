@@ -1,0 +1,75 @@
+//! A `tower` middleware for LLM orchestrators: metrics for every request, spans for sampled
+//! ones, OTLP export, and an embedded trace store with its analysis.
+//!
+//! One [`TelemetryLayer`] serves as server middleware (the API request, root of the trace)
+//! and around clients: LLM providers ([`Llm`], with the GenAI semantic conventions),
+//! databases ([`Database`]), caches ([`Cache`]) and external APIs ([`External`]).
+//!
+//! - **Metrics for 100 %.** Every call is recorded through the typed recorders of
+//!   `orchestrator-metrics`, sampled or not; a call dropped before it ends is recorded as
+//!   cancelled.
+//! - **Sampling before span work.** The parent-based trace-id ratio (10 % by default, or
+//!   `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG`) is decided first. An unsampled request
+//!   builds no span and allocates nothing for tracing (client requests still carry a
+//!   `traceparent`, whose header value is allocated).
+//! - **Keep errors and slow requests** (opt-in): the decision is deferred to the end of the
+//!   root span; see [`KeepErrorsAndSlow`] for the memory bound.
+//! - **Export** over OTLP/gRPC or OTLP/HTTP-protobuf with `opentelemetry-otlp`, from a
+//!   bounded queue whose drops are counted in `orchestrator_telemetry_dropped_total{queue="spans"}`,
+//!   on a thread with its own runtime (see [`OtlpConfig`]).
+//! - **Embedded default**: the most recent sampled traces in a [`TraceStore`], analysed by
+//!   [`TraceAnalysis`].
+//!
+//! ```
+//! use axum::{Router, routing::post};
+//! use orchestrator_metrics::{Metrics, Registry};
+//! use orchestrator_tower::{Sampler, TelemetryLayer, Tracer};
+//!
+//! let registry = Registry::new();
+//! let tracer = Tracer::builder(Metrics::new(&registry))
+//!     .sampler(Sampler::parent_based_ratio(0.1)?)
+//!     .from_env()? // OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_* when set
+//!     .build()?;
+//! let app: Router = Router::new()
+//!     .route("/v1/chat", post(|| async { "hello" }))
+//!     .layer(TelemetryLayer::server(&tracer));
+//! # drop(app);
+//! println!("{}", tracer.analysis());
+//! tracer.shutdown()?; // exports what is queued
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod analysis;
+mod classify;
+mod context;
+mod export;
+mod future;
+mod kind;
+mod layer;
+mod pending;
+pub mod propagation;
+mod sampling;
+mod service;
+mod span;
+mod store;
+mod tracer;
+
+pub use analysis::{OperationStats, TraceAnalysis};
+pub use classify::{Ended, OTHER_ERROR, Outcome};
+pub use context::{TraceContext, current, new_span_id, new_trace_id};
+pub use export::{BatchConfig, ExportConfigError, OtlpConfig, Protocol};
+pub use future::ResponseFuture;
+pub use kind::{
+    Cache, CacheCall, CacheRequest, CacheResponse, CallState, Database, DatabaseCall, DbOperation,
+    External, ExternalCall, GenAi, GenAiRequest, GenAiResponse, Kind, Llm, LlmBody, LlmCallState,
+    OnRequest, OnResponse, ResponseObserver, Server, ServerCall, UNMATCHED,
+};
+pub use layer::TelemetryLayer;
+pub use pending::Pending;
+pub use sampling::{
+    DEFAULT_RATIO, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, Sampler, SamplerError,
+};
+pub use service::TelemetryService;
+pub use span::{Operation, SpanRecord};
+pub use store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};
+pub use tracer::{BufferLimits, KeepErrorsAndSlow, Tracer, TracerBuilder, TracerError};

@@ -1,0 +1,94 @@
+//! A call in progress: it ends exactly once, when finished or when dropped (cancelled).
+
+use std::time::{Instant, SystemTime};
+
+use crate::classify::{Ended, Outcome};
+use crate::kind::CallState;
+use crate::span::SpanRecord;
+use crate::tracer::Tracer;
+
+/// The span of a recorded call, before it ends.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenSpan {
+    pub(crate) trace_id: [u8; 16],
+    pub(crate) span_id: [u8; 8],
+    pub(crate) parent: Option<[u8; 8]>,
+    pub(crate) parent_is_remote: bool,
+    pub(crate) sampled: bool,
+    pub(crate) start: SystemTime,
+}
+
+/// A call that has started and not ended. Dropping it ends the call as
+/// [`Outcome::Cancelled`].
+#[derive(Debug)]
+pub struct Pending<C: CallState> {
+    call: Option<C>,
+    start: Instant,
+    span: Option<OpenSpan>,
+    tracer: Tracer,
+}
+
+impl<C: CallState> Pending<C> {
+    pub(crate) fn new(call: C, span: Option<OpenSpan>, tracer: Tracer, start: Instant) -> Self {
+        Pending {
+            call: Some(call),
+            start,
+            span,
+            tracer,
+        }
+    }
+
+    /// The call's state, to add what the response tells.
+    pub fn call_mut(&mut self) -> &mut C {
+        self.call
+            .as_mut()
+            .expect("a pending call holds its state until it ends")
+    }
+
+    /// When the call started.
+    pub fn started(&self) -> Instant {
+        self.start
+    }
+
+    /// Ends the call with `outcome`: records its metrics and, if it is recorded, its span.
+    pub fn finish(mut self, outcome: Outcome) {
+        self.end(outcome);
+    }
+
+    fn end(&mut self, outcome: Outcome) {
+        let Some(call) = self.call.take() else {
+            return;
+        };
+        let ended = Ended {
+            outcome,
+            duration: self.start.elapsed(),
+        };
+        call.record(&ended, self.tracer.metrics());
+        if let Some(open) = self.span.take() {
+            let mut attributes = Vec::with_capacity(8);
+            call.attributes(&ended, &mut attributes);
+            let record = SpanRecord {
+                trace_id: open.trace_id,
+                span_id: open.span_id,
+                parent_span_id: open.parent,
+                parent_is_remote: open.parent_is_remote,
+                sampled: open.sampled,
+                kind: C::SPAN_KIND,
+                operation: C::OPERATION,
+                name: call.name(),
+                start: open.start,
+                end: open.start + ended.duration,
+                attributes,
+                failed: ended.outcome.is_failure(),
+                error_type: ended.outcome.error_type(),
+            };
+            self.tracer.end_span(record);
+        }
+    }
+}
+
+impl<C: CallState> Drop for Pending<C> {
+    fn drop(&mut self) {
+        self.end(Outcome::Cancelled);
+    }
+}

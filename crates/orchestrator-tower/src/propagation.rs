@@ -1,0 +1,144 @@
+//! W3C Trace Context: reading `traceparent`/`tracestate` from incoming requests and writing
+//! them on outgoing ones.
+//!
+//! Writing allocates the `traceparent` header value (55 bytes), on every outgoing client
+//! request, sampled or not, because the downstream service must learn the decision.
+
+use http::{HeaderMap, HeaderValue};
+
+use crate::context::TraceContext;
+
+/// The `traceparent` header name.
+pub const TRACEPARENT: &str = "traceparent";
+/// The `tracestate` header name.
+pub const TRACESTATE: &str = "tracestate";
+
+/// Reads the context of the caller from `traceparent` (and `tracestate`), version 00.
+///
+/// Returns `None` for a missing or malformed header, which starts a new trace, as the W3C
+/// specification requires. Higher versions are read by their version-00 prefix.
+pub fn extract(headers: &HeaderMap) -> Option<TraceContext> {
+    let value = headers.get(TRACEPARENT)?.as_bytes();
+    let (trace_id, span_id, flags) = parse(value)?;
+    Some(TraceContext {
+        trace_id,
+        span_id,
+        sampled: flags & 1 == 1,
+        remote: true,
+        tracestate: headers.get(TRACESTATE).cloned(),
+    })
+}
+
+fn parse(value: &[u8]) -> Option<([u8; 16], [u8; 8], u8)> {
+    if value.len() < 55 || value[2] != b'-' || value[35] != b'-' || value[52] != b'-' {
+        return None;
+    }
+    let version = hex::<1>(&value[0..2])?[0];
+    // Version ff is invalid; version 00 has exactly 55 bytes; later versions may append
+    // fields after a dash.
+    if version == 0xff || (version == 0 && value.len() != 55) {
+        return None;
+    }
+    if version != 0 && value.len() > 55 && value[55] != b'-' {
+        return None;
+    }
+    let trace_id = hex::<16>(&value[3..35])?;
+    let span_id = hex::<8>(&value[36..52])?;
+    let flags = hex::<1>(&value[53..55])?[0];
+    if trace_id == [0; 16] || span_id == [0; 8] {
+        return None;
+    }
+    Some((trace_id, span_id, flags))
+}
+
+fn hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None, // upper case is invalid in traceparent
+        }
+    }
+    let mut out = [0; N];
+    for (i, pair) in text.chunks_exact(2).enumerate() {
+        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// Formats a version-00 `traceparent` for `context`.
+pub fn traceparent(context: &TraceContext) -> HeaderValue {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 55];
+    out[..3].copy_from_slice(b"00-");
+    let mut at = 3;
+    for byte in context.trace_id {
+        out[at] = DIGITS[usize::from(byte >> 4)];
+        out[at + 1] = DIGITS[usize::from(byte & 15)];
+        at += 2;
+    }
+    out[at] = b'-';
+    at += 1;
+    for byte in context.span_id {
+        out[at] = DIGITS[usize::from(byte >> 4)];
+        out[at + 1] = DIGITS[usize::from(byte & 15)];
+        at += 2;
+    }
+    out[at..].copy_from_slice(if context.sampled { b"-01" } else { b"-00" });
+    HeaderValue::from_bytes(&out).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Writes `traceparent` (and `tracestate`, when the trace carries one) into `headers`.
+pub fn inject(context: &TraceContext, headers: &mut HeaderMap) {
+    headers.insert(TRACEPARENT, traceparent(context));
+    if let Some(state) = &context.tracestate {
+        headers.insert(TRACESTATE, state.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn round_trips() {
+        let mut headers = HeaderMap::new();
+        headers.insert(TRACEPARENT, HeaderValue::from_static(SAMPLE));
+        headers.insert(TRACESTATE, HeaderValue::from_static("congo=t61rcWkgMzE"));
+        let context = extract(&headers).expect("valid");
+        assert!(context.sampled && context.remote);
+        assert_eq!(traceparent(&context), SAMPLE);
+        let mut out = HeaderMap::new();
+        inject(&context, &mut out);
+        assert_eq!(out[TRACESTATE], "congo=t61rcWkgMzE");
+    }
+
+    #[test]
+    fn rejects_malformed_values() {
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "zz-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(TRACEPARENT, HeaderValue::from_str(bad).expect("ascii"));
+            assert_eq!(extract(&headers), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn later_versions_are_read_by_their_prefix() {
+        let mut headers = HeaderMap::new();
+        let future = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-what-ever";
+        headers.insert(TRACEPARENT, HeaderValue::from_static(future));
+        let context = extract(&headers).expect("valid");
+        assert!(!context.sampled);
+    }
+}

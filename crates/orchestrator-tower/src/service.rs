@@ -1,0 +1,88 @@
+//! The service: decides sampling before any span work, then hands the call to the kind.
+
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime};
+
+use tower::Service;
+
+use crate::context::{self, CURRENT, Current, TraceContext, new_span_id, new_trace_id};
+use crate::future::ResponseFuture;
+use crate::kind::{Kind, OnRequest, OnResponse};
+use crate::pending::{OpenSpan, Pending};
+use crate::tracer::Tracer;
+
+/// A service wrapped by [`TelemetryLayer`](crate::TelemetryLayer).
+#[derive(Debug, Clone)]
+pub struct TelemetryService<S, K> {
+    inner: S,
+    kind: K,
+    tracer: Tracer,
+}
+
+impl<S, K> TelemetryService<S, K> {
+    pub(crate) fn new(inner: S, kind: K, tracer: Tracer) -> Self {
+        TelemetryService {
+            inner,
+            kind,
+            tracer,
+        }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S, K, Req, Res> Service<Req> for TelemetryService<S, K>
+where
+    S: Service<Req, Response = Res>,
+    K: Kind + OnRequest<Req> + OnResponse<Res>,
+{
+    type Response = K::Output;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, K>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Req) -> Self::Future {
+        let start = Instant::now();
+        let tracer = &self.tracer;
+        // The parent: the caller's `traceparent` for a server, else the call this one runs in.
+        let remote = self.kind.parent(&request);
+        let local = match remote {
+            Some(_) => None,
+            None => context::current_full(),
+        };
+        let parent: Option<&TraceContext> = remote.as_ref().or(local.as_ref().map(|c| &c.context));
+        let trace_id = parent.map_or_else(new_trace_id, |p| p.trace_id);
+        // The decision comes first; nothing below allocates for tracing unless it is yes.
+        let sampled = tracer.sampler().should_sample(parent, &trace_id);
+        let recording = match &local {
+            Some(current) => current.recording,
+            None => sampled || tracer.keeps_errors(),
+        };
+        let context = TraceContext {
+            trace_id,
+            span_id: new_span_id(),
+            sampled,
+            remote: false,
+            tracestate: parent.and_then(|p| p.tracestate.clone()),
+        };
+        let call = self.kind.on_request(&mut request, &context);
+        let span = recording.then(|| OpenSpan {
+            trace_id,
+            span_id: context.span_id,
+            parent: parent.map(|p| p.span_id),
+            parent_is_remote: parent.is_some_and(|p| p.remote),
+            sampled,
+            start: SystemTime::now(),
+        });
+        let pending = Pending::new(call, span, tracer.clone(), start);
+        let current = Current { context, recording };
+        let inner = CURRENT.sync_scope(current.clone(), || self.inner.call(request));
+        ResponseFuture::new(CURRENT.scope(current, inner), self.kind.clone(), pending)
+    }
+}

@@ -1,0 +1,135 @@
+//! Spans as this crate records them, and their conversion to the SDK's `SpanData` for OTLP.
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use opentelemetry::trace::{
+    SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+
+/// The category of an operation, for the trace analysis (the seed's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    /// An API request served by the orchestrator (the server root span).
+    ApiRequest,
+    /// A call to an LLM provider.
+    LlmRequest,
+    /// A database query.
+    DatabaseQuery,
+    /// A cache lookup or write.
+    CacheLookup,
+    /// A call to an external API.
+    ExternalApi,
+}
+
+impl Operation {
+    /// Every category, in display order.
+    pub const ALL: [Operation; 5] = [
+        Operation::ApiRequest,
+        Operation::LlmRequest,
+        Operation::DatabaseQuery,
+        Operation::CacheLookup,
+        Operation::ExternalApi,
+    ];
+
+    /// The display name: `API Request`, `LLM Request`...
+    pub const fn name(self) -> &'static str {
+        match self {
+            Operation::ApiRequest => "API Request",
+            Operation::LlmRequest => "LLM Request",
+            Operation::DatabaseQuery => "Database Query",
+            Operation::CacheLookup => "Cache Lookup",
+            Operation::ExternalApi => "External API",
+        }
+    }
+}
+
+/// One finished span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanRecord {
+    /// The trace id.
+    pub trace_id: [u8; 16],
+    /// The span id.
+    pub span_id: [u8; 8],
+    /// The parent span id, if any.
+    pub parent_span_id: Option<[u8; 8]>,
+    /// Whether the parent is in another process.
+    pub parent_is_remote: bool,
+    /// Whether the trace is sampled by the head sampler (as propagated).
+    pub sampled: bool,
+    /// The span kind.
+    pub kind: SpanKind,
+    /// The category, for the analysis.
+    pub operation: Operation,
+    /// The span name.
+    pub name: Cow<'static, str>,
+    /// Start.
+    pub start: SystemTime,
+    /// End.
+    pub end: SystemTime,
+    /// Attributes.
+    pub attributes: Vec<KeyValue>,
+    /// Whether the call failed.
+    pub failed: bool,
+    /// `error.type`, if the call failed or was cancelled.
+    pub error_type: Option<&'static str>,
+}
+
+impl SpanRecord {
+    /// Whether this span is the first of its trace in this process (no parent, or a
+    /// remote one).
+    pub fn is_local_root(&self) -> bool {
+        self.parent_span_id.is_none() || self.parent_is_remote
+    }
+
+    /// Its duration.
+    pub fn duration(&self) -> Duration {
+        self.end.duration_since(self.start).unwrap_or_default()
+    }
+
+    /// The value of attribute `key`, if set.
+    pub fn attribute(&self, key: &str) -> Option<&opentelemetry::Value> {
+        self.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| &kv.value)
+    }
+
+    /// The span as the OpenTelemetry SDK's exporters take it.
+    pub fn to_span_data(&self, scope: &InstrumentationScope) -> SpanData {
+        let flags = if self.sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from_bytes(self.trace_id),
+                SpanId::from_bytes(self.span_id),
+                flags,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: self
+                .parent_span_id
+                .map_or(SpanId::INVALID, SpanId::from_bytes),
+            parent_span_is_remote: self.parent_is_remote,
+            span_kind: self.kind.clone(),
+            name: self.name.clone(),
+            start_time: self.start,
+            end_time: self.end,
+            attributes: self.attributes.clone(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: match (self.failed, self.error_type) {
+                (true, Some(kind)) => Status::error(kind),
+                (true, None) => Status::error(""),
+                (false, _) => Status::Unset,
+            },
+            instrumentation_scope: scope.clone(),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The embedded trace store: the most recent sampled traces, bounded, in memory.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::analysis::TraceAnalysis;
+use crate::span::SpanRecord;
+
+/// The default number of traces kept.
+pub const DEFAULT_STORE_CAPACITY: usize = 100;
+
+/// One complete trace: its local root and every span that ended before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// The spans; the local root is last.
+    pub spans: Vec<SpanRecord>,
+}
+
+impl Trace {
+    /// The local root span.
+    pub fn root(&self) -> Option<&SpanRecord> {
+        self.spans.iter().rev().find(|s| s.is_local_root())
+    }
+
+    /// The trace id.
+    pub fn trace_id(&self) -> [u8; 16] {
+        self.spans.first().map_or([0; 16], |s| s.trace_id)
+    }
+
+    /// The root's duration.
+    pub fn duration(&self) -> Duration {
+        self.root().map_or(Duration::ZERO, SpanRecord::duration)
+    }
+}
+
+/// The most recent traces, oldest evicted first. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TraceStore {
+    inner: Arc<Mutex<VecDeque<Arc<Trace>>>>,
+    capacity: usize,
+}
+
+impl TraceStore {
+    /// A store of at most `capacity` traces.
+    pub fn new(capacity: usize) -> Self {
+        TraceStore {
+            inner: Arc::new(Mutex::new(VecDeque::with_capacity(capacity.min(4096)))),
+            capacity,
+        }
+    }
+
+    /// Its capacity.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub(crate) fn push(&self, trace: Trace) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut traces = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if traces.len() == self.capacity {
+            traces.pop_front();
+        }
+        traces.push_back(Arc::new(trace));
+    }
+
+    /// The stored traces, oldest first.
+    pub fn traces(&self) -> Vec<Arc<Trace>> {
+        let traces = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        traces.iter().cloned().collect()
+    }
+
+    /// How many traces are stored.
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no trace is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The analysis of the stored traces.
+    pub fn analysis(&self) -> TraceAnalysis {
+        TraceAnalysis::of(&self.traces())
+    }
+}

@@ -1,0 +1,339 @@
+//! The tracer: the sampler, the metrics, and where finished spans go (the assembly buffer,
+//! the embedded store, the OTLP queue).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use opentelemetry_sdk::Resource;
+use orchestrator_metrics::{Metrics, catalogue};
+
+use crate::analysis::TraceAnalysis;
+use crate::export::{Drops, ExportConfigError, Exporter, OtlpConfig};
+use crate::sampling::{Sampler, SamplerError};
+use crate::span::SpanRecord;
+use crate::store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};
+
+/// Why a tracer could not be built or shut down cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum TracerError {
+    /// The sampler configuration is invalid.
+    #[error(transparent)]
+    Sampler(#[from] SamplerError),
+    /// The export configuration is invalid, or the exporter could not start.
+    #[error(transparent)]
+    Export(#[from] ExportConfigError),
+    /// The registry refused the drop counter.
+    #[error("the span drop counter could not be registered: {0}")]
+    Registry(String),
+    /// Shutdown did not finish within its timeout; queued spans may be lost.
+    #[error("the OTLP exporter did not finish within its timeout")]
+    ShutdownTimedOut,
+}
+
+/// The opt-in tail policy: keep every trace whose root failed or took at least `slow`, in
+/// addition to the ratio.
+///
+/// Under it, every request is recorded, not only sampled ones, and its spans wait in the
+/// assembly buffer until the root ends. Memory is bounded by
+/// `max_pending_traces × max_spans_per_trace` spans (default 1024 × 64, about 65 536 spans
+/// of roughly 0.5 KiB, so ~32 MiB at worst); spans beyond it are dropped and counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeepErrorsAndSlow {
+    /// A root span at least this long keeps its trace.
+    pub slow: Duration,
+}
+
+/// Bounds of the buffer where a trace's spans wait for its root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLimits {
+    /// Traces waiting at once.
+    pub max_pending_traces: usize,
+    /// Spans per trace.
+    pub max_spans_per_trace: usize,
+    /// A trace whose root has not ended after this long is evicted when room is needed.
+    pub max_age: Duration,
+}
+
+impl Default for BufferLimits {
+    fn default() -> Self {
+        BufferLimits {
+            max_pending_traces: 1024,
+            max_spans_per_trace: 64,
+            max_age: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Configures a [`Tracer`].
+#[derive(Debug, Clone)]
+pub struct TracerBuilder {
+    metrics: Metrics,
+    sampler: Sampler,
+    keep: Option<KeepErrorsAndSlow>,
+    limits: BufferLimits,
+    store_capacity: usize,
+    otlp: Option<OtlpConfig>,
+    service_name: Option<String>,
+}
+
+impl TracerBuilder {
+    /// The head sampler (default: parent-based, 10 %).
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = sampler;
+        self
+    }
+
+    /// Keeps every failed or slow trace too (see [`KeepErrorsAndSlow`]).
+    pub fn keep_errors_and_slow(mut self, slow: Duration) -> Self {
+        self.keep = Some(KeepErrorsAndSlow { slow });
+        self
+    }
+
+    /// The bounds of the assembly buffer.
+    pub fn buffer_limits(mut self, limits: BufferLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// How many recent traces the embedded store keeps (default 100).
+    pub fn store_capacity(mut self, traces: usize) -> Self {
+        self.store_capacity = traces;
+        self
+    }
+
+    /// Exports over OTLP.
+    pub fn otlp(mut self, config: OtlpConfig) -> Self {
+        self.otlp = Some(config);
+        self
+    }
+
+    /// The `service.name` resource attribute (default: `OTEL_SERVICE_NAME`, else the
+    /// SDK's `unknown_service`).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Applies the standard variables: `OTEL_TRACES_SAMPLER`/`_ARG` when set, and the OTLP
+    /// exporter when an endpoint is set (see [`OtlpConfig::from_env`]).
+    pub fn from_env(mut self) -> Result<Self, TracerError> {
+        if let Some(sampler) = Sampler::from_env()? {
+            self.sampler = sampler;
+        }
+        if let Some(otlp) = OtlpConfig::from_env()? {
+            self.otlp = Some(otlp);
+        }
+        Ok(self)
+    }
+
+    /// Builds the tracer, starting the export thread when exporting.
+    pub fn build(self) -> Result<Tracer, TracerError> {
+        let registry = self.metrics.registry();
+        let counter = registry
+            .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["spans"])
+            .map_err(|e| TracerError::Registry(e.to_string()))?;
+        let drops = Drops {
+            count: Arc::new(AtomicU64::new(0)),
+            counter,
+        };
+        let exporter = match self.otlp {
+            None => None,
+            Some(config) => {
+                let mut resource = Resource::builder();
+                if let Some(name) = self.service_name {
+                    resource = resource.with_service_name(name);
+                }
+                Some(Exporter::start(config, resource.build(), drops.clone())?)
+            }
+        };
+        Ok(Tracer {
+            inner: Arc::new(Inner {
+                sampler: self.sampler,
+                keep: self.keep,
+                limits: self.limits,
+                metrics: self.metrics,
+                assembling: Mutex::new(HashMap::new()),
+                store: TraceStore::new(self.store_capacity),
+                exporter,
+                drops,
+            }),
+        })
+    }
+}
+
+struct Partial {
+    spans: Vec<SpanRecord>,
+    since: Instant,
+}
+
+struct Inner {
+    sampler: Sampler,
+    keep: Option<KeepErrorsAndSlow>,
+    limits: BufferLimits,
+    metrics: Metrics,
+    assembling: Mutex<HashMap<[u8; 16], Partial>>,
+    store: TraceStore,
+    exporter: Option<Exporter>,
+    drops: Drops,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(exporter) = &self.exporter {
+            exporter.shutdown();
+        }
+    }
+}
+
+/// Records calls: metrics for every one, spans for sampled ones. Cheap to clone; the
+/// last clone dropped flushes the exporter.
+#[derive(Clone)]
+pub struct Tracer {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Tracer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer")
+            .field("sampler", &self.inner.sampler)
+            .field("keep", &self.inner.keep)
+            .field("exporting", &self.inner.exporter.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tracer {
+    /// A builder recording metrics through `metrics`.
+    pub fn builder(metrics: Metrics) -> TracerBuilder {
+        TracerBuilder {
+            metrics,
+            sampler: Sampler::default(),
+            keep: None,
+            limits: BufferLimits::default(),
+            store_capacity: DEFAULT_STORE_CAPACITY,
+            otlp: None,
+            service_name: None,
+        }
+    }
+
+    /// The head sampler.
+    pub fn sampler(&self) -> &Sampler {
+        &self.inner.sampler
+    }
+
+    /// Whether the keep-errors-and-slow policy is on.
+    pub fn keeps_errors(&self) -> bool {
+        self.inner.keep.is_some()
+    }
+
+    /// The metrics recorders.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The embedded store of recent traces.
+    pub fn store(&self) -> &TraceStore {
+        &self.inner.store
+    }
+
+    /// The analysis of the stored traces.
+    pub fn analysis(&self) -> TraceAnalysis {
+        self.inner.store.analysis()
+    }
+
+    /// Whether spans are exported over OTLP.
+    pub fn is_exporting(&self) -> bool {
+        self.inner.exporter.is_some()
+    }
+
+    /// Spans lost so far: queue full, buffer full, or export failed.
+    pub fn dropped_spans(&self) -> u64 {
+        self.inner.drops.count.load(Ordering::Relaxed)
+    }
+
+    /// Spans exported successfully so far.
+    pub fn exported_spans(&self) -> u64 {
+        self.inner.exporter.as_ref().map_or(0, Exporter::exported)
+    }
+
+    /// Exports every queued span now.
+    pub fn force_flush(&self) -> Result<(), TracerError> {
+        match &self.inner.exporter {
+            Some(e) if !e.flush() => Err(TracerError::ShutdownTimedOut),
+            _ => Ok(()),
+        }
+    }
+
+    /// Exports every queued span and stops the exporter. Later spans are dropped and
+    /// counted. Idempotent.
+    pub fn shutdown(&self) -> Result<(), TracerError> {
+        match &self.inner.exporter {
+            Some(e) if !e.shutdown() => Err(TracerError::ShutdownTimedOut),
+            _ => Ok(()),
+        }
+    }
+
+    /// A finished span: buffered until its local root ends, then kept or dropped.
+    pub(crate) fn end_span(&self, span: SpanRecord) {
+        let inner = &*self.inner;
+        if !span.is_local_root() {
+            self.buffer(span);
+            return;
+        }
+        let mut spans = {
+            let mut assembling = inner
+                .assembling
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            assembling.remove(&span.trace_id).map(|p| p.spans)
+        }
+        .unwrap_or_default();
+        let keep = span.sampled
+            || inner
+                .keep
+                .is_some_and(|k| span.failed || span.duration() >= k.slow);
+        if !keep {
+            return;
+        }
+        spans.push(span);
+        let trace = Trace { spans };
+        if let Some(exporter) = &inner.exporter {
+            let trace = Arc::new(trace.clone());
+            exporter.send(trace);
+        }
+        inner.store.push(trace);
+    }
+
+    fn buffer(&self, span: SpanRecord) {
+        let inner = &*self.inner;
+        let limits = inner.limits;
+        let mut assembling = inner
+            .assembling
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !assembling.contains_key(&span.trace_id) && assembling.len() >= limits.max_pending_traces
+        {
+            // Room is needed: evict traces whose root never ended (it ran elsewhere, or its
+            // children outlived it).
+            let before: usize = assembling.values().map(|p| p.spans.len()).sum();
+            assembling.retain(|_, p| p.since.elapsed() < limits.max_age);
+            let after: usize = assembling.values().map(|p| p.spans.len()).sum();
+            inner.drops.add(before - after);
+            if assembling.len() >= limits.max_pending_traces {
+                inner.drops.add(1);
+                return;
+            }
+        }
+        let partial = assembling.entry(span.trace_id).or_insert_with(|| Partial {
+            spans: Vec::new(),
+            since: Instant::now(),
+        });
+        if partial.spans.len() >= limits.max_spans_per_trace {
+            inner.drops.add(1);
+            return;
+        }
+        partial.spans.push(span);
+    }
+}
