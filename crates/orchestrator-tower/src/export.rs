@@ -20,7 +20,9 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use orchestrator_metrics::CounterHandle;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
+use crate::Lookup;
 use crate::store::Trace;
 
 /// The OTLP transport.
@@ -85,7 +87,15 @@ impl OtlpConfig {
     /// `OTEL_TRACES_EXPORTER=none`. Reads the protocol (`grpc` or `http/protobuf`), the
     /// timeout, and the `OTEL_BSP_*` batch settings; a malformed value is an error.
     pub fn from_env() -> Result<Option<Self>, ExportConfigError> {
-        match var("OTEL_TRACES_EXPORTER")?.as_deref().map(str::trim) {
+        Self::from_vars(&crate::env_lookup)
+    }
+
+    /// As [`OtlpConfig::from_env`], reading variables through `lookup`.
+    pub fn from_vars(lookup: Lookup<'_>) -> Result<Option<Self>, ExportConfigError> {
+        match var(lookup, "OTEL_TRACES_EXPORTER")?
+            .as_deref()
+            .map(str::trim)
+        {
             None | Some("otlp") | Some("") => {}
             Some("none") => return Ok(None),
             Some(other) => {
@@ -96,16 +106,19 @@ impl OtlpConfig {
                 });
             }
         }
-        let endpoint_set = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")?
-            .or(var("OTEL_EXPORTER_OTLP_ENDPOINT")?)
+        let endpoint_set = var(lookup, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")?
+            .or(var(lookup, "OTEL_EXPORTER_OTLP_ENDPOINT")?)
             .is_some_and(|e| !e.trim().is_empty());
         if !endpoint_set {
             return Ok(None);
         }
-        let protocol = match first_var(&[
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-        ])? {
+        let protocol = match first_var(
+            lookup,
+            &[
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+            ],
+        )? {
             None => Protocol::HttpProtobuf, // the specification's default
             Some((_, v)) if v.trim() == "grpc" => Protocol::Grpc,
             Some((_, v)) if v.trim() == "http/protobuf" => Protocol::HttpProtobuf,
@@ -117,10 +130,13 @@ impl OtlpConfig {
                 });
             }
         };
-        let timeout = match first_var(&[
-            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-            "OTEL_EXPORTER_OTLP_TIMEOUT",
-        ])? {
+        let timeout = match first_var(
+            lookup,
+            &[
+                "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+                "OTEL_EXPORTER_OTLP_TIMEOUT",
+            ],
+        )? {
             None => None,
             Some((name, value)) => Some(Duration::from_millis(millis(name, &value)?)),
         };
@@ -128,7 +144,7 @@ impl OtlpConfig {
             endpoint: None,
             protocol,
             timeout,
-            batch: BatchConfig::from_env()?,
+            batch: BatchConfig::from_vars(lookup)?,
         }))
     }
 }
@@ -162,17 +178,22 @@ impl Default for BatchConfig {
 impl BatchConfig {
     /// The defaults, overridden by the `OTEL_BSP_*` variables that are set.
     pub fn from_env() -> Result<Self, ExportConfigError> {
+        Self::from_vars(&crate::env_lookup)
+    }
+
+    /// As [`BatchConfig::from_env`], reading variables through `lookup`.
+    pub fn from_vars(lookup: Lookup<'_>) -> Result<Self, ExportConfigError> {
         let mut config = BatchConfig::default();
-        if let Some(v) = var("OTEL_BSP_MAX_QUEUE_SIZE")? {
+        if let Some(v) = var(lookup, "OTEL_BSP_MAX_QUEUE_SIZE")? {
             config.max_queue_size = positive("OTEL_BSP_MAX_QUEUE_SIZE", &v)?;
         }
-        if let Some(v) = var("OTEL_BSP_SCHEDULE_DELAY")? {
+        if let Some(v) = var(lookup, "OTEL_BSP_SCHEDULE_DELAY")? {
             config.scheduled_delay = Duration::from_millis(millis("OTEL_BSP_SCHEDULE_DELAY", &v)?);
         }
-        if let Some(v) = var("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")? {
+        if let Some(v) = var(lookup, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")? {
             config.max_export_batch_size = positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &v)?;
         }
-        if let Some(v) = var("OTEL_BSP_EXPORT_TIMEOUT")? {
+        if let Some(v) = var(lookup, "OTEL_BSP_EXPORT_TIMEOUT")? {
             config.export_timeout = Duration::from_millis(millis("OTEL_BSP_EXPORT_TIMEOUT", &v)?);
         }
         config.validate()?;
@@ -191,21 +212,16 @@ impl BatchConfig {
     }
 }
 
-fn var(name: &'static str) -> Result<Option<String>, ExportConfigError> {
-    match std::env::var(name) {
-        Ok(v) => Ok(Some(v)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(v)) => Err(ExportConfigError::Invalid {
-            name,
-            value: v.to_string_lossy().into_owned(),
-            expected: "valid Unicode",
-        }),
-    }
+fn var(lookup: Lookup<'_>, name: &'static str) -> Result<Option<String>, ExportConfigError> {
+    Ok(lookup(name))
 }
 
-fn first_var(names: &[&'static str]) -> Result<Option<(&'static str, String)>, ExportConfigError> {
+fn first_var(
+    lookup: Lookup<'_>,
+    names: &[&'static str],
+) -> Result<Option<(&'static str, String)>, ExportConfigError> {
     for &name in names {
-        if let Some(v) = var(name)? {
+        if let Some(v) = var(lookup, name)? {
             return Ok(Some((name, v)));
         }
     }
@@ -345,7 +361,7 @@ impl Exporter {
         let (ack, done) = std_mpsc::channel();
         self.tx.send(Message::Flush(ack)).is_ok()
             && done
-                .recv_timeout(self.batch.export_timeout + Duration::from_secs(1))
+                .recv_timeout(self.batch.export_timeout + Duration::from_secs(2))
                 .is_ok()
     }
 
@@ -357,7 +373,7 @@ impl Exporter {
         let (ack, done) = std_mpsc::channel();
         let acked = self.tx.send(Message::Shutdown(ack)).is_ok()
             && done
-                .recv_timeout(self.batch.export_timeout * 2 + Duration::from_secs(1))
+                .recv_timeout(self.batch.export_timeout + Duration::from_secs(2))
                 .is_ok();
         if acked {
             let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
@@ -443,31 +459,33 @@ impl Worker {
 
     async fn serve(&mut self, exporter: opentelemetry_otlp::SpanExporter) {
         let mut batch: Vec<SpanData> = Vec::new();
-        let mut deadline = tokio::time::Instant::now() + self.batch.scheduled_delay;
+        let mut deadline = Instant::now() + self.batch.scheduled_delay;
         loop {
             let message = tokio::time::timeout_at(deadline, self.rx.recv()).await;
             match message {
                 Ok(Some(Message::Trace(trace))) => {
-                    self.take(&trace, &mut batch, &exporter).await;
+                    self.take(&trace, &mut batch, &exporter, None).await;
                 }
                 Ok(Some(Message::Flush(ack))) => {
-                    self.drain(&mut batch, &exporter).await;
+                    let deadline = Instant::now() + self.batch.export_timeout;
+                    self.drain(&mut batch, &exporter, deadline).await;
                     let _ = ack.send(());
                 }
                 Ok(Some(Message::Shutdown(ack))) => {
-                    self.drain(&mut batch, &exporter).await;
+                    let deadline = Instant::now() + self.batch.export_timeout;
+                    self.drain(&mut batch, &exporter, deadline).await;
                     let _ = exporter.shutdown();
                     let _ = ack.send(());
                     return;
                 }
                 Ok(None) => {
-                    self.export(&mut batch, &exporter).await;
+                    self.export(&mut batch, &exporter, None).await;
                     let _ = exporter.shutdown();
                     return;
                 }
                 Err(_) => {
-                    self.export(&mut batch, &exporter).await;
-                    deadline = tokio::time::Instant::now() + self.batch.scheduled_delay;
+                    self.export(&mut batch, &exporter, None).await;
+                    deadline = Instant::now() + self.batch.scheduled_delay;
                 }
             }
         }
@@ -478,40 +496,57 @@ impl Worker {
         trace: &Trace,
         batch: &mut Vec<SpanData>,
         exporter: &opentelemetry_otlp::SpanExporter,
+        deadline: Option<Instant>,
     ) {
         self.queued.fetch_sub(trace.spans.len(), Ordering::AcqRel);
         for span in &trace.spans {
             batch.push(span.to_span_data(&self.scope));
             if batch.len() >= self.batch.max_export_batch_size {
-                self.export(batch, exporter).await;
+                self.export(batch, exporter, deadline).await;
             }
         }
     }
 
-    /// Exports everything queued now (flush and shutdown).
+    /// Exports everything queued now (flush and shutdown), within `deadline`: what cannot
+    /// be sent by then is dropped and counted, so a dead collector cannot hold shutdown.
     async fn drain(
         &mut self,
         batch: &mut Vec<SpanData>,
         exporter: &opentelemetry_otlp::SpanExporter,
+        deadline: Instant,
     ) {
         while let Ok(message) = self.rx.try_recv() {
             match message {
-                Message::Trace(trace) => self.take(&trace, batch, exporter).await,
+                Message::Trace(trace) => self.take(&trace, batch, exporter, Some(deadline)).await,
                 Message::Flush(ack) | Message::Shutdown(ack) => {
                     let _ = ack.send(());
                 }
             }
         }
-        self.export(batch, exporter).await;
+        self.export(batch, exporter, Some(deadline)).await;
     }
 
-    async fn export(&self, batch: &mut Vec<SpanData>, exporter: &opentelemetry_otlp::SpanExporter) {
+    async fn export(
+        &self,
+        batch: &mut Vec<SpanData>,
+        exporter: &opentelemetry_otlp::SpanExporter,
+        deadline: Option<Instant>,
+    ) {
         if batch.is_empty() {
             return;
         }
         let spans = std::mem::take(batch);
         let n = spans.len();
-        match tokio::time::timeout(self.batch.export_timeout, exporter.export(spans)).await {
+        let now = Instant::now();
+        let limit = match deadline {
+            Some(d) if d <= now => {
+                self.drops.add(n);
+                return;
+            }
+            Some(d) => (d - now).min(self.batch.export_timeout),
+            None => self.batch.export_timeout,
+        };
+        match tokio::time::timeout(limit, exporter.export(spans)).await {
             Ok(Ok(())) => {
                 self.exported.fetch_add(n as u64, Ordering::Relaxed);
             }
@@ -521,7 +556,7 @@ impl Worker {
             }
             Err(_) => {
                 self.drops.add(n);
-                tracing::warn!(spans = n, timeout = ?self.batch.export_timeout, "OTLP export timed out; spans dropped");
+                tracing::warn!(spans = n, timeout = ?limit, "OTLP export timed out; spans dropped");
             }
         }
     }

@@ -62,7 +62,8 @@ pub use future::ResponseFuture;
 pub use kind::{
     Cache, CacheCall, CacheRequest, CacheResponse, CallState, Database, DatabaseCall, DbOperation,
     External, ExternalCall, GenAi, GenAiRequest, GenAiResponse, Kind, Llm, LlmBody, LlmCallState,
-    OnRequest, OnResponse, ResponseObserver, Server, ServerCall, UNMATCHED,
+    MAX_BUFFERED, OnRequest, OnResponse, OpenAiCompatible, OpenAiObserver, ResponseObserver,
+    Server, ServerCall, UNMATCHED,
 };
 pub use layer::TelemetryLayer;
 pub use pending::Pending;
@@ -73,3 +74,17 @@ pub use service::TelemetryService;
 pub use span::{Operation, SpanRecord};
 pub use store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};
 pub use tracer::{BufferLimits, KeepErrorsAndSlow, Tracer, TracerBuilder, TracerError};
+
+/// Reads a configuration variable by name: [`std::env::var`] for the `from_env`
+/// constructors, a map in tests.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment. A value that is not Unicode is passed on lossily converted, so
+/// that it fails validation with its name instead of reading as unset.
+pub(crate) fn env_lookup(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) => Some(v),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(v)) => Some(v.to_string_lossy().into_owned()),
+    }
+}

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::Lookup;
 use crate::context::TraceContext;
 
 /// The default ratio of new traces that are sampled: 10 %.
@@ -28,9 +29,6 @@ pub enum SamplerError {
          parentbased_always_on, parentbased_always_off or parentbased_traceidratio"
     )]
     Unsupported(String),
-    /// An environment variable is not valid Unicode.
-    #[error("{0} is not valid Unicode")]
-    NotUnicode(&'static str),
 }
 
 /// How a trace without a parent is decided.
@@ -141,8 +139,13 @@ impl Sampler {
     /// sampler without an argument samples everything (ratio 1.0); an argument that is not a
     /// ratio is an error.
     pub fn from_env() -> Result<Option<Self>, SamplerError> {
-        let sampler = env(OTEL_TRACES_SAMPLER)?;
-        let arg = env(OTEL_TRACES_SAMPLER_ARG)?;
+        Self::from_vars(&crate::env_lookup)
+    }
+
+    /// As [`Sampler::from_env`], reading variables through `lookup`.
+    pub fn from_vars(lookup: Lookup<'_>) -> Result<Option<Self>, SamplerError> {
+        let sampler = lookup(OTEL_TRACES_SAMPLER);
+        let arg = lookup(OTEL_TRACES_SAMPLER_ARG);
         match sampler {
             None => Ok(None),
             Some(name) => Self::from_parts(&name, arg.as_deref()).map(Some),
@@ -189,14 +192,6 @@ impl Sampler {
                 (u64::from_be_bytes(low) >> 1) < bound
             }
         }
-    }
-}
-
-fn env(name: &'static str) -> Result<Option<String>, SamplerError> {
-    match std::env::var(name) {
-        Ok(v) => Ok(Some(v)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(SamplerError::NotUnicode(name)),
     }
 }
 

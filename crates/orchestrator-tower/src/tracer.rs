@@ -118,11 +118,16 @@ impl TracerBuilder {
 
     /// Applies the standard variables: `OTEL_TRACES_SAMPLER`/`_ARG` when set, and the OTLP
     /// exporter when an endpoint is set (see [`OtlpConfig::from_env`]).
-    pub fn from_env(mut self) -> Result<Self, TracerError> {
-        if let Some(sampler) = Sampler::from_env()? {
+    pub fn from_env(self) -> Result<Self, TracerError> {
+        self.from_vars(&crate::env_lookup)
+    }
+
+    /// As [`TracerBuilder::from_env`], reading variables through `lookup`.
+    pub fn from_vars(mut self, lookup: crate::Lookup<'_>) -> Result<Self, TracerError> {
+        if let Some(sampler) = Sampler::from_vars(lookup)? {
             self.sampler = sampler;
         }
-        if let Some(otlp) = OtlpConfig::from_env()? {
+        if let Some(otlp) = OtlpConfig::from_vars(lookup)? {
             self.otlp = Some(otlp);
         }
         Ok(self)

@@ -13,6 +13,7 @@ mod cache;
 mod database;
 mod external;
 mod llm;
+mod openai;
 mod server;
 
 use std::borrow::Cow;
@@ -25,6 +26,7 @@ pub use cache::{Cache, CacheCall, CacheRequest, CacheResponse};
 pub use database::{Database, DatabaseCall, DbOperation};
 pub use external::{External, ExternalCall};
 pub use llm::{GenAi, GenAiRequest, GenAiResponse, Llm, LlmBody, LlmCallState, ResponseObserver};
+pub use openai::{MAX_BUFFERED, OpenAiCompatible, OpenAiObserver};
 pub use server::{Server, ServerCall, UNMATCHED};
 
 use crate::classify::Ended;

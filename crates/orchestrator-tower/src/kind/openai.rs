@@ -1,0 +1,163 @@
+//! A [`GenAi`] adapter for OpenAI-compatible chat APIs (OpenAI, Azure OpenAI, Mistral,
+//! vLLM, Ollama, LiteLLM...): the client puts a [`GenAiRequest`] in the request's extensions
+//! (the layer does not read request bodies), and the observer reads `model` and `usage` from
+//! the answer, streamed (`text/event-stream`, usage in the last events) or not (JSON).
+
+use std::borrow::Cow;
+
+use http::{HeaderMap, Request};
+use orchestrator_metrics::TokenUsage;
+use serde_json::Value;
+
+use super::llm::{GenAi, GenAiRequest, GenAiResponse, ResponseObserver};
+
+/// The largest non-streamed body, or single pending stream line, the observer buffers.
+pub const MAX_BUFFERED: usize = 1 << 20;
+
+/// The adapter for OpenAI-compatible APIs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiCompatible;
+
+impl GenAi for OpenAiCompatible {
+    type Observer = OpenAiObserver;
+
+    fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
+        request
+            .extensions()
+            .get::<GenAiRequest>()
+            .cloned()
+            .unwrap_or(GenAiRequest {
+                operation: "chat",
+                provider: Cow::Borrowed("_OTHER"),
+                model: Cow::Borrowed("_OTHER"),
+                prompt: None,
+            })
+    }
+
+    fn observer(&self, status: u16, headers: &HeaderMap) -> OpenAiObserver {
+        let streamed = headers
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        OpenAiObserver {
+            streamed,
+            ok: (200..300).contains(&status),
+            buffer: Vec::new(),
+            response: GenAiResponse::default(),
+            overflow: false,
+        }
+    }
+}
+
+/// Reads `model` and `usage` from an OpenAI-compatible answer.
+#[derive(Debug)]
+pub struct OpenAiObserver {
+    streamed: bool,
+    ok: bool,
+    buffer: Vec<u8>,
+    response: GenAiResponse,
+    overflow: bool,
+}
+
+impl OpenAiObserver {
+    fn read(&mut self, value: &Value) {
+        if let Some(model) = value.get("model").and_then(Value::as_str)
+            && self.response.model.as_deref() != Some(model)
+        {
+            self.response.model = Some(model.to_owned());
+        }
+        if let Some(u) = value.get("usage").filter(|u| u.is_object()) {
+            let field = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+            self.response.usage = Some(
+                TokenUsage::new(field("/prompt_tokens"), field("/completion_tokens"))
+                    .with_cached_input(field("/prompt_tokens_details/cached_tokens")),
+            );
+        }
+        if value.get("error").is_some_and(|e| !e.is_null()) {
+            self.response.error = Some("provider_error");
+        }
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        let Some(data) = line.strip_prefix(b"data:") else {
+            return;
+        };
+        let data = data.trim_ascii();
+        if data == b"[DONE]" || data.is_empty() {
+            return;
+        }
+        // Only events that may carry what is read are parsed.
+        let interesting = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
+        let wanted =
+            self.response.model.is_none() || interesting(b"\"usage\"") || interesting(b"\"error\"");
+        if wanted && let Ok(value) = serde_json::from_slice::<Value>(data) {
+            self.read(&value);
+        }
+    }
+}
+
+impl ResponseObserver for OpenAiObserver {
+    fn on_chunk(&mut self, chunk: &[u8]) {
+        if !self.ok {
+            return;
+        }
+        if self.buffer.len() + chunk.len() > MAX_BUFFERED {
+            self.overflow = true;
+            self.buffer.clear();
+        }
+        if self.overflow && !self.streamed {
+            return;
+        }
+        self.buffer.extend_from_slice(chunk);
+        if self.streamed {
+            while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                self.line(&line);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> GenAiResponse {
+        if self.ok && !self.streamed && !self.overflow {
+            if let Ok(value) = serde_json::from_slice::<Value>(&self.buffer) {
+                self.read(&value);
+            }
+        } else if self.streamed && !self.buffer.is_empty() {
+            let rest = std::mem::take(&mut self.buffer);
+            self.line(&rest);
+        }
+        std::mem::take(&mut self.response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(content_type: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::CONTENT_TYPE, content_type.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn reads_usage_from_a_stream_split_anywhere() {
+        let stream = b"data: {\"model\":\"gpt-4o-mini-2024\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n\
+data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":34}}\n\ndata: [DONE]\n\n";
+        for split in [1, 7, 50, stream.len()] {
+            let mut o = OpenAiCompatible.observer(200, &headers("text/event-stream"));
+            for chunk in stream.chunks(split) {
+                o.on_chunk(chunk);
+            }
+            let r = o.finish();
+            assert_eq!(r.model.as_deref(), Some("gpt-4o-mini-2024"));
+            assert_eq!(r.usage, Some(TokenUsage::new(12, 34)));
+        }
+    }
+
+    #[test]
+    fn reads_a_json_answer() {
+        let mut o = OpenAiCompatible.observer(200, &headers("application/json"));
+        o.on_chunk(br#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":2}}"#);
+        assert_eq!(o.finish().usage, Some(TokenUsage::new(1, 2)));
+    }
+}
