@@ -3,7 +3,7 @@
 #[cfg(feature = "kpi")]
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-#[cfg(feature = "kpi")]
+#[cfg(any(feature = "kpi", feature = "traces"))]
 use std::time::Duration;
 
 #[cfg(feature = "prometheus")]
@@ -46,6 +46,11 @@ pub enum InstallError {
     /// An alert rule, SLO or sink could not be set up; the message names it.
     #[error("alerting: {0}")]
     Alerts(String),
+    /// The tracer could not be configured: a malformed `OTEL_*` variable, an invalid
+    /// sampler ratio, or an exporter that cannot start. The message names the setting.
+    #[cfg(feature = "traces")]
+    #[error("tracing: {0}")]
+    Tracing(#[from] orchestrator_tower::TracerError),
     /// A series of the catalogue could not be registered (a bug: the catalogue is tested).
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -74,6 +79,8 @@ pub struct TelemetryBuilder {
     process: Option<ProcessCollectorConfig>,
     #[cfg(feature = "kpi")]
     monitor: crate::monitor::MonitorConfig,
+    #[cfg(feature = "traces")]
+    tracing: crate::tracing::TracingConfig,
 }
 
 impl Default for TelemetryBuilder {
@@ -86,6 +93,8 @@ impl Default for TelemetryBuilder {
             process: Some(ProcessCollectorConfig::default()),
             #[cfg(feature = "kpi")]
             monitor: crate::monitor::MonitorConfig::default(),
+            #[cfg(feature = "traces")]
+            tracing: crate::tracing::TracingConfig::default(),
         }
     }
 }
@@ -192,6 +201,52 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The head sampler of traces (default: parent-based, 10 %). Set in code, it takes
+    /// precedence over `OTEL_TRACES_SAMPLER`.
+    #[cfg(feature = "traces")]
+    pub fn sampler(mut self, sampler: orchestrator_tower::Sampler) -> Self {
+        self.tracing.sampler = Some(sampler);
+        self
+    }
+
+    /// Also keeps every trace whose root failed or took at least `slow`.
+    #[cfg(feature = "traces")]
+    pub fn keep_errors_and_slow(mut self, slow: Duration) -> Self {
+        self.tracing.keep_errors_and_slow = Some(slow);
+        self
+    }
+
+    /// Exports spans over OTLP (set in code, it takes precedence over
+    /// `OTEL_EXPORTER_OTLP_*`). Without it, and without an endpoint in the environment,
+    /// traces stay in the embedded store.
+    #[cfg(feature = "traces")]
+    pub fn otlp(mut self, config: orchestrator_tower::OtlpConfig) -> Self {
+        self.tracing.otlp = Some(config);
+        self
+    }
+
+    /// How many recent traces the embedded store keeps (default 100).
+    #[cfg(feature = "traces")]
+    pub fn trace_store_capacity(mut self, traces: usize) -> Self {
+        self.tracing.store_capacity = Some(traces);
+        self
+    }
+
+    /// The `service.name` of exported spans (default `OTEL_SERVICE_NAME`).
+    #[cfg(feature = "traces")]
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.tracing.service_name = Some(name.into());
+        self
+    }
+
+    /// Ignores the `OTEL_*` variables (tests, or processes whose environment is not
+    /// theirs to read).
+    #[cfg(feature = "traces")]
+    pub fn ignore_otel_env(mut self) -> Self {
+        self.tracing.read_env = false;
+        self
+    }
+
     /// Starts no monitor thread: KPIs are not evaluated (the recorders still work).
     #[cfg(feature = "kpi")]
     pub fn without_monitor(mut self) -> Self {
@@ -218,7 +273,11 @@ impl TelemetryBuilder {
             .transpose()?;
         #[cfg(feature = "kpi")]
         let monitor = crate::monitor::start(self.monitor, &registry, &metrics)?;
+        #[cfg(feature = "traces")]
+        let tracer = self.tracing.build(&metrics)?;
         Ok(TelemetryGuard {
+            #[cfg(feature = "traces")]
+            tracer,
             #[cfg(feature = "kpi")]
             monitor,
             registry,
@@ -256,6 +315,8 @@ impl TelemetryBuilder {
 /// stays installed as the `metrics` recorder (the `metrics` crate cannot uninstall one).
 #[derive(Debug)]
 pub struct TelemetryGuard {
+    #[cfg(feature = "traces")]
+    tracer: orchestrator_tower::Tracer,
     #[cfg(feature = "kpi")]
     monitor: crate::monitor::Running,
     registry: Registry,
@@ -332,15 +393,39 @@ impl TelemetryGuard {
         self.monitor.monitor.as_ref().map(|m| m.with_store(f))
     }
 
-    /// Stops the listener (finishing scrapes in flight), the collector and the monitor.
+    /// The tracer the tower layers record through (metrics for every call, spans for
+    /// sampled ones).
+    #[cfg(feature = "traces")]
+    pub fn tracer(&self) -> &orchestrator_tower::Tracer {
+        &self.tracer
+    }
+
+    /// The analysis of the traces in the embedded store.
+    #[cfg(feature = "traces")]
+    pub fn trace_analysis(&self) -> orchestrator_tower::TraceAnalysis {
+        self.tracer.analysis()
+    }
+
+    /// Exports the queued spans and stops the exporter (within the export timeout; spans
+    /// that cannot be sent are counted as dropped), then stops the listener (finishing
+    /// scrapes in flight), the collector and the monitor. Dropping the guard does the same.
     pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        #[cfg(feature = "traces")]
+        if let Err(e) = self.tracer.shutdown() {
+            tracing::warn!(error = %e, "spans may have been lost at shutdown");
+        }
         #[cfg(feature = "prometheus")]
         {
-            let mut this = self;
-            if let Some(server) = this.server.take() {
+            if let Some(server) = self.server.take() {
                 server.shutdown();
             }
-            if let Some(collector) = this.collector.take() {
+            if let Some(collector) = self.collector.take() {
                 collector.stop();
             }
         }

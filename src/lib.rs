@@ -24,6 +24,8 @@
 mod builder;
 #[cfg(feature = "kpi")]
 mod monitor;
+#[cfg(feature = "traces")]
+mod tracing;
 
 pub use builder::{InstallError, Telemetry, TelemetryBuilder, TelemetryGuard};
 pub use orchestrator_metrics::{
@@ -48,6 +50,11 @@ pub use orchestrator_kpi;
 /// (the `orchestrator-alerts` crate).
 #[cfg(feature = "alerts")]
 pub use orchestrator_alerts;
+
+/// The tower middleware, sampling, OTLP export and trace store (the `orchestrator-tower`
+/// crate).
+#[cfg(feature = "traces")]
+pub use orchestrator_tower;
 
 /// The `/metrics` endpoint and process collector (the `orchestrator-exporters` crate).
 #[cfg(feature = "prometheus")]

@@ -98,11 +98,7 @@ fn alerts_fire_and_resolve_when_prometheus_says_so() {
         observer: None,
     };
     let server = runtime
-        .block_on(DemoServer::start(
-            config,
-            telemetry.metrics().clone(),
-            telemetry.business().clone(),
-        ))
+        .block_on(DemoServer::start(config, &telemetry))
         .unwrap();
     prometheus.wait_for_first_scrape();
     let incident = server.incident().clone();

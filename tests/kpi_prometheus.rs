@@ -93,11 +93,7 @@ fn kpis_in_process_equal_prometheus() {
         observer: None,
     };
     let server = runtime
-        .block_on(DemoServer::start(
-            config,
-            telemetry.metrics().clone(),
-            telemetry.business().clone(),
-        ))
+        .block_on(DemoServer::start(config, &telemetry))
         .unwrap();
     // Both samplers must see the registry before traffic starts, or each extrapolates
     // from a different first sample.

@@ -126,11 +126,7 @@ fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
         })),
     };
     let server = runtime
-        .block_on(DemoServer::start(
-            config,
-            telemetry.metrics().clone(),
-            telemetry.business().clone(),
-        ))
+        .block_on(DemoServer::start(config, &telemetry))
         .unwrap();
     let prometheus = Prometheus::start(telemetry.metrics_addr().unwrap(), &[]);
 

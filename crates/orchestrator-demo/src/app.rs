@@ -20,13 +20,14 @@ use axum::routing::{delete, get, post};
 use axum::{Json, middleware};
 use orchestrator_telemetry::Metrics;
 use orchestrator_telemetry::orchestrator_kpi::BusinessRecorder;
+use orchestrator_telemetry::orchestrator_tower::{TelemetryLayer, Tracer};
 use serde::Deserialize;
 
 use crate::cache::AnswerCache;
 use crate::db::{Db, StoredMessage};
 use crate::external::ExternalClient;
 use crate::llm_client::{LlmClient, LlmError};
-use crate::middleware::{RequestObserver, RequestTelemetry, record_requests};
+use crate::middleware::{RequestObserver, observe_requests};
 use crate::provider::{MODELS, ModelProfile};
 
 /// What the orchestrator charges its customers per message: the LLM cost times this.
@@ -36,6 +37,7 @@ pub const MARKUP: f64 = 3.0;
 #[derive(Clone)]
 pub struct AppState {
     metrics: Metrics,
+    tracer: Tracer,
     business: BusinessRecorder,
     db: Db,
     cache: AnswerCache,
@@ -47,7 +49,7 @@ pub struct AppState {
 impl AppState {
     /// The state over these components.
     pub fn new(
-        metrics: Metrics,
+        tracer: Tracer,
         business: BusinessRecorder,
         db: Db,
         cache: AnswerCache,
@@ -55,7 +57,8 @@ impl AppState {
         external: ExternalClient,
     ) -> Self {
         AppState {
-            metrics,
+            metrics: tracer.metrics().clone(),
+            tracer,
             business,
             db,
             cache,
@@ -66,20 +69,23 @@ impl AppState {
     }
 }
 
-/// The API router, with per-request metrics.
+/// The API router, wrapped by the telemetry layer (metrics for every request, a server span
+/// for sampled ones) and, when given, the observer.
 pub fn router(state: AppState, observer: Option<RequestObserver>) -> Router {
-    let telemetry = RequestTelemetry {
-        metrics: state.metrics.requests().clone(),
-        observer,
-    };
-    Router::new()
+    let tracer = state.tracer.clone();
+    let mut router = Router::new()
         .route("/v1/sessions", post(create_session))
         .route("/v1/sessions/{id}/messages", post(send_message))
         .route("/v1/sessions/{id}/feedback", post(feedback))
         .route("/v1/sessions/{id}", delete(end_session))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(state)
-        .layer(middleware::from_fn_with_state(telemetry, record_requests))
+        .with_state(state);
+    if let Some(observer) = observer {
+        router = router.layer(middleware::from_fn_with_state(observer, observe_requests));
+    }
+    // Outermost, after routing: the route template is known, and the handler runs inside
+    // the request's trace context, so client calls become its children.
+    router.layer(TelemetryLayer::server(&tracer))
 }
 
 fn now() -> f64 {
@@ -155,7 +161,7 @@ async fn send_message(
         );
     }
     let key = format!("{}\u{0}{}", profile.model, body.prompt);
-    if let Some(reply) = state.cache.get(&key) {
+    if let Some(reply) = state.cache.get(&key).await {
         return Json(serde_json::json!({"reply": reply, "model": profile.model, "cached": true}))
             .into_response();
     }
@@ -175,7 +181,7 @@ async fn send_message(
     if cost > 0.0 {
         let _ = state.business.revenue(cost * MARKUP);
     }
-    state.cache.set(key, completion.text.clone());
+    state.cache.set(key, completion.text.clone()).await;
     let stored = StoredMessage {
         session_id: id,
         prompt: body.prompt,

@@ -1,13 +1,63 @@
 //! The orchestrator's database: SQLite in memory, behind a mutex, used from the blocking
-//! pool. Every query is timed as a `dependency="database"` call.
+//! pool, as a `tower::Service` of queries wrapped by the telemetry layer: every query is a
+//! `dependency="database"` call with a `{operation} sqlite` span.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::task::{Context, Poll};
 
-use orchestrator_telemetry::{DependencyKind, Metrics};
+use orchestrator_telemetry::orchestrator_tower::{
+    Database, DbOperation, TelemetryLayer, TelemetryService, Tracer,
+};
 use rusqlite::{Connection, OptionalExtension, params};
+use tower::{Layer as _, Service, ServiceExt as _};
 
-const TARGET: &str = "sqlite";
+/// The `db.system.name` and target label.
+pub const TARGET: &str = "sqlite";
+
+type Work<T> = Box<dyn FnOnce(&Connection) -> rusqlite::Result<T> + Send>;
+
+/// One query: its operation name and the work to run on the connection.
+pub struct Query<T> {
+    operation: &'static str,
+    work: Work<T>,
+}
+
+impl<T> DbOperation for Query<T> {
+    fn operation(&self) -> &'static str {
+        self.operation
+    }
+}
+
+/// Runs queries on the blocking pool.
+#[derive(Clone)]
+pub struct Executor {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl<T: Send + 'static> Service<Query<T>> for Executor {
+    type Response = T;
+    type Error = DbError;
+    type Future = Pin<Box<dyn Future<Output = Result<T, DbError>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), DbError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, query: Query<T>) -> Self::Future {
+        let conn = self.conn.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                (query.work)(&conn)
+            })
+            .await
+            .map_err(|e| DbError::Task(e.to_string()))?
+            .map_err(DbError::from)
+        })
+    }
+}
 
 /// A database error.
 #[derive(Debug, thiserror::Error)]
@@ -42,8 +92,7 @@ pub struct StoredMessage {
 /// The database.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
-    metrics: Metrics,
+    service: TelemetryService<Executor, Database>,
 }
 
 impl std::fmt::Debug for Db {
@@ -54,7 +103,7 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Opens an in-memory database with the schema.
-    pub fn open(metrics: Metrics) -> Result<Self, DbError> {
+    pub fn open(tracer: &Tracer) -> Result<Self, DbError> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(
             "CREATE TABLE sessions (
@@ -74,38 +123,29 @@ impl Db {
                  cost_usd REAL NOT NULL
              );",
         )?;
-        Ok(Db {
+        let executor = Executor {
             conn: Arc::new(Mutex::new(conn)),
-            metrics,
+        };
+        Ok(Db {
+            service: TelemetryLayer::database(tracer, TARGET).layer(executor),
         })
     }
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        operation: &'static str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, DbError> {
-        let conn = self.conn.clone();
-        let start = Instant::now();
-        let result = tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&conn)
-        })
-        .await
-        .map_err(|e| DbError::Task(e.to_string()))
-        .and_then(|r| r.map_err(DbError::from));
-        let error = result.as_ref().err().map(|_| "query_failed");
-        self.metrics.dependencies().record(
-            DependencyKind::Database,
-            TARGET,
-            start.elapsed(),
-            error,
-        );
-        result
+        let query = Query {
+            operation,
+            work: Box::new(work),
+        };
+        self.service.clone().oneshot(query).await
     }
 
     /// Creates a session and returns its id.
     pub async fn create_session(&self, user_id: String, now: f64) -> Result<i64, DbError> {
-        self.run(move |c| {
+        self.run("INSERT", move |c| {
             c.execute(
                 "INSERT INTO sessions (user_id, started_at) VALUES (?1, ?2)",
                 params![user_id, now],
@@ -117,7 +157,7 @@ impl Db {
 
     /// The user of an open session, or `None` if it does not exist or has ended.
     pub async fn open_session_user(&self, id: i64) -> Result<Option<String>, DbError> {
-        self.run(move |c| {
+        self.run("SELECT", move |c| {
             c.query_row(
                 "SELECT user_id FROM sessions WHERE id = ?1 AND ended_at IS NULL",
                 params![id],
@@ -130,7 +170,7 @@ impl Db {
 
     /// Ends a session; returns its start time, or `None` if it was not open.
     pub async fn end_session(&self, id: i64, now: f64) -> Result<Option<f64>, DbError> {
-        self.run(move |c| {
+        self.run("UPDATE", move |c| {
             let started: Option<f64> = c
                 .query_row(
                     "SELECT started_at FROM sessions WHERE id = ?1 AND ended_at IS NULL",
@@ -151,7 +191,7 @@ impl Db {
 
     /// Stores a message.
     pub async fn insert_message(&self, m: StoredMessage) -> Result<(), DbError> {
-        self.run(move |c| {
+        self.run("INSERT", move |c| {
             c.execute(
                 "INSERT INTO messages (session_id, prompt, reply, model, input_tokens, output_tokens, cost_usd)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -164,7 +204,7 @@ impl Db {
 
     /// The number of stored messages.
     pub async fn message_count(&self) -> Result<u64, DbError> {
-        self.run(|c| {
+        self.run("SELECT", |c| {
             c.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get::<_, i64>(0))
                 .map(|n| n as u64)
         })

@@ -1,52 +1,57 @@
-//! The orchestrator's client of an external API (a moderation service), timed as a
-//! `dependency="external"` call.
+//! The orchestrator's client of an external API (a moderation service), wrapped by the
+//! telemetry layer: a `dependency="external"` call with a span and a `traceparent`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use orchestrator_telemetry::{DependencyKind, Metrics};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use orchestrator_telemetry::orchestrator_tower::{
+    External, TelemetryLayer, TelemetryService, Tracer,
+};
+use tower::{Layer as _, ServiceExt as _};
 
-const TARGET: &str = "moderation-api";
+use crate::http_client::{HttpClient, http_client};
+
+/// The target label of the moderation API.
+pub const TARGET: &str = "moderation-api";
 
 /// A client of the simulated moderation API.
 #[derive(Debug, Clone)]
 pub struct ExternalClient {
-    http: reqwest::Client,
+    http: TelemetryService<HttpClient, External>,
     url: String,
-    metrics: Metrics,
     timeout: Duration,
 }
 
 impl ExternalClient {
     /// A client of the API at `base_url`.
-    pub fn new(base_url: &str, metrics: Metrics) -> Self {
+    pub fn new(base_url: &str, tracer: &Tracer) -> Self {
         ExternalClient {
-            http: reqwest::Client::new(),
+            http: TelemetryLayer::external(tracer, TARGET).layer(http_client()),
             url: format!("{base_url}/external/moderation"),
-            metrics,
             timeout: Duration::from_millis(250),
         }
     }
 
-    /// Asks whether `text` is flagged. A failure is recorded and reported as `None`: the
-    /// orchestrator degrades (skips moderation) rather than failing the request.
+    /// Asks whether `text` is flagged. A failure is recorded by the layer and reported as
+    /// `None`: the orchestrator degrades (skips moderation) rather than failing the request.
     pub async fn moderate(&self, _text: &str) -> Option<bool> {
-        let start = Instant::now();
-        let result = self.http.get(&self.url).timeout(self.timeout).send().await;
-        let (flagged, error) = match result {
-            Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
-                Ok(v) => (v.get("flagged").and_then(serde_json::Value::as_bool), None),
-                Err(_) => (None, Some("malformed_response")),
-            },
-            Ok(_) => (None, Some("http_error")),
-            Err(e) if e.is_timeout() => (None, Some("timeout")),
-            Err(_) => (None, Some("connection_failed")),
+        let request = http::Request::get(&self.url)
+            .body(Full::new(Bytes::new()))
+            .ok()?;
+        let call = async {
+            let response = self.http.clone().oneshot(request).await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
+            let body = response.into_body().collect().await.ok()?.to_bytes();
+            let value: serde_json::Value = serde_json::from_slice(&body).ok()?;
+            value.get("flagged").and_then(serde_json::Value::as_bool)
         };
-        self.metrics.dependencies().record(
-            DependencyKind::External,
-            TARGET,
-            start.elapsed(),
-            error,
-        );
-        flagged
+        // On timeout the call is dropped, and recorded as cancelled.
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .ok()
+            .flatten()
     }
 }

@@ -10,6 +10,7 @@ pub mod app;
 pub mod cache;
 pub mod db;
 pub mod external;
+pub mod http_client;
 pub mod llm_client;
 pub mod load;
 pub mod middleware;

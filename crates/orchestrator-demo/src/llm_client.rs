@@ -1,12 +1,21 @@
-//! The orchestrator's client for the LLM provider: streams the answer, measures the time to
-//! the first chunk, reads the usage, and records every call through `LlmMetrics`.
+//! The orchestrator's client for the LLM provider, wrapped by the telemetry layer with the
+//! OpenAI-compatible GenAI adapter: the layer records the call (latency to the last chunk,
+//! time to first token at the first chunk, tokens, cost) and its `chat {model}` span; the
+//! client streams the answer and prices it for the business figures.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt as _;
-use orchestrator_telemetry::{LlmCall, LlmOutcome, Metrics, TokenUsage};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use orchestrator_telemetry::orchestrator_tower::{
+    GenAiRequest, Llm, OpenAiCompatible, TelemetryLayer, TelemetryService, Tracer,
+};
+use orchestrator_telemetry::{PriceTable, TokenUsage};
 use serde_json::Value;
+use tower::{Layer as _, ServiceExt as _};
 
+use crate::http_client::{HttpClient, http_client};
 use crate::provider::ModelProfile;
 
 /// A completed LLM call.
@@ -39,37 +48,29 @@ pub enum LlmError {
     Transport(String),
 }
 
-impl LlmError {
-    fn outcome(&self) -> LlmOutcome {
-        match self {
-            LlmError::RateLimited => LlmOutcome::RateLimited,
-            LlmError::Timeout(_) => LlmOutcome::Timeout,
-            LlmError::Status(_) | LlmError::Transport(_) => LlmOutcome::Error,
-        }
-    }
-}
-
 /// A client of the simulated provider.
 #[derive(Debug, Clone)]
 pub struct LlmClient {
-    http: reqwest::Client,
+    http: TelemetryService<HttpClient, Llm<OpenAiCompatible>>,
     base_url: String,
-    metrics: Metrics,
+    prices: PriceTable,
     deadline: Duration,
 }
 
 impl LlmClient {
-    /// A client of the provider at `base_url`.
-    pub fn new(base_url: String, metrics: Metrics) -> Self {
+    /// A client of the provider at `base_url`, recording through `tracer`, pricing with
+    /// `prices`.
+    pub fn new(base_url: String, tracer: &Tracer, prices: PriceTable) -> Self {
         LlmClient {
-            http: reqwest::Client::new(),
+            http: TelemetryLayer::llm(tracer, OpenAiCompatible).layer(http_client()),
             base_url,
-            metrics,
+            prices,
             deadline: Duration::from_secs(5),
         }
     }
 
-    /// Streams a chat completion and records it (success or failure).
+    /// Streams a chat completion (the layer records it, success or failure). Past the
+    /// deadline the call is dropped and recorded as cancelled.
     pub async fn complete(
         &self,
         model: &ModelProfile,
@@ -77,26 +78,14 @@ impl LlmClient {
         simulate: Option<&str>,
     ) -> Result<Completion, LlmError> {
         let start = Instant::now();
-        let result =
+        let mut completion =
             tokio::time::timeout(self.deadline, self.stream(model, prompt, simulate, start))
                 .await
-                .unwrap_or(Err(LlmError::Timeout(self.deadline)));
-        let duration = start.elapsed();
-        let mut call = LlmCall::new(model.provider, model.model, LlmOutcome::Success, duration);
-        match result {
-            Ok(mut completion) => {
-                call = call
-                    .with_time_to_first_token(completion.time_to_first_token)
-                    .with_usage(completion.usage);
-                completion.cost = self.metrics.llm().record(&call);
-                Ok(completion)
-            }
-            Err(err) => {
-                call.outcome = err.outcome();
-                self.metrics.llm().record(&call);
-                Err(err)
-            }
-        }
+                .unwrap_or(Err(LlmError::Timeout(self.deadline)))?;
+        completion.cost = self
+            .prices
+            .cost(model.provider, model.model, &completion.usage);
+        Ok(completion)
     }
 
     async fn stream(
@@ -112,12 +101,24 @@ impl LlmClient {
             "stream": true,
             "messages": [{"role": "user", "content": prompt}],
         });
-        let mut request = self.http.post(url).json(&body);
+        let mut request = http::Request::post(url).header("content-type", "application/json");
         if let Some(simulate) = simulate {
             request = request.header("x-simulate", simulate);
         }
-        let response = request
-            .send()
+        let mut request = request
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| LlmError::Transport(e.to_string()))?;
+        // The layer reads the request from here: it never reads bodies.
+        request.extensions_mut().insert(GenAiRequest {
+            operation: "chat",
+            provider: Cow::Borrowed(model.provider),
+            model: Cow::Borrowed(model.model),
+            prompt: None,
+        });
+        let response = self
+            .http
+            .clone()
+            .oneshot(request)
             .await
             .map_err(|e| LlmError::Transport(e.to_string()))?;
         match response.status().as_u16() {
@@ -129,13 +130,20 @@ impl LlmClient {
         let mut text = String::new();
         let mut usage = None;
         let mut first_token = None;
-        let mut body = response.bytes_stream();
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| LlmError::Transport(e.to_string()))?;
+        let mut body = response.into_body();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| LlmError::Transport(e.to_string()))?;
+            let Ok(chunk) = frame.into_data() else {
+                continue;
+            };
             for event in events.push(&chunk) {
                 if event == "[DONE]" {
                     let usage = usage
                         .ok_or_else(|| LlmError::Transport("stream ended without usage".into()))?;
+                    // Read to the end so that the layer sees the last chunk.
+                    while let Some(frame) = body.frame().await {
+                        frame.map_err(|e| LlmError::Transport(e.to_string()))?;
+                    }
                     return Ok(Completion {
                         text,
                         usage,

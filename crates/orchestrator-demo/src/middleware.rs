@@ -1,9 +1,5 @@
-//! Per-request metrics for the demo's API: the route template from axum's `MatchedPath`
-//! (never the raw path), the method, the status, and the duration. A request whose future is
-//! dropped before answering is recorded as `status="cancelled"`.
-//!
-//! (The `orchestrator-tower` layer will replace this with spans and sampling; the metrics
-//! it records go through the same `RequestMetrics`.)
+//! An observer of the API's requests, for tests that need each request's own duration. The
+//! metrics and spans come from `orchestrator-tower`'s server layer, which wraps this one.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,38 +7,27 @@ use std::time::{Duration, Instant};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use orchestrator_telemetry::{RequestMetrics, Status};
+use orchestrator_telemetry::Status;
+pub use orchestrator_telemetry::orchestrator_tower::UNMATCHED;
 
-/// A request as it was recorded.
+/// A request as it was observed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedRequest {
     /// The route template, or `unmatched`.
     pub route: String,
     /// The method.
     pub method: String,
-    /// The recorded status.
+    /// The status (`cancelled` when the request was dropped).
     pub status: Status,
-    /// The recorded duration.
+    /// The duration, measured inside the telemetry layer.
     pub duration: Duration,
 }
 
-/// Called with every recorded request (tests use it to know the exact durations).
+/// Called with every request.
 pub type RequestObserver = Arc<dyn Fn(&ObservedRequest) + Send + Sync>;
 
-/// The route label of requests that matched no route.
-pub const UNMATCHED: &str = "unmatched";
-
-/// The middleware's state.
-#[derive(Clone)]
-pub struct RequestTelemetry {
-    /// The recorder.
-    pub metrics: RequestMetrics,
-    /// An optional observer.
-    pub observer: Option<RequestObserver>,
-}
-
 struct InFlight {
-    telemetry: RequestTelemetry,
+    observer: RequestObserver,
     route: Option<MatchedPath>,
     method: axum::http::Method,
     start: Instant,
@@ -51,26 +36,19 @@ struct InFlight {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let status = self.status.unwrap_or(Status::Cancelled);
-        let duration = self.start.elapsed();
         let route = self.route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-        self.telemetry
-            .metrics
-            .record(route, self.method.as_str(), status, duration);
-        if let Some(observer) = &self.telemetry.observer {
-            observer(&ObservedRequest {
-                route: route.to_owned(),
-                method: self.method.to_string(),
-                status,
-                duration,
-            });
-        }
+        (self.observer)(&ObservedRequest {
+            route: route.to_owned(),
+            method: self.method.to_string(),
+            status: self.status.unwrap_or(Status::Cancelled),
+            duration: self.start.elapsed(),
+        });
     }
 }
 
 /// The middleware function, for `axum::middleware::from_fn_with_state`.
-pub async fn record_requests(
-    State(telemetry): State<RequestTelemetry>,
+pub async fn observe_requests(
+    State(observer): State<RequestObserver>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -79,7 +57,7 @@ pub async fn record_requests(
         method: request.method().clone(),
         start: Instant::now(),
         status: None,
-        telemetry,
+        observer,
     };
     let response = next.run(request).await;
     in_flight.status = Some(Status::Code(response.status().as_u16()));

@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use orchestrator_telemetry::orchestrator_alerts::AlertTuning;
-use orchestrator_telemetry::orchestrator_kpi::BusinessRecorder;
 use orchestrator_telemetry::{
-    InstallError, InvalidPrice, Metrics, ModelPrice, PriceTable, Telemetry, exposition,
+    InstallError, InvalidPrice, ModelPrice, PriceTable, Telemetry, TelemetryGuard, exposition,
 };
 
 use crate::app::{AppState, router};
@@ -47,7 +46,13 @@ pub struct DemoArgs {
     /// high-error-rate alert goes pending, fires, then resolves (the run lasts at least 75 s).
     #[arg(long)]
     pub incident: bool,
+    /// Keep every failed or slow (over 1 s) request's trace, besides the 10 % ratio.
+    #[arg(long)]
+    pub keep_errors: bool,
 }
+
+/// The latency from which `--keep-errors` keeps a trace: the latency SLO's threshold.
+pub const SLOW_TRACE: Duration = Duration::from_secs(1);
 
 /// Why the demo could not run.
 #[derive(Debug, thiserror::Error)]
@@ -121,23 +126,20 @@ pub struct DemoServer {
 
 impl DemoServer {
     /// Starts the provider and the API, recording into `metrics`.
-    pub async fn start(
-        config: DemoConfig,
-        metrics: Metrics,
-        business: BusinessRecorder,
-    ) -> Result<Self, DemoError> {
+    pub async fn start(config: DemoConfig, telemetry: &TelemetryGuard) -> Result<Self, DemoError> {
+        let tracer = telemetry.tracer();
         let incident = config.provider.incident.clone();
         let provider = Provider::start(config.provider)
             .await
             .map_err(DemoError::Provider)?;
-        let db = Db::open(metrics.clone())?;
+        let db = Db::open(tracer)?;
         let state = AppState::new(
-            metrics.clone(),
-            business,
+            tracer.clone(),
+            telemetry.business().clone(),
             db.clone(),
-            AnswerCache::new(metrics.clone(), 512, Duration::from_secs(20)),
-            LlmClient::new(provider.base_url(), metrics.clone()),
-            ExternalClient::new(&provider.base_url(), metrics),
+            AnswerCache::new(tracer, 512, Duration::from_secs(20)),
+            LlmClient::new(provider.base_url(), tracer, demo_prices()?),
+            ExternalClient::new(&provider.base_url(), tracer),
         );
         let listen = |source| DemoError::Listen {
             addr: config.api_addr.clone(),
@@ -213,7 +215,13 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         // Alert windows of 30 s held 10 s, so alerts move within a short run; production
         // uses 5-minute windows held 5 minutes.
         .alert_tuning(AlertTuning::demo())
-        .install()?;
+        .service_name("orchestrator-demo");
+    let telemetry = if args.keep_errors {
+        telemetry.keep_errors_and_slow(SLOW_TRACE)
+    } else {
+        telemetry
+    }
+    .install()?;
     println!("orchestrator-telemetry demo");
     if let Some(addr) = telemetry.metrics_addr() {
         println!("  metrics   http://{addr}/metrics   (served for the whole run)");
@@ -226,13 +234,26 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         },
         observer: None,
     };
-    let server = DemoServer::start(
-        config,
-        telemetry.metrics().clone(),
-        telemetry.business().clone(),
-    )
-    .await?;
+    let server = DemoServer::start(config, &telemetry).await?;
     println!("  API       {}", server.api_url());
+    let tracer = telemetry.tracer();
+    println!(
+        "  traces    {}{}, {}",
+        tracer.sampler(),
+        if tracer.keeps_errors() {
+            format!(
+                " + every failed or slow (≥ {} s) request",
+                SLOW_TRACE.as_secs()
+            )
+        } else {
+            String::new()
+        },
+        if tracer.is_exporting() {
+            "exported over OTLP (OTEL_EXPORTER_OTLP_*) and kept in the embedded store"
+        } else {
+            "kept in the embedded store (set OTEL_EXPORTER_OTLP_ENDPOINT to export)"
+        }
+    );
     println!(
         "  load      {} virtual users for {duration} s (seed {})",
         args.concurrency, args.seed
@@ -277,6 +298,27 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         report.answered()
     );
     print!("{}", summary::render(&parsed, report.elapsed));
+    let tracer = telemetry.tracer();
+    println!(
+        "\nDistributed tracing ({}; the most recent {} sampled traces, analysed from their spans)\n",
+        tracer.sampler(),
+        tracer.store().capacity()
+    );
+    print!("{}", tracer.analysis());
+    if tracer.is_exporting() {
+        // Flush now so the figures below are final.
+        let flushed = tracer.force_flush();
+        println!(
+            "Spans exported over OTLP: {}, dropped: {}{}",
+            tracer.exported_spans(),
+            tracer.dropped_spans(),
+            if flushed.is_err() {
+                " (flush timed out)"
+            } else {
+                ""
+            }
+        );
+    }
     if let Some(kpis) = kpis {
         println!(
             "\nBusiness KPIs (evaluated in-process every {} s; windows: users, revenue and satisfaction 30 d, latency and errors 1 h)\n",
