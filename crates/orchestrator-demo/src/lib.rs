@@ -20,3 +20,29 @@ mod run;
 pub mod summary;
 
 pub use run::{DemoArgs, DemoConfig, DemoError, DemoServer, demo_prices, run};
+
+/// The command line: logs to stderr (`RUST_LOG`, default `warn`), parses [`DemoArgs`] and
+/// runs the demo. Shared by the `orchestrator-demo` binary and the `orchestrator` example.
+pub fn cli() -> std::process::ExitCode {
+    use clap::Parser as _;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(DemoArgs::parse())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

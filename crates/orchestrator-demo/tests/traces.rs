@@ -1,0 +1,154 @@
+//! The demo binary end to end: with `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports its spans
+//! to a real OTLP/gRPC receiver (built from the official proto definitions); without, it
+//! prints the embedded trace analysis; with a malformed `OTEL_*` value it refuses to start.
+
+#[path = "../../orchestrator-tower/tests/support/mod.rs"]
+mod support;
+
+use std::process::{Command, Output};
+
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+
+const OTEL_VARS: &[&str] = &[
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_TRACES_EXPORTER",
+];
+
+fn demo(env: &[(&str, &str)], extra: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orchestrator-demo"));
+    command.args([
+        "--duration",
+        "3",
+        "--api-addr",
+        "127.0.0.1:0",
+        "--telemetry-addr",
+        "127.0.0.1:0",
+        "--concurrency",
+        "4",
+    ]);
+    command.args(extra);
+    for var in OTEL_VARS {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("the demo binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_exports_to_a_collector_when_an_endpoint_is_set() {
+    let (addr, received) = support::grpc_receiver().await;
+    let endpoint = format!("http://{addr}");
+    let output = tokio::task::spawn_blocking(move || {
+        demo(
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "200"),
+            ],
+            &["--keep-errors"],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("exported over OTLP"), "{stdout}");
+
+    let spans = received.spans();
+    assert!(spans.len() > 20, "{} spans received", spans.len());
+    // The figure the demo printed is the count the receiver got.
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Spans exported over OTLP: "))
+        .expect("the export line");
+    let exported: usize = line["Spans exported over OTLP: ".len()..]
+        .split(',')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(exported, spans.len(), "{line}");
+    assert!(line.ends_with("dropped: 0"), "{line}");
+    assert!(
+        received
+            .service_names
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|n| n.contains("orchestrator-demo"))
+    );
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+    for expected in [
+        "POST /v1/sessions/{id}/messages",
+        "chat gpt-4o-mini",
+        "INSERT sqlite",
+        "get answers",
+        "GET moderation-api",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "no {expected:?} span in {names:?}"
+        );
+    }
+    let llm = spans.iter().find(|s| s.name == "chat gpt-4o-mini").unwrap();
+    let provider = llm
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "gen_ai.provider.name")
+        .and_then(|kv| kv.value.as_ref()?.value.clone());
+    assert_eq!(provider, Some(Value::StringValue("openai".into())));
+    // Every client span has its server span in the export.
+    for span in spans.iter().filter(|s| !s.parent_span_id.is_empty()) {
+        assert!(
+            spans.iter().any(|p| p.span_id == span.parent_span_id),
+            "{} has no exported parent",
+            span.name
+        );
+    }
+}
+
+#[test]
+fn the_demo_prints_the_embedded_analysis_without_an_endpoint() {
+    let output = demo(&[], &[]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("kept in the embedded store"), "{stdout}");
+    assert!(stdout.contains("Traces collected:"), "{stdout}");
+    assert!(stdout.contains("  - API Request: "), "{stdout}");
+    assert!(stdout.contains("  - LLM Request: "), "{stdout}");
+    assert!(!stdout.contains("Spans exported over OTLP"), "{stdout}");
+}
+
+#[test]
+fn a_malformed_sampler_ratio_stops_the_demo_with_a_clear_error() {
+    let output = demo(
+        &[
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "ten percent"),
+        ],
+        &[],
+    );
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("sampling ratio \"ten percent\" is not a number between 0 and 1"),
+        "{stderr}"
+    );
+}
