@@ -93,3 +93,60 @@ fn warmed_up_recorders_do_not_allocate() {
     }
     assert_eq!(allocations() - before, 0, "the hot path allocated");
 }
+
+/// An unsampled request through the tower layer allocates nothing: the sampling decision
+/// comes before any span work, and the metrics path is the one above. Measured behind a
+/// real axum router (the route comes from its `MatchedPath`), against the same router with
+/// a pass-through layer of the same kind (not zero-sized: axum boxes a clone of the layer
+/// per request on routers without state, which is free only for zero-sized layers), since
+/// `Router::layer` itself boxes and clones per request, whatever the layer.
+#[test]
+fn unsampled_requests_through_the_layer_do_not_allocate() {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::post;
+    use futures_util::FutureExt as _;
+    use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer, Tracer};
+    use tower::Service as _;
+
+    let registry = Registry::new();
+    let tracer = Tracer::builder(Metrics::new(&registry))
+        .sampler(Sampler::always_off())
+        .build()
+        .unwrap();
+    let app = || Router::new().route("/v1/sessions/{id}/messages", post(|| async { "ok" }));
+    let per_request = |mut router: Router| {
+        let mut call = || {
+            let request = http::Request::post("/v1/sessions/42/messages")
+                .body(Body::empty())
+                .unwrap();
+            let response = router.call(request).now_or_never().unwrap().unwrap();
+            assert_eq!(response.status(), 200);
+        };
+        call(); // warm-up: resolves the series
+        let before = allocations();
+        for _ in 0..1_000 {
+            call();
+        }
+        allocations() - before
+    };
+    let held = std::sync::Arc::new(());
+    let pass_through = tower::util::MapRequestLayer::new(move |r: http::Request<Body>| {
+        let _ = &held;
+        r
+    });
+    let baseline = per_request(app().layer(pass_through));
+    let layered = per_request(app().layer(TelemetryLayer::server(&tracer)));
+    assert!(
+        baseline > 0,
+        "the counting allocator counts (the router allocates)"
+    );
+    assert_eq!(
+        layered, baseline,
+        "the layer allocated for unsampled requests"
+    );
+    assert!(registry.render().contains(
+        r#"orchestrator_requests_total{route="/v1/sessions/{id}/messages",method="POST",status="200"} 1001"#
+    ));
+    assert!(tracer.store().is_empty());
+}

@@ -24,12 +24,18 @@ pub(crate) struct OpenSpan {
 pub struct Pending<C: CallState> {
     call: Option<C>,
     start: Instant,
-    span: Option<OpenSpan>,
+    // Boxed: only sampled calls pay for it, and the future stays small to move.
+    span: Option<Box<OpenSpan>>,
     tracer: Tracer,
 }
 
 impl<C: CallState> Pending<C> {
-    pub(crate) fn new(call: C, span: Option<OpenSpan>, tracer: Tracer, start: Instant) -> Self {
+    pub(crate) fn new(
+        call: C,
+        span: Option<Box<OpenSpan>>,
+        tracer: Tracer,
+        start: Instant,
+    ) -> Self {
         Pending {
             call: Some(call),
             start,

@@ -4,6 +4,7 @@
 //! Writing allocates the `traceparent` header value (55 bytes), on every outgoing client
 //! request, sampled or not, because the downstream service must learn the decision.
 
+use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue};
 
 use crate::context::TraceContext;
@@ -13,19 +14,23 @@ pub const TRACEPARENT: &str = "traceparent";
 /// The `tracestate` header name.
 pub const TRACESTATE: &str = "tracestate";
 
+// Pre-parsed names: looking up by `&str` parses the name on every call.
+static TRACEPARENT_NAME: HeaderName = HeaderName::from_static(TRACEPARENT);
+static TRACESTATE_NAME: HeaderName = HeaderName::from_static(TRACESTATE);
+
 /// Reads the context of the caller from `traceparent` (and `tracestate`), version 00.
 ///
 /// Returns `None` for a missing or malformed header, which starts a new trace, as the W3C
 /// specification requires. Higher versions are read by their version-00 prefix.
 pub fn extract(headers: &HeaderMap) -> Option<TraceContext> {
-    let value = headers.get(TRACEPARENT)?.as_bytes();
+    let value = headers.get(&TRACEPARENT_NAME)?.as_bytes();
     let (trace_id, span_id, flags) = parse(value)?;
     Some(TraceContext {
         trace_id,
         span_id,
         sampled: flags & 1 == 1,
         remote: true,
-        tracestate: headers.get(TRACESTATE).cloned(),
+        tracestate: headers.get(&TRACESTATE_NAME).cloned(),
     })
 }
 
@@ -90,9 +95,9 @@ pub fn traceparent(context: &TraceContext) -> HeaderValue {
 
 /// Writes `traceparent` (and `tracestate`, when the trace carries one) into `headers`.
 pub fn inject(context: &TraceContext, headers: &mut HeaderMap) {
-    headers.insert(TRACEPARENT, traceparent(context));
+    headers.insert(TRACEPARENT_NAME.clone(), traceparent(context));
     if let Some(state) = &context.tracestate {
-        headers.insert(TRACESTATE, state.clone());
+        headers.insert(TRACESTATE_NAME.clone(), state.clone());
     }
 }
 

@@ -72,13 +72,15 @@ where
             tracestate: parent.and_then(|p| p.tracestate.clone()),
         };
         let call = self.kind.on_request(&mut request, &context);
-        let span = recording.then(|| OpenSpan {
-            trace_id,
-            span_id: context.span_id,
-            parent: parent.map(|p| p.span_id),
-            parent_is_remote: parent.is_some_and(|p| p.remote),
-            sampled,
-            start: SystemTime::now(),
+        let span = recording.then(|| {
+            Box::new(OpenSpan {
+                trace_id,
+                span_id: context.span_id,
+                parent: parent.map(|p| p.span_id),
+                parent_is_remote: parent.is_some_and(|p| p.remote),
+                sampled,
+                start: SystemTime::now(),
+            })
         });
         let pending = Pending::new(call, span, tracer.clone(), start);
         let current = Current { context, recording };

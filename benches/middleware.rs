@@ -1,0 +1,192 @@
+//! Per-request overhead of tracing middleware over a bare tower service, in one run:
+//! - `bare`: the service alone;
+//! - `orchestrator_unsampled` / `orchestrator_sampled`: this project's `TelemetryLayer`
+//!   (server kind) with a sampler that says no / yes. Both also record the request's metrics
+//!   (counter and duration histogram), which the peers do not;
+//! - `tower_http_otel_100` / `tower_http_otel_10`: tower-http's `TraceLayer::new_for_http()`
+//!   under a `tracing-opentelemetry` layer whose SDK tracer samples 100 % / 10 %
+//!   (parent-based trace-id ratio), spans batched to an exporter that discards them.
+//!
+//! Before timing, it counts heap allocations per request of each variant (a counting global
+//! allocator, 10 000 requests after warm-up) and prints them.
+//!
+//! `cargo bench --bench middleware`
+#![allow(unsafe_code)] // the counting allocator
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::hint::black_box;
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures_util::FutureExt as _;
+use http::{Request, Response};
+use http_body_util::Empty;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
+use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer, Tracer};
+use orchestrator_telemetry::{Metrics, Registry};
+use tower::{Layer, Service, service_fn};
+use tower_http::trace::TraceLayer;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: delegates every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+type Body = Empty<Bytes>;
+
+fn bare() -> impl Service<
+    Request<Body>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = Ready<Result<Response<Body>, Infallible>>,
+> + Clone {
+    service_fn(|_: Request<Body>| ready(Ok(Response::new(Empty::new()))))
+}
+
+/// One request through `service`, polled to completion (every service here is ready at
+/// once, so no executor is involved).
+fn once<S, B>(service: &mut S)
+where
+    S: Service<Request<Body>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+{
+    let mut request = Request::new(Empty::new());
+    *request.method_mut() = http::Method::POST;
+    let response = service
+        .call(black_box(request))
+        .now_or_never()
+        .expect("ready")
+        .expect("ok");
+    black_box(response);
+}
+
+fn tracer(sampler: Sampler) -> Tracer {
+    let registry = Registry::new();
+    Tracer::builder(Metrics::new(&registry))
+        .sampler(sampler)
+        .build()
+        .expect("tracer")
+}
+
+#[derive(Debug)]
+struct Discard;
+
+impl SpanExporter for Discard {
+    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        drop(batch);
+        ready(Ok(()))
+    }
+}
+
+fn otel_dispatch(ratio: f64) -> (tracing::Dispatch, SdkTracerProvider) {
+    use opentelemetry_sdk::trace::Sampler as SdkSampler;
+    let provider = SdkTracerProvider::builder()
+        .with_sampler(SdkSampler::ParentBased(Box::new(
+            SdkSampler::TraceIdRatioBased(ratio),
+        )))
+        .with_span_processor(BatchSpanProcessor::builder(Discard).build())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
+    (tracing::Dispatch::new(subscriber), provider)
+}
+
+fn allocations_per_request<S, B>(mut service: S) -> f64
+where
+    S: Service<Request<Body>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+{
+    const N: u64 = 10_000;
+    for _ in 0..1_000 {
+        once(&mut service);
+    }
+    let before = ALLOCATIONS.with(Cell::get);
+    for _ in 0..N {
+        once(&mut service);
+    }
+    (ALLOCATIONS.with(Cell::get) - before) as f64 / N as f64
+}
+
+fn count_allocations() {
+    let unsampled = tracer(Sampler::always_off());
+    let sampled = tracer(Sampler::always_on());
+    println!("allocations per request (10 000 requests after warm-up):");
+    println!(
+        "  bare                      {:>6.2}",
+        allocations_per_request(bare())
+    );
+    println!(
+        "  orchestrator_unsampled    {:>6.2}",
+        allocations_per_request(TelemetryLayer::server(&unsampled).layer(bare()))
+    );
+    println!(
+        "  orchestrator_sampled      {:>6.2}",
+        allocations_per_request(TelemetryLayer::server(&sampled).layer(bare()))
+    );
+    for (name, ratio) in [("tower_http_otel_100", 1.0), ("tower_http_otel_10", 0.1)] {
+        let (dispatch, provider) = otel_dispatch(ratio);
+        let per = tracing::dispatcher::with_default(&dispatch, || {
+            allocations_per_request(TraceLayer::new_for_http().layer(bare()))
+        });
+        println!("  {name:<25} {per:>6.2}");
+        let _ = provider.shutdown();
+    }
+}
+
+fn middleware(c: &mut Criterion) {
+    count_allocations();
+    let mut group = c.benchmark_group("middleware");
+    let mut service = bare();
+    group.bench_function("bare", |b| b.iter(|| once(&mut service)));
+
+    let unsampled = tracer(Sampler::always_off());
+    let mut service = TelemetryLayer::server(&unsampled).layer(bare());
+    group.bench_function("orchestrator_unsampled", |b| b.iter(|| once(&mut service)));
+
+    let sampled = tracer(Sampler::always_on());
+    let mut service = TelemetryLayer::server(&sampled).layer(bare());
+    group.bench_function("orchestrator_sampled", |b| b.iter(|| once(&mut service)));
+
+    // The peers at the same sampling: this layer with a 10 % ratio (parent-based, like
+    // theirs), and tower-http + tracing-opentelemetry at 100 % and 10 %.
+    let ratio = tracer(Sampler::parent_based_ratio(0.1).expect("valid ratio"));
+    let mut service = TelemetryLayer::server(&ratio).layer(bare());
+    group.bench_function("orchestrator_10", |b| b.iter(|| once(&mut service)));
+
+    for (name, ratio) in [("tower_http_otel_100", 1.0), ("tower_http_otel_10", 0.1)] {
+        let (dispatch, provider) = otel_dispatch(ratio);
+        let mut service = TraceLayer::new_for_http().layer(bare());
+        tracing::dispatcher::with_default(&dispatch, || {
+            group.bench_function(name, |b| b.iter(|| once(&mut service)));
+        });
+        let _ = provider.shutdown();
+    }
+    group.finish();
+}
+
+criterion_group!(benches, middleware);
+criterion_main!(benches);
