@@ -355,3 +355,35 @@ async fn shutdown_exports_every_queued_span() {
     assert_eq!(tracer.exported_spans(), 120);
     assert_eq!(tracer.dropped_spans(), 0);
 }
+
+/// The caller runs no Tokio runtime at all: the layer is polled by hand and the exporter
+/// runs on its own thread with its own runtime (the receiver has one of its own, elsewhere).
+#[test]
+fn export_works_when_the_caller_runs_no_tokio_runtime() {
+    use futures_util::FutureExt as _;
+
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let (addr, received) = support::grpc_receiver().await;
+            addr_tx.send((addr, received)).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    let (addr, received) = addr_rx.recv().unwrap();
+    assert!(
+        tokio::runtime::Handle::try_current().is_err(),
+        "no runtime here"
+    );
+    let (_registry, tracer) = tracer(addr, Protocol::Grpc, fast_batches());
+    let mut service = TelemetryLayer::server(&tracer).layer(service_fn(|_: Request<Body>| {
+        std::future::ready(Ok::<_, Infallible>(Response::new(Body::empty())))
+    }));
+    for _ in 0..25 {
+        let response = service.call(request(None)).now_or_never().expect("ready");
+        assert_eq!(response.unwrap().status(), 200);
+    }
+    tracer.shutdown().unwrap();
+    assert_eq!(received.spans().len(), 25);
+}
