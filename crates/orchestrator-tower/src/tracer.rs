@@ -272,7 +272,9 @@ impl Tracer {
     }
 
     /// Exports every queued span and stops the exporter. Later spans are dropped and
-    /// counted. Idempotent.
+    /// counted. Idempotent. It blocks for at most the export timeout plus two seconds
+    /// (spans that cannot be sent by then are counted as dropped): inside an async runtime,
+    /// call it from `spawn_blocking`. The last clone of the tracer dropped does the same.
     pub fn shutdown(&self) -> Result<(), TracerError> {
         match &self.inner.exporter {
             Some(e) if !e.shutdown() => Err(TracerError::ShutdownTimedOut),
