@@ -1,0 +1,212 @@
+//! Panels: what they query, in which unit, against which thresholds.
+
+use orchestrator_query::Expr;
+use serde_json::{Value, json};
+
+use crate::exporters::ExporterMetric;
+
+/// Where a query's metrics come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// The orchestrator's own metrics: the query is an [`Expr`], validated against the
+    /// catalogue when it was built.
+    Orchestrator(Expr),
+    /// Standard exporters' metrics: PromQL written against the declared list.
+    Exporter(Vec<&'static ExporterMetric>),
+}
+
+/// One query of a panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// The PromQL.
+    pub promql: String,
+    /// The legend (`{{model}}`).
+    pub legend: String,
+    /// Where its metrics come from.
+    pub source: Source,
+}
+
+impl Query {
+    /// A query over the orchestrator's metrics.
+    pub fn of(expr: Expr, legend: &str) -> Self {
+        Query {
+            promql: expr.to_string(),
+            legend: legend.to_owned(),
+            source: Source::Orchestrator(expr),
+        }
+    }
+
+    /// A query over standard exporters' metrics: `uses` are the declared metrics `promql`
+    /// names.
+    pub fn exporter(promql: &str, uses: &[&'static ExporterMetric], legend: &str) -> Self {
+        Query {
+            promql: promql.to_owned(),
+            legend: legend.to_owned(),
+            source: Source::Exporter(uses.to_vec()),
+        }
+    }
+}
+
+/// How a panel draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A single figure.
+    Stat,
+    /// A line over time.
+    TimeSeries,
+    /// Bars, one per series.
+    BarGauge,
+}
+
+impl Kind {
+    fn grafana(self) -> &'static str {
+        match self {
+            Kind::Stat => "stat",
+            Kind::TimeSeries => "timeseries",
+            Kind::BarGauge => "bargauge",
+        }
+    }
+}
+
+/// The threshold steps of a panel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Thresholds {
+    /// No threshold applies: one neutral step.
+    None,
+    /// Good at or above the value (a target where more is better).
+    GoodAbove(f64),
+    /// Bad at or above the value (an alert threshold, a target where less is better).
+    BadAbove(f64),
+}
+
+impl Thresholds {
+    fn steps(self) -> Value {
+        match self {
+            Thresholds::None => json!([{"color": "blue", "value": null}]),
+            Thresholds::GoodAbove(v) => {
+                json!([{"color": "red", "value": null}, {"color": "green", "value": v}])
+            }
+            Thresholds::BadAbove(v) => {
+                json!([{"color": "green", "value": null}, {"color": "red", "value": v}])
+            }
+        }
+    }
+}
+
+/// One panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    /// The title.
+    pub title: String,
+    /// What it shows, in a sentence.
+    pub description: String,
+    /// How it draws.
+    pub kind: Kind,
+    /// The Grafana unit (`s`, `percentunit`, `currencyUSD`, `bytes`, `short`...).
+    pub unit: &'static str,
+    /// Its queries.
+    pub queries: Vec<Query>,
+    /// Its thresholds.
+    pub thresholds: Thresholds,
+}
+
+impl Panel {
+    /// A panel of `kind` titled `title`, in `unit`, with one query.
+    pub fn new(kind: Kind, title: &str, unit: &'static str, query: Query) -> Self {
+        Panel {
+            title: title.to_owned(),
+            description: String::new(),
+            kind,
+            unit,
+            queries: vec![query],
+            thresholds: Thresholds::None,
+        }
+    }
+
+    /// Adds a query.
+    pub fn query(mut self, query: Query) -> Self {
+        self.queries.push(query);
+        self
+    }
+
+    /// Sets the description.
+    pub fn describe(mut self, text: &str) -> Self {
+        self.description = text.to_owned();
+        self
+    }
+
+    /// Sets the thresholds.
+    pub fn thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// The width in grid units (of 24): stats are narrow, the rest half the row.
+    pub fn width(&self) -> u32 {
+        match self.kind {
+            Kind::Stat => 6,
+            Kind::TimeSeries | Kind::BarGauge => 12,
+        }
+    }
+
+    /// The Grafana JSON of this panel, with its id and position.
+    pub(crate) fn to_json(&self, id: u32, x: u32, y: u32) -> Value {
+        let targets: Vec<Value> = self
+            .queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                json!({
+                    "refId": ref_id(i),
+                    "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                    "expr": q.promql,
+                    "legendFormat": q.legend,
+                    "range": true,
+                })
+            })
+            .collect();
+        let height = if self.kind == Kind::Stat { 4 } else { 8 };
+        json!({
+            "id": id,
+            "type": self.kind.grafana(),
+            "title": self.title,
+            "description": self.description,
+            "datasource": {"type": "prometheus", "uid": "${datasource}"},
+            "gridPos": {"h": height, "w": self.width(), "x": x, "y": y},
+            "fieldConfig": {
+                "defaults": {
+                    "unit": self.unit,
+                    "thresholds": {"mode": "absolute", "steps": self.thresholds.steps()},
+                    "color": {"mode": if self.kind == Kind::TimeSeries { "palette-classic" } else { "thresholds" }},
+                },
+                "overrides": [],
+            },
+            "options": options(self.kind),
+            "targets": targets,
+        })
+    }
+}
+
+fn ref_id(i: usize) -> String {
+    char::from(b'A' + u8::try_from(i % 26).unwrap_or(0)).to_string()
+}
+
+fn options(kind: Kind) -> Value {
+    match kind {
+        Kind::Stat => json!({
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+            "colorMode": "value",
+            "graphMode": "area",
+            "textMode": "auto",
+        }),
+        Kind::TimeSeries => json!({
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true},
+            "tooltip": {"mode": "multi", "sort": "none"},
+        }),
+        Kind::BarGauge => json!({
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+            "orientation": "horizontal",
+            "displayMode": "gradient",
+        }),
+    }
+}
