@@ -1,11 +1,15 @@
 //! `Telemetry::builder() ... .install()`.
 
-#[cfg(feature = "kpi")]
+#[cfg(any(feature = "kpi", feature = "prometheus"))]
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 #[cfg(any(feature = "kpi", feature = "traces"))]
 use std::time::Duration;
 
+#[cfg(feature = "prometheus")]
+use orchestrator_exporters::auth::require_bearer;
+#[cfg(feature = "prometheus")]
+use orchestrator_exporters::live::{DEFAULT_HISTORY_INTERVAL, LivePage};
 #[cfg(feature = "prometheus")]
 use orchestrator_exporters::{
     DEFAULT_ADDR, MetricsEndpoint, MetricsServer, ProcessCollector, ProcessCollectorConfig,
@@ -37,6 +41,14 @@ pub enum InstallError {
     #[cfg(feature = "prometheus")]
     #[error(transparent)]
     Listen(#[from] ServeError),
+    /// The live page's sampling thread could not start.
+    #[cfg(feature = "prometheus")]
+    #[error("cannot start the live page: {0}")]
+    LivePage(#[source] std::io::Error),
+    /// `bearer_token("")`: an empty token would let anyone in.
+    #[cfg(feature = "prometheus")]
+    #[error("the bearer token is empty")]
+    EmptyToken,
     /// The process collector thread could not start.
     #[error("cannot start the process collector: {0}")]
     ProcessCollector(#[source] std::io::Error),
@@ -77,6 +89,10 @@ pub struct TelemetryBuilder {
     listen: Option<String>,
     #[cfg(feature = "prometheus")]
     process: Option<ProcessCollectorConfig>,
+    #[cfg(feature = "prometheus")]
+    live_page: bool,
+    #[cfg(feature = "prometheus")]
+    bearer_token: Option<String>,
     #[cfg(feature = "kpi")]
     monitor: crate::monitor::MonitorConfig,
     #[cfg(feature = "traces")]
@@ -91,6 +107,10 @@ impl Default for TelemetryBuilder {
             listen: Some(DEFAULT_ADDR.to_owned()),
             #[cfg(feature = "prometheus")]
             process: Some(ProcessCollectorConfig::default()),
+            #[cfg(feature = "prometheus")]
+            live_page: true,
+            #[cfg(feature = "prometheus")]
+            bearer_token: None,
             #[cfg(feature = "kpi")]
             monitor: crate::monitor::MonitorConfig::default(),
             #[cfg(feature = "traces")]
@@ -247,6 +267,23 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Serves no live page (`/dashboard` and `/api/v1/...`) beside `/metrics`.
+    #[cfg(feature = "prometheus")]
+    pub fn without_live_page(mut self) -> Self {
+        self.live_page = false;
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on everything the listener serves
+    /// (`/metrics`, `/dashboard`, `/api`). A browser logs in once with
+    /// `/dashboard?token=<token>`, which sets an `HttpOnly` cookie. An empty token is
+    /// refused at build.
+    #[cfg(feature = "prometheus")]
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
     /// Starts no monitor thread: KPIs are not evaluated (the recorders still work).
     #[cfg(feature = "kpi")]
     pub fn without_monitor(mut self) -> Self {
@@ -266,16 +303,51 @@ impl TelemetryBuilder {
             .map(|config| ProcessCollector::start(&registry, config))
             .transpose()
             .map_err(InstallError::ProcessCollector)?;
-        #[cfg(feature = "prometheus")]
-        let server = self
-            .listen
-            .map(|addr| MetricsServer::bind(&addr, MetricsEndpoint::new(registry.clone()).router()))
-            .transpose()?;
+        #[cfg(all(feature = "kpi", feature = "prometheus"))]
+        let kpi_config = self.monitor.kpis.clone();
         #[cfg(feature = "kpi")]
         let monitor = crate::monitor::start(self.monitor, &registry, &metrics)?;
         #[cfg(feature = "traces")]
         let tracer = self.tracing.build(&metrics)?;
+        #[cfg(feature = "prometheus")]
+        let live = if self.live_page {
+            let source = crate::live::Source {
+                #[cfg(feature = "kpi")]
+                kpis: monitor.kpis.clone(),
+                #[cfg(feature = "kpi")]
+                kpi_config,
+                #[cfg(feature = "alerts")]
+                alerts: monitor.alerts.clone(),
+                #[cfg(feature = "traces")]
+                tracer: tracer.clone(),
+            };
+            Some(
+                LivePage::start(registry.clone(), Arc::new(source), DEFAULT_HISTORY_INTERVAL)
+                    .map_err(InstallError::LivePage)?,
+            )
+        } else {
+            None
+        };
+        #[cfg(feature = "prometheus")]
+        let server = match self.listen {
+            None => None,
+            Some(addr) => {
+                let mut app = MetricsEndpoint::new(registry.clone()).router();
+                if let Some(live) = &live {
+                    app = app.merge(live.clone().router());
+                }
+                if let Some(token) = &self.bearer_token {
+                    if token.trim().is_empty() {
+                        return Err(InstallError::EmptyToken);
+                    }
+                    app = require_bearer(app, token);
+                }
+                Some(MetricsServer::bind(&addr, app)?)
+            }
+        };
         Ok(TelemetryGuard {
+            #[cfg(feature = "prometheus")]
+            live,
             #[cfg(feature = "traces")]
             tracer,
             #[cfg(feature = "kpi")]
@@ -315,6 +387,8 @@ impl TelemetryBuilder {
 /// stays installed as the `metrics` recorder (the `metrics` crate cannot uninstall one).
 #[derive(Debug)]
 pub struct TelemetryGuard {
+    #[cfg(feature = "prometheus")]
+    live: Option<LivePage>,
     #[cfg(feature = "traces")]
     tracer: orchestrator_tower::Tracer,
     #[cfg(feature = "kpi")]
@@ -391,6 +465,13 @@ impl TelemetryGuard {
         f: impl FnOnce(&orchestrator_query::SampleStore) -> R,
     ) -> Option<R> {
         self.monitor.monitor.as_ref().map(|m| m.with_store(f))
+    }
+
+    /// The live page, to merge into the orchestrator's own router when it serves
+    /// `/metrics` itself (built without a listener). `None` with `without_live_page`.
+    #[cfg(feature = "prometheus")]
+    pub fn live_page(&self) -> Option<&LivePage> {
+        self.live.as_ref()
     }
 
     /// The tracer the tower layers record through (metrics for every call, spans for

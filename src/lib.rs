@@ -22,6 +22,8 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
 mod builder;
+#[cfg(feature = "prometheus")]
+mod live;
 #[cfg(feature = "kpi")]
 mod monitor;
 #[cfg(feature = "traces")]

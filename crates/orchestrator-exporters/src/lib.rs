@@ -20,8 +20,10 @@
 //! ```
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
+pub mod auth;
 mod encoding;
 mod endpoint;
+pub mod live;
 mod process;
 mod server;
 

@@ -1,0 +1,164 @@
+'use strict';
+// The live page. Every element is built with createElement and textContent: no value from
+// the server is ever parsed as HTML.
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+
+function row(cells, attrs) {
+  const tr = document.createElement('tr');
+  for (const [k, v] of Object.entries(attrs || {})) tr.setAttribute(k, String(v));
+  for (const c of cells) tr.appendChild(c);
+  return tr;
+}
+
+function cell(text, className) {
+  return el('td', className, text);
+}
+
+function replaceRows(tbody, rows) {
+  while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
+  for (const r of rows) tbody.appendChild(r);
+}
+
+const fmt = {
+  count: (v) => (v === null || v === undefined ? '–' : Math.round(v).toLocaleString('en-US')),
+  rate: (v) => (v === null || v === undefined ? '–' : v.toFixed(1) + '/s'),
+  ms: (s) => (s === null || s === undefined ? '–' : (s * 1000).toFixed(1) + ' ms'),
+  pct: (v) => (v === null || v === undefined ? '–' : (v * 100).toFixed(2) + ' %'),
+  ago: (ms) => {
+    if (ms === null || ms === undefined) return '–';
+    const s = Math.max(0, (Date.now() - ms) / 1000);
+    if (s < 90) return Math.round(s) + ' s ago';
+    if (s < 5400) return Math.round(s / 60) + ' min ago';
+    return Math.round(s / 3600) + ' h ago';
+  },
+};
+
+async function get(path) {
+  const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  if (!response.ok) throw new Error(path + ' answered ' + response.status);
+  return response.json();
+}
+
+function chart(id, points, key, format) {
+  const svg = document.getElementById(id);
+  while (svg.firstChild) svg.removeChild(svg.firstChild);
+  const values = points.map((p) => p[key]).filter((v) => v !== null && v !== undefined);
+  const max = Math.max(...values, 0) || 1;
+  for (const y of [0, 60, 119]) {
+    const line = document.createElementNS(SVG, 'line');
+    line.setAttribute('x1', '0'); line.setAttribute('x2', '400');
+    line.setAttribute('y1', String(y)); line.setAttribute('y2', String(y));
+    svg.appendChild(line);
+  }
+  const label = document.createElementNS(SVG, 'text');
+  label.setAttribute('x', '4'); label.setAttribute('y', '12');
+  label.textContent = 'max ' + format(max);
+  svg.appendChild(label);
+  if (points.length < 2) return;
+  const step = 400 / (points.length - 1);
+  const coords = [];
+  points.forEach((p, i) => {
+    const v = p[key];
+    if (v === null || v === undefined) return;
+    coords.push((i * step).toFixed(1) + ',' + (118 - (v / max) * 104).toFixed(1));
+  });
+  const line = document.createElementNS(SVG, 'polyline');
+  line.setAttribute('points', coords.join(' '));
+  svg.appendChild(line);
+}
+
+function renderSummary(s) {
+  const points = s.points || [];
+  const last = points[points.length - 1] || {};
+  document.getElementById('requests-total').textContent = fmt.count(s.requests_total);
+  document.getElementById('request-rate').textContent = fmt.rate(last.request_rate);
+  document.getElementById('p95').textContent = fmt.ms(last.p95_seconds);
+  document.getElementById('error-rate').textContent = fmt.pct(last.error_rate);
+  chart('chart-rate', points, 'request_rate', (v) => v.toFixed(0) + '/s');
+  chart('chart-p95', points, 'p95_seconds', (v) => (v * 1000).toFixed(0) + ' ms');
+  chart('chart-errors', points, 'error_rate', (v) => (v * 100).toFixed(1) + ' %');
+}
+
+function renderKpis(k) {
+  const rows = (k.kpis || []).map((kpi) => {
+    const status = kpi.value === null ? 'no data' : kpi.met ? 'met' : 'missed';
+    const gap = kpi.gap === null ? '–' : (kpi.gap >= 0 ? '+' : '') + (kpi.gap * 100).toFixed(1) + ' %';
+    return row(
+      [cell(kpi.name), cell(kpi.display_value, 'num'), cell(kpi.display_target, 'num'), cell(gap, 'num'),
+        cell(status, status === 'no data' ? 'nodata' : status)],
+      { 'data-kpi': kpi.id },
+    );
+  });
+  replaceRows(document.querySelector('#kpi-table tbody'), rows);
+  document.getElementById('kpi-met').textContent =
+    k.evaluated_at ? 'targets met ' + k.met + '/' + k.total + ' · evaluated ' + fmt.ago(k.evaluated_at) : 'not evaluated yet';
+}
+
+function renderAlerts(a) {
+  const rows = (a.rules || []).map((r) =>
+    row([cell(r.title), cell(r.condition), cell(r.severity), cell(r.state, r.state), cell(fmt.ago(r.since))],
+      { 'data-rule': r.name }));
+  replaceRows(document.querySelector('#alert-table tbody'), rows);
+  document.getElementById('alert-count').textContent =
+    a.evaluated_at ? a.firing + ' firing of ' + a.total : 'not evaluated yet';
+}
+
+function renderTraces(t) {
+  const an = t.analysis || {};
+  document.getElementById('trace-summary').textContent = an.traces
+    ? an.traces + ' traces · mean ' + an.mean_duration_ms.toFixed(1) + ' ms · ' + an.mean_spans.toFixed(1) + ' spans/trace'
+    : 'no sampled trace yet';
+  const ops = (an.operations || []).map((o) =>
+    row([cell(o.operation), cell(o.spans, 'num'), cell(o.mean_ms.toFixed(1) + ' ms', 'num'),
+      cell((o.share * 100).toFixed(0) + ' %', 'num')]));
+  replaceRows(document.querySelector('#operation-table tbody'), ops);
+  const box = document.getElementById('traces');
+  while (box.firstChild) box.removeChild(box.firstChild);
+  for (const trace of (t.traces || []).slice(0, 8)) {
+    const div = el('div', 'trace');
+    div.setAttribute('data-trace', trace.trace_id);
+    div.appendChild(el('h3', null, trace.root + ' · ' + trace.duration_ms.toFixed(1) + ' ms · ' + trace.spans.length + ' spans'));
+    const total = trace.duration_ms || 1;
+    for (const span of trace.spans) {
+      const line = el('div', span.failed ? 'span failed' : 'span');
+      line.appendChild(el('span', 'name', span.name));
+      const track = el('div', 'track');
+      const bar = el('div', 'bar');
+      bar.style.left = Math.min(100, (span.offset_ms / total) * 100).toFixed(2) + '%';
+      bar.style.width = Math.max(0.3, (span.duration_ms / total) * 100).toFixed(2) + '%';
+      bar.title = span.duration_ms.toFixed(2) + ' ms';
+      track.appendChild(bar);
+      line.appendChild(track);
+      const attrs = Object.entries(span.attributes || {}).map(([k, v]) => k + '=' + v).join('  ');
+      line.appendChild(el('span', 'attrs', span.duration_ms.toFixed(2) + ' ms  ' + attrs));
+      div.appendChild(line);
+    }
+    box.appendChild(div);
+  }
+}
+
+async function refresh() {
+  const errors = [];
+  const run = async (path, render) => {
+    try { render(await get(path)); } catch (e) { errors.push(e.message); }
+  };
+  await Promise.all([
+    run('/api/v1/summary', renderSummary),
+    run('/api/v1/kpis', renderKpis),
+    run('/api/v1/alerts', renderAlerts),
+    run('/api/v1/traces', renderTraces),
+  ]);
+  document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString('en-GB');
+  document.getElementById('error').textContent = errors.join('; ');
+}
+
+refresh();
+setInterval(refresh, 2000);

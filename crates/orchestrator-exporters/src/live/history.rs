@@ -1,0 +1,227 @@
+//! The live page's charts: request rate, p95 latency and error rate over time, sampled from
+//! the registry on a thread of their own and kept in a bounded ring.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use orchestrator_metrics::Registry;
+use orchestrator_metrics::catalogue::{REQUEST_DURATION_SECONDS, REQUESTS_TOTAL};
+use orchestrator_metrics::exposition::{self, Exposition, histogram_quantile};
+use serde_json::{Value, json};
+
+/// How many points the charts keep (5 minutes at the default 1 s).
+pub const HISTORY_POINTS: usize = 300;
+
+/// Totals read from one rendering of the registry.
+#[derive(Debug, Clone, PartialEq)]
+struct Totals {
+    at_ms: i64,
+    requests: f64,
+    server_errors: f64,
+    buckets: Vec<(f64, f64)>,
+}
+
+fn totals(text: &str, at_ms: i64) -> Result<Totals, exposition::ParseError> {
+    let parsed: Exposition = exposition::parse(text)?;
+    let requests_name = REQUESTS_TOTAL.name;
+    let requests = parsed.sum_where(requests_name, |_| true);
+    let server_errors = parsed.sum_where(requests_name, |s| {
+        s.label("status").is_some_and(|st| st.starts_with('5'))
+    });
+    Ok(Totals {
+        at_ms,
+        requests,
+        server_errors,
+        buckets: parsed.buckets(REQUEST_DURATION_SECONDS.name, |_| true),
+    })
+}
+
+/// One chart point: what happened between two samples.
+#[derive(Debug, Clone, PartialEq)]
+struct Point {
+    at_ms: i64,
+    request_rate: f64,
+    p95_seconds: Option<f64>,
+    error_rate: Option<f64>,
+}
+
+fn point(before: &Totals, after: &Totals) -> Option<Point> {
+    let seconds = (after.at_ms - before.at_ms) as f64 / 1000.0;
+    if seconds <= 0.0 {
+        return None;
+    }
+    let requests = (after.requests - before.requests).max(0.0);
+    let errors = (after.server_errors - before.server_errors).max(0.0);
+    let deltas: Vec<(f64, f64)> = after
+        .buckets
+        .iter()
+        .map(|&(le, count)| {
+            let earlier = before
+                .buckets
+                .iter()
+                .find(|(l, _)| *l == le)
+                .map_or(0.0, |(_, c)| *c);
+            (le, (count - earlier).max(0.0))
+        })
+        .collect();
+    Some(Point {
+        at_ms: after.at_ms,
+        request_rate: requests / seconds,
+        p95_seconds: histogram_quantile(0.95, &deltas),
+        error_rate: (requests > 0.0).then(|| errors / requests),
+    })
+}
+
+#[derive(Debug, Default)]
+struct State {
+    last: Option<Totals>,
+    points: VecDeque<Point>,
+    started_ms: i64,
+}
+
+/// The sampled history. Cheap to clone; the thread stops when the last [`History`] that
+/// owns it is dropped.
+#[derive(Debug, Clone)]
+pub struct History {
+    state: Arc<Mutex<State>>,
+    _thread: Arc<Sampler>,
+}
+
+#[derive(Debug)]
+struct Sampler {
+    stop: Mutex<Option<mpsc::Sender<()>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        drop(
+            self.stop
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        if let Some(thread) = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl History {
+    /// Samples `registry` every `interval` on a thread named `live-history`.
+    pub fn start(registry: Registry, interval: Duration) -> std::io::Result<Self> {
+        let state = Arc::new(Mutex::new(State {
+            started_ms: now_ms(),
+            ..State::default()
+        }));
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let shared = state.clone();
+        let thread = std::thread::Builder::new()
+            .name("live-history".into())
+            .spawn(move || {
+                loop {
+                    sample(&registry, &shared);
+                    match stop_rx.recv_timeout(interval) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            })?;
+        Ok(History {
+            state,
+            _thread: Arc::new(Sampler {
+                stop: Mutex::new(Some(stop_tx)),
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    /// The summary: totals since start, and the chart points, oldest first.
+    pub fn summary(&self) -> Value {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let points: Vec<Value> = state
+            .points
+            .iter()
+            .map(|p| {
+                json!({
+                    "t": p.at_ms,
+                    "request_rate": p.request_rate,
+                    "p95_seconds": p.p95_seconds,
+                    "error_rate": p.error_rate,
+                })
+            })
+            .collect();
+        let last = state.last.as_ref();
+        json!({
+            "started_at": state.started_ms,
+            "sampled_at": last.map(|t| t.at_ms),
+            "requests_total": last.map_or(0.0, |t| t.requests),
+            "server_errors_total": last.map_or(0.0, |t| t.server_errors),
+            "points": points,
+        })
+    }
+}
+
+fn sample(registry: &Registry, state: &Mutex<State>) {
+    let text = registry.render();
+    let totals = match totals(&text, now_ms()) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "the live page could not read the registry");
+            return;
+        }
+    };
+    let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(point) = state
+        .last
+        .as_ref()
+        .and_then(|before| point(before, &totals))
+    {
+        if state.points.len() == HISTORY_POINTS {
+            state.points.pop_front();
+        }
+        state.points.push_back(point);
+    }
+    state.last = Some(totals);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_are_rates_and_quantiles_of_the_interval() {
+        let before = Totals {
+            at_ms: 0,
+            requests: 100.0,
+            server_errors: 1.0,
+            buckets: vec![(0.1, 50.0), (0.5, 90.0), (f64::INFINITY, 100.0)],
+        };
+        let after = Totals {
+            at_ms: 2_000,
+            requests: 300.0,
+            server_errors: 5.0,
+            buckets: vec![(0.1, 50.0), (0.5, 290.0), (f64::INFINITY, 300.0)],
+        };
+        let p = point(&before, &after).unwrap();
+        assert_eq!(p.request_rate, 100.0);
+        assert_eq!(p.error_rate, Some(0.02));
+        // All 200 new requests in (0.1, 0.5]: p95 interpolates inside that bucket.
+        assert!((p.p95_seconds.unwrap() - 0.48).abs() < 1e-9);
+        assert_eq!(point(&after, &after), None);
+    }
+}

@@ -1,0 +1,240 @@
+//! The live page's JSON endpoints and its bearer-token authentication, over real HTTP.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use orchestrator_telemetry::orchestrator_tower::{
+    GenAiRequest, OpenAiCompatible, Sampler, TelemetryLayer,
+};
+use orchestrator_telemetry::{Telemetry, TelemetryGuard};
+use serde_json::Value;
+use tower::{Layer as _, ServiceExt as _, service_fn};
+
+fn telemetry(token: Option<&str>) -> TelemetryGuard {
+    let builder = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .ignore_otel_env()
+        .sampler(Sampler::always_on());
+    match token {
+        Some(t) => builder.bearer_token(t),
+        None => builder,
+    }
+    .build()
+    .unwrap()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn status(url: &str, header: Option<(&str, &str)>) -> u16 {
+    let mut request = client().get(url);
+    if let Some((k, v)) = header {
+        request = request.header(k, v);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_token_401_with_it_200() {
+    let guard = telemetry(Some("s3cret-token"));
+    let base = format!("http://{}", guard.metrics_addr().unwrap());
+    for path in [
+        "/metrics",
+        "/dashboard",
+        "/dashboard/app.js",
+        "/api/v1/summary",
+        "/api/v1/kpis",
+        "/api/v1/alerts",
+        "/api/v1/traces",
+    ] {
+        let url = format!("{base}{path}");
+        assert_eq!(status(&url, None).await, 401, "{path} without a token");
+        let wrong = Some(("authorization", "Bearer s3cret-tokem"));
+        assert_eq!(status(&url, wrong).await, 401, "{path} with a wrong token");
+        let right = Some(("authorization", "Bearer s3cret-token"));
+        assert_eq!(status(&url, right).await, 200, "{path} with the token");
+    }
+    // A browser logs in once through the address; the cookie carries the token after.
+    let login = client()
+        .get(format!("{base}/dashboard?token=s3cret-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 303);
+    assert_eq!(login.headers()["location"], "/dashboard");
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let with_cookie = Some(("cookie", pair.as_str()));
+    assert_eq!(
+        status(&format!("{base}/api/v1/kpis"), with_cookie).await,
+        200
+    );
+    assert_eq!(
+        status(&format!("{base}/dashboard?token=nope"), None).await,
+        401
+    );
+    tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .unwrap();
+}
+
+#[test]
+fn an_empty_token_is_refused() {
+    let err = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .bearer_token("  ")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("token is empty"), "{err}");
+}
+
+async fn json(base: &str, path: &str) -> Value {
+    client()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
+    let guard = telemetry(None);
+    let base = format!("http://{}", guard.metrics_addr().unwrap());
+    // Requests between two evaluations (the KPIs are increases over their window), and one
+    // LLM call whose model name is hostile markup.
+    let record = |statuses: &[u16]| {
+        for &status in statuses {
+            guard.metrics().requests().record(
+                "/v1/chat",
+                "POST",
+                status,
+                Duration::from_millis(40),
+            );
+        }
+    };
+    record(&[200, 500]);
+    tokio::task::block_in_place(|| guard.evaluate_now());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    record(&[200, 200, 500]);
+    let hostile = "<img src=x onerror=alert(1)>";
+    let llm = TelemetryLayer::llm(guard.tracer(), OpenAiCompatible).layer(service_fn(
+        |_: http::Request<String>| async {
+            Ok::<_, std::convert::Infallible>(
+                http::Response::builder()
+                    .header("content-type", "application/json")
+                    .body(
+                        r#"{"model":"m","usage":{"prompt_tokens":3,"completion_tokens":4}}"#
+                            .to_owned(),
+                    )
+                    .unwrap(),
+            )
+        },
+    ));
+    let mut request = http::Request::new(String::new());
+    request.extensions_mut().insert(GenAiRequest {
+        operation: "chat",
+        provider: Cow::Borrowed("openai"),
+        model: Cow::Owned(hostile.to_owned()),
+        prompt: None,
+    });
+    let response = llm.oneshot(request).await.unwrap();
+    // The call ends at the body's last chunk, where the usage is read.
+    http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap();
+    tokio::task::block_in_place(|| guard.evaluate_now());
+    tokio::time::sleep(Duration::from_millis(1_500)).await; // two chart samples
+
+    let kpis = json(&base, "/api/v1/kpis").await;
+    assert_eq!(kpis["total"], 5);
+    let ids: Vec<&str> = kpis["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "monthly_active_users",
+            "revenue_per_user",
+            "customer_satisfaction",
+            "response_time_p95",
+            "error_rate"
+        ]
+    );
+    let error_rate = &kpis["kpis"][4];
+    // 2 of the 5 requests failed (the exact window arithmetic is the KPI tests' business).
+    let value = error_rate["value"].as_f64().unwrap();
+    assert!(value > 0.2 && value <= 0.4, "{error_rate}");
+    assert_eq!(error_rate["met"], false);
+    assert_eq!(
+        error_rate["display_value"],
+        format!("{:.2}%", value * 100.0)
+    );
+    for kpi in kpis["kpis"].as_array().unwrap() {
+        if let Some(gap) = kpi["gap"].as_f64() {
+            assert_eq!(kpi["met"], gap >= 0.0, "{kpi}");
+        }
+    }
+
+    let alerts = json(&base, "/api/v1/alerts").await;
+    let states: Vec<(&str, &str)> = alerts["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states.len(),
+        4,
+        "every rule, inactive ones included: {alerts}"
+    );
+    assert!(states.contains(&("MemoryUsageCritical", "inactive")));
+
+    let traces = json(&base, "/api/v1/traces").await;
+    assert_eq!(traces["analysis"]["traces"], 1);
+    let span = &traces["traces"][0]["spans"][0];
+    assert_eq!(span["name"], format!("chat {hostile}"));
+    assert_eq!(span["attributes"]["gen_ai.request.model"], hostile);
+    assert_eq!(span["attributes"]["gen_ai.usage.output_tokens"], "4");
+
+    let summary = json(&base, "/api/v1/summary").await;
+    assert_eq!(summary["requests_total"], 5.0);
+    assert!(
+        !summary["points"].as_array().unwrap().is_empty(),
+        "{summary}"
+    );
+
+    let page = client()
+        .get(format!("{base}/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<script src="/dashboard/app.js" defer></script>"#));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing fetched from the internet"
+    );
+    tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .unwrap();
+}
