@@ -49,6 +49,10 @@ pub struct DemoArgs {
     /// Keep every failed or slow (over 1 s) request's trace, besides the 10 % ratio.
     #[arg(long)]
     pub keep_errors: bool,
+    /// At the end, validate the running telemetry and write `report.json` and `report.md`
+    /// into this directory (the same code as `orchestrator-obs validate`).
+    #[arg(long)]
+    pub report: Option<std::path::PathBuf>,
 }
 
 /// The latency from which `--keep-errors` keeps a trace: the latency SLO's threshold.
@@ -80,6 +84,9 @@ pub enum DemoError {
     /// The registry's own exposition did not parse (a bug).
     #[error("the registry rendered an exposition that does not parse: {0}")]
     Exposition(#[from] exposition::ParseError),
+    /// `--report`: the validation could not run or write its files.
+    #[error("the validation report failed: {0}")]
+    Report(String),
 }
 
 /// The prices of the demo's models, in USD per million tokens (input, cached input, output).
@@ -287,6 +294,30 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         progress: true,
         ..LoadConfig::default()
     };
+    // `--report`: validate during the last seconds of the load, so that the report's rates
+    // are those of the system at work.
+    let validation = match (&args.report, telemetry.metrics_addr()) {
+        (Some(dir), Some(addr)) => {
+            let options = orchestrator_obs::validate::ValidateOptions {
+                interval: Duration::from_secs(1),
+                ..orchestrator_obs::validate::ValidateOptions::new(format!("http://{addr}"))
+            };
+            let dir = dir.clone();
+            let lead = Duration::from_secs(duration).saturating_sub(Duration::from_millis(2_500));
+            Some(tokio::spawn(async move {
+                tokio::time::sleep(lead).await;
+                match tokio::task::spawn_blocking(move || {
+                    orchestrator_obs::validate::run(&options, &dir)
+                })
+                .await
+                {
+                    Ok(result) => result.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }))
+        }
+        _ => None,
+    };
     let report = load::run(&server.api_url(), &load_config).await;
     // Let in-flight requests finish recording, then sample and evaluate once more.
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -343,6 +374,24 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
                     t.rule
                 );
             }
+        }
+    }
+    if let Some(validation) = validation {
+        let report = validation
+            .await
+            .map_err(|e| DemoError::Report(e.to_string()))?
+            .map_err(DemoError::Report)?;
+        let passed = report.checks.iter().filter(|c| c.passed).count();
+        println!(
+            "\nValidation report: score {:.2} ({passed}/{} checks passed), written to {}",
+            report.score(),
+            report.checks.len(),
+            args.report
+                .as_ref()
+                .map_or(String::new(), |d| d.display().to_string())
+        );
+        for c in report.checks.iter().filter(|c| !c.passed) {
+            println!("  failed: [{}] {}: {}", c.component, c.name, c.reason);
         }
     }
     drop(server);

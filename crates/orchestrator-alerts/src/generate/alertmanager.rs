@@ -31,6 +31,101 @@ pub struct AlertmanagerOptions {
     /// For tests: every receiver is replaced by a webhook to this URL (the routing, grouping
     /// and inhibition stay as generated).
     pub webhook_override: Option<String>,
+    /// Severities to receivers, first match wins; alerts matching none go to the last
+    /// route's receiver.
+    pub routes: Vec<SeverityRoute>,
+}
+
+/// Where a notification goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// PagerDuty (Events API v2, routing key from a file).
+    PagerDuty,
+    /// Slack (incoming webhook URL from a file).
+    Slack,
+    /// Email (SMTP password from a file).
+    Email,
+}
+
+impl Channel {
+    /// Its name in receiver names and on the command line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Channel::PagerDuty => "pagerduty",
+            Channel::Slack => "slack",
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// One route: alerts of these severities go to these channels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeverityRoute {
+    /// `critical`, `high`, `medium`, `low`.
+    pub severities: Vec<String>,
+    /// The channels of its receiver.
+    pub channels: Vec<Channel>,
+}
+
+impl SeverityRoute {
+    /// `critical=pagerduty,slack` or `medium|low=email`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let (severities, channels) = spec.split_once('=').ok_or_else(|| {
+            format!("route `{spec}`: expected SEVERITY[|SEVERITY]=CHANNEL[,CHANNEL]")
+        })?;
+        let severities: Vec<String> = severities.split('|').map(|s| s.trim().to_owned()).collect();
+        for s in &severities {
+            if !crate::Severity::ALL.iter().any(|k| k.as_str() == s) {
+                return Err(format!(
+                    "route `{spec}`: unknown severity `{s}` (critical, high, medium, low)"
+                ));
+            }
+        }
+        let channels = channels
+            .split(',')
+            .map(|c| match c.trim() {
+                "pagerduty" => Ok(Channel::PagerDuty),
+                "slack" => Ok(Channel::Slack),
+                "email" => Ok(Channel::Email),
+                other => Err(format!(
+                    "route `{spec}`: unknown channel `{other}` (pagerduty, slack, email)"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SeverityRoute {
+            severities,
+            channels,
+        })
+    }
+
+    /// The receiver's name: its channels joined by `-`.
+    pub fn receiver(&self) -> String {
+        self.channels
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    fn matcher(&self) -> String {
+        match self.severities.as_slice() {
+            [one] => format!("severity=\"{one}\""),
+            many => format!("severity=~\"{}\"", many.join("|")),
+        }
+    }
+}
+
+/// critical → PagerDuty and Slack; high → Slack and email; medium and low → email.
+pub fn default_routes() -> Vec<SeverityRoute> {
+    let route = |severities: &[&str], channels: &[Channel]| SeverityRoute {
+        severities: severities.iter().map(|s| (*s).to_owned()).collect(),
+        channels: channels.to_vec(),
+    };
+    vec![
+        route(&["critical"], &[Channel::PagerDuty, Channel::Slack]),
+        route(&["high"], &[Channel::Slack, Channel::Email]),
+        route(&["medium", "low"], &[Channel::Email]),
+    ]
 }
 
 impl Default for AlertmanagerOptions {
@@ -46,6 +141,7 @@ impl Default for AlertmanagerOptions {
             group_interval: Duration::from_secs(300),
             repeat_interval: Duration::from_secs(4 * 3600),
             webhook_override: None,
+            routes: default_routes(),
         }
     }
 }
@@ -54,15 +150,7 @@ fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Yaml {
     Yaml::List(items.into_iter().map(Yaml::from).collect())
 }
 
-/// The receivers: critical → PagerDuty and Slack; high → Slack and email; medium and low →
-/// email.
-const RECEIVERS: [(&str, &[&str]); 3] = [
-    ("pagerduty-slack", &["pagerduty", "slack"]),
-    ("slack-email", &["slack", "email"]),
-    ("email", &["email"]),
-];
-
-fn receiver(name: &str, kinds: &[&str], o: &AlertmanagerOptions) -> Yaml {
+fn receiver(name: &str, kinds: &[Channel], o: &AlertmanagerOptions) -> Yaml {
     let mut fields = vec![("name".to_owned(), Yaml::from(name))];
     if let Some(url) = &o.webhook_override {
         fields.push((
@@ -76,12 +164,12 @@ fn receiver(name: &str, kinds: &[&str], o: &AlertmanagerOptions) -> Yaml {
     }
     let secret = |file: &str| Yaml::from(format!("{}/{file}", o.secrets_dir.trim_end_matches('/')));
     for kind in kinds {
-        let config = match *kind {
-            "pagerduty" => (
+        let config = match kind {
+            Channel::PagerDuty => (
                 "pagerduty_configs",
                 map([("routing_key_file", secret("pagerduty_routing_key")), ("send_resolved", true.into())]),
             ),
-            "slack" => (
+            Channel::Slack => (
                 "slack_configs",
                 map([
                     ("channel", Yaml::from(o.slack_channel.as_str())),
@@ -90,7 +178,7 @@ fn receiver(name: &str, kinds: &[&str], o: &AlertmanagerOptions) -> Yaml {
                     ("text", "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}".into()),
                 ]),
             ),
-            _ => ("email_configs", map([("to", Yaml::from(o.email_to.as_str())), ("send_resolved", true.into())])),
+            Channel::Email => ("email_configs", map([("to", Yaml::from(o.email_to.as_str())), ("send_resolved", true.into())])),
         };
         fields.push((config.0.to_owned(), Yaml::List(vec![config.1])));
     }
@@ -115,6 +203,21 @@ pub fn alertmanager_config(o: &AlertmanagerOptions) -> String {
             ("receiver", receiver.into()),
         ])
     };
+    // One receiver per distinct channel set, in route order; unmatched alerts go to the
+    // last route's.
+    let mut receivers: Vec<(String, Vec<Channel>)> = Vec::new();
+    for r in &o.routes {
+        if !receivers.iter().any(|(n, _)| *n == r.receiver()) {
+            receivers.push((r.receiver(), r.channels.clone()));
+        }
+    }
+    if receivers.is_empty() {
+        receivers.push(("email".to_owned(), vec![Channel::Email]));
+    }
+    let default_receiver = o
+        .routes
+        .last()
+        .map_or_else(|| "email".to_owned(), SeverityRoute::receiver);
     let mut global = vec![("resolve_timeout".to_owned(), Yaml::from("5m"))];
     if o.webhook_override.is_none() {
         global.extend([
@@ -139,18 +242,19 @@ pub fn alertmanager_config(o: &AlertmanagerOptions) -> String {
         (
             "route",
             map([
-                ("receiver", Yaml::from("email")),
+                ("receiver", Yaml::from(default_receiver.as_str())),
                 ("group_by", strings(["alertname", service])),
                 ("group_wait", duration(o.group_wait).into()),
                 ("group_interval", duration(o.group_interval).into()),
                 ("repeat_interval", duration(o.repeat_interval).into()),
                 (
                     "routes",
-                    Yaml::List(vec![
-                        route("severity=\"critical\"", "pagerduty-slack"),
-                        route("severity=\"high\"", "slack-email"),
-                        route("severity=~\"medium|low\"", "email"),
-                    ]),
+                    Yaml::List(
+                        o.routes
+                            .iter()
+                            .map(|r| route(&r.matcher(), &r.receiver()))
+                            .collect(),
+                    ),
                 ),
             ]),
         ),
@@ -168,7 +272,7 @@ pub fn alertmanager_config(o: &AlertmanagerOptions) -> String {
         (
             "receivers",
             Yaml::List(
-                RECEIVERS
+                receivers
                     .iter()
                     .map(|(name, kinds)| receiver(name, kinds, o))
                     .collect(),

@@ -4,6 +4,8 @@ mod alertmanager;
 mod promtool;
 mod rules;
 
-pub use alertmanager::{AlertmanagerOptions, alertmanager_config};
+pub use alertmanager::{
+    AlertmanagerOptions, Channel, SeverityRoute, alertmanager_config, default_routes,
+};
 pub use promtool::{InputSeries, Scenario, default_scenarios, promtool_tests};
 pub use rules::{alert_group, rule_groups};

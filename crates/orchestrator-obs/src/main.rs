@@ -1,0 +1,178 @@
+//! `orchestrator-obs`: `generate --out DIR` writes the deployment bundle; `validate --target
+//! URL --out DIR` writes `report.json` and `report.md`.
+//!
+//! Exit codes: 0 success; 1 the score is below `--min-score`; 2 the target is unreachable;
+//! 3 another error (a bad option, a file that cannot be written).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use orchestrator_alerts::generate::SeverityRoute;
+use orchestrator_obs::bundle::{self, BundleOptions};
+use orchestrator_obs::validate::{self, ValidateError, ValidateOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orchestrator-obs",
+    version,
+    about = "Deployment bundle and validation report for orchestrator-telemetry"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Writes the deployment bundle: Prometheus configuration, rules and promtool tests,
+    /// Alertmanager, Grafana provisioning and dashboards, the OpenTelemetry Collector, a
+    /// compose file and a README.
+    Generate {
+        /// The directory to write into (created if needed; generated files are replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// An orchestrator telemetry listener to scrape, `host:port` (repeat for replicas).
+        #[arg(long = "target", default_value = "host.docker.internal:9464")]
+        targets: Vec<String>,
+        /// The service name: the job, the `service` label.
+        #[arg(long, default_value = "orchestrator")]
+        service: String,
+        /// Where Prometheus sends alerts, `host:port`.
+        #[arg(long, default_value = "alertmanager:9093")]
+        alertmanager: String,
+        /// Severities to receivers, `SEVERITY[|SEVERITY]=CHANNEL[,CHANNEL]` with channels
+        /// `pagerduty`, `slack`, `email` (repeat; default: critical=pagerduty,slack
+        /// high=slack,email medium|low=email).
+        #[arg(long = "route")]
+        routes: Vec<String>,
+        /// Puts the tail-sampling processor (errors, slow traces, 10 % of the rest) in the
+        /// Collector's pipeline.
+        #[arg(long)]
+        tail_sampling: bool,
+    },
+    /// Checks each component against a running orchestrator and writes report.json and
+    /// report.md.
+    Validate {
+        /// The orchestrator's telemetry base URL, serving /metrics and /api/v1/...
+        #[arg(long)]
+        target: String,
+        /// A Prometheus scraping the target.
+        #[arg(long)]
+        prometheus: Option<String>,
+        /// An Alertmanager receiving its alerts.
+        #[arg(long)]
+        alertmanager: Option<String>,
+        /// The target's bearer token.
+        #[arg(long)]
+        token: Option<String>,
+        /// Seconds between the two scrapes rates are measured over.
+        #[arg(long, default_value_t = 2.0)]
+        interval: f64,
+        /// Where to write report.json and report.md.
+        #[arg(long)]
+        out: PathBuf,
+        /// Exit with code 1 when the score (checks passed / checks run) is below this.
+        #[arg(long)]
+        min_score: Option<f64>,
+    },
+}
+
+fn routes(specs: &[String]) -> Result<Vec<SeverityRoute>, String> {
+    specs.iter().map(|s| SeverityRoute::parse(s)).collect()
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Generate {
+            out,
+            targets,
+            service,
+            alertmanager,
+            routes: specs,
+            tail_sampling,
+        } => {
+            let mut options = BundleOptions {
+                targets,
+                service: service.clone(),
+                alertmanager_target: alertmanager,
+                tail_sampling,
+                ..BundleOptions::default()
+            };
+            options.alertmanager.service_label = "service".to_owned();
+            if !specs.is_empty() {
+                match routes(&specs) {
+                    Ok(r) => options.alertmanager.routes = r,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(3);
+                    }
+                }
+            }
+            match bundle::write(&out, &options) {
+                Ok(paths) => {
+                    for p in paths {
+                        println!("{}", p.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
+        Command::Validate {
+            target,
+            prometheus,
+            alertmanager,
+            token,
+            interval,
+            out,
+            min_score,
+        } => {
+            if !(interval.is_finite() && interval > 0.0 && interval <= 300.0) {
+                eprintln!("error: --interval must be between 0 and 300 seconds");
+                return ExitCode::from(3);
+            }
+            if let Some(m) = min_score.filter(|m| !(0.0..=1.0).contains(m)) {
+                eprintln!("error: --min-score {m} must be between 0 and 1");
+                return ExitCode::from(3);
+            }
+            let options = ValidateOptions {
+                prometheus,
+                alertmanager,
+                token,
+                interval: Duration::from_secs_f64(interval),
+                ..ValidateOptions::new(target)
+            };
+            match validate::run(&options, &out) {
+                Ok(report) => {
+                    let passed = report.checks.iter().filter(|c| c.passed).count();
+                    println!(
+                        "score {:.2} ({passed}/{} checks passed); wrote {}",
+                        report.score(),
+                        report.checks.len(),
+                        out.display()
+                    );
+                    for c in report.checks.iter().filter(|c| !c.passed) {
+                        println!("  failed: [{}] {}: {}", c.component, c.name, c.reason);
+                    }
+                    match min_score {
+                        Some(min) if report.score() < min => ExitCode::from(1),
+                        _ => ExitCode::SUCCESS,
+                    }
+                }
+                Err(e @ ValidateError::Unreachable(_)) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The metrics table: per catalogue metric, its samples, its rate between the two scrapes
+//! and, for histograms, its p95 over that interval.
+
+use orchestrator_metrics::catalogue::{self, MetricDef, MetricKind};
+use orchestrator_metrics::exposition::{Exposition, histogram_quantile};
+
+/// Metrics that cannot have a value in a fresh process: churn compares with a previous
+/// 30-day window, and lifetime value divides by churn. Absent is their honest state.
+pub const NOT_COMPUTABLE: [&str; 2] = [
+    catalogue::CHURN_RATIO.name,
+    catalogue::CUSTOMER_LIFETIME_VALUE_USD.name,
+];
+
+/// One row of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    /// The metric.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: &'static str,
+    /// Sample lines in the second scrape (a histogram's buckets, sum and count included).
+    pub samples: usize,
+    /// Per second between the scrapes: counters' increase, histograms' observations.
+    pub rate: Option<f64>,
+    /// For histograms, the p95 of the observations between the scrapes (of all of them if
+    /// none happened in between).
+    pub p95: Option<f64>,
+    /// Whether it was exposed.
+    pub present: bool,
+}
+
+fn family_samples(e: &Exposition, def: &MetricDef) -> usize {
+    e.family(def.name).map_or(0, |f| f.samples.len())
+}
+
+fn total(e: &Exposition, def: &MetricDef) -> f64 {
+    match def.kind {
+        MetricKind::Histogram => e.sum_where(&format!("{}_count", def.name), |_| true),
+        _ => e.sum_where(def.name, |_| true),
+    }
+}
+
+/// The rows, in catalogue order.
+pub fn rows(first: &Exposition, second: &Exposition, seconds: f64) -> Vec<MetricRow> {
+    catalogue::ALL
+        .iter()
+        .map(|def| {
+            let samples = family_samples(second, def);
+            let present = samples > 0;
+            let rate = match def.kind {
+                MetricKind::Counter | MetricKind::Histogram if present && seconds > 0.0 => {
+                    Some(((total(second, def) - total(first, def)).max(0.0)) / seconds)
+                }
+                _ => None,
+            };
+            let p95 = (def.kind == MetricKind::Histogram && present).then(|| {
+                let after = second.buckets(def.name, |_| true);
+                let before = first.buckets(def.name, |_| true);
+                let deltas: Vec<(f64, f64)> = after
+                    .iter()
+                    .map(|&(le, c)| {
+                        let b = before
+                            .iter()
+                            .find(|(l, _)| *l == le)
+                            .map_or(0.0, |(_, c)| *c);
+                        (le, (c - b).max(0.0))
+                    })
+                    .collect();
+                let moved = deltas.last().is_some_and(|(_, c)| *c > 0.0);
+                histogram_quantile(0.95, if moved { &deltas } else { &after })
+            });
+            MetricRow {
+                name: def.name,
+                kind: def.kind.as_str(),
+                samples,
+                rate,
+                p95: p95.flatten(),
+                present,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,203 @@
+//! `orchestrator-obs validate`: checks each component against a running orchestrator (and,
+//! when given, the Prometheus and Alertmanager in front of it) and writes `report.json` and
+//! `report.md`.
+
+mod fetch;
+mod inputs;
+mod metrics;
+mod report;
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use orchestrator_dashboards::{Context, Source, dashboards};
+
+pub use inputs::{Inputs, PrometheusInputs, Scrape};
+pub use metrics::{MetricRow, NOT_COMPUTABLE};
+pub use report::{Check, Report};
+
+/// What to validate.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// The orchestrator's telemetry base URL (`http://host:9464`), serving `/metrics` and
+    /// `/api/v1/...`.
+    pub target: String,
+    /// A Prometheus scraping it (`http://host:9090`).
+    pub prometheus: Option<String>,
+    /// An Alertmanager receiving its alerts (`http://host:9093`).
+    pub alertmanager: Option<String>,
+    /// The bearer token of the target, if it requires one.
+    pub token: Option<String>,
+    /// Time between the two scrapes the rates are measured over.
+    pub interval: Duration,
+    /// Timeout of each request.
+    pub timeout: Duration,
+}
+
+impl ValidateOptions {
+    /// Validates `target` alone, scraping twice 2 s apart.
+    pub fn new(target: impl Into<String>) -> Self {
+        ValidateOptions {
+            target: target.into(),
+            prometheus: None,
+            alertmanager: None,
+            token: None,
+            interval: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Validation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    /// The target's `/metrics` could not be fetched at all: nothing to validate.
+    #[error("the target is unreachable: {0}")]
+    Unreachable(String),
+    /// A report file could not be written.
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn base(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+fn scrape(o: &ValidateOptions, auth: &[(&str, &str)]) -> Result<Scrape, String> {
+    let url = format!("{}/metrics", base(&o.target));
+    let plain = fetch::get(&url, auth, o.timeout)?;
+    if plain.status != 200 {
+        return Err(format!("{url}: HTTP {}", plain.status));
+    }
+    let at_ms = now_ms();
+    let text = String::from_utf8(plain.body).map_err(|_| format!("{url}: not UTF-8"))?;
+    let mut headers = auth.to_vec();
+    headers.push(("Accept-Encoding", "gzip"));
+    let gzip_bytes = match fetch::get(&url, &headers, o.timeout) {
+        Ok(f) if f.status == 200 && f.encoding.as_deref() == Some("gzip") => {
+            // Only counted if it really is the same exposition, compressed.
+            let mut inflated = Vec::new();
+            flate2::read::GzDecoder::new(f.body.as_slice())
+                .read_to_end(&mut inflated)
+                .ok()
+                .map(|_| f.body.len())
+        }
+        _ => None,
+    };
+    Ok(Scrape {
+        at_ms,
+        raw_bytes: text.len(),
+        text,
+        duration_ms: plain.elapsed.as_secs_f64() * 1e3,
+        gzip_bytes,
+    })
+}
+
+/// Reads everything the report needs. Fails only when the target cannot be scraped.
+pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
+    let bearer = o.token.as_ref().map(|t| format!("Bearer {t}"));
+    let auth: Vec<(&str, &str)> = bearer
+        .iter()
+        .map(|b| ("Authorization", b.as_str()))
+        .collect();
+    let first = scrape(o, &auth).map_err(ValidateError::Unreachable)?;
+    std::thread::sleep(o.interval);
+    let second = scrape(o, &auth).map_err(ValidateError::Unreachable)?;
+    let api = |path: &str| fetch::json(&format!("{}{path}", base(&o.target)), &auth, o.timeout);
+    let prometheus = o.prometheus.as_ref().map(|url| {
+        let p = base(url);
+        let mut panels = Vec::new();
+        if let Ok(all) = Context::defaults().and_then(|c| dashboards(&c)) {
+            for d in &all {
+                for panel in &d.panels {
+                    for q in &panel.queries {
+                        if matches!(q.source, Source::Orchestrator(_)) {
+                            let result = fetch::json(
+                                &format!("{p}/api/v1/query?query={}", encode(&q.promql)),
+                                &[],
+                                o.timeout,
+                            )
+                            .map(|v| {
+                                v["data"]["result"]
+                                    .as_array()
+                                    .is_some_and(|r| !r.is_empty())
+                            });
+                            panels.push((
+                                d.title.to_owned(),
+                                panel.title.clone(),
+                                q.promql.clone(),
+                                result,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        PrometheusInputs {
+            url: p.to_owned(),
+            targets: fetch::json(&format!("{p}/api/v1/targets"), &[], o.timeout),
+            rules: fetch::json(&format!("{p}/api/v1/rules"), &[], o.timeout),
+            panels,
+        }
+    });
+    let alertmanager = o.alertmanager.as_ref().map(|url| {
+        let a = base(url);
+        (
+            a.to_owned(),
+            fetch::json(&format!("{a}/api/v2/status"), &[], o.timeout),
+        )
+    });
+    Ok(Inputs {
+        target: base(&o.target).to_owned(),
+        generated_at: orchestrator_query::rfc3339(now_ms()),
+        first,
+        second,
+        kpis: api("/api/v1/kpis"),
+        alerts: api("/api/v1/alerts"),
+        traces: api("/api/v1/traces"),
+        prometheus,
+        alertmanager,
+    })
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Collects, judges, and writes `report.json` and `report.md` into `dir`.
+pub fn run(o: &ValidateOptions, dir: &Path) -> Result<Report, ValidateError> {
+    let report = Report::build(collect(o)?);
+    write(&report, dir)?;
+    Ok(report)
+}
+
+/// Writes `report.json` and `report.md` into `dir` (created if needed).
+pub fn write(report: &Report, dir: &Path) -> Result<(), ValidateError> {
+    let fail = |path: PathBuf| move |source| ValidateError::Write { path, source };
+    std::fs::create_dir_all(dir).map_err(fail(dir.to_owned()))?;
+    let json = serde_json::to_string_pretty(&report.json()).unwrap_or_default() + "\n";
+    let path = dir.join("report.json");
+    std::fs::write(&path, json).map_err(fail(path.clone()))?;
+    let path = dir.join("report.md");
+    std::fs::write(&path, report.markdown()).map_err(fail(path.clone()))?;
+    Ok(())
+}

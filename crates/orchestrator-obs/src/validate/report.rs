@@ -1,0 +1,720 @@
+//! The report: checks with their reasons, a score, and the seed's sections, all computed from
+//! [`Inputs`]. Pure: the same inputs give the same report (the golden test relies on it).
+
+use std::fmt::Write as _;
+
+use orchestrator_dashboards::{Context, Source, dashboards};
+use orchestrator_metrics::exposition::{self, Exposition};
+use serde_json::{Value, json};
+
+use super::inputs::Inputs;
+use super::metrics::{MetricRow, NOT_COMPUTABLE, rows};
+
+/// One check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// The component checked: `metrics`, `kpis`, `alerts`, `traces`, `dashboards`,
+    /// `collection`, `prometheus`, `alertmanager`.
+    pub component: &'static str,
+    /// What was checked.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Why, with the measured figure.
+    pub reason: String,
+}
+
+/// The validation report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// What was read.
+    pub inputs: Inputs,
+    /// The metrics table.
+    pub metrics: Vec<MetricRow>,
+    /// The checks, in section order.
+    pub checks: Vec<Check>,
+    /// Seconds between the two scrapes.
+    pub interval_seconds: f64,
+    /// Sample lines in the second scrape.
+    pub samples: usize,
+}
+
+fn parse(text: &str) -> Exposition {
+    exposition::parse(text).unwrap_or_default()
+}
+
+impl Report {
+    /// Judges `inputs`.
+    pub fn build(inputs: Inputs) -> Report {
+        let mut checks = Vec::new();
+        let mut check = |component: &'static str, name: &str, passed: bool, reason: String| {
+            checks.push(Check {
+                component,
+                name: name.to_owned(),
+                passed,
+                reason,
+            });
+        };
+        let first = exposition::parse(&inputs.first.text);
+        let second = exposition::parse(&inputs.second.text);
+        check(
+            "metrics",
+            "the exposition parses",
+            first.is_ok() && second.is_ok(),
+            match (&first, &second) {
+                (Ok(_), Ok(e)) => format!("{} families", e.families.len()),
+                (Err(e), _) | (_, Err(e)) => e.to_string(),
+            },
+        );
+        let (first, second) = (parse(&inputs.first.text), parse(&inputs.second.text));
+        let seconds = (inputs.second.at_ms - inputs.first.at_ms) as f64 / 1000.0;
+        let metrics = rows(&first, &second, seconds);
+        for row in &metrics {
+            let not_computable = NOT_COMPUTABLE.contains(&row.name);
+            let (passed, reason) = match (row.present, not_computable) {
+                (true, _) => (true, format!("{} samples", row.samples)),
+                (false, true) => (
+                    true,
+                    "absent, as it must be until a previous 30-day window exists".to_owned(),
+                ),
+                (false, false) => (false, "not exposed".to_owned()),
+            };
+            check(
+                "metrics",
+                &format!("{} is exposed", row.name),
+                passed,
+                reason,
+            );
+        }
+        let requests = metrics
+            .iter()
+            .find(|r| r.name == "orchestrator_requests_total")
+            .and_then(|r| r.rate);
+        check(
+            "metrics",
+            "requests were recorded between the two scrapes",
+            requests.is_some_and(|r| r > 0.0),
+            requests.map_or("no requests counter".to_owned(), |r| format!("{r:.1}/s")),
+        );
+
+        kpi_checks(&inputs.kpis, &mut check);
+        alert_checks(&inputs.alerts, &mut check);
+        trace_checks(&inputs.traces, &mut check);
+        dashboard_checks(&second, &mut check);
+
+        let c = &inputs.second;
+        check(
+            "collection",
+            "the scrape answers within 1 s",
+            c.duration_ms < 1000.0,
+            format!("{:.1} ms", c.duration_ms),
+        );
+        check(
+            "collection",
+            "gzip is offered",
+            c.gzip_bytes.is_some(),
+            c.gzip_bytes
+                .map_or("no gzip answer to Accept-Encoding: gzip".to_owned(), |g| {
+                    format!("{} → {g} bytes", c.raw_bytes)
+                }),
+        );
+
+        if let Some(p) = &inputs.prometheus {
+            prometheus_checks(p, &inputs.target, &mut check);
+        }
+        if let Some((url, status)) = &inputs.alertmanager {
+            let (passed, reason) = match status {
+                Ok(v) => {
+                    let cluster = v["cluster"]["status"].as_str().unwrap_or("unknown");
+                    (
+                        matches!(cluster, "ready" | "disabled"),
+                        format!(
+                            "{url}: cluster {cluster}, version {}",
+                            v["versionInfo"]["version"].as_str().unwrap_or("?")
+                        ),
+                    )
+                }
+                Err(e) => (false, e.clone()),
+            };
+            check("alertmanager", "Alertmanager is up", passed, reason);
+        }
+        let samples = second.sample_count();
+        Report {
+            inputs,
+            metrics,
+            checks,
+            interval_seconds: seconds,
+            samples,
+        }
+    }
+
+    /// Checks passed over checks run, from 0 to 1.
+    pub fn score(&self) -> f64 {
+        if self.checks.is_empty() {
+            return 0.0;
+        }
+        self.checks.iter().filter(|c| c.passed).count() as f64 / self.checks.len() as f64
+    }
+
+    /// `report.json`.
+    pub fn json(&self) -> Value {
+        let i = &self.inputs;
+        let checks: Vec<Value> = self
+            .checks
+            .iter()
+            .map(|c| json!({"component": c.component, "name": c.name, "passed": c.passed, "reason": c.reason}))
+            .collect();
+        let metrics: Vec<Value> = self
+            .metrics
+            .iter()
+            .map(|m| json!({"name": m.name, "type": m.kind, "samples": m.samples, "rate_per_second": m.rate, "p95": m.p95, "present": m.present}))
+            .collect();
+        let ok = |r: &Result<Value, String>| match r {
+            Ok(v) => v.clone(),
+            Err(e) => json!({"error": e}),
+        };
+        json!({
+            "target": i.target,
+            "generated_at": i.generated_at,
+            "score": self.score(),
+            "checks_passed": self.checks.iter().filter(|c| c.passed).count(),
+            "checks_run": self.checks.len(),
+            "checks": checks,
+            "metrics": metrics,
+            "business": business(&parse(&i.second.text)).into_iter().map(|(k, v)| json!({"metric": k, "value": v})).collect::<Vec<_>>(),
+            "kpis": ok(&i.kpis),
+            "alerts": ok(&i.alerts),
+            "traces": ok(&i.traces).get("analysis").cloned().unwrap_or(Value::Null),
+            "collection": {
+                "interval_seconds": self.interval_seconds,
+                "scrape_ms": i.second.duration_ms,
+                "payload_bytes": i.second.raw_bytes,
+                "payload_gzip_bytes": i.second.gzip_bytes,
+                "compression_ratio": i.second.gzip_bytes.filter(|g| *g > 0).map(|g| i.second.raw_bytes as f64 / g as f64),
+                "samples": self.samples,
+            },
+        })
+    }
+
+    /// `report.md`, in the sections of the seed's report.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let i = &self.inputs;
+        let passed = self.checks.iter().filter(|c| c.passed).count();
+        let _ = writeln!(out, "# Validation report\n");
+        let _ = writeln!(out, "Target: `{}` · {}\n", i.target, i.generated_at);
+        let _ = writeln!(
+            out,
+            "**Score: {:.2}** ({passed}/{} checks passed)\n",
+            self.score(),
+            self.checks.len()
+        );
+        let _ = writeln!(
+            out,
+            "| Component | Checks | Passed | Status |\n|---|---|---|---|"
+        );
+        let mut components: Vec<&str> = self.checks.iter().map(|c| c.component).collect();
+        components.dedup();
+        for component in components {
+            let of: Vec<&Check> = self
+                .checks
+                .iter()
+                .filter(|c| c.component == component)
+                .collect();
+            let ok = of.iter().filter(|c| c.passed).count();
+            let _ = writeln!(
+                out,
+                "| {component} | {} | {ok} | {} |",
+                of.len(),
+                mark(ok == of.len())
+            );
+        }
+
+        let _ = writeln!(
+            out,
+            "\n## Prometheus metrics\n\nTwo scrapes {:.1} s apart. Rate: counters' increase, histograms' observations, per second. P95: over the observations between the scrapes.\n",
+            self.interval_seconds
+        );
+        let _ = writeln!(
+            out,
+            "| Metric | Type | Samples | Rate/s | P95 | Status |\n|---|---|---|---|---|---|"
+        );
+        for m in &self.metrics {
+            let status = if m.present {
+                "✅".to_owned()
+            } else if NOT_COMPUTABLE.contains(&m.name) {
+                "absent (needs a previous window)".to_owned()
+            } else {
+                "❌".to_owned()
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {status} |",
+                m.name,
+                m.kind,
+                thousands(m.samples as f64, 0),
+                m.rate.map_or("–".to_owned(), |r| format!("{r:.1}")),
+                m.p95.map_or("–".to_owned(), |p| format!("{p:.3}")),
+            );
+        }
+
+        let _ = writeln!(
+            out,
+            "\n## Business metrics\n\n| Metric | Value |\n|---|---|"
+        );
+        for (k, v) in business(&parse(&i.second.text)) {
+            let _ = writeln!(out, "| {k} | {v} |");
+        }
+
+        let _ = writeln!(out, "\n## Business KPIs\n");
+        match &i.kpis {
+            Ok(k) => {
+                let _ = writeln!(
+                    out,
+                    "| KPI | Value | Target | Gap | Status |\n|---|---|---|---|---|"
+                );
+                for kpi in k["kpis"].as_array().into_iter().flatten() {
+                    let gap = kpi["gap"]
+                        .as_f64()
+                        .map_or("–".to_owned(), |g| format!("{:+.1}%", g * 100.0));
+                    let status = if kpi["value"].is_null() {
+                        "no data"
+                    } else if kpi["met"] == true {
+                        "✅ met"
+                    } else {
+                        "❌ missed"
+                    };
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {gap} | {status} |",
+                        kpi["name"].as_str().unwrap_or("?"),
+                        kpi["display_value"].as_str().unwrap_or("–"),
+                        kpi["display_target"].as_str().unwrap_or("–"),
+                    );
+                }
+                let _ = writeln!(out, "\nTargets met: {}/{}", k["met"], k["total"]);
+            }
+            Err(e) => {
+                let _ = writeln!(out, "Not available: {e}");
+            }
+        }
+
+        let _ = writeln!(out, "\n## Alerting\n");
+        match &i.alerts {
+            Ok(a) => {
+                let _ = writeln!(
+                    out,
+                    "| Rule | Condition | Severity | State | Since |\n|---|---|---|---|---|"
+                );
+                for r in a["rules"].as_array().into_iter().flatten() {
+                    let since = r["since"].as_i64().map_or("–".to_owned(), |s| {
+                        let at = a["evaluated_at"].as_i64().unwrap_or(s);
+                        format!("{} before the evaluation", orchestrator_alerts::ago(at - s))
+                    });
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {} | {since} |",
+                        r["title"].as_str().unwrap_or("?"),
+                        r["condition"].as_str().unwrap_or("?"),
+                        r["severity"].as_str().unwrap_or("?").to_uppercase(),
+                        r["state"].as_str().unwrap_or("?"),
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "\nActive alerts: {} firing of {} rules",
+                    a["firing"], a["total"]
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "Not available: {e}");
+            }
+        }
+
+        let _ = writeln!(out, "\n## Distributed tracing\n");
+        match &i.traces {
+            Ok(t) => {
+                let a = &t["analysis"];
+                let _ = writeln!(out, "- Traces collected: {}", a["traces"]);
+                let _ = writeln!(
+                    out,
+                    "- Mean duration: {:.1} ms",
+                    a["mean_duration_ms"].as_f64().unwrap_or(0.0)
+                );
+                let _ = writeln!(
+                    out,
+                    "- Mean spans per trace: {:.1}",
+                    a["mean_spans"].as_f64().unwrap_or(0.0)
+                );
+                let _ = writeln!(out, "- Sampler: {}", a["sampler"].as_str().unwrap_or("?"));
+                let _ = writeln!(
+                    out,
+                    "\n| Operation | Spans | Mean duration | Share of the root span |\n|---|---|---|---|"
+                );
+                for o in a["operations"].as_array().into_iter().flatten() {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {:.1} ms | {:.0}% |",
+                        o["operation"].as_str().unwrap_or("?"),
+                        o["spans"],
+                        o["mean_ms"].as_f64().unwrap_or(0.0),
+                        o["share"].as_f64().unwrap_or(0.0) * 100.0
+                    );
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "Not available: {e}");
+            }
+        }
+
+        let _ = writeln!(
+            out,
+            "\n## Dashboards\n\n| Dashboard | Panels | Refresh | Queries |\n|---|---|---|---|"
+        );
+        if let Ok(all) = Context::defaults().and_then(|c| dashboards(&c)) {
+            for d in all {
+                let queries: usize = d.panels.iter().map(|p| p.queries.len()).sum();
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {queries} |",
+                    d.title,
+                    d.panels.len(),
+                    d.refresh
+                );
+            }
+        }
+
+        let c = &i.second;
+        let _ = writeln!(
+            out,
+            "\n## Collection performance\n\n| Measure | Value |\n|---|---|"
+        );
+        let _ = writeln!(out, "| Scrape time | {:.1} ms |", c.duration_ms);
+        let _ = writeln!(
+            out,
+            "| Payload (raw) | {} bytes |",
+            thousands(c.raw_bytes as f64, 0)
+        );
+        match c.gzip_bytes {
+            Some(g) => {
+                let _ = writeln!(out, "| Payload (gzip) | {} bytes |", thousands(g as f64, 0));
+                let _ = writeln!(
+                    out,
+                    "| Compression ratio | {:.1}× |",
+                    c.raw_bytes as f64 / g.max(1) as f64
+                );
+            }
+            None => {
+                let _ = writeln!(out, "| Payload (gzip) | not offered |");
+            }
+        }
+        let _ = writeln!(out, "| Samples | {} |", thousands(self.samples as f64, 0));
+
+        let _ = writeln!(
+            out,
+            "\n## Checks\n\n| Component | Check | Result | Why |\n|---|---|---|---|"
+        );
+        for c in &self.checks {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                c.component,
+                c.name,
+                mark(c.passed),
+                c.reason.replace('|', "\\|")
+            );
+        }
+        out
+    }
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "✅" } else { "❌" }
+}
+
+/// `1234567.8` as `1,234,568` (with `decimals` after the point).
+fn thousands(v: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(a, b)| (a, Some(b)));
+    let mut out = String::new();
+    for (n, c) in int.chars().enumerate() {
+        if n > 0 && (int.len() - n) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if v < 0.0 { format!("-{out}") } else { out }
+}
+
+/// The business figures, from the exposition.
+fn business(e: &Exposition) -> Vec<(&'static str, String)> {
+    let sum = |name: &str| e.sum_where(name, |_| true);
+    let mean = |name: &str| {
+        let count = sum(&format!("{name}_count"));
+        (count > 0.0).then(|| sum(&format!("{name}_sum")) / count)
+    };
+    let sessions = sum("orchestrator_sessions_total");
+    let conversions = sum("orchestrator_conversions_total");
+    let users = e
+        .samples("orchestrator_active_users")
+        .find(|s| s.label("window") == Some("30d"))
+        .map(|s| s.value);
+    vec![
+        (
+            "API requests",
+            thousands(sum("orchestrator_requests_total"), 0),
+        ),
+        (
+            "Revenue",
+            format!("${}", thousands(sum("orchestrator_revenue_usd_total"), 2)),
+        ),
+        (
+            "LLM spend",
+            format!("${}", thousands(sum("orchestrator_llm_cost_usd_total"), 4)),
+        ),
+        ("Sessions", thousands(sessions, 0)),
+        ("Conversions", thousands(conversions, 0)),
+        (
+            "Conversion rate",
+            if sessions > 0.0 {
+                format!("{:.2}%", conversions / sessions * 100.0)
+            } else {
+                "–".to_owned()
+            },
+        ),
+        (
+            "Distinct users (30 d)",
+            users.map_or("–".to_owned(), |u| thousands(u, 0)),
+        ),
+        (
+            "Satisfaction",
+            mean("orchestrator_user_satisfaction_score")
+                .map_or("–".to_owned(), |m| format!("{m:.2}/10")),
+        ),
+        (
+            "Quality",
+            mean("orchestrator_quality_score").map_or("–".to_owned(), |m| format!("{m:.2}/100")),
+        ),
+    ]
+}
+
+type CheckFn<'a> = dyn FnMut(&'static str, &str, bool, String) + 'a;
+
+fn kpi_checks(kpis: &Result<Value, String>, check: &mut CheckFn<'_>) {
+    match kpis {
+        Ok(k) => {
+            check(
+                "kpis",
+                "/api/v1/kpis answers",
+                true,
+                format!("{} KPIs", k["total"]),
+            );
+            let evaluated = !k["evaluated_at"].is_null();
+            let with_values = k["kpis"]
+                .as_array()
+                .map_or(0, |l| l.iter().filter(|x| !x["value"].is_null()).count());
+            check(
+                "kpis",
+                "the KPIs are evaluated",
+                evaluated && k["total"] == 5,
+                format!(
+                    "{with_values} of {} with a value; targets met {}/{}",
+                    k["total"], k["met"], k["total"]
+                ),
+            );
+        }
+        Err(e) => check("kpis", "/api/v1/kpis answers", false, e.clone()),
+    }
+}
+
+fn alert_checks(alerts: &Result<Value, String>, check: &mut CheckFn<'_>) {
+    match alerts {
+        Ok(a) => {
+            check(
+                "alerts",
+                "/api/v1/alerts answers",
+                true,
+                format!("{} rules", a["total"]),
+            );
+            let total = a["total"].as_u64().unwrap_or(0);
+            check(
+                "alerts",
+                "every rule is evaluated and listed",
+                !a["evaluated_at"].is_null() && total >= 4,
+                format!("{total} rules, {} firing", a["firing"]),
+            );
+        }
+        Err(e) => check("alerts", "/api/v1/alerts answers", false, e.clone()),
+    }
+}
+
+fn trace_checks(traces: &Result<Value, String>, check: &mut CheckFn<'_>) {
+    match traces {
+        Ok(t) => {
+            check("traces", "/api/v1/traces answers", true, String::new());
+            let n = t["analysis"]["traces"].as_u64().unwrap_or(0);
+            check(
+                "traces",
+                "sampled traces are collected",
+                n > 0,
+                format!(
+                    "{n} traces, {:.1} spans each",
+                    t["analysis"]["mean_spans"].as_f64().unwrap_or(0.0)
+                ),
+            );
+        }
+        Err(e) => check("traces", "/api/v1/traces answers", false, e.clone()),
+    }
+}
+
+fn dashboard_checks(second: &Exposition, check: &mut CheckFn<'_>) {
+    match Context::defaults().and_then(|c| dashboards(&c)) {
+        Ok(all) => {
+            let shape: Vec<String> = all
+                .iter()
+                .map(|d| format!("{} {}", d.panels.len(), d.refresh))
+                .collect();
+            check(
+                "dashboards",
+                "the four dashboards are generated",
+                shape == ["12 1m", "8 30s", "15 5m", "20 15s"],
+                format!("panels and refresh: {}", shape.join(", ")),
+            );
+            let mut missing = Vec::new();
+            let mut named = 0;
+            for d in &all {
+                for p in &d.panels {
+                    for q in &p.queries {
+                        if let Source::Orchestrator(expr) = &q.source {
+                            for (selector, _) in expr.selectors() {
+                                let name = selector.def().name;
+                                named += 1;
+                                if second.family(name).is_none()
+                                    && !NOT_COMPUTABLE.contains(&name)
+                                    && !missing.contains(&name)
+                                {
+                                    missing.push(name);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            check(
+                "dashboards",
+                "every metric the orchestrator panels read is exposed",
+                missing.is_empty(),
+                if missing.is_empty() {
+                    format!("{named} references")
+                } else {
+                    format!("missing: {}", missing.join(", "))
+                },
+            );
+        }
+        Err(e) => check(
+            "dashboards",
+            "the four dashboards are generated",
+            false,
+            e.to_string(),
+        ),
+    }
+}
+
+fn prometheus_checks(p: &super::inputs::PrometheusInputs, target: &str, check: &mut CheckFn<'_>) {
+    let host = target.trim_start_matches("http://").trim_end_matches('/');
+    match &p.targets {
+        Ok(t) => {
+            let up = t["data"]["activeTargets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|x| x["scrapeUrl"].as_str().is_some_and(|u| u.contains(host)));
+            let health = up.and_then(|x| x["health"].as_str()).unwrap_or("not found");
+            check(
+                "prometheus",
+                "Prometheus scrapes the target",
+                health == "up",
+                format!("{}: target {host} {health}", p.url),
+            );
+        }
+        Err(e) => check(
+            "prometheus",
+            "Prometheus scrapes the target",
+            false,
+            e.clone(),
+        ),
+    }
+    match &p.rules {
+        Ok(r) => {
+            let rules: Vec<&Value> = r["data"]["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+                .collect();
+            let unhealthy: Vec<&str> = rules
+                .iter()
+                .filter(|x| x["health"] != "ok")
+                .filter_map(|x| x["name"].as_str())
+                .collect();
+            check(
+                "prometheus",
+                "its rules are loaded and healthy",
+                !rules.is_empty() && unhealthy.is_empty(),
+                if unhealthy.is_empty() {
+                    format!("{} rules", rules.len())
+                } else {
+                    format!("unhealthy: {}", unhealthy.join(", "))
+                },
+            );
+        }
+        Err(e) => check(
+            "prometheus",
+            "its rules are loaded and healthy",
+            false,
+            e.clone(),
+        ),
+    }
+    if !p.panels.is_empty() {
+        let empty: Vec<String> = p
+            .panels
+            .iter()
+            .filter(|(_, _, promql, r)| {
+                !matches!(r, Ok(true)) && !NOT_COMPUTABLE.iter().any(|n| promql.contains(n))
+            })
+            .map(|(d, panel, _, r)| match r {
+                Err(e) => format!("{d} / {panel}: {e}"),
+                _ => format!("{d} / {panel}"),
+            })
+            .collect();
+        check(
+            "prometheus",
+            "every orchestrator panel query returns data",
+            empty.is_empty(),
+            if empty.is_empty() {
+                format!("{} queries", p.panels.len())
+            } else {
+                format!("no data: {}", empty.join("; "))
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(1234567.0, 0), "1,234,567");
+        assert_eq!(thousands(999.0, 0), "999");
+        assert_eq!(thousands(21047.371, 2), "21,047.37");
+        assert_eq!(thousands(-1000.0, 0), "-1,000");
+    }
+}
