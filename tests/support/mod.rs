@@ -62,7 +62,6 @@ impl Prometheus {
         scrape: &str,
         evaluation: &str,
     ) -> Prometheus {
-        let binary = tool("prometheus", "prometheus");
         let dir = tempfile::tempdir().expect("temp dir");
         let rules: Vec<String> = rule_files
             .iter()
@@ -80,6 +79,13 @@ impl Prometheus {
         );
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("write prometheus.yml");
+        Self::start_config(&config_path, dir)
+    }
+
+    /// Starts Prometheus with the configuration file at `config_path` (its relative rule
+    /// paths resolve from its directory), its data in `dir`.
+    pub fn start_config(config_path: &Path, dir: tempfile::TempDir) -> Prometheus {
+        let binary = tool("prometheus", "prometheus");
         let port = free_port();
         let child = Command::new(binary)
             .arg(format!("--config.file={}", config_path.display()))

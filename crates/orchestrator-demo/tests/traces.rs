@@ -152,3 +152,46 @@ fn a_malformed_sampler_ratio_stops_the_demo_with_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_demo_writes_the_validation_report_through_the_same_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = demo(&[], &["--report", dir.path().to_str().unwrap()]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("Validation report: score "), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let score = json["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score));
+    assert_eq!(
+        json["checks_run"].as_u64().unwrap() as usize,
+        json["checks"].as_array().unwrap().len()
+    );
+    // Validated while the load ran: requests moved between its two scrapes.
+    let moving = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "requests were recorded between the two scrapes")
+        .unwrap();
+    assert_eq!(moving["passed"], true, "{moving}");
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    for section in [
+        "## Prometheus metrics",
+        "## Business metrics",
+        "## Business KPIs",
+        "## Alerting",
+        "## Distributed tracing",
+        "## Dashboards",
+        "## Collection performance",
+        "## Checks",
+    ] {
+        assert!(md.contains(section), "{section} missing");
+    }
+}

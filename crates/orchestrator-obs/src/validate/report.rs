@@ -658,19 +658,32 @@ fn prometheus_checks(p: &super::inputs::PrometheusInputs, target: &str, check: &
                 .flatten()
                 .flat_map(|g| g["rules"].as_array().into_iter().flatten())
                 .collect();
-            let unhealthy: Vec<&str> = rules
+            // `unknown` is a rule not evaluated yet (a group with a long interval); `err` is
+            // a failing one.
+            let failing: Vec<String> = rules
                 .iter()
-                .filter(|x| x["health"] != "ok")
-                .filter_map(|x| x["name"].as_str())
+                .filter(|x| x["health"] == "err")
+                .map(|x| {
+                    format!(
+                        "{}: {}",
+                        x["name"].as_str().unwrap_or("?"),
+                        x["lastError"].as_str().unwrap_or("")
+                    )
+                })
                 .collect();
+            let ok = rules.iter().filter(|x| x["health"] == "ok").count();
             check(
                 "prometheus",
                 "its rules are loaded and healthy",
-                !rules.is_empty() && unhealthy.is_empty(),
-                if unhealthy.is_empty() {
-                    format!("{} rules", rules.len())
+                !rules.is_empty() && failing.is_empty(),
+                if failing.is_empty() {
+                    format!(
+                        "{} rules: {ok} evaluated ok, {} not evaluated yet",
+                        rules.len(),
+                        rules.len() - ok
+                    )
                 } else {
-                    format!("unhealthy: {}", unhealthy.join(", "))
+                    format!("failing: {}", failing.join("; "))
                 },
             );
         }

@@ -1,0 +1,286 @@
+//! The `orchestrator-obs` binary: `generate` writes a bundle that Prometheus's, Alertmanager's
+//! and a YAML parser accept; bad options and an unreachable target give clear errors and
+//! their exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn obs(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orchestrator-obs"))
+        .args(args)
+        .output()
+        .expect("orchestrator-obs runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn tool(name: &str, package: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("`{name}` is not installed. Run `scripts/test`, which installs it (Debian package `{package}`)."))
+}
+
+fn run(program: PathBuf, dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.success(), text(&out))
+}
+
+fn yaml(path: &Path) -> Yaml {
+    let source = std::fs::read_to_string(path).unwrap();
+    let mut docs =
+        YamlLoader::load_from_str(&source).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(docs.len(), 1);
+    docs.remove(0)
+}
+
+#[test]
+fn help_is_on_every_command() {
+    for args in [
+        &["--help"][..],
+        &["generate", "--help"],
+        &["validate", "--help"],
+    ] {
+        let out = obs(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(text(&out).contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn the_bundle_passes_promtool_amtool_and_a_yaml_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = obs(&[
+        "generate",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--target",
+        "10.0.0.1:9464",
+        "--target",
+        "10.0.0.2:9464",
+        "--service",
+        "chat-orchestrator",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    for file in [
+        "prometheus/prometheus.yml",
+        "prometheus/rules/alerts.yml",
+        "prometheus/rules/kpis.yml",
+        "prometheus/tests/alerts_test.yml",
+        "alertmanager/alertmanager.yml",
+        "grafana/provisioning/datasources/prometheus.yml",
+        "grafana/provisioning/dashboards/orchestrator.yml",
+        "grafana/dashboards/orchestrator-executive.json",
+        "grafana/dashboards/orchestrator-system-health.json",
+        "grafana/dashboards/orchestrator-business.json",
+        "grafana/dashboards/orchestrator-infrastructure.json",
+        "otel-collector/config.yaml",
+        "docker-compose.yml",
+        "README.md",
+    ] {
+        assert!(dir.path().join(file).is_file(), "{file} missing");
+    }
+    let prom = dir.path().join("prometheus");
+    let (ok, out) = run(
+        tool("promtool", "prometheus"),
+        &prom,
+        &["check", "config", "prometheus.yml"],
+    );
+    assert!(ok, "promtool check config:\n{out}");
+    assert!(out.contains("SUCCESS: 2 rule files found"), "{out}");
+    let (ok, out) = run(
+        tool("promtool", "prometheus"),
+        &prom,
+        &["check", "rules", "rules/alerts.yml", "rules/kpis.yml"],
+    );
+    assert!(
+        ok && out.contains("SUCCESS: 24 rules found") && out.contains("SUCCESS: 5 rules found"),
+        "{out}"
+    );
+    let (ok, out) = run(
+        tool("promtool", "prometheus"),
+        &prom,
+        &["test", "rules", "tests/alerts_test.yml"],
+    );
+    assert!(ok, "promtool test rules:\n{out}");
+    let (ok, out) = run(
+        tool("amtool", "prometheus-alertmanager"),
+        &dir.path().join("alertmanager"),
+        &["check-config", "alertmanager.yml"],
+    );
+    assert!(ok, "amtool check-config:\n{out}");
+
+    let prometheus = yaml(&prom.join("prometheus.yml"));
+    let job = &prometheus["scrape_configs"][0];
+    assert_eq!(job["job_name"].as_str(), Some("chat-orchestrator"));
+    let targets: Vec<&str> = job["static_configs"][0]["targets"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert_eq!(targets, ["10.0.0.1:9464", "10.0.0.2:9464"]);
+
+    let collector = yaml(&dir.path().join("otel-collector/config.yaml"));
+    let pipeline = &collector["service"]["pipelines"]["traces"];
+    let names = |y: &Yaml| -> Vec<String> {
+        y.as_vec()
+            .unwrap()
+            .iter()
+            .filter_map(Yaml::as_str)
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(names(&pipeline["receivers"]), ["otlp"]);
+    assert_eq!(names(&pipeline["processors"]), ["memory_limiter", "batch"]);
+    assert_eq!(names(&pipeline["exporters"]), ["otlp/jaeger"]);
+    assert_eq!(
+        collector["exporters"]["otlp/jaeger"]["endpoint"].as_str(),
+        Some("jaeger:4317")
+    );
+    let policies = collector["processors"]["tail_sampling"]["policies"]
+        .as_vec()
+        .unwrap();
+    let kinds: Vec<&str> = policies.iter().filter_map(|p| p["type"].as_str()).collect();
+    assert_eq!(kinds, ["status_code", "latency", "probabilistic"]);
+
+    let compose = yaml(&dir.path().join("docker-compose.yml"));
+    let services: Vec<&str> = compose["services"]
+        .as_hash()
+        .unwrap()
+        .keys()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert_eq!(
+        services,
+        [
+            "prometheus",
+            "alertmanager",
+            "grafana",
+            "otel-collector",
+            "jaeger"
+        ]
+    );
+    let command = names(&compose["services"]["prometheus"]["command"]);
+    assert!(
+        command.contains(&"--storage.tsdb.retention.time=30d".to_owned()),
+        "{command:?}"
+    );
+
+    let readme = std::fs::read_to_string(dir.path().join("README.md")).unwrap();
+    for needle in [
+        "docker compose up",
+        "remote_write",
+        "Thanos",
+        "Mimir",
+        "/federate",
+    ] {
+        assert!(readme.contains(needle), "README lacks {needle}");
+    }
+}
+
+#[test]
+fn options_change_the_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = obs(&[
+        "generate",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--tail-sampling",
+        "--route",
+        "critical|high=pagerduty",
+        "--route",
+        "medium|low=slack",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let collector = yaml(&dir.path().join("otel-collector/config.yaml"));
+    let processors: Vec<&str> = collector["service"]["pipelines"]["traces"]["processors"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert_eq!(processors, ["memory_limiter", "tail_sampling", "batch"]);
+    let am = yaml(&dir.path().join("alertmanager/alertmanager.yml"));
+    let receivers: Vec<&str> = am["receivers"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(receivers, ["pagerduty", "slack"]);
+    assert_eq!(
+        am["route"]["routes"][0]["matchers"][0].as_str(),
+        Some("severity=~\"critical|high\"")
+    );
+    let (ok, out) = run(
+        tool("amtool", "prometheus-alertmanager"),
+        &dir.path().join("alertmanager"),
+        &["check-config", "alertmanager.yml"],
+    );
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn bad_options_and_an_unreachable_target_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    let cases: [(&[&str], i32, &str); 5] = [
+        (
+            &["generate", "--out", out_dir, "--route", "urgent=slack"],
+            3,
+            "unknown severity `urgent`",
+        ),
+        (
+            &["generate", "--out", out_dir, "--route", "critical=sms"],
+            3,
+            "unknown channel `sms`",
+        ),
+        (
+            &["generate", "--out", out_dir, "--target", "http://x:9464"],
+            3,
+            "must be host:port",
+        ),
+        (
+            &[
+                "validate",
+                "--target",
+                "http://127.0.0.1:9",
+                "--out",
+                out_dir,
+                "--min-score",
+                "1.5",
+            ],
+            3,
+            "--min-score 1.5",
+        ),
+        (
+            &[
+                "validate",
+                "--target",
+                "http://127.0.0.1:9",
+                "--out",
+                out_dir,
+            ],
+            2,
+            "the target is unreachable",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let out = obs(args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(message), "{args:?}: {}", text(&out));
+    }
+}
