@@ -2,26 +2,13 @@
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The path of a tool the test needs. A missing tool fails the test with how to get it: it
-/// never skips silently.
-pub fn tool(name: &str, debian_package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{name}` is not installed. Run `scripts/test`, which installs it \
-                 (Debian package `{debian_package}`), or `apt-get install -y {debian_package}`."
-            )
-        })
-}
+pub use orchestrator_testkit::tool;
 
 /// A free loopback port (bound then released; the caller binds it right away).
 pub fn free_port() -> u16 {

@@ -3,55 +3,20 @@
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-alerts --test generated`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use orchestrator_alerts::generate::{
     AlertmanagerOptions, alertmanager_config, default_scenarios, promtool_tests, rule_groups,
 };
 use orchestrator_alerts::{AlertRule, AlertTuning, default_rules, default_slos};
 use orchestrator_query::rules::rule_file;
+use orchestrator_testkit::tool;
 
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs; run with UPDATE_GOLDEN=1 if the change is intended",
-        path.display()
-    );
-}
-
-fn tool(name: &str, package: &str) -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`{name}` is not installed. Run `scripts/test`, which installs it (Debian package `{package}`)."))
+    orchestrator_testkit::golden(env!("CARGO_MANIFEST_DIR"), name, actual);
 }
 
 fn run(program: PathBuf, dir: &Path, args: &[&str]) -> (bool, String) {
-    let output = Command::new(&program)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    orchestrator_testkit::run(&program, dir, args)
 }
 
 fn all_rules() -> (Vec<AlertRule>, String) {

@@ -7,7 +7,6 @@
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-dashboards`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use orchestrator_dashboards::{
@@ -15,28 +14,11 @@ use orchestrator_dashboards::{
 };
 use orchestrator_metrics::catalogue;
 use orchestrator_query::yaml::{Yaml, map};
+use orchestrator_testkit::tool;
 use serde_json::Value;
 
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs; run with UPDATE_GOLDEN=1 if intended",
-        path.display()
-    );
+    orchestrator_testkit::golden(env!("CARGO_MANIFEST_DIR"), name, actual);
 }
 
 fn all() -> Vec<Dashboard> {
@@ -319,13 +301,6 @@ fn every_metric_a_panel_names_is_in_the_catalogue_or_the_declared_exporter_list(
     }
     // Every query was checked: 39 over the catalogue, 24 over the exporters.
     assert_eq!((orchestrator_queries, exporter_queries), (39, 24));
-}
-
-fn tool(name: &str, package: &str) -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`{name}` is not installed. Run `scripts/test`, which installs it (Debian package `{package}`)."))
 }
 
 #[test]

@@ -2,39 +2,18 @@
 //!
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-kpi --test rules`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use orchestrator_kpi::{KpiConfig, recording_rules};
 use orchestrator_query::rules::rule_file;
 
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs; run with UPDATE_GOLDEN=1 if the change is intended",
-        path.display()
-    );
+    orchestrator_testkit::golden(env!("CARGO_MANIFEST_DIR"), name, actual);
 }
 
 fn promtool() -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("promtool"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`promtool` is not installed. Run `scripts/test`, which installs it (Debian package `prometheus`)."))
+    orchestrator_testkit::tool("promtool", "prometheus")
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use orchestrator_testkit::tool;
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn obs(args: &[&str]) -> Output {
@@ -22,20 +23,8 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn tool(name: &str, package: &str) -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`{name}` is not installed. Run `scripts/test`, which installs it (Debian package `{package}`)."))
-}
-
 fn run(program: PathBuf, dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(program)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (out.status.success(), text(&out))
+    orchestrator_testkit::run(&program, dir, args)
 }
 
 fn yaml(path: &Path) -> Yaml {

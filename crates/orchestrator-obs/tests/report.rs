@@ -3,7 +3,6 @@
 //!
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-obs --test report`.
 
-use std::path::Path;
 use std::time::Duration;
 
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, Registry, TokenUsage};
@@ -11,25 +10,7 @@ use orchestrator_obs::validate::{Inputs, Report, Scrape};
 use serde_json::json;
 
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs; run with UPDATE_GOLDEN=1 if intended",
-        path.display()
-    );
+    orchestrator_testkit::golden(env!("CARGO_MANIFEST_DIR"), name, actual);
 }
 
 fn scrape(registry: &Registry, at_ms: i64) -> Scrape {

@@ -19,7 +19,7 @@ use opentelemetry::trace::SpanKind;
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, TokenUsage};
 use pin_project::pin_project;
 
-use super::{CallState, Kind, OnRequest, OnResponse};
+use super::{CallState, Kind, OnRequest, OnResponse, outcome_attributes};
 use crate::classify::{Ended, Outcome, status_str};
 use crate::context::TraceContext;
 use crate::pending::Pending;
@@ -161,15 +161,7 @@ impl CallState for LlmCallState {
                 tokens(usage.output),
             ));
         }
-        if let Some(status) = self.status {
-            attributes.push(KeyValue::new(
-                "http.response.status_code",
-                i64::from(status),
-            ));
-        }
-        if let Some(kind) = ended.outcome.error_type() {
-            attributes.push(KeyValue::new("error.type", kind));
-        }
+        outcome_attributes(self.status, ended, attributes);
         if self.record_content {
             if let Some(prompt) = &r.prompt {
                 attributes.push(KeyValue::new("gen_ai.input.messages", prompt.clone()));

@@ -34,6 +34,24 @@ use crate::context::TraceContext;
 use crate::pending::Pending;
 use crate::span::Operation;
 
+/// Appends `http.response.status_code` (when there was an answer) and `error.type` (when
+/// the call failed or was cancelled).
+pub(crate) fn outcome_attributes(
+    status: Option<u16>,
+    ended: &Ended,
+    attributes: &mut Vec<KeyValue>,
+) {
+    if let Some(status) = status {
+        attributes.push(KeyValue::new(
+            "http.response.status_code",
+            i64::from(status),
+        ));
+    }
+    if let Some(kind) = ended.outcome.error_type() {
+        attributes.push(KeyValue::new("error.type", kind));
+    }
+}
+
 /// The state of one call, from its request to its end: what it records.
 pub trait CallState: Send + 'static {
     /// The category of the call.

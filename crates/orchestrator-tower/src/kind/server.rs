@@ -8,7 +8,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 use orchestrator_metrics::{Metrics, Status};
 
-use super::{CallState, Kind, OnRequest, OnResponse};
+use super::{CallState, Kind, OnRequest, OnResponse, outcome_attributes};
 use crate::classify::{Ended, Outcome};
 use crate::context::TraceContext;
 use crate::pending::Pending;
@@ -62,15 +62,7 @@ impl CallState for ServerCall {
             self.method.as_str().to_owned(),
         ));
         attributes.push(KeyValue::new("http.route", self.route().to_owned()));
-        if let Some(status) = self.status {
-            attributes.push(KeyValue::new(
-                "http.response.status_code",
-                i64::from(status),
-            ));
-        }
-        if let Some(kind) = ended.outcome.error_type() {
-            attributes.push(KeyValue::new("error.type", kind));
-        }
+        outcome_attributes(self.status, ended, attributes);
     }
 }
 
