@@ -9,35 +9,16 @@ use std::time::Duration;
 
 use orchestrator_dashboards::{Context, Source, dashboards};
 use orchestrator_demo::load::{self, LoadConfig};
-use orchestrator_demo::provider::ProviderConfig;
-use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
-use orchestrator_telemetry::{Telemetry, catalogue};
+use orchestrator_telemetry::catalogue;
 use support::Prometheus;
 
 #[test]
 fn every_orchestrator_panel_returns_data_from_prometheus() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let telemetry = Telemetry::builder()
-        .listen("127.0.0.1:0")
-        .prices(demo_prices().unwrap())
-        .monitor_interval(Duration::from_millis(250))
-        .ignore_otel_env()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
+    let telemetry = support::telemetry(Duration::from_millis(250));
     let prometheus =
         Prometheus::start_with_interval(telemetry.metrics_addr().unwrap(), &[], "250ms");
-    let config = DemoConfig {
-        api_addr: "127.0.0.1:0".into(),
-        provider: ProviderConfig::default(),
-        observer: None,
-    };
-    let server = runtime
-        .block_on(DemoServer::start(config, &telemetry))
-        .unwrap();
+    let server = support::start_demo(&runtime, &telemetry);
     prometheus.wait_for_first_scrape();
     let load_config = LoadConfig {
         duration: Duration::from_secs(8),

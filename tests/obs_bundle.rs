@@ -9,38 +9,17 @@ mod support;
 use std::time::Duration;
 
 use orchestrator_demo::load::{self, LoadConfig};
-use orchestrator_demo::provider::ProviderConfig;
-use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
 use orchestrator_obs::bundle::{self, BundleOptions};
 use orchestrator_obs::validate::{self, ValidateOptions};
-use orchestrator_telemetry::{Telemetry, exposition};
+use orchestrator_telemetry::exposition;
 use support::Prometheus;
 
 #[test]
 fn a_prometheus_started_with_the_bundle_scrapes_the_demo_and_validate_reports_it() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let telemetry = Telemetry::builder()
-        .listen("127.0.0.1:0")
-        .prices(demo_prices().unwrap())
-        .monitor_interval(Duration::from_millis(500))
-        .ignore_otel_env()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
+    let telemetry = support::telemetry(Duration::from_millis(500));
     let addr = telemetry.metrics_addr().unwrap();
-    let server = runtime
-        .block_on(DemoServer::start(
-            DemoConfig {
-                api_addr: "127.0.0.1:0".into(),
-                provider: ProviderConfig::default(),
-                observer: None,
-            },
-            &telemetry,
-        ))
-        .unwrap();
+    let server = support::start_demo(&runtime, &telemetry);
 
     let dir = tempfile::tempdir().unwrap();
     let options = BundleOptions {

@@ -271,3 +271,39 @@ pub fn run_with_stdin(program: &Path, args: &[&str], input: &str) -> (bool, Stri
     );
     (output.status.success(), text)
 }
+
+/// A two-worker Tokio runtime for tests that drive the demo from a plain `#[test]`.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime")
+}
+
+/// Telemetry as the end-to-end tests run it: a listener on a free loopback port, the demo's
+/// prices, the monitor every `monitor_interval`, no `OTEL_*` from the environment.
+pub fn telemetry(monitor_interval: Duration) -> orchestrator_telemetry::TelemetryGuard {
+    orchestrator_telemetry::Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .prices(orchestrator_demo::demo_prices().expect("demo prices"))
+        .monitor_interval(monitor_interval)
+        .ignore_otel_env()
+        .build()
+        .expect("telemetry")
+}
+
+/// The demo's API on a free port with the default simulated provider.
+pub fn start_demo(
+    runtime: &tokio::runtime::Runtime,
+    telemetry: &orchestrator_telemetry::TelemetryGuard,
+) -> orchestrator_demo::DemoServer {
+    let config = orchestrator_demo::DemoConfig {
+        api_addr: "127.0.0.1:0".into(),
+        provider: orchestrator_demo::provider::ProviderConfig::default(),
+        observer: None,
+    };
+    runtime
+        .block_on(orchestrator_demo::DemoServer::start(config, telemetry))
+        .expect("the demo starts")
+}
