@@ -1,5 +1,6 @@
-//! The trace context of the call in progress: ids, the sampling flag, and the task-local
-//! slot through which nested calls (a client call inside a server request) find their parent.
+//! The trace context of the call in progress: ids, the sampling flag, and the slot through
+//! which nested calls (a client call inside a server request) find their parent: a
+//! thread-local that each call's future swaps its context into around every poll.
 
 use std::cell::Cell;
 use std::hash::{BuildHasher, RandomState};
@@ -31,17 +32,48 @@ pub(crate) struct Current {
     pub(crate) recording: bool,
 }
 
-tokio::task_local! {
-    pub(crate) static CURRENT: Current;
+thread_local! {
+    // The context of the call being polled on this thread. A scoped future swaps its own
+    // context in around each poll and swaps the previous one back after, so the slot
+    // follows the task that is running, as a task-local would, without a runtime.
+    static CURRENT: Cell<Option<Current>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with `slot`'s context as the current one. Afterwards (also if `f` unwinds) the
+/// previous context is back in place and `slot` holds its own again.
+pub(crate) fn enter<R>(slot: &mut Option<Current>, f: impl FnOnce() -> R) -> R {
+    struct Leave<'a>(&'a mut Option<Current>);
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|current| *self.0 = current.replace(self.0.take()));
+        }
+    }
+    // Only while the thread is being torn down is the slot gone; `f` then runs without one.
+    if CURRENT
+        .try_with(|current| *slot = current.replace(slot.take()))
+        .is_err()
+    {
+        return f();
+    }
+    let _leave = Leave(slot);
+    f()
 }
 
 /// The context of the call the current task is inside, if any.
 pub fn current() -> Option<TraceContext> {
-    CURRENT.try_with(|c| c.context.clone()).ok()
+    current_full().map(|c| c.context)
 }
 
 pub(crate) fn current_full() -> Option<Current> {
-    CURRENT.try_with(Current::clone).ok()
+    CURRENT
+        .try_with(|current| {
+            let value = current.take();
+            let copy = value.clone();
+            current.set(value);
+            copy
+        })
+        .ok()
+        .flatten()
 }
 
 thread_local! {
@@ -92,6 +124,51 @@ pub fn new_span_id() -> [u8; 8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scoped(span: u8) -> Option<Current> {
+        Some(Current {
+            context: TraceContext {
+                trace_id: [1; 16],
+                span_id: [span; 8],
+                sampled: true,
+                remote: false,
+                tracestate: None,
+            },
+            recording: true,
+        })
+    }
+
+    fn current_span() -> Option<u8> {
+        current().map(|c| c.span_id[0])
+    }
+
+    #[test]
+    fn enter_nests_and_restores_and_gives_the_slot_back() {
+        assert_eq!(current_span(), None);
+        let (mut outer, mut inner) = (scoped(1), scoped(2));
+        enter(&mut outer, || {
+            assert_eq!(current_span(), Some(1));
+            enter(&mut inner, || assert_eq!(current_span(), Some(2)));
+            assert_eq!(current_span(), Some(1));
+        });
+        assert_eq!(current_span(), None);
+        assert_eq!(outer.map(|c| c.context.span_id[0]), Some(1));
+        assert_eq!(inner.map(|c| c.context.span_id[0]), Some(2));
+    }
+
+    #[test]
+    fn a_panic_inside_leaves_the_previous_context_in_place() {
+        let (mut outer, mut inner) = (scoped(1), scoped(2));
+        enter(&mut outer, || {
+            let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                enter(&mut inner, || panic!("inside"));
+            }));
+            assert!(unwound.is_err());
+            assert_eq!(current_span(), Some(1));
+        });
+        assert_eq!(current_span(), None);
+        assert!(inner.is_some(), "the slot has its context back after the unwind");
+    }
 
     #[test]
     fn ids_are_non_zero_and_distinct() {

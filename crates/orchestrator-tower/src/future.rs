@@ -5,10 +5,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use pin_project::pin_project;
-use tokio::task::futures::TaskLocalFuture;
 
 use crate::classify::{OTHER_ERROR, Outcome};
-use crate::context::Current;
+use crate::context::{self, Current};
 use crate::kind::{Kind, OnResponse};
 use crate::pending::Pending;
 
@@ -18,19 +17,23 @@ use crate::pending::Pending;
 #[derive(Debug)]
 pub struct ResponseFuture<F, K: Kind> {
     #[pin]
-    inner: TaskLocalFuture<Current, F>,
+    inner: F,
+    // The call's context, made current around each poll of `inner`.
+    current: Option<Current>,
     kind: K,
     pending: Option<Pending<K::Call>>,
 }
 
 impl<F, K: Kind> ResponseFuture<F, K> {
     pub(crate) fn new(
-        inner: TaskLocalFuture<Current, F>,
+        inner: F,
+        current: Option<Current>,
         kind: K,
         pending: Pending<K::Call>,
     ) -> Self {
         ResponseFuture {
             inner,
+            current,
             kind,
             pending: Some(pending),
         }
@@ -46,7 +49,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = ready!(this.inner.poll(cx));
+        let inner = this.inner;
+        let result = ready!(context::enter(this.current, || inner.poll(cx)));
         let pending = this
             .pending
             .take()

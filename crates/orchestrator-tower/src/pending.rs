@@ -1,6 +1,8 @@
 //! A call in progress: it ends exactly once, when finished or when dropped (cancelled).
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+use quanta::Instant;
 
 use crate::classify::{Ended, Outcome};
 use crate::kind::CallState;
@@ -51,9 +53,9 @@ impl<C: CallState> Pending<C> {
             .expect("a pending call holds its state until it ends")
     }
 
-    /// When the call started.
-    pub fn started(&self) -> Instant {
-        self.start
+    /// How long the call has been running.
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
     }
 
     /// Ends the call with `outcome`: records its metrics and, if it is recorded, its span.

@@ -1,11 +1,13 @@
 //! The service: decides sampling before any span work, then hands the call to the kind.
 
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
+
+use quanta::Instant;
 
 use tower::Service;
 
-use crate::context::{self, CURRENT, Current, TraceContext, new_span_id, new_trace_id};
+use crate::context::{self, Current, TraceContext, new_span_id, new_trace_id};
 use crate::future::ResponseFuture;
 use crate::kind::{Kind, OnRequest, OnResponse};
 use crate::pending::{OpenSpan, Pending};
@@ -83,8 +85,10 @@ where
             })
         });
         let pending = Pending::new(call, span, tracer.clone(), start);
-        let current = Current { context, recording };
-        let inner = CURRENT.sync_scope(current.clone(), || self.inner.call(request));
-        ResponseFuture::new(CURRENT.scope(current, inner), self.kind.clone(), pending)
+        // The context is current while the inner service's `call` runs (it may call clients
+        // before returning its future) and around every poll of that future.
+        let mut current = Some(Current { context, recording });
+        let inner = context::enter(&mut current, || self.inner.call(request));
+        ResponseFuture::new(inner, current, self.kind.clone(), pending)
     }
 }

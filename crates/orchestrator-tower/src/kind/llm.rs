@@ -271,11 +271,11 @@ impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref().filter(|d| d.has_remaining()) {
                     if let Some(pending) = this.pending.as_mut() {
-                        let started = pending.started();
+                        let elapsed = pending.elapsed();
                         pending
                             .call_mut()
                             .time_to_first_token
-                            .get_or_insert_with(|| started.elapsed());
+                            .get_or_insert(elapsed);
                     }
                     this.observer.on_chunk(data.chunk());
                 }
