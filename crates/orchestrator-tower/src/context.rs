@@ -167,7 +167,10 @@ mod tests {
             assert_eq!(current_span(), Some(1));
         });
         assert_eq!(current_span(), None);
-        assert!(inner.is_some(), "the slot has its context back after the unwind");
+        assert!(
+            inner.is_some(),
+            "the slot has its context back after the unwind"
+        );
     }
 
     #[test]
