@@ -7,6 +7,9 @@
 //!   under a `tracing-opentelemetry` layer whose SDK tracer samples 100 % / 10 %
 //!   (parent-based trace-id ratio), spans batched to an exporter that discards them.
 //!
+//! The `clock` group times the two clocks a call could be timed with (`std::time::Instant`
+//! and `quanta`'s TSC clock, which the layer uses).
+//!
 //! Before timing, it counts heap allocations per request of each variant (a counting global
 //! allocator, 10 000 requests after warm-up) and prints them.
 //!
@@ -188,5 +191,18 @@ fn middleware(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, middleware);
+/// The two clocks a call could be timed with: the layer reads one twice per request.
+fn clock(c: &mut Criterion) {
+    let _ = quanta::Instant::now(); // calibrate outside the timing, as the tracer does
+    let mut group = c.benchmark_group("clock");
+    group.bench_function("std_instant_now", |b| {
+        b.iter(|| black_box(std::time::Instant::now()))
+    });
+    group.bench_function("quanta_instant_now", |b| {
+        b.iter(|| black_box(quanta::Instant::now()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, middleware, clock);
 criterion_main!(benches);

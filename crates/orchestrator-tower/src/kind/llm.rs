@@ -270,12 +270,12 @@ impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
         match &frame {
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref().filter(|d| d.has_remaining()) {
-                    if let Some(pending) = this.pending.as_mut() {
+                    // Only the first chunk reads the clock.
+                    if let Some(pending) = this.pending.as_mut()
+                        && pending.call_mut().time_to_first_token.is_none()
+                    {
                         let elapsed = pending.elapsed();
-                        pending
-                            .call_mut()
-                            .time_to_first_token
-                            .get_or_insert(elapsed);
+                        pending.call_mut().time_to_first_token = Some(elapsed);
                     }
                     this.observer.on_chunk(data.chunk());
                 }
