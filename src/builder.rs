@@ -481,6 +481,28 @@ impl TelemetryGuard {
         &self.tracer
     }
 
+    /// A `tracing_subscriber` layer that makes the orchestrator's own `tracing` spans
+    /// (`#[instrument]`, `info_span!`) `INTERNAL` children in the layer's traces, and their
+    /// events span events. Add it to the service's own subscriber:
+    ///
+    /// ```no_run
+    /// use orchestrator_telemetry::{Telemetry, TraceIds};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let telemetry = Telemetry::builder().install()?;
+    /// tracing_subscriber::registry()
+    ///     .with(telemetry.tracing_layer())
+    ///     .with(tracing_subscriber::fmt::layer().event_format(TraceIds::text()))
+    ///     .init();
+    /// # Ok::<(), orchestrator_telemetry::InstallError>(())
+    /// ```
+    ///
+    /// See [`orchestrator_tower::bridge`] for how spans are parented and what is capped.
+    #[cfg(feature = "traces")]
+    pub fn tracing_layer(&self) -> orchestrator_tower::TracingBridge {
+        self.tracer.tracing_layer()
+    }
+
     /// The analysis of the traces in the embedded store.
     #[cfg(feature = "traces")]
     pub fn trace_analysis(&self) -> orchestrator_tower::TraceAnalysis {

@@ -58,6 +58,9 @@ pub use orchestrator_alerts;
 #[cfg(feature = "traces")]
 pub use orchestrator_tower;
 
+#[cfg(feature = "traces")]
+pub use orchestrator_tower::{TraceFutureExt, TraceIds, in_current_trace};
+
 /// The `/metrics` endpoint and process collector (the `orchestrator-exporters` crate).
 #[cfg(feature = "prometheus")]
 pub use orchestrator_exporters;

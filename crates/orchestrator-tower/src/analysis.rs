@@ -35,7 +35,16 @@ pub struct TraceAnalysis {
 
 impl TraceAnalysis {
     /// Analyses `traces`.
+    ///
+    /// Only traces whose root is a call of the layer (an API request, or a client call made
+    /// outside any request) are analysed: a background job's trace, rooted at a bridged
+    /// `tracing` span, is never counted as a request. Bridged spans inside requests appear
+    /// as the `Internal` operation.
     pub fn of(traces: &[Arc<Trace>]) -> Self {
+        let traces: Vec<&Arc<Trace>> = traces
+            .iter()
+            .filter(|t| t.root().is_some_and(|r| r.operation != Operation::Internal))
+            .collect();
         if traces.is_empty() {
             return TraceAnalysis::default();
         }
@@ -137,6 +146,9 @@ mod tests {
             attributes: vec![],
             failed: false,
             error_type: None,
+            status_message: None,
+            events: Vec::new(),
+            dropped_attributes: 0,
         }
     }
 

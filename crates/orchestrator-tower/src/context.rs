@@ -6,20 +6,102 @@ use std::cell::Cell;
 use std::hash::{BuildHasher, RandomState};
 
 use http::HeaderValue;
+use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 
 /// The identity of one span and of its trace, as carried by W3C `traceparent`.
+///
+/// The ids are OpenTelemetry's own [`TraceId`] and [`SpanId`], which display as lower-case
+/// hex (32 and 16 digits), the form logs and trace backends use. Convert to and from
+/// [`SpanContext`] to link with code that uses the OpenTelemetry API:
+///
+/// ```
+/// use opentelemetry::trace::{SpanContext, TraceContextExt as _};
+/// use orchestrator_tower::TraceContext;
+///
+/// # let context = TraceContext::new_root(true);
+/// let otel: SpanContext = SpanContext::from(&context);
+/// assert_eq!(otel.trace_id(), context.trace_id);
+/// let back = TraceContext::try_from(&otel).expect("a valid span context");
+/// assert_eq!(back.span_id, context.span_id);
+/// println!("trace_id={} span_id={}", context.trace_id, context.span_id);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceContext {
-    /// The 16-byte trace id, never all zeros.
-    pub trace_id: [u8; 16],
-    /// The 8-byte span id, never all zeros.
-    pub span_id: [u8; 8],
+    /// The trace id, never [`TraceId::INVALID`].
+    pub trace_id: TraceId,
+    /// The span id, never [`SpanId::INVALID`].
+    pub span_id: SpanId,
     /// The W3C `sampled` flag: whether the trace is exported.
     pub sampled: bool,
     /// Whether the context came from another process (an incoming `traceparent`).
     pub remote: bool,
     /// The W3C `tracestate` that came with it, passed on untouched.
     pub tracestate: Option<HeaderValue>,
+}
+
+impl TraceContext {
+    /// A context for a new local root span with fresh random ids, sampled or not.
+    pub fn new_root(sampled: bool) -> Self {
+        TraceContext {
+            trace_id: TraceId::from_bytes(new_trace_id()),
+            span_id: SpanId::from_bytes(new_span_id()),
+            sampled,
+            remote: false,
+            tracestate: None,
+        }
+    }
+}
+
+/// The context as OpenTelemetry's [`SpanContext`] (flags from `sampled`, `tracestate`
+/// parsed when it is valid, else empty).
+impl From<&TraceContext> for SpanContext {
+    fn from(context: &TraceContext) -> Self {
+        let flags = if context.sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        let state = context
+            .tracestate
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<TraceState>().ok())
+            .unwrap_or_default();
+        SpanContext::new(
+            context.trace_id,
+            context.span_id,
+            flags,
+            context.remote,
+            state,
+        )
+    }
+}
+
+/// Why a [`SpanContext`] cannot be a [`TraceContext`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the span context is invalid: its trace id or span id is all zeros")]
+pub struct InvalidSpanContext;
+
+/// A context to parent this crate's calls to a span of the OpenTelemetry API (run them
+/// inside it with [`TraceContext::scope`] or [`FutureExt::in_trace`](crate::FutureExt::in_trace)).
+impl TryFrom<&SpanContext> for TraceContext {
+    type Error = InvalidSpanContext;
+
+    fn try_from(context: &SpanContext) -> Result<Self, Self::Error> {
+        if !context.is_valid() {
+            return Err(InvalidSpanContext);
+        }
+        let state = context.trace_state().header();
+        Ok(TraceContext {
+            trace_id: context.trace_id(),
+            span_id: context.span_id(),
+            sampled: context.is_sampled(),
+            remote: context.is_remote(),
+            tracestate: (!state.is_empty())
+                .then(|| HeaderValue::from_str(&state).ok())
+                .flatten(),
+        })
+    }
 }
 
 /// What a call running inside the layer leaves for the calls it makes.
@@ -30,6 +112,15 @@ pub(crate) struct Current {
     /// Whether spans of this trace are being built (sampled, or deferred by the
     /// keep-errors policy).
     pub(crate) recording: bool,
+}
+
+impl Current {
+    /// A context given from outside (an OpenTelemetry span, a saved context): recorded
+    /// when sampled.
+    pub(crate) fn of(context: TraceContext) -> Self {
+        let recording = context.sampled;
+        Current { context, recording }
+    }
 }
 
 thread_local! {
@@ -59,9 +150,53 @@ pub(crate) fn enter<R>(slot: &mut Option<Current>, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The context of the call the current task is inside, if any.
+/// Makes `new` the current context and returns the one it replaces (`None` while the
+/// thread is being torn down).
+pub(crate) fn swap(new: Option<Current>) -> Option<Option<Current>> {
+    CURRENT.try_with(|current| current.replace(new)).ok()
+}
+
+/// The context of the call the current task is inside, if any: the innermost of the
+/// layer's calls (server or client) and bridged `tracing` spans that is being polled or
+/// entered on this thread.
+///
+/// Unsampled requests have a context too (their trace id is what logs carry); its
+/// `sampled` flag says whether the trace is exported.
+///
+/// ```
+/// assert!(orchestrator_tower::current().is_none()); // outside any traced call
+/// ```
 pub fn current() -> Option<TraceContext> {
     current_full().map(|c| c.context)
+}
+
+/// The ids of the current call, without cloning the rest of its context.
+pub(crate) fn current_ids() -> Option<(TraceId, SpanId)> {
+    CURRENT
+        .try_with(|current| {
+            let value = current.take();
+            let ids = value
+                .as_ref()
+                .map(|c| (c.context.trace_id, c.context.span_id));
+            current.set(value);
+            ids
+        })
+        .ok()
+        .flatten()
+}
+
+/// Whether the current call (if any) is recording spans, without cloning its context:
+/// `None` outside any call.
+pub(crate) fn current_recording() -> Option<bool> {
+    CURRENT
+        .try_with(|current| {
+            let value = current.take();
+            let recording = value.as_ref().map(|c| c.recording);
+            current.set(value);
+            recording
+        })
+        .ok()
+        .flatten()
 }
 
 pub(crate) fn current_full() -> Option<Current> {
@@ -128,8 +263,8 @@ mod tests {
     fn scoped(span: u8) -> Option<Current> {
         Some(Current {
             context: TraceContext {
-                trace_id: [1; 16],
-                span_id: [span; 8],
+                trace_id: TraceId::from_bytes([1; 16]),
+                span_id: SpanId::from_bytes([span; 8]),
                 sampled: true,
                 remote: false,
                 tracestate: None,
@@ -139,7 +274,7 @@ mod tests {
     }
 
     fn current_span() -> Option<u8> {
-        current().map(|c| c.span_id[0])
+        current().map(|c| c.span_id.to_bytes()[0])
     }
 
     #[test]
@@ -152,8 +287,8 @@ mod tests {
             assert_eq!(current_span(), Some(1));
         });
         assert_eq!(current_span(), None);
-        assert_eq!(outer.map(|c| c.context.span_id[0]), Some(1));
-        assert_eq!(inner.map(|c| c.context.span_id[0]), Some(2));
+        assert_eq!(outer.map(|c| c.context.span_id.to_bytes()[0]), Some(1));
+        assert_eq!(inner.map(|c| c.context.span_id.to_bytes()[0]), Some(2));
     }
 
     #[test]

@@ -40,6 +40,8 @@
 //! ```
 
 mod analysis;
+pub mod bridge;
+mod call;
 mod classify;
 mod context;
 mod export;
@@ -49,14 +51,17 @@ mod layer;
 mod pending;
 pub mod propagation;
 mod sampling;
+mod scope;
 mod service;
 mod span;
 mod store;
 mod tracer;
 
 pub use analysis::{OperationStats, TraceAnalysis};
+pub use bridge::{SpanLimits, TraceIds, TracingBridge};
+pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmCallGuard};
 pub use classify::{Ended, OTHER_ERROR, Outcome};
-pub use context::{TraceContext, current, new_span_id, new_trace_id};
+pub use context::{InvalidSpanContext, TraceContext, current, new_span_id, new_trace_id};
 pub use export::{BatchConfig, ExportConfigError, OtlpConfig, Protocol};
 pub use future::ResponseFuture;
 pub use kind::{
@@ -66,10 +71,12 @@ pub use kind::{
     Server, ServerCall, UNMATCHED,
 };
 pub use layer::TelemetryLayer;
+pub use opentelemetry::trace::{SpanId, TraceId};
 pub use pending::Pending;
 pub use sampling::{
     DEFAULT_RATIO, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, Sampler, SamplerError,
 };
+pub use scope::{InTrace, TraceFutureExt, in_current_trace};
 pub use service::TelemetryService;
 pub use span::{Operation, SpanRecord};
 pub use store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};

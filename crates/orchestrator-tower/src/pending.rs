@@ -89,6 +89,9 @@ impl<C: CallState> Pending<C> {
                 attributes,
                 failed: ended.outcome.is_failure(),
                 error_type: ended.outcome.error_type(),
+                status_message: None,
+                events: Vec::new(),
+                dropped_attributes: 0,
             };
             self.tracer.end_span(record);
         }

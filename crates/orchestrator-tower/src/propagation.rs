@@ -6,6 +6,7 @@
 
 use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue};
+use opentelemetry::trace::{SpanId, TraceId};
 
 use crate::context::TraceContext;
 
@@ -26,8 +27,8 @@ pub fn extract(headers: &HeaderMap) -> Option<TraceContext> {
     let value = headers.get(&TRACEPARENT_NAME)?.as_bytes();
     let (trace_id, span_id, flags) = parse(value)?;
     Some(TraceContext {
-        trace_id,
-        span_id,
+        trace_id: TraceId::from_bytes(trace_id),
+        span_id: SpanId::from_bytes(span_id),
         sampled: flags & 1 == 1,
         remote: true,
         tracestate: headers.get(&TRACESTATE_NAME).cloned(),
@@ -77,14 +78,14 @@ pub fn traceparent(context: &TraceContext) -> HeaderValue {
     let mut out = [0u8; 55];
     out[..3].copy_from_slice(b"00-");
     let mut at = 3;
-    for byte in context.trace_id {
+    for byte in context.trace_id.to_bytes() {
         out[at] = DIGITS[usize::from(byte >> 4)];
         out[at + 1] = DIGITS[usize::from(byte & 15)];
         at += 2;
     }
     out[at] = b'-';
     at += 1;
-    for byte in context.span_id {
+    for byte in context.span_id.to_bytes() {
         out[at] = DIGITS[usize::from(byte >> 4)];
         out[at + 1] = DIGITS[usize::from(byte & 15)];
         at += 2;

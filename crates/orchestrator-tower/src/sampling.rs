@@ -240,8 +240,8 @@ mod tests {
     fn parent_decides_when_parent_based() {
         let sampler = Sampler::parent_based_ratio(0.0).expect("valid");
         let parent = |sampled| TraceContext {
-            trace_id: id(u64::MAX),
-            span_id: [1; 8],
+            trace_id: opentelemetry::trace::TraceId::from_bytes(id(u64::MAX)),
+            span_id: opentelemetry::trace::SpanId::from_bytes([1; 8]),
             sampled,
             remote: true,
             tracestate: None,

@@ -3,13 +3,14 @@
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
+use opentelemetry::trace::{SpanId, TraceId};
 use quanta::Instant;
 
 use tower::Service;
 
 use crate::context::{self, Current, TraceContext, new_span_id, new_trace_id};
 use crate::future::ResponseFuture;
-use crate::kind::{Kind, OnRequest, OnResponse};
+use crate::kind::{CallState, Kind, OnRequest, OnResponse};
 use crate::pending::{OpenSpan, Pending};
 use crate::tracer::Tracer;
 
@@ -36,6 +37,50 @@ impl<S, K> TelemetryService<S, K> {
     }
 }
 
+/// Starts a call: its parent is `remote` (a server's incoming `traceparent`) or else the
+/// call this one runs in; the sampling decision comes first, and nothing allocates for
+/// tracing unless it is yes. `make` reads the call's state, given the call's own context.
+/// Returns the pending call and the context its children run in.
+pub(crate) fn begin<C: CallState>(
+    tracer: &Tracer,
+    remote: Option<TraceContext>,
+    make: impl FnOnce(&TraceContext) -> C,
+) -> (Pending<C>, Current) {
+    let start = Instant::now();
+    let local = match remote {
+        Some(_) => None,
+        None => context::current_full(),
+    };
+    let parent: Option<&TraceContext> = remote.as_ref().or(local.as_ref().map(|c| &c.context));
+    let trace_id = parent.map_or_else(new_trace_id, |p| p.trace_id.to_bytes());
+    // The decision comes first; nothing below allocates for tracing unless it is yes.
+    let sampled = tracer.sampler().should_sample(parent, &trace_id);
+    let recording = match &local {
+        Some(current) => current.recording,
+        None => sampled || tracer.keeps_errors(),
+    };
+    let context = TraceContext {
+        trace_id: TraceId::from_bytes(trace_id),
+        span_id: SpanId::from_bytes(new_span_id()),
+        sampled,
+        remote: false,
+        tracestate: parent.and_then(|p| p.tracestate.clone()),
+    };
+    let call = make(&context);
+    let span = recording.then(|| {
+        Box::new(OpenSpan {
+            trace_id,
+            span_id: context.span_id.to_bytes(),
+            parent: parent.map(|p| p.span_id.to_bytes()),
+            parent_is_remote: parent.is_some_and(|p| p.remote),
+            sampled,
+            start: SystemTime::now(),
+        })
+    });
+    let pending = Pending::new(call, span, tracer.clone(), start);
+    (pending, Current { context, recording })
+}
+
 impl<S, K, Req, Res> Service<Req> for TelemetryService<S, K>
 where
     S: Service<Req, Response = Res>,
@@ -50,44 +95,14 @@ where
     }
 
     fn call(&mut self, mut request: Req) -> Self::Future {
-        let start = Instant::now();
-        let tracer = &self.tracer;
-        // The parent: the caller's `traceparent` for a server, else the call this one runs in.
         let remote = self.kind.parent(&request);
-        let local = match remote {
-            Some(_) => None,
-            None => context::current_full(),
-        };
-        let parent: Option<&TraceContext> = remote.as_ref().or(local.as_ref().map(|c| &c.context));
-        let trace_id = parent.map_or_else(new_trace_id, |p| p.trace_id);
-        // The decision comes first; nothing below allocates for tracing unless it is yes.
-        let sampled = tracer.sampler().should_sample(parent, &trace_id);
-        let recording = match &local {
-            Some(current) => current.recording,
-            None => sampled || tracer.keeps_errors(),
-        };
-        let context = TraceContext {
-            trace_id,
-            span_id: new_span_id(),
-            sampled,
-            remote: false,
-            tracestate: parent.and_then(|p| p.tracestate.clone()),
-        };
-        let call = self.kind.on_request(&mut request, &context);
-        let span = recording.then(|| {
-            Box::new(OpenSpan {
-                trace_id,
-                span_id: context.span_id,
-                parent: parent.map(|p| p.span_id),
-                parent_is_remote: parent.is_some_and(|p| p.remote),
-                sampled,
-                start: SystemTime::now(),
-            })
+        let kind = &self.kind;
+        let (pending, current) = begin(&self.tracer, remote, |context| {
+            kind.on_request(&mut request, context)
         });
-        let pending = Pending::new(call, span, tracer.clone(), start);
         // The context is current while the inner service's `call` runs (it may call clients
         // before returning its future) and around every poll of that future.
-        let mut current = Some(Current { context, recording });
+        let mut current = Some(current);
         let inner = context::enter(&mut current, || self.inner.call(request));
         ResponseFuture::new(inner, current, self.kind.clone(), pending)
     }

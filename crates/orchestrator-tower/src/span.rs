@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
-    SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    Event, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
 };
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
@@ -22,16 +22,20 @@ pub enum Operation {
     CacheLookup,
     /// A call to an external API.
     ExternalApi,
+    /// A span of the orchestrator's own code, bridged from `tracing` (span kind internal).
+    /// Shown in the analysis, never counted as the root of a request.
+    Internal,
 }
 
 impl Operation {
     /// Every category, in display order.
-    pub const ALL: [Operation; 5] = [
+    pub const ALL: [Operation; 6] = [
         Operation::ApiRequest,
         Operation::LlmRequest,
         Operation::DatabaseQuery,
         Operation::CacheLookup,
         Operation::ExternalApi,
+        Operation::Internal,
     ];
 
     /// The display name: `API Request`, `LLM Request`...
@@ -42,6 +46,7 @@ impl Operation {
             Operation::DatabaseQuery => "Database Query",
             Operation::CacheLookup => "Cache Lookup",
             Operation::ExternalApi => "External API",
+            Operation::Internal => "Internal",
         }
     }
 }
@@ -75,6 +80,13 @@ pub struct SpanRecord {
     pub failed: bool,
     /// `error.type`, if the call failed or was cancelled.
     pub error_type: Option<&'static str>,
+    /// The status description of a failed span, when it says more than `error_type` (a
+    /// bridged span's error message).
+    pub status_message: Option<String>,
+    /// Span events (a bridged span's `tracing` events), oldest first.
+    pub events: Vec<Event>,
+    /// Attributes and events left out by the caps.
+    pub dropped_attributes: u32,
 }
 
 impl SpanRecord {
@@ -121,13 +133,18 @@ impl SpanRecord {
             start_time: self.start,
             end_time: self.end,
             attributes: self.attributes.clone(),
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
+            dropped_attributes_count: self.dropped_attributes,
+            events: {
+                let mut events = SpanEvents::default();
+                events.events.clone_from(&self.events);
+                events
+            },
             links: SpanLinks::default(),
-            status: match (self.failed, self.error_type) {
-                (true, Some(kind)) => Status::error(kind),
-                (true, None) => Status::error(""),
-                (false, _) => Status::Unset,
+            status: match (self.failed, &self.status_message, self.error_type) {
+                (true, Some(message), _) => Status::error(message.clone()),
+                (true, None, Some(kind)) => Status::error(kind),
+                (true, None, None) => Status::error(""),
+                (false, _, _) => Status::Unset,
             },
             instrumentation_scope: scope.clone(),
         }

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::Resource;
-use orchestrator_metrics::{Metrics, catalogue};
+use orchestrator_metrics::{CounterHandle, Metrics, catalogue};
 
 use crate::analysis::TraceAnalysis;
+use crate::bridge::TracingBridge;
 use crate::export::{Drops, ExportConfigError, Exporter, OtlpConfig};
 use crate::sampling::{Sampler, SamplerError};
 use crate::span::SpanRecord;
@@ -144,6 +145,9 @@ impl TracerBuilder {
         let counter = registry
             .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["spans"])
             .map_err(|e| TracerError::Registry(e.to_string()))?;
+        let attribute_drops = registry
+            .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["span_attributes"])
+            .map_err(|e| TracerError::Registry(e.to_string()))?;
         let drops = Drops {
             count: Arc::new(AtomicU64::new(0)),
             counter,
@@ -168,6 +172,7 @@ impl TracerBuilder {
                 store: TraceStore::new(self.store_capacity),
                 exporter,
                 drops,
+                attribute_drops,
             }),
         })
     }
@@ -187,6 +192,7 @@ struct Inner {
     store: TraceStore,
     exporter: Option<Exporter>,
     drops: Drops,
+    attribute_drops: CounterHandle,
 }
 
 impl Drop for Inner {
@@ -285,6 +291,17 @@ impl Tracer {
             Some(e) if !e.shutdown() => Err(TracerError::ShutdownTimedOut),
             _ => Ok(()),
         }
+    }
+
+    /// A `tracing_subscriber` layer that makes the orchestrator's own `tracing` spans
+    /// children in this tracer's traces (see [`bridge`](crate::bridge)):
+    /// `tracing_subscriber::registry().with(tracer.tracing_layer())`.
+    pub fn tracing_layer(&self) -> TracingBridge {
+        TracingBridge::new(self.clone())
+    }
+
+    pub(crate) fn count_dropped_attributes(&self, n: u64) {
+        self.inner.attribute_drops.increment(n);
     }
 
     /// A finished span: buffered until its local root ends, then kept or dropped.

@@ -139,9 +139,9 @@ async fn children_follow_a_sampled_parent_and_the_trace_id_propagates() {
     // The outgoing request carries the trace, parented to the server span, sampled.
     let headers = captured.lock().unwrap().clone();
     let outgoing = propagation::extract(&headers[0]).expect("a traceparent");
-    assert_eq!(outgoing.trace_id, root.trace_id);
+    assert_eq!(outgoing.trace_id.to_bytes(), root.trace_id);
     assert_eq!(
-        outgoing.span_id,
+        outgoing.span_id.to_bytes(),
         spans
             .iter()
             .find(|s| s.name.starts_with("GET"))

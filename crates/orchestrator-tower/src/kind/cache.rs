@@ -43,9 +43,9 @@ impl Cache {
 /// The state of one cache operation.
 #[derive(Debug)]
 pub struct CacheCall {
-    name: Arc<str>,
-    op: CacheOp,
-    hit: Option<bool>,
+    pub(crate) name: Arc<str>,
+    pub(crate) op: CacheOp,
+    pub(crate) hit: Option<bool>,
 }
 
 fn op_name(op: CacheOp) -> &'static str {

@@ -40,8 +40,8 @@ impl Database {
 /// The state of one query.
 #[derive(Debug)]
 pub struct DatabaseCall {
-    system: Arc<str>,
-    operation: &'static str,
+    pub(crate) system: Arc<str>,
+    pub(crate) operation: &'static str,
 }
 
 impl CallState for DatabaseCall {

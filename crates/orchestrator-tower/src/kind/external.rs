@@ -34,9 +34,9 @@ impl External {
 /// The state of one external call.
 #[derive(Debug)]
 pub struct ExternalCall {
-    target: Arc<str>,
-    method: Method,
-    status: Option<u16>,
+    pub(crate) target: Arc<str>,
+    pub(crate) method: Method,
+    pub(crate) status: Option<u16>,
 }
 
 impl CallState for ExternalCall {

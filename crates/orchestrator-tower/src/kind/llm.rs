@@ -98,12 +98,12 @@ impl<A: GenAi> Llm<A> {
 /// The state of one LLM call.
 #[derive(Debug)]
 pub struct LlmCallState {
-    request: GenAiRequest,
-    record_content: bool,
-    status: Option<u16>,
-    streamed: bool,
-    time_to_first_token: Option<Duration>,
-    response: GenAiResponse,
+    pub(crate) request: GenAiRequest,
+    pub(crate) record_content: bool,
+    pub(crate) status: Option<u16>,
+    pub(crate) streamed: bool,
+    pub(crate) time_to_first_token: Option<Duration>,
+    pub(crate) response: GenAiResponse,
 }
 
 impl LlmCallState {

@@ -1,0 +1,358 @@
+//! The bridge from `tracing` to the layer's traces: a [`tracing_subscriber::Layer`] that
+//! turns the orchestrator's own spans (`#[instrument]`, `info_span!`) into `INTERNAL` child
+//! spans of the trace they run in, and their events into span events.
+//!
+//! ```
+//! use orchestrator_metrics::{Metrics, Registry};
+//! use orchestrator_tower::{TraceIds, Tracer};
+//! use tracing_subscriber::prelude::*;
+//!
+//! let tracer = Tracer::builder(Metrics::new(&Registry::new())).build()?;
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(tracer.tracing_layer())
+//!     // `trace_id=… span_id=…` on every log line inside a traced call.
+//!     .with(tracing_subscriber::fmt::layer().event_format(TraceIds::text()));
+//! # drop(subscriber);
+//! # Ok::<(), orchestrator_tower::TracerError>(())
+//! ```
+//!
+//! How it decides, for each new `tracing` span:
+//! - Inside a traced call (the layer's server or client future being polled, a bridged span
+//!   entered, or a task wrapped with [`in_current_trace`](crate::TraceFutureExt)), the span
+//!   is a child of that call. When the trace is not recorded (unsampled), the bridge does
+//!   nothing more: no span is built and nothing is allocated for tracing.
+//! - Outside any call, a root span (a background job) starts a new trace under the
+//!   tracer's sampler; [`TracingBridge::background_roots`] turns that off.
+//! - While a bridged span is entered it is the current call, so the layer's client calls
+//!   and nested spans made inside it become its children.
+//!
+//! A bridged span ends when it closes (every handle dropped), wherever that happens; it
+//! waits with its trace for the local root like the layer's own client spans. A span that
+//! never closes is dropped with its trace when the assembly buffer needs room, and counted.
+
+mod fields;
+mod format;
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{Event as SpanEvent, SpanId, SpanKind, TraceId};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+pub use fields::SpanLimits;
+pub use format::TraceIds;
+
+use crate::context::{self, Current, TraceContext, new_span_id, new_trace_id};
+use crate::span::{Operation, SpanRecord};
+use crate::tracer::Tracer;
+use fields::Fields;
+
+/// A `tracing_subscriber` layer that bridges `tracing` spans into this crate's traces; see
+/// the [module docs](self). Made by [`Tracer::tracing_layer`].
+#[derive(Debug, Clone)]
+pub struct TracingBridge {
+    tracer: Tracer,
+    // Tells this bridge's spans from another bridge's on the same registry.
+    id: u64,
+    roots: bool,
+    limits: SpanLimits,
+}
+
+/// A bridged span's state, in the registry's extensions. Only recorded spans have one.
+struct Bridged {
+    owner: u64,
+    current: Current,
+    parent: Option<[u8; 8]>,
+    parent_is_remote: bool,
+    start: SystemTime,
+    attributes: Vec<KeyValue>,
+    events: Vec<SpanEvent>,
+    dropped: u32,
+    error: Option<String>,
+}
+
+thread_local! {
+    // The contexts that entering bridged spans replaced, to restore on exit.
+    static SAVED: RefCell<Vec<(u64, Option<Current>)>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl TracingBridge {
+    pub(crate) fn new(tracer: Tracer) -> Self {
+        TracingBridge {
+            tracer,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            roots: true,
+            limits: SpanLimits::default(),
+        }
+    }
+
+    /// Whether a `tracing` root span opened outside any traced call (a background job)
+    /// starts a new trace, sampled by the tracer's sampler. On by default.
+    pub fn background_roots(mut self, on: bool) -> Self {
+        self.roots = on;
+        self
+    }
+
+    /// The caps on attributes, events and value sizes (see [`SpanLimits`]).
+    pub fn limits(mut self, limits: SpanLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The context a new span runs under: `None` when the bridge does nothing for it.
+    fn parent<S>(&self, attrs: &Attributes<'_>, ctx: &Context<'_, S>) -> Option<Parent>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if attrs.is_contextual() {
+            // The innermost traced call on this thread, checked without cloning first: an
+            // unsampled request costs one thread-local read here.
+            return match context::current_recording() {
+                Some(false) => None,
+                Some(true) => context::current_full().map(Parent::Call),
+                None => self.roots.then_some(Parent::Root),
+            };
+        }
+        let explicit = attrs.parent().and_then(|id| ctx.span(id));
+        match explicit {
+            None => self.roots.then_some(Parent::Root),
+            Some(span) => {
+                let extensions = span.extensions();
+                match extensions.get::<Bridged>() {
+                    Some(b) => Some(Parent::Call(b.current.clone())),
+                    // A parent the bridge did not record: its own parent decides.
+                    None => match context::current_full() {
+                        Some(c) if c.recording => Some(Parent::Call(c)),
+                        Some(_) => None,
+                        None => self.roots.then_some(Parent::Root),
+                    },
+                }
+            }
+        }
+    }
+
+    fn start(&self, parent: Parent) -> Option<Bridged> {
+        let (context, parent, parent_is_remote) = match parent {
+            Parent::Call(call) => {
+                let p = call.context;
+                let context = TraceContext {
+                    trace_id: p.trace_id,
+                    span_id: SpanId::from_bytes(new_span_id()),
+                    sampled: p.sampled,
+                    remote: false,
+                    tracestate: p.tracestate,
+                };
+                (context, Some(p.span_id.to_bytes()), p.remote)
+            }
+            Parent::Root => {
+                let trace_id = new_trace_id();
+                let sampled = self.tracer.sampler().should_sample(None, &trace_id);
+                if !sampled && !self.tracer.keeps_errors() {
+                    return None;
+                }
+                let context = TraceContext {
+                    trace_id: TraceId::from_bytes(trace_id),
+                    span_id: SpanId::from_bytes(new_span_id()),
+                    sampled,
+                    remote: false,
+                    tracestate: None,
+                };
+                (context, None, false)
+            }
+        };
+        Some(Bridged {
+            owner: self.id,
+            current: Current {
+                context,
+                recording: true,
+            },
+            parent,
+            parent_is_remote,
+            start: SystemTime::now(),
+            attributes: Vec::new(),
+            events: Vec::new(),
+            dropped: 0,
+            error: None,
+        })
+    }
+
+    fn fields<'a>(&self, attributes: &'a mut Vec<KeyValue>) -> Fields<'a> {
+        Fields::new(
+            attributes,
+            self.limits.max_attributes,
+            self.limits.max_value_bytes,
+        )
+    }
+
+    fn count_dropped(&self, n: u32) {
+        if n > 0 {
+            self.tracer.count_dropped_attributes(u64::from(n));
+        }
+    }
+}
+
+enum Parent {
+    Call(Current),
+    Root,
+}
+
+impl<S> tracing_subscriber::Layer<S> for TracingBridge
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(parent) = self.parent(attrs, &ctx) else {
+            return;
+        };
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<Bridged>().is_some() {
+            return; // a second bridge on the same registry: the first one records it
+        }
+        let Some(mut bridged) = self.start(parent) else {
+            return;
+        };
+        let mut fields = self.fields(&mut bridged.attributes);
+        attrs.record(&mut fields);
+        let dropped = fields.dropped;
+        bridged.dropped += dropped;
+        self.count_dropped(dropped);
+        extensions.insert(bridged);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        let Some(bridged) = extensions
+            .get_mut::<Bridged>()
+            .filter(|b| b.owner == self.id)
+        else {
+            return;
+        };
+        let mut fields = self.fields(&mut bridged.attributes);
+        values.record(&mut fields);
+        let dropped = fields.dropped;
+        bridged.dropped += dropped;
+        self.count_dropped(dropped);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        // Inside an unsampled call no span can take the event (explicit parents aside).
+        if event.is_contextual() && context::current_recording() == Some(false) {
+            return;
+        }
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        let Some(bridged) = extensions
+            .get_mut::<Bridged>()
+            .filter(|b| b.owner == self.id)
+        else {
+            return;
+        };
+        let level = *event.metadata().level();
+        if bridged.events.len() >= self.limits.max_events {
+            bridged.dropped += 1;
+            self.count_dropped(1);
+            if level == Level::ERROR && bridged.error.is_none() {
+                bridged.error = Some(String::new());
+            }
+            return;
+        }
+        let mut attributes = Vec::new();
+        let mut fields = self.fields(&mut attributes);
+        fields.take_message = true;
+        event.record(&mut fields);
+        let (message, error, dropped) =
+            (fields.message.take(), fields.error.take(), fields.dropped);
+        if attributes.len() < self.limits.max_attributes {
+            attributes.push(KeyValue::new("level", level.as_str()));
+        }
+        if level == Level::ERROR && bridged.error.is_none() {
+            // What `#[instrument(err)]` records: the span failed, with this message.
+            bridged.error = Some(error.or_else(|| message.clone()).unwrap_or_default());
+        }
+        bridged.events.push(SpanEvent::new(
+            message.unwrap_or_else(|| event.metadata().name().to_owned()),
+            SystemTime::now(),
+            attributes,
+            dropped,
+        ));
+        bridged.dropped += dropped;
+        self.count_dropped(dropped);
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let extensions = span.extensions();
+        let Some(bridged) = extensions.get::<Bridged>().filter(|b| b.owner == self.id) else {
+            return;
+        };
+        let mine = Some(bridged.current.clone());
+        let _ = context::swap(mine).map(|previous| {
+            SAVED.with(|saved| saved.borrow_mut().push((id.into_u64(), previous)));
+        });
+    }
+
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        let _ = SAVED.try_with(|saved| {
+            let mut saved = saved.borrow_mut();
+            if saved.last().is_some_and(|(top, _)| *top == id.into_u64())
+                && let Some((_, previous)) = saved.pop()
+            {
+                let _ = context::swap(previous);
+            }
+        });
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if extensions
+            .get_mut::<Bridged>()
+            .is_none_or(|b| b.owner != self.id)
+        {
+            return;
+        }
+        let Some(b) = extensions.remove::<Bridged>() else {
+            return;
+        };
+        let context = b.current.context;
+        let record = SpanRecord {
+            trace_id: context.trace_id.to_bytes(),
+            span_id: context.span_id.to_bytes(),
+            parent_span_id: b.parent,
+            parent_is_remote: b.parent_is_remote,
+            sampled: context.sampled,
+            kind: SpanKind::Internal,
+            operation: Operation::Internal,
+            name: span.name().into(),
+            start: b.start,
+            end: SystemTime::now(),
+            attributes: b.attributes,
+            failed: b.error.is_some(),
+            error_type: b.error.as_ref().map(|_| "error"),
+            status_message: b.error.filter(|m| !m.is_empty()),
+            events: b.events,
+            dropped_attributes: b.dropped,
+        };
+        drop(extensions);
+        self.tracer.end_span(record);
+    }
+}

@@ -1,0 +1,229 @@
+//! Calls recorded by hand, for clients that are not tower services (an LLM SDK, a database
+//! driver): the same metrics and the same span as the layer records for the same call.
+//!
+//! ```
+//! use orchestrator_metrics::{LlmOutcome, Metrics, Registry, TokenUsage};
+//! use orchestrator_tower::Tracer;
+//!
+//! let tracer = Tracer::builder(Metrics::new(&Registry::new())).build()?;
+//! let mut call = tracer.llm_call("openai", "gpt-4o-mini");
+//! // ... send the request; at the first streamed chunk:
+//! call.first_token();
+//! // ... at the end of the answer:
+//! call.finish(LlmOutcome::Success, Some(TokenUsage::new(512, 128)));
+//! # Ok::<(), orchestrator_tower::TracerError>(())
+//! ```
+//!
+//! A guard dropped without being finished (the future holding it was cancelled, the SDK
+//! call panicked) records the call as cancelled. `finish` takes the guard by value, so a
+//! call cannot end twice.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Method;
+use orchestrator_metrics::{CacheOp, LlmOutcome, TokenUsage};
+
+use crate::classify::{OTHER_ERROR, Outcome, status_str};
+use crate::context::{self, Current, TraceContext};
+use crate::kind::{
+    CacheCall, CallState, DatabaseCall, ExternalCall, GenAiRequest, GenAiResponse, LlmCallState,
+};
+use crate::pending::Pending;
+use crate::scope::{InTrace, TraceFutureExt as _};
+use crate::service::begin;
+use crate::tracer::Tracer;
+
+/// A call in progress, recorded by hand; see the [module docs](self). Made by
+/// [`Tracer::llm_call`], [`Tracer::database_call`], [`Tracer::cache_call`] and
+/// [`Tracer::external_call`].
+#[derive(Debug)]
+pub struct CallGuard<C: CallState> {
+    pending: Pending<C>,
+    current: Current,
+}
+
+/// A call to an LLM provider recorded by hand.
+pub type LlmCallGuard = CallGuard<LlmCallState>;
+/// A database query recorded by hand.
+pub type DatabaseCallGuard = CallGuard<DatabaseCall>;
+/// A cache operation recorded by hand.
+pub type CacheCallGuard = CallGuard<CacheCall>;
+/// A call to an external API recorded by hand.
+pub type ExternalCallGuard = CallGuard<ExternalCall>;
+
+impl<C: CallState> CallGuard<C> {
+    fn start(tracer: &Tracer, make: impl FnOnce(&TraceContext) -> C) -> Self {
+        let (pending, current) = begin(tracer, None, make);
+        CallGuard { pending, current }
+    }
+
+    /// The call's own context: write it as `traceparent` on the request the SDK sends
+    /// ([`propagation::inject`](crate::propagation::inject)), so the provider's spans join
+    /// the trace.
+    pub fn context(&self) -> &TraceContext {
+        &self.current.context
+    }
+
+    /// How long the call has been running.
+    pub fn elapsed(&self) -> Duration {
+        self.pending.elapsed()
+    }
+
+    /// Runs `fut` with this call as the current one: calls made inside are its children.
+    pub fn instrument<F: Future>(&self, fut: F) -> InTrace<F> {
+        fut.in_trace(self.current.context.clone())
+    }
+
+    /// Runs `f` with this call as the current one.
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let mut current = Some(self.current.clone());
+        context::enter(&mut current, f)
+    }
+
+    /// Ends the call as failed, with `error_type` as `error.type` (`timeout`, `500`...).
+    pub fn fail(self, error_type: &'static str) {
+        self.pending.finish(Outcome::Failed(error_type));
+    }
+
+    /// Ends the call with `outcome`.
+    pub fn end(self, outcome: Outcome) {
+        self.pending.finish(outcome);
+    }
+}
+
+impl Tracer {
+    /// Starts recording a call to an LLM provider (`gen_ai.provider.name`) for `model`
+    /// (`gen_ai.request.model`), as [`TelemetryLayer::llm`](crate::TelemetryLayer::llm)
+    /// does for tower clients. The operation is `chat`; see [`LlmCallGuard::operation`].
+    pub fn llm_call(
+        &self,
+        provider: impl Into<Cow<'static, str>>,
+        model: impl Into<Cow<'static, str>>,
+    ) -> LlmCallGuard {
+        let request = GenAiRequest {
+            operation: "chat",
+            provider: provider.into(),
+            model: model.into(),
+            prompt: None,
+        };
+        CallGuard::start(self, |_| LlmCallState {
+            request,
+            record_content: false,
+            status: None,
+            streamed: false,
+            time_to_first_token: None,
+            response: GenAiResponse::default(),
+        })
+    }
+
+    /// Starts recording a query to the database `system` (`sqlite`, `postgresql`...) with
+    /// `operation` (`SELECT`...), as [`TelemetryLayer::database`](crate::TelemetryLayer::database).
+    pub fn database_call(
+        &self,
+        system: impl Into<Arc<str>>,
+        operation: &'static str,
+    ) -> DatabaseCallGuard {
+        let system = system.into();
+        CallGuard::start(self, |_| DatabaseCall { system, operation })
+    }
+
+    /// Starts recording an operation on the cache `name`, as
+    /// [`TelemetryLayer::cache`](crate::TelemetryLayer::cache).
+    pub fn cache_call(&self, name: impl Into<Arc<str>>, op: CacheOp) -> CacheCallGuard {
+        let name = name.into();
+        CallGuard::start(self, |_| CacheCall {
+            name,
+            op,
+            hit: None,
+        })
+    }
+
+    /// Starts recording an HTTP call to the external API `target`, as
+    /// [`TelemetryLayer::external`](crate::TelemetryLayer::external).
+    pub fn external_call(&self, target: impl Into<Arc<str>>, method: Method) -> ExternalCallGuard {
+        let target = target.into();
+        CallGuard::start(self, |_| ExternalCall {
+            target,
+            method,
+            status: None,
+        })
+    }
+}
+
+impl LlmCallGuard {
+    /// `gen_ai.operation.name` (default `chat`): `text_completion`, `embeddings`...
+    pub fn operation(&mut self, name: &'static str) -> &mut Self {
+        self.pending.call_mut().request.operation = name;
+        self
+    }
+
+    /// Marks the first streamed token now: the call is a streamed one, and its time to
+    /// first token is the time since it started. Later calls are ignored.
+    pub fn first_token(&mut self) -> &mut Self {
+        let elapsed = self.pending.elapsed();
+        let call = self.pending.call_mut();
+        if call.time_to_first_token.is_none() {
+            call.streamed = true;
+            call.time_to_first_token = Some(elapsed);
+        }
+        self
+    }
+
+    /// The HTTP status the provider answered with (`http.response.status_code`).
+    pub fn status(&mut self, status: u16) -> &mut Self {
+        self.pending.call_mut().status = Some(status);
+        self
+    }
+
+    /// The model the provider says answered (`gen_ai.response.model`).
+    pub fn response_model(&mut self, model: impl Into<String>) -> &mut Self {
+        self.pending.call_mut().response.model = Some(model.into());
+        self
+    }
+
+    /// Ends the call: its outcome and, when the provider reported it, its token usage
+    /// (priced by the metrics' price table).
+    pub fn finish(mut self, outcome: LlmOutcome, usage: Option<TokenUsage>) {
+        let call = self.pending.call_mut();
+        call.response.usage = usage;
+        let status = call.status;
+        let outcome = match outcome {
+            LlmOutcome::Success => Outcome::Completed(status),
+            LlmOutcome::RateLimited => Outcome::Failed("rate_limited"),
+            LlmOutcome::Timeout => Outcome::Failed("timeout"),
+            LlmOutcome::Cancelled => Outcome::Cancelled,
+            LlmOutcome::Error => match status {
+                Some(code @ 500..) => Outcome::Failed(status_str(code)),
+                Some(400..) => Outcome::Failed("client_error"),
+                _ => Outcome::Failed(OTHER_ERROR),
+            },
+        };
+        self.pending.finish(outcome);
+    }
+}
+
+impl DatabaseCallGuard {
+    /// Ends the query as completed.
+    pub fn finish(self) {
+        self.pending.finish(Outcome::Completed(None));
+    }
+}
+
+impl CacheCallGuard {
+    /// Ends the operation: for reads, whether the key was found (`None` for writes).
+    pub fn finish(mut self, hit: Option<bool>) {
+        self.pending.call_mut().hit = hit;
+        self.pending.finish(Outcome::Completed(None));
+    }
+}
+
+impl ExternalCallGuard {
+    /// Ends the call with the HTTP status it got (5xx is a failure of the callee).
+    pub fn finish(mut self, status: u16) {
+        self.pending.call_mut().status = Some(status);
+        self.pending.finish(Outcome::from_status(status));
+    }
+}
