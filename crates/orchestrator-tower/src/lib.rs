@@ -50,6 +50,8 @@ mod kind;
 mod layer;
 mod pending;
 pub mod propagation;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 mod sampling;
 mod scope;
 mod service;
@@ -77,6 +79,8 @@ pub use sampling::{
     DEFAULT_RATIO, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, Sampler, SamplerError,
 };
 pub use scope::{InTrace, TraceFutureExt, in_current_trace};
+#[cfg(feature = "reqwest")]
+pub use crate::reqwest::{ReqwestService, TracedClient};
 pub use service::TelemetryService;
 pub use span::{Operation, SpanRecord};
 pub use store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};

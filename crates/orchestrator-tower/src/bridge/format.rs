@@ -25,10 +25,10 @@ use crate::context;
 ///
 /// ```
 /// use orchestrator_tower::TraceIds;
-/// use tracing_subscriber::fmt;
+/// use tracing_subscriber::{Registry, fmt};
 ///
-/// let text = fmt::layer().event_format(TraceIds::text());
-/// let json = fmt::layer().json().event_format(TraceIds::json());
+/// let text = fmt::layer::<Registry>().event_format(TraceIds::text());
+/// let json = fmt::layer::<Registry>().json().event_format(TraceIds::json());
 /// # drop((text, json));
 /// ```
 ///
