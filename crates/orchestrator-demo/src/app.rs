@@ -18,15 +18,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, middleware};
-use orchestrator_telemetry::Metrics;
 use orchestrator_telemetry::orchestrator_kpi::BusinessRecorder;
 use orchestrator_telemetry::orchestrator_tower::{TelemetryLayer, Tracer};
+use orchestrator_telemetry::{Metrics, TraceFutureExt as _};
 use serde::Deserialize;
+use tracing::instrument;
 
 use crate::cache::AnswerCache;
 use crate::db::{Db, StoredMessage};
 use crate::external::ExternalClient;
-use crate::llm_client::{LlmClient, LlmError};
+use crate::llm_client::{Completion, LlmClient, LlmError};
 use crate::middleware::{RequestObserver, observe_requests};
 use crate::provider::{MODELS, ModelProfile};
 
@@ -83,9 +84,33 @@ pub fn router(state: AppState, observer: Option<RequestObserver>) -> Router {
     if let Some(observer) = observer {
         router = router.layer(middleware::from_fn_with_state(observer, observe_requests));
     }
+    router = router.layer(middleware::from_fn(warn_on_failure));
     // Outermost, after routing: the route template is known, and the handler runs inside
     // the request's trace context, so client calls become its children.
     router.layer(TelemetryLayer::server(&tracer))
+}
+
+/// One `WARN` line per failed (5xx) request. It runs inside the telemetry layer, so the
+/// line carries the request's `trace_id` and `span_id`.
+async fn warn_on_failure(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    if response.status().is_server_error() {
+        tracing::warn!(
+            status = response.status().as_u16(),
+            %method,
+            route = route.as_deref().unwrap_or("unmatched"),
+            "request failed"
+        );
+    }
+    response
 }
 
 fn now() -> f64 {
@@ -149,25 +174,24 @@ async fn send_message(
     let Some(profile) = model(body.model.as_deref()) else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "unknown model");
     };
-    match state.db.open_session_user(id).await {
-        Ok(Some(_user)) => {}
-        Ok(None) => return error(StatusCode::NOT_FOUND, "no open session with this id"),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    if let Err(response) = plan(&state, id).await {
+        return response;
     }
-    if state.external.moderate(&body.prompt).await == Some(true) {
+    if moderate(&state, &body.prompt).await {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "prompt flagged by moderation",
         );
     }
-    let key = format!("{}\u{0}{}", profile.model, body.prompt);
-    if let Some(reply) = state.cache.get(&key).await {
-        return Json(serde_json::json!({"reply": reply, "model": profile.model, "cached": true}))
-            .into_response();
-    }
     let simulate = headers.get("x-simulate").and_then(|v| v.to_str().ok());
-    let completion = match state.llm.complete(profile, &body.prompt, simulate).await {
-        Ok(c) => c,
+    let completion = match answer(&state, profile, &body.prompt, simulate).await {
+        Ok(Answer::Cached(reply)) => {
+            return Json(
+                serde_json::json!({"reply": reply, "model": profile.model, "cached": true}),
+            )
+            .into_response();
+        }
+        Ok(Answer::Fresh(c)) => c,
         Err(e) => {
             let status = match e {
                 LlmError::RateLimited => StatusCode::SERVICE_UNAVAILABLE,
@@ -181,7 +205,6 @@ async fn send_message(
     if cost > 0.0 {
         let _ = state.business.revenue(cost * MARKUP);
     }
-    state.cache.set(key, completion.text.clone()).await;
     let stored = StoredMessage {
         session_id: id,
         prompt: body.prompt,
@@ -191,8 +214,11 @@ async fn send_message(
         output_tokens: completion.usage.output,
         cost_usd: cost,
     };
-    if let Err(e) = state.db.insert_message(stored).await {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    // Persisted on a task of its own, which joins the request's trace through
+    // `in_current_trace` (its log lines carry the request's ids, sampled or not).
+    let persisted = tokio::spawn(persist(state.clone(), stored).in_current_trace()).await;
+    if let Err(e) = persisted.map_err(|e| e.to_string()).and_then(|r| r) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
     }
     Json(serde_json::json!({
         "reply": completion.text,
@@ -203,6 +229,60 @@ async fn send_message(
         "cost_usd": cost,
     }))
     .into_response()
+}
+
+/// The session the message belongs to must be open.
+#[instrument(name = "plan", skip_all, fields(session.id = id))]
+async fn plan(state: &AppState, id: i64) -> Result<(), Response> {
+    match state.db.open_session_user(id).await {
+        Ok(Some(_user)) => Ok(()),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, "no open session with this id")),
+        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
+}
+
+/// Asks the moderation API; `true` when the prompt is flagged.
+#[instrument(name = "moderate", skip_all, fields(prompt.chars = prompt.chars().count()))]
+async fn moderate(state: &AppState, prompt: &str) -> bool {
+    let flagged = state.external.moderate(prompt).await == Some(true);
+    if flagged {
+        tracing::info!("prompt flagged");
+    }
+    flagged
+}
+
+enum Answer {
+    Cached(String),
+    Fresh(Completion),
+}
+
+/// The answer: from the cache when this prompt was answered before, else from the LLM.
+#[instrument(name = "answer", skip_all, fields(gen_ai.request.model = profile.model, cached))]
+async fn answer(
+    state: &AppState,
+    profile: &ModelProfile,
+    prompt: &str,
+    simulate: Option<&str>,
+) -> Result<Answer, LlmError> {
+    let key = format!("{}\u{0}{}", profile.model, prompt);
+    let cached = state.cache.get(&key).await;
+    tracing::Span::current().record("cached", cached.is_some());
+    if let Some(reply) = cached {
+        return Ok(Answer::Cached(reply));
+    }
+    let completion = state.llm.complete(profile, prompt, simulate).await?;
+    state.cache.set(key, completion.text.clone()).await;
+    Ok(Answer::Fresh(completion))
+}
+
+/// Stores the exchange.
+#[instrument(name = "persist", skip_all, err)]
+async fn persist(state: AppState, stored: StoredMessage) -> Result<(), String> {
+    state
+        .db
+        .insert_message(stored)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Deserialize)]

@@ -13,6 +13,7 @@ pub mod external;
 pub mod http_client;
 pub mod llm_client;
 pub mod load;
+pub mod logging;
 pub mod middleware;
 pub mod provider;
 pub mod rng;
@@ -25,12 +26,7 @@ pub use run::{DemoArgs, DemoConfig, DemoError, DemoServer, demo_prices, run};
 /// runs the demo. Shared by the `orchestrator-demo` binary and the `orchestrator` example.
 pub fn cli() -> std::process::ExitCode {
     use clap::Parser as _;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let args = DemoArgs::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -38,7 +34,7 @@ pub fn cli() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(DemoArgs::parse())) {
+    match runtime.block_on(run(args)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");

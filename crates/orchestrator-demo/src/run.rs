@@ -16,6 +16,7 @@ use crate::db::{Db, DbError};
 use crate::external::ExternalClient;
 use crate::llm_client::LlmClient;
 use crate::load::{self, LoadConfig};
+use crate::logging::{self, LogFormat};
 use crate::middleware::RequestObserver;
 use crate::provider::{Provider, ProviderConfig};
 use crate::summary;
@@ -53,6 +54,10 @@ pub struct DemoArgs {
     /// into this directory (the same code as `orchestrator-obs validate`).
     #[arg(long)]
     pub report: Option<std::path::PathBuf>,
+    /// How log lines are written to stderr (`RUST_LOG` filters them, default `warn`); inside
+    /// a request they carry `trace_id` and `span_id`.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// The latency from which `--keep-errors` keeps a trace: the latency SLO's threshold.
@@ -227,8 +232,18 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         telemetry.keep_errors_and_slow(SLOW_TRACE)
     } else {
         telemetry
-    }
-    .install()?;
+    };
+    // Warnings while installing go to the log output; then the bridge joins it, so the
+    // handlers' spans are part of the requests' traces.
+    let telemetry =
+        tracing::subscriber::with_default(logging::subscriber(args.log_format, None), || {
+            telemetry.install()
+        })?;
+    // A subscriber set earlier by an embedding program stays; the demo's is then unused.
+    let _ = tracing::subscriber::set_global_default(logging::subscriber(
+        args.log_format,
+        Some(telemetry.tracing_layer()),
+    ));
     println!("orchestrator-telemetry demo");
     if let Some(addr) = telemetry.metrics_addr() {
         println!("  metrics   http://{addr}/metrics   (served for the whole run)");

@@ -21,15 +21,16 @@ const OTEL_VARS: &[&str] = &[
 fn demo(env: &[(&str, &str)], extra: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_orchestrator-demo"));
     command.args([
-        "--duration",
-        "3",
         "--api-addr",
         "127.0.0.1:0",
         "--telemetry-addr",
         "127.0.0.1:0",
-        "--concurrency",
-        "4",
     ]);
+    for (flag, default) in [("--duration", "3"), ("--concurrency", "4")] {
+        if !extra.contains(&flag) {
+            command.args([flag, default]);
+        }
+    }
     command.args(extra);
     for var in OTEL_VARS {
         command.env_remove(var);
@@ -116,6 +117,75 @@ async fn the_demo_exports_to_a_collector_when_an_endpoint_is_set() {
             spans.iter().any(|p| p.span_id == span.parent_span_id),
             "{} has no exported parent",
             span.name
+        );
+    }
+}
+
+/// With every request sampled, the exported traces read server → internal spans (the
+/// handlers' `#[instrument]`ed steps) → client spans, and every 5xx is logged once, with
+/// a trace id the collector holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_nests_its_own_spans_and_logs_failures_with_trace_ids() {
+    let (addr, received) = support::grpc_receiver().await;
+    let endpoint = format!("http://{addr}");
+    let output = tokio::task::spawn_blocking(move || {
+        demo(
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+                ("OTEL_TRACES_SAMPLER", "always_on"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "200"),
+            ],
+            &["--duration", "6", "--concurrency", "8"],
+        )
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let spans = received.spans();
+    let internal = opentelemetry_proto::tonic::trace::v1::span::SpanKind::Internal as i32;
+    let by_id = |id: &[u8]| spans.iter().find(|s| s.span_id == id);
+    let answer = spans
+        .iter()
+        .find(|s| s.name == "answer" && s.kind == internal)
+        .expect("an internal `answer` span");
+    let server = by_id(&answer.parent_span_id).expect("its parent is exported");
+    assert_eq!(server.name, "POST /v1/sessions/{id}/messages");
+    let llm = spans
+        .iter()
+        .find(|s| s.name.starts_with("chat ") && s.parent_span_id == answer.span_id);
+    assert!(llm.is_some(), "an LLM span under `answer`");
+    let persist = spans.iter().find(|s| s.name == "persist").expect("persist");
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.name == "INSERT sqlite" && s.parent_span_id == persist.span_id),
+        "the spawned task's query under `persist`"
+    );
+
+    // One WARN line per 5xx the summary counts, each with an exported trace id.
+    let failed: usize = stdout
+        .lines()
+        .find_map(|l| l.split("5xx ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the summary's 5xx count");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("request failed"))
+        .collect();
+    assert!(failed > 0, "the run had failures to log: {stdout}");
+    assert_eq!(warnings.len(), failed, "{stderr}");
+    for line in warnings {
+        let trace = line
+            .split("trace_id=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no trace_id in {line}"));
+        assert!(
+            spans.iter().any(|s| support::hex(&s.trace_id) == trace),
+            "trace {trace} of {line:?} is not in the collector"
         );
     }
 }

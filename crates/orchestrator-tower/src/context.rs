@@ -150,6 +150,21 @@ pub(crate) fn enter<R>(slot: &mut Option<Current>, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+thread_local! {
+    static SUPPRESSED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as the telemetry's own (the OTLP export thread): the bridge starts no
+/// trace from spans opened on it.
+pub(crate) fn suppress_on_this_thread() {
+    let _ = SUPPRESSED.try_with(|s| s.set(true));
+}
+
+/// Whether this thread is the telemetry's own.
+pub(crate) fn suppressed() -> bool {
+    SUPPRESSED.try_with(Cell::get).unwrap_or(true)
+}
+
 /// Makes `new` the current context and returns the one it replaces (`None` while the
 /// thread is being torn down).
 pub(crate) fn swap(new: Option<Current>) -> Option<Option<Current>> {

@@ -432,6 +432,9 @@ impl Worker {
         resource: Resource,
         built: std_mpsc::Sender<Result<(), ExportConfigError>>,
     ) {
+        // The exporter's own `tracing` spans (tonic, hyper, h2) must not become traces
+        // that are exported in turn.
+        crate::context::suppress_on_this_thread();
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

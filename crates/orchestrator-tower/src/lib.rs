@@ -59,6 +59,8 @@ mod span;
 mod store;
 mod tracer;
 
+#[cfg(feature = "reqwest")]
+pub use crate::reqwest::{ReqwestService, TracedClient};
 pub use analysis::{OperationStats, TraceAnalysis};
 pub use bridge::{SpanLimits, TraceIds, TracingBridge};
 pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmCallGuard};
@@ -79,8 +81,6 @@ pub use sampling::{
     DEFAULT_RATIO, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, Sampler, SamplerError,
 };
 pub use scope::{InTrace, TraceFutureExt, in_current_trace};
-#[cfg(feature = "reqwest")]
-pub use crate::reqwest::{ReqwestService, TracedClient};
 pub use service::TelemetryService;
 pub use span::{Operation, SpanRecord};
 pub use store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};

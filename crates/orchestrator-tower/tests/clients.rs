@@ -179,15 +179,16 @@ async fn all_three_agree(path: &str) {
 
     let reference = llm_samples(&layer_registry);
     assert!(
-        reference.iter().any(|s| s.contains("orchestrator_llm_cost_usd_total")),
+        reference
+            .iter()
+            .any(|s| s.contains("orchestrator_llm_cost_usd_total")),
         "{reference:#?}"
     );
     let streamed = path == "/stream";
     assert_eq!(
-        reference
-            .iter()
-            .any(|s| s.starts_with("orchestrator_llm_time_to_first_token_seconds_count")
-                && s.ends_with(" 1")),
+        reference.iter().any(|s| s
+            .starts_with("orchestrator_llm_time_to_first_token_seconds_count")
+            && s.ends_with(" 1")),
         streamed,
         "time to first token only for streamed answers: {reference:#?}"
     );
@@ -195,11 +196,18 @@ async fn all_three_agree(path: &str) {
     assert_eq!(llm_samples(&guard_registry), reference, "manual guard");
 
     let span = span_shape(&layer_tracer);
-    assert!(span.1.iter().any(|(k, v)| k == "gen_ai.usage.output_tokens" && *v == Value::I64(7)));
+    assert!(
+        span.1
+            .iter()
+            .any(|(k, v)| k == "gen_ai.usage.output_tokens" && *v == Value::I64(7))
+    );
     assert_eq!(span_shape(&reqwest_tracer), span, "reqwest");
     assert_eq!(span_shape(&guard_tracer), span, "manual guard");
     if streamed {
-        assert!(text.contains("[DONE]"), "the caller reads the whole stream: {text}");
+        assert!(
+            text.contains("[DONE]"),
+            "the caller reads the whole stream: {text}"
+        );
     } else {
         assert_eq!(text, JSON);
     }
@@ -233,12 +241,21 @@ async fn a_guard_dropped_unfinished_records_a_cancelled_call() {
     tracer
         .cache_call("answers", orchestrator_metrics::CacheOp::Get)
         .finish(Some(true));
-    tracer.external_call("moderation", http::Method::POST).finish(503);
+    tracer
+        .external_call("moderation", http::Method::POST)
+        .finish(503);
     let text = registry.render();
-    assert!(text.contains(r#"orchestrator_cache_operations_total{cache="answers",operation="get",result="hit"} 1"#), "{text}");
-    let failed = support::sum(&registry, "orchestrator_dependency_duration_seconds_count", |s| {
-        s.label("target") == Some("moderation")
-    });
+    assert!(
+        text.contains(
+            r#"orchestrator_cache_operations_total{cache="answers",operation="get",result="hit"} 1"#
+        ),
+        "{text}"
+    );
+    let failed = support::sum(
+        &registry,
+        "orchestrator_dependency_duration_seconds_count",
+        |s| s.label("target") == Some("moderation"),
+    );
     assert_eq!(failed, 1.0);
     assert_eq!(tracer.store().len(), 4);
 }

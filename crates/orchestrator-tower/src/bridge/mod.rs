@@ -61,6 +61,7 @@ pub struct TracingBridge {
     id: u64,
     roots: bool,
     limits: SpanLimits,
+    max_level: Level,
 }
 
 /// A bridged span's state, in the registry's extensions. Only recorded spans have one.
@@ -90,7 +91,16 @@ impl TracingBridge {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             roots: true,
             limits: SpanLimits::default(),
+            max_level: Level::INFO,
         }
+    }
+
+    /// The most verbose level bridged (default `INFO`, the level of `#[instrument]`): spans
+    /// and events below it (the `DEBUG` and `TRACE` spans of libraries such as hyper, h2 or
+    /// tonic) are not made part of traces, whatever the log output shows.
+    pub fn max_level(mut self, level: Level) -> Self {
+        self.max_level = level;
+        self
     }
 
     /// Whether a `tracing` root span opened outside any traced call (a background job)
@@ -152,6 +162,9 @@ impl TracingBridge {
                 (context, Some(p.span_id.to_bytes()), p.remote)
             }
             Parent::Root => {
+                if context::suppressed() {
+                    return None;
+                }
                 let trace_id = new_trace_id();
                 let sampled = self.tracer.sampler().should_sample(None, &trace_id);
                 if !sampled && !self.tracer.keeps_errors() {
@@ -208,6 +221,9 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if *attrs.metadata().level() > self.max_level {
+            return;
+        }
         let Some(parent) = self.parent(attrs, &ctx) else {
             return;
         };
@@ -249,7 +265,9 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         // Inside an unsampled call no span can take the event (explicit parents aside).
-        if event.is_contextual() && context::current_recording() == Some(false) {
+        if *event.metadata().level() > self.max_level
+            || (event.is_contextual() && context::current_recording() == Some(false))
+        {
             return;
         }
         let Some(span) = ctx.event_span(event) else {
