@@ -16,25 +16,18 @@
 //! `cargo bench --bench middleware`
 #![allow(unsafe_code)] // the counting allocator
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::convert::Infallible;
-use std::future::{Ready, ready};
 use std::hint::black_box;
 
-use bytes::Bytes;
+use common::{Body, bare, once, otel_dispatch, tracer};
 use criterion::{Criterion, criterion_group, criterion_main};
-use futures_util::FutureExt as _;
 use http::{Request, Response};
-use http_body_util::Empty;
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
-use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer, Tracer};
-use orchestrator_telemetry::{Metrics, Registry};
-use tower::{Layer, Service, service_fn};
+use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer};
+use tower::{Layer, Service};
 use tower_http::trace::TraceLayer;
-use tracing_subscriber::layer::SubscriberExt as _;
 
 struct Counting;
 
@@ -58,65 +51,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-type Body = Empty<Bytes>;
-
-fn bare() -> impl Service<
-    Request<Body>,
-    Response = Response<Body>,
-    Error = Infallible,
-    Future = Ready<Result<Response<Body>, Infallible>>,
-> + Clone {
-    service_fn(|_: Request<Body>| ready(Ok(Response::new(Empty::new()))))
-}
-
-/// One request through `service`, polled to completion (every service here is ready at
-/// once, so no executor is involved).
-fn once<S, B>(service: &mut S)
-where
-    S: Service<Request<Body>, Response = Response<B>>,
-    S::Error: std::fmt::Debug,
-{
-    let mut request = Request::new(Empty::new());
-    *request.method_mut() = http::Method::POST;
-    let response = service
-        .call(black_box(request))
-        .now_or_never()
-        .expect("ready")
-        .expect("ok");
-    black_box(response);
-}
-
-fn tracer(sampler: Sampler) -> Tracer {
-    let registry = Registry::new();
-    Tracer::builder(Metrics::new(&registry))
-        .sampler(sampler)
-        .build()
-        .expect("tracer")
-}
-
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
-        drop(batch);
-        ready(Ok(()))
-    }
-}
-
-fn otel_dispatch(ratio: f64) -> (tracing::Dispatch, SdkTracerProvider) {
-    use opentelemetry_sdk::trace::Sampler as SdkSampler;
-    let provider = SdkTracerProvider::builder()
-        .with_sampler(SdkSampler::ParentBased(Box::new(
-            SdkSampler::TraceIdRatioBased(ratio),
-        )))
-        .with_span_processor(BatchSpanProcessor::builder(Discard).build())
-        .build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
-    (tracing::Dispatch::new(subscriber), provider)
-}
 
 fn allocations_per_request<S, B>(mut service: S) -> f64
 where

@@ -212,9 +212,17 @@ async fn chat(
     if !request.stream {
         let wait = first_token + per_token * output_tokens as f64;
         tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+        // The full shape of OpenAI's answer, so that strict SDK types (async-openai) read it.
         let body = serde_json::json!({
+            "id": "chatcmpl-demo",
+            "object": "chat.completion",
+            "created": CREATED,
             "model": profile.model,
-            "choices": [{"message": {"content": reply_text(output_tokens)}}],
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": reply_text(output_tokens)},
+                "finish_reason": "stop",
+            }],
             "usage": usage_json(input_tokens, output_tokens, cached),
         });
         return axum::Json(body).into_response();
@@ -229,10 +237,14 @@ async fn chat(
     )
 }
 
+/// The `created` timestamp of every answer (a fixed date: the demo's answers are synthetic).
+const CREATED: u64 = 1_764_460_800;
+
 fn usage_json(input: u64, output: u64, cached: u64) -> serde_json::Value {
     serde_json::json!({
         "prompt_tokens": input,
         "completion_tokens": output,
+        "total_tokens": input + output,
         "prompt_tokens_details": {"cached_tokens": cached},
     })
 }
@@ -276,12 +288,22 @@ fn sse_response(
             tokio::time::sleep(Duration::from_secs_f64(delay)).await;
             let tokens = CHUNK.min(output - i * CHUNK);
             let chunk = serde_json::json!({
+                "id": "chatcmpl-demo",
+                "object": "chat.completion.chunk",
+                "created": CREATED,
                 "model": profile.model,
-                "choices": [{"delta": {"content": reply_text(tokens)}}],
+                "choices": [{"index": 0, "delta": {"role": "assistant", "content": reply_text(tokens)}, "finish_reason": null}],
             });
             format!("data: {chunk}\n\n")
         } else if i == chunks {
-            let last = serde_json::json!({"model": profile.model, "choices": [], "usage": usage_json(input, output, cached)});
+            let last = serde_json::json!({
+                "id": "chatcmpl-demo",
+                "object": "chat.completion.chunk",
+                "created": CREATED,
+                "model": profile.model,
+                "choices": [],
+                "usage": usage_json(input, output, cached),
+            });
             format!("data: {last}\n\n")
         } else if i == chunks + 1 {
             "data: [DONE]\n\n".to_owned()

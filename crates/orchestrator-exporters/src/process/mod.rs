@@ -250,6 +250,9 @@ mod tests {
         };
         let mut sampler = Sampler::new(Registry::new(), &config);
         tracing::subscriber::with_default(subscriber, || {
+            // Another test thread of this binary may have hit the callsite first, with no
+            // subscriber, and cached "never interested"; the test failed once that way.
+            tracing::callsite::rebuild_interest_cache();
             for _ in 0..3 {
                 sampler.sample();
             }
