@@ -32,7 +32,7 @@ use crate::kind::{
     CacheCall, CallState, DatabaseCall, ExternalCall, GenAiRequest, GenAiResponse, LlmCallState,
 };
 use crate::pending::Pending;
-use crate::scope::{InTrace, TraceFutureExt as _};
+use crate::scope::{InTrace, in_call};
 use crate::service::begin;
 use crate::tracer::Tracer;
 
@@ -74,7 +74,7 @@ impl<C: CallState> CallGuard<C> {
 
     /// Runs `fut` with this call as the current one: calls made inside are its children.
     pub fn instrument<F: Future>(&self, fut: F) -> InTrace<F> {
-        fut.in_trace(self.current.context.clone())
+        in_call(fut, self.current.clone())
     }
 
     /// Runs `f` with this call as the current one.

@@ -60,7 +60,7 @@ mod store;
 mod tracer;
 
 #[cfg(feature = "reqwest")]
-pub use crate::reqwest::{ReqwestService, TracedClient};
+pub use crate::reqwest::{ReqwestService, TelemetryMiddleware};
 pub use analysis::{OperationStats, TraceAnalysis};
 pub use bridge::{SpanLimits, TraceIds, TracingBridge};
 pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmCallGuard};

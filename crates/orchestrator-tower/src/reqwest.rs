@@ -1,24 +1,28 @@
 //! `reqwest` clients, recorded like the layer's tower clients (feature `reqwest`).
 //!
-//! [`TracedClient`] wraps a `reqwest::Client`: every request goes through
-//! [`TelemetryLayer`](crate::TelemetryLayer) of the LLM or external kind, so it gets the
-//! same metrics, the same span and a `traceparent` header; streamed answers are observed
-//! chunk by chunk as the caller reads them (`bytes_stream()`, `chunk()`, `json()`), and the
-//! call ends at the last one.
+//! [`TelemetryMiddleware`] is a [`reqwest_middleware`] middleware: every request of a
+//! `reqwest_middleware::ClientWithMiddleware` is recorded as an LLM or external call, with the
+//! same metrics and the same span as [`TelemetryLayer`](crate::TelemetryLayer), and gets a
+//! `traceparent` header. Streamed answers are observed chunk by chunk as the caller reads
+//! them (`bytes_stream()`, `chunk()`, `json()`), and the call ends at the last one.
 //!
 //! ```no_run
 //! use orchestrator_metrics::{Metrics, Registry};
-//! use orchestrator_tower::{OpenAiCompatible, TracedClient, Tracer};
+//! use orchestrator_tower::{OpenAiCompatible, TelemetryMiddleware, Tracer};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let tracer = Tracer::builder(Metrics::new(&Registry::new())).build()?;
-//! let openai = TracedClient::llm(&tracer, reqwest::Client::new(), "openai", OpenAiCompatible);
-//! let request = reqwest::Client::new()
+//! let openai = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(TelemetryMiddleware::llm(&tracer, "openai", OpenAiCompatible))
+//!     .build();
+//! let answer = openai
 //!     .post("http://127.0.0.1:8080/v1/chat/completions")
 //!     .header("content-type", "application/json")
 //!     .body(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}"#)
-//!     .build()?;
-//! let answer = openai.execute(request).await?.text().await?;
+//!     .send()
+//!     .await?
+//!     .text()
+//!     .await?;
 //! # drop(answer);
 //! # Ok(())
 //! # }
@@ -26,7 +30,10 @@
 //!
 //! The model is read from the request's [`GenAiRequest`] extension when the caller set one
 //! (through `http::Request` and `reqwest::Request::try_from`), else from the `"model"` field
-//! of a JSON body held in memory; the provider is the one the client was made for.
+//! of a JSON body held in memory; the provider is the one the middleware was made for.
+//!
+//! [`ReqwestService`] is the same client as a plain tower service of `http` requests, for
+//! stacks built with `tower::ServiceBuilder`.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -34,11 +41,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use ::reqwest::{Body, Client, Error, Request, Response, ResponseBuilderExt as _};
-use tower::{Layer as _, Service, ServiceExt as _};
+use reqwest_middleware::{Middleware, Next};
+use tower::Service;
 
-use crate::kind::{External, GenAi, GenAiRequest, Llm};
-use crate::layer::TelemetryLayer;
-use crate::service::TelemetryService;
+use crate::classify::{OTHER_ERROR, Outcome};
+use crate::kind::{
+    External, ExternalCall, GenAi, GenAiRequest, Llm, LlmCallState, OnRequest, OnResponse,
+};
+use crate::pending::Pending;
+use crate::scope::in_call;
+use crate::service::begin;
 use crate::tracer::Tracer;
 
 /// A `reqwest::Client` as a tower service of `http` requests, so that the layer can wrap
@@ -70,63 +82,74 @@ impl Service<http::Request<Body>> for ReqwestService {
         let client = self.client.clone();
         Box::pin(async move {
             let response = client.execute(Request::try_from(request)?).await?;
-            let url = response.url().clone();
-            let (mut parts, body) = http::Response::from(response).into_parts();
-            // Keep the URL, which `reqwest::Response::url` reads back.
-            if let Ok(marker) = http::Response::builder().url(url).body(()) {
-                parts.extensions.extend(marker.into_parts().0.extensions);
-            }
-            Ok(http::Response::from_parts(parts, body))
+            Ok(into_http(response))
         })
     }
 }
 
-/// A `reqwest::Client` whose calls are recorded; see the [module docs](self).
+/// Converts reqwest's response to `http`'s, keeping its URL (which
+/// `reqwest::Response::url` reads back after the conversion the other way).
+fn into_http(response: Response) -> http::Response<Body> {
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    if let Ok(marker) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(marker.into_parts().0.extensions);
+    }
+    http::Response::from_parts(parts, body)
+}
+
+/// A [`reqwest_middleware::Middleware`] that records each request as a call of kind `K`;
+/// see the [module docs](self).
 #[derive(Debug, Clone)]
-pub struct TracedClient<K> {
-    service: TelemetryService<ReqwestService, K>,
+pub struct TelemetryMiddleware<K> {
+    kind: K,
+    tracer: Tracer,
     provider: Cow<'static, str>,
 }
 
-impl<A> TracedClient<Llm<A>>
-where
-    A: GenAi,
-    A::Observer: Sync,
-{
+impl<A: GenAi> TelemetryMiddleware<Llm<A>> {
     /// Calls to the LLM provider `provider` (`gen_ai.provider.name`: `openai`,
-    /// `anthropic`...) through `client`, read by `adapter`.
-    pub fn llm(
-        tracer: &Tracer,
-        client: Client,
-        provider: impl Into<Cow<'static, str>>,
-        adapter: A,
-    ) -> Self {
-        TracedClient {
-            service: TelemetryLayer::llm(tracer, adapter).layer(ReqwestService::new(client)),
+    /// `anthropic`...), read by `adapter`.
+    pub fn llm(tracer: &Tracer, provider: impl Into<Cow<'static, str>>, adapter: A) -> Self {
+        TelemetryMiddleware {
+            kind: Llm::new(adapter),
+            tracer: tracer.clone(),
             provider: provider.into(),
         }
     }
+}
 
-    /// Sends `request` and records it as an LLM call. The response is the provider's, its
-    /// body observed as it is read.
-    pub async fn execute(&self, request: Request) -> Result<Response, Error> {
-        let mut request = http::Request::<Body>::try_from(request)?;
-        if request.extensions().get::<GenAiRequest>().is_none() {
-            let model = request
-                .body()
-                .as_bytes()
-                .and_then(|b| serde_json::from_slice::<ModelField>(b).ok())
-                .map_or(Cow::Borrowed("_OTHER"), |m| Cow::Owned(m.model));
-            request.extensions_mut().insert(GenAiRequest {
-                operation: "chat",
-                provider: self.provider.clone(),
-                model,
-                prompt: None,
-            });
+impl TelemetryMiddleware<External> {
+    /// Calls to the external API `target`.
+    pub fn external(tracer: &Tracer, target: &str) -> Self {
+        TelemetryMiddleware {
+            kind: External::new(target),
+            tracer: tracer.clone(),
+            provider: Cow::Owned(target.to_owned()),
         }
-        let response = self.service.clone().oneshot(request).await?;
-        Ok(Response::from(response.map(Body::wrap)))
     }
+}
+
+/// Names the call's model from the JSON body when the caller set no [`GenAiRequest`].
+#[expect(
+    clippy::ptr_arg,
+    reason = "a borrowed `Cow` is cloned without allocating"
+)]
+fn describe(request: &mut http::Request<Body>, provider: &Cow<'static, str>) {
+    if request.extensions().get::<GenAiRequest>().is_some() {
+        return;
+    }
+    let model = request
+        .body()
+        .as_bytes()
+        .and_then(|b| serde_json::from_slice::<ModelField>(b).ok())
+        .map_or(Cow::Borrowed("_OTHER"), |m| Cow::Owned(m.model));
+    request.extensions_mut().insert(GenAiRequest {
+        operation: "chat",
+        provider: provider.clone(),
+        model,
+        prompt: None,
+    });
 }
 
 #[derive(serde::Deserialize)]
@@ -134,19 +157,59 @@ struct ModelField {
     model: String,
 }
 
-impl TracedClient<External> {
-    /// Calls to the external API `target` through `client`.
-    pub fn external(tracer: &Tracer, client: Client, target: &str) -> Self {
-        TracedClient {
-            service: TelemetryLayer::external(tracer, target).layer(ReqwestService::new(client)),
-            provider: Cow::Owned(target.to_owned()),
-        }
+/// What the middleware needs of a kind: read an `http` request, end the call from the
+/// `http` response, and hand back a reqwest response.
+trait ReqwestKind: OnRequest<http::Request<Body>> + Sync {
+    #[expect(
+        clippy::ptr_arg,
+        reason = "a borrowed `Cow` is cloned without allocating"
+    )]
+    fn describe(&self, _request: &mut http::Request<Body>, _provider: &Cow<'static, str>) {}
+    fn end(&self, response: http::Response<Body>, pending: Pending<Self::Call>) -> Response;
+}
+
+impl<A> ReqwestKind for Llm<A>
+where
+    A: GenAi,
+    A::Observer: Sync,
+{
+    fn describe(&self, request: &mut http::Request<Body>, provider: &Cow<'static, str>) {
+        describe(request, provider);
     }
 
-    /// Sends `request` and records it as an external call.
-    pub async fn execute(&self, request: Request) -> Result<Response, Error> {
-        let request = http::Request::<Body>::try_from(request)?;
-        let response = self.service.clone().oneshot(request).await?;
-        Ok(Response::from(response))
+    fn end(&self, response: http::Response<Body>, pending: Pending<LlmCallState>) -> Response {
+        Response::from(self.on_response(response, pending).map(Body::wrap))
+    }
+}
+
+impl ReqwestKind for External {
+    fn end(&self, response: http::Response<Body>, pending: Pending<ExternalCall>) -> Response {
+        Response::from(self.on_response(response, pending))
+    }
+}
+
+#[async_trait::async_trait]
+impl<K: ReqwestKind> Middleware for TelemetryMiddleware<K> {
+    async fn handle(
+        &self,
+        request: Request,
+        extensions: &mut http::Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let mut request = http::Request::<Body>::try_from(request)?;
+        self.kind.describe(&mut request, &self.provider);
+        let (pending, current) = begin(&self.tracer, None, |context| {
+            self.kind.on_request(&mut request, context)
+        });
+        let request = Request::try_from(request)?;
+        // The rest of the chain runs inside the call (its spans, if any, are children).
+        let sent = in_call(next.run(request, extensions), current).await;
+        match sent {
+            Ok(response) => Ok(self.kind.end(into_http(response), pending)),
+            Err(error) => {
+                pending.finish(Outcome::Failed(OTHER_ERROR));
+                Err(error)
+            }
+        }
     }
 }

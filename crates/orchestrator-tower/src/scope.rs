@@ -50,6 +50,14 @@ pub trait TraceFutureExt: Future + Sized {
 
 impl<F: Future> TraceFutureExt for F {}
 
+/// Runs `fut` inside the call whose children run under `current`.
+pub(crate) fn in_call<F: Future>(fut: F, current: Current) -> InTrace<F> {
+    InTrace {
+        inner: fut,
+        current: Some(current),
+    }
+}
+
 /// A future that runs inside a captured trace context; see [`TraceFutureExt`].
 #[pin_project]
 #[derive(Debug)]

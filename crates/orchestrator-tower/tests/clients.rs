@@ -1,5 +1,5 @@
 //! Clients that are not tower services record what the layer records: a `reqwest::Client`
-//! through `TracedClient` (streamed and JSON answers from a real HTTP provider on loopback)
+//! through `TelemetryMiddleware` in a `reqwest_middleware` client (streamed and JSON answers from a real HTTP provider on loopback)
 //! and an SDK call through the manual guard give the same metric samples and the same span
 //! attributes as `TelemetryLayer::llm` for the same call.
 #![cfg(feature = "reqwest")]
@@ -19,7 +19,7 @@ use orchestrator_metrics::{
 };
 use orchestrator_tower::{
     GenAiRequest, OpenAiCompatible, ReqwestService, Sampler, SpanRecord, TelemetryLayer,
-    TracedClient, Tracer,
+    TelemetryMiddleware, Tracer,
 };
 use tower::{Layer as _, ServiceExt as _};
 
@@ -130,15 +130,20 @@ async fn through_the_layer(base: &str, path: &str) -> (Registry, Tracer) {
 
 async fn through_reqwest(base: &str, path: &str) -> (Registry, Tracer, String) {
     let (registry, tracer) = tracer();
-    let client = reqwest::Client::new();
-    let openai = TracedClient::llm(&tracer, client.clone(), "openai", OpenAiCompatible);
-    let request = client
+    let openai = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(TelemetryMiddleware::llm(
+            &tracer,
+            "openai",
+            OpenAiCompatible,
+        ))
+        .build();
+    let response = openai
         .post(format!("{base}{path}"))
         .header("content-type", "application/json")
         .body(BODY)
-        .build()
+        .send()
+        .await
         .unwrap();
-    let response = openai.execute(request).await.unwrap();
     assert_eq!(response.url().path(), path, "the URL survives the layer");
     let text = response.text().await.unwrap();
     (registry, tracer, text)
