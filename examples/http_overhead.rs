@@ -3,6 +3,8 @@
 //!
 //! `cargo run --release --example http_overhead -- MODE PORT` with MODE one of
 //! - `bare`: no subscriber, no layer;
+//! - `registry`: a `tracing_subscriber` registry (what a service that uses `tracing` already
+//!   runs), no layer;
 //! - `layer`: this project's server layer (parent-based 10 %), a `tracing_subscriber`
 //!   registry without the bridge;
 //! - `bridge`: the same with the bridge, so sampled requests export their user spans;
@@ -56,6 +58,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut provider = None;
     let (router, dispatch) = match mode.as_str() {
         "bare" => (router, tracing::Dispatch::none()),
+        "registry" => (
+            router,
+            tracing::Dispatch::new(tracing_subscriber::registry()),
+        ),
         "layer" => (
             router.layer(TelemetryLayer::server(&tracer)),
             tracing::Dispatch::new(tracing_subscriber::registry()),
@@ -79,7 +85,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 tracing::Dispatch::new(tracing_subscriber::registry().with(layer)),
             )
         }
-        other => return Err(format!("unknown mode {other:?}: bare, layer, bridge or otel").into()),
+        other => {
+            return Err(
+                format!("unknown mode {other:?}: bare, registry, layer, bridge or otel").into(),
+            );
+        }
     };
     tracing::dispatcher::set_global_default(dispatch)?;
     let runtime = tokio::runtime::Builder::new_current_thread()

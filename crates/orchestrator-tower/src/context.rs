@@ -123,11 +123,35 @@ impl Current {
     }
 }
 
+/// The current call of a thread, and whether it records, readable without moving the
+/// context out (the bridge asks that for every `tracing` span and event).
+struct Slot {
+    current: Cell<Option<Current>>,
+    // 0: no call; 1: a call that is not recorded; 2: a recorded call.
+    state: Cell<u8>,
+}
+
+impl Slot {
+    fn replace(&self, new: Option<Current>) -> Option<Current> {
+        self.state.set(match &new {
+            None => 0,
+            Some(c) if c.recording => 2,
+            Some(_) => 1,
+        });
+        self.current.replace(new)
+    }
+}
+
 thread_local! {
     // The context of the call being polled on this thread. A scoped future swaps its own
     // context in around each poll and swaps the previous one back after, so the slot
     // follows the task that is running, as a task-local would, without a runtime.
-    static CURRENT: Cell<Option<Current>> = const { Cell::new(None) };
+    static CURRENT: Slot = const {
+        Slot {
+            current: Cell::new(None),
+            state: Cell::new(0),
+        }
+    };
 }
 
 /// Runs `f` with `slot`'s context as the current one. Afterwards (also if `f` unwinds) the
@@ -188,12 +212,12 @@ pub fn current() -> Option<TraceContext> {
 /// The ids of the current call, without cloning the rest of its context.
 pub(crate) fn current_ids() -> Option<(TraceId, SpanId)> {
     CURRENT
-        .try_with(|current| {
-            let value = current.take();
+        .try_with(|slot| {
+            let value = slot.current.take();
             let ids = value
                 .as_ref()
                 .map(|c| (c.context.trace_id, c.context.span_id));
-            current.set(value);
+            slot.current.set(value);
             ids
         })
         .ok()
@@ -203,23 +227,19 @@ pub(crate) fn current_ids() -> Option<(TraceId, SpanId)> {
 /// Whether the current call (if any) is recording spans, without cloning its context:
 /// `None` outside any call.
 pub(crate) fn current_recording() -> Option<bool> {
-    CURRENT
-        .try_with(|current| {
-            let value = current.take();
-            let recording = value.as_ref().map(|c| c.recording);
-            current.set(value);
-            recording
-        })
-        .ok()
-        .flatten()
+    match CURRENT.try_with(|slot| slot.state.get()) {
+        Ok(1) => Some(false),
+        Ok(2) => Some(true),
+        _ => None,
+    }
 }
 
 pub(crate) fn current_full() -> Option<Current> {
     CURRENT
-        .try_with(|current| {
-            let value = current.take();
+        .try_with(|slot| {
+            let value = slot.current.take();
             let copy = value.clone();
-            current.set(value);
+            slot.current.set(value);
             copy
         })
         .ok()

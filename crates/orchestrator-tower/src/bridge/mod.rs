@@ -65,8 +65,14 @@ pub struct TracingBridge {
 }
 
 /// A bridged span's state, in the registry's extensions. Only recorded spans have one.
+///
+/// The span is exported when this is dropped, which the registry does when it clears the
+/// span's slot at close: the bridge needs no `on_close` lookup, so a span it does not
+/// record costs nothing when it closes.
 struct Bridged {
     owner: u64,
+    tracer: Tracer,
+    name: &'static str,
     current: Current,
     parent: Option<[u8; 8]>,
     parent_is_remote: bool,
@@ -148,7 +154,7 @@ impl TracingBridge {
         }
     }
 
-    fn start(&self, parent: Parent) -> Option<Bridged> {
+    fn start(&self, parent: Parent, name: &'static str) -> Option<Bridged> {
         let (context, parent, parent_is_remote) = match parent {
             Parent::Call(call) => {
                 let p = call.context;
@@ -182,6 +188,8 @@ impl TracingBridge {
         };
         Some(Bridged {
             owner: self.id,
+            tracer: self.tracer.clone(),
+            name,
             current: Current {
                 context,
                 recording: true,
@@ -234,7 +242,7 @@ where
         if extensions.get_mut::<Bridged>().is_some() {
             return; // a second bridge on the same registry: the first one records it
         }
-        let Some(mut bridged) = self.start(parent) else {
+        let Some(mut bridged) = self.start(parent, attrs.metadata().name()) else {
             return;
         };
         let mut fields = self.fields(&mut bridged.attributes);
@@ -313,6 +321,12 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        // Inside an unsampled call, skip the span lookup: a bridged span is only entered
+        // there when a future of another, recorded trace is polled from inside the
+        // unsampled one (a `join!` across traces); its children then stay unrecorded.
+        if context::current_recording() == Some(false) {
+            return;
+        }
         let Some(span) = ctx.span(id) else {
             return;
         };
@@ -336,41 +350,30 @@ where
             }
         });
     }
+}
 
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(&id) else {
-            return;
-        };
-        let mut extensions = span.extensions_mut();
-        if extensions
-            .get_mut::<Bridged>()
-            .is_none_or(|b| b.owner != self.id)
-        {
-            return;
-        }
-        let Some(b) = extensions.remove::<Bridged>() else {
-            return;
-        };
-        let context = b.current.context;
+impl Drop for Bridged {
+    fn drop(&mut self) {
+        let context = &self.current.context;
+        let error = self.error.take();
         let record = SpanRecord {
             trace_id: context.trace_id.to_bytes(),
             span_id: context.span_id.to_bytes(),
-            parent_span_id: b.parent,
-            parent_is_remote: b.parent_is_remote,
+            parent_span_id: self.parent,
+            parent_is_remote: self.parent_is_remote,
             sampled: context.sampled,
             kind: SpanKind::Internal,
             operation: Operation::Internal,
-            name: span.name().into(),
-            start: b.start,
+            name: self.name.into(),
+            start: self.start,
             end: SystemTime::now(),
-            attributes: b.attributes,
-            failed: b.error.is_some(),
-            error_type: b.error.as_ref().map(|_| "error"),
-            status_message: b.error.filter(|m| !m.is_empty()),
-            events: b.events,
-            dropped_attributes: b.dropped,
+            attributes: std::mem::take(&mut self.attributes),
+            failed: error.is_some(),
+            error_type: error.as_ref().map(|_| "error"),
+            status_message: error.filter(|m| !m.is_empty()),
+            events: std::mem::take(&mut self.events),
+            dropped_attributes: self.dropped,
         };
-        drop(extensions);
         self.tracer.end_span(record);
     }
 }
