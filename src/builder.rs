@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[cfg(feature = "prometheus")]
-use orchestrator_exporters::auth::require_bearer;
+use orchestrator_exporters::auth::{AuthError, BearerAuth};
 #[cfg(feature = "prometheus")]
 use orchestrator_exporters::live::{DEFAULT_HISTORY_INTERVAL, LivePage};
 #[cfg(feature = "prometheus")]
@@ -45,10 +45,11 @@ pub enum InstallError {
     #[cfg(feature = "prometheus")]
     #[error("cannot start the live page: {0}")]
     LivePage(#[source] std::io::Error),
-    /// `bearer_token("")`: an empty token would let anyone in.
+    /// `bearer_token("")` (an empty token would let anyone in), or no randomness for the
+    /// login session secret.
     #[cfg(feature = "prometheus")]
-    #[error("the bearer token is empty")]
-    EmptyToken,
+    #[error("bearer token: {0}")]
+    Auth(#[from] AuthError),
     /// The process collector thread could not start.
     #[error("cannot start the process collector: {0}")]
     ProcessCollector(#[source] std::io::Error),
@@ -93,6 +94,8 @@ pub struct TelemetryBuilder {
     live_page: bool,
     #[cfg(feature = "prometheus")]
     bearer_token: Option<String>,
+    #[cfg(feature = "prometheus")]
+    secure_cookie: bool,
     #[cfg(feature = "kpi")]
     monitor: crate::monitor::MonitorConfig,
     #[cfg(feature = "traces")]
@@ -111,6 +114,8 @@ impl Default for TelemetryBuilder {
             live_page: true,
             #[cfg(feature = "prometheus")]
             bearer_token: None,
+            #[cfg(feature = "prometheus")]
+            secure_cookie: false,
             #[cfg(feature = "kpi")]
             monitor: crate::monitor::MonitorConfig::default(),
             #[cfg(feature = "traces")]
@@ -275,12 +280,22 @@ impl TelemetryBuilder {
     }
 
     /// Requires `Authorization: Bearer <token>` on everything the listener serves
-    /// (`/metrics`, `/dashboard`, `/api`). A browser logs in once with
-    /// `/dashboard?token=<token>`, which sets an `HttpOnly` cookie. An empty token is
-    /// refused at build.
+    /// (`/metrics`, `/dashboard`, `/api`), and on the live page's router wherever it is
+    /// merged ([`TelemetryGuard::live_page`], with or without a listener). A browser logs in
+    /// once with `/dashboard?token=<token>` (percent-encoded), which sets an `HttpOnly`,
+    /// `SameSite=Strict` cookie holding a random per-process session secret, never the
+    /// token. An empty token is refused at build.
     #[cfg(feature = "prometheus")]
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// Marks the login cookie `Secure`, for a live page served behind https (a
+    /// TLS-terminating proxy). Off by default: the listener itself speaks plain HTTP.
+    #[cfg(feature = "prometheus")]
+    pub fn secure_cookie(mut self, secure: bool) -> Self {
+        self.secure_cookie = secure;
         self
     }
 
@@ -310,6 +325,12 @@ impl TelemetryBuilder {
         #[cfg(feature = "traces")]
         let tracer = self.tracing.build(&metrics)?;
         #[cfg(feature = "prometheus")]
+        let auth = self
+            .bearer_token
+            .as_deref()
+            .map(|token| BearerAuth::new(token).map(|a| a.secure_cookie(self.secure_cookie)))
+            .transpose()?;
+        #[cfg(feature = "prometheus")]
         let live = if self.live_page {
             let source = crate::live::Source {
                 #[cfg(feature = "kpi")]
@@ -321,10 +342,15 @@ impl TelemetryBuilder {
                 #[cfg(feature = "traces")]
                 tracer: tracer.clone(),
             };
-            Some(
+            let page =
                 LivePage::start(registry.clone(), Arc::new(source), DEFAULT_HISTORY_INTERVAL)
-                    .map_err(InstallError::LivePage)?,
-            )
+                    .map_err(InstallError::LivePage)?;
+            // The token protects the page wherever its router goes, the orchestrator's own
+            // public router included (built without a listener).
+            Some(match &auth {
+                Some(auth) => page.with_auth(auth.clone()),
+                None => page,
+            })
         } else {
             None
         };
@@ -336,11 +362,8 @@ impl TelemetryBuilder {
                 if let Some(live) = &live {
                     app = app.merge(live.clone().router());
                 }
-                if let Some(token) = &self.bearer_token {
-                    if token.trim().is_empty() {
-                        return Err(InstallError::EmptyToken);
-                    }
-                    app = require_bearer(app, token);
+                if let Some(auth) = &auth {
+                    app = auth.protect(app);
                 }
                 Some(MetricsServer::bind(&addr, app)?)
             }

@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod provider;
 pub mod rng;
 mod run;
+pub mod signals;
 pub mod summary;
 
 pub use run::{DemoArgs, DemoConfig, DemoError, DemoServer, demo_prices, run};

@@ -2,7 +2,7 @@
 //! and close the session, until the deadline.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,9 @@ pub struct LoadConfig {
     pub seed: u64,
     /// Show a progress bar on the terminal.
     pub progress: bool,
+    /// Set to stop early (SIGTERM): each virtual user sends no new message, closes its
+    /// session, and returns; requests in flight finish.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Default for LoadConfig {
@@ -35,6 +38,7 @@ impl Default for LoadConfig {
             users: 2_000,
             seed: 42,
             progress: false,
+            stop: Arc::default(),
         }
     }
 }
@@ -124,6 +128,7 @@ pub async fn run(base_url: &str, config: &LoadConfig) -> LoadReport {
                 rng: SharedRng::new(config.seed.wrapping_add(i as u64 * 7919)),
                 users: config.users,
                 counts: counts.clone(),
+                stop: config.stop.clone(),
             };
             tokio::spawn(async move { user.run_until(deadline).await })
         })
@@ -161,11 +166,16 @@ struct VirtualUser {
     rng: SharedRng,
     users: u64,
     counts: Arc<Counts>,
+    stop: Arc<AtomicBool>,
 }
 
 impl VirtualUser {
+    fn over(&self, deadline: Instant) -> bool {
+        Instant::now() >= deadline || self.stop.load(Ordering::Relaxed)
+    }
+
     async fn run_until(&self, deadline: Instant) {
-        while Instant::now() < deadline {
+        while !self.over(deadline) {
             self.one_session(deadline).await;
         }
     }
@@ -205,7 +215,7 @@ impl VirtualUser {
         };
         let messages = self.rng.range(1, 5);
         for _ in 0..messages {
-            if Instant::now() >= deadline {
+            if self.over(deadline) {
                 break;
             }
             self.think().await;

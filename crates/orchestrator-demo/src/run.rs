@@ -19,6 +19,7 @@ use crate::load::{self, LoadConfig};
 use crate::logging::{self, LogFormat};
 use crate::middleware::RequestObserver;
 use crate::provider::{Provider, ProviderConfig};
+use crate::signals::StopSignal;
 use crate::summary;
 
 /// Command-line arguments of the demo.
@@ -58,6 +59,10 @@ pub struct DemoArgs {
     /// a request they carry `trace_id` and `span_id`.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// After the load and the summary, keep serving the API, `/metrics` and `/dashboard`
+    /// until Ctrl-C or SIGTERM, to look at the live page.
+    #[arg(long)]
+    pub linger: bool,
 }
 
 /// The latency from which `--keep-errors` keeps a trace: the latency SLO's threshold.
@@ -134,6 +139,7 @@ pub struct DemoServer {
     incident: Arc<AtomicBool>,
     _provider: Provider,
     task: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl DemoServer {
@@ -162,8 +168,13 @@ impl DemoServer {
             .map_err(listen)?;
         let api_addr = listener.local_addr().map_err(listen)?;
         let app = router(state, config.observer);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
         });
         Ok(DemoServer {
             api_addr,
@@ -171,6 +182,7 @@ impl DemoServer {
             incident,
             _provider: provider,
             task,
+            stop: Some(stop),
         })
     }
 
@@ -187,6 +199,15 @@ impl DemoServer {
     /// The database (to check what was stored).
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Stops accepting and lets the requests in flight finish, for up to `deadline`; what
+    /// is still running then is cancelled.
+    pub async fn shutdown(mut self, deadline: Duration) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(deadline, &mut self.task).await;
     }
 
     /// The incident switch: while set, the simulated provider fails a share of calls.
@@ -247,7 +268,10 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     println!("orchestrator-telemetry demo");
     if let Some(addr) = telemetry.metrics_addr() {
         println!("  metrics   http://{addr}/metrics   (served for the whole run)");
+        println!("  dashboard http://{addr}/dashboard (the live page)");
     }
+    // SIGTERM or Ctrl-C: stop the load, finish what is in flight, then summary and flush.
+    let signal = StopSignal::listen();
     let config = DemoConfig {
         api_addr: args.api_addr.clone(),
         provider: ProviderConfig {
@@ -307,6 +331,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         concurrency: args.concurrency,
         seed: args.seed,
         progress: true,
+        stop: signal.flag(),
         ..LoadConfig::default()
     };
     // `--report`: validate during the last seconds of the load, so that the report's rates
@@ -319,8 +344,13 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
             };
             let dir = dir.clone();
             let lead = Duration::from_secs(duration).saturating_sub(Duration::from_millis(2_500));
+            let stopped = signal.clone();
             Some(tokio::spawn(async move {
-                tokio::time::sleep(lead).await;
+                // Stopped early by a signal: validate what there is now.
+                tokio::select! {
+                    () = tokio::time::sleep(lead) => {}
+                    () = stopped.wait() => {}
+                }
                 match tokio::task::spawn_blocking(move || {
                     orchestrator_obs::validate::run(&options, &dir)
                 })
@@ -334,6 +364,12 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         _ => None,
     };
     let report = load::run(&server.api_url(), &load_config).await;
+    if signal.received() {
+        println!(
+            "Stopped by a signal after {:.1} s: no new request was sent, those in flight finished.",
+            report.elapsed.as_secs_f64()
+        );
+    }
     // Let in-flight requests finish recording, then sample and evaluate once more.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let kpis = telemetry.evaluate_now();
@@ -409,7 +445,13 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
             println!("  failed: [{}] {}: {}", c.component, c.name, c.reason);
         }
     }
-    drop(server);
-    telemetry.shutdown();
+    if args.linger && !signal.received() {
+        println!("\nLingering: the API, /metrics and /dashboard stay up until Ctrl-C or SIGTERM.");
+        signal.wait().await;
+    }
+    server.shutdown(Duration::from_secs(10)).await;
+    // Exports what is queued (within the export timeout) and stops the listener: blocking,
+    // so off the runtime's workers.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     Ok(())
 }

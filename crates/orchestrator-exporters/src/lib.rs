@@ -29,4 +29,4 @@ mod server;
 
 pub use endpoint::{MetricsEndpoint, Rendered, metrics_handler};
 pub use process::{LimitSource, MemoryLimit, ProcessCollector, ProcessCollectorConfig};
-pub use server::{DEFAULT_ADDR, MetricsServer, ServeError};
+pub use server::{DEFAULT_ADDR, HEADER_READ_TIMEOUT, MetricsServer, SHUTDOWN_DEADLINE, ServeError};

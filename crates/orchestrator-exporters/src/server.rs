@@ -2,8 +2,13 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::sync::oneshot;
 
 /// The default listen address: loopback only, on the port OpenTelemetry's Prometheus
@@ -100,7 +105,9 @@ impl MetricsServer {
         self.local_addr
     }
 
-    /// Stops accepting, finishes the requests in flight, and waits for the thread.
+    /// Stops accepting, lets the requests in flight finish for up to [`SHUTDOWN_DEADLINE`],
+    /// closes what is left, and waits for the thread: it returns within the deadline even
+    /// when a client holds a half-sent request.
     pub fn shutdown(mut self) {
         self.stop_and_join();
     }
@@ -121,6 +128,14 @@ impl Drop for MetricsServer {
     }
 }
 
+/// How long a client may take to send a request's headers before its connection is closed
+/// (a slow or half-sent request cannot hold a connection, nor shutdown).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long [`MetricsServer::shutdown`] lets requests in flight finish before it closes
+/// their connections: it returns within this, whatever the clients do.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
+
 async fn serve(listener: TcpListener, app: Router, stopped: oneshot::Receiver<()>) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(listener) => listener,
@@ -129,13 +144,41 @@ async fn serve(listener: TcpListener, app: Router, stopped: oneshot::Receiver<()
             return;
         }
     };
-    let shutdown = async {
-        let _ = stopped.await;
-    };
-    if let Err(err) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    // hyper's own connection builder rather than `axum::serve`, which sets no header-read
+    // timeout and waits without bound for connections to finish at graceful shutdown.
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let service = TowerToHyperService::new(app.clone());
+                    let connection = http.serve_connection(TokioIo::new(stream), service);
+                    let connection = graceful.watch(connection);
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    });
+                }
+                Err(err) => {
+                    // Out of file descriptors, say: wait instead of spinning.
+                    tracing::warn!(error = %err, "telemetry HTTP server cannot accept");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = &mut stopped => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, graceful.shutdown())
         .await
+        .is_err()
     {
-        tracing::error!(error = %err, "telemetry HTTP server stopped");
+        tracing::warn!(
+            deadline = ?SHUTDOWN_DEADLINE,
+            "telemetry HTTP server: connections still open at the shutdown deadline are closed"
+        );
     }
 }

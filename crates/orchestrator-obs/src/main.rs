@@ -64,9 +64,14 @@ enum Command {
         /// An Alertmanager receiving its alerts.
         #[arg(long)]
         alertmanager: Option<String>,
-        /// The target's bearer token.
-        #[arg(long)]
+        /// The target's bearer token. Visible to anyone who lists processes: prefer
+        /// `--token-file` or the `ORCHESTRATOR_TELEMETRY_TOKEN` environment variable.
+        #[arg(long, conflicts_with = "token_file")]
         token: Option<String>,
+        /// A file holding the target's bearer token (surrounding whitespace ignored), such
+        /// as a mounted Kubernetes secret.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
         /// Seconds between the two scrapes rates are measured over.
         #[arg(long, default_value_t = 2.0)]
         interval: f64,
@@ -81,6 +86,33 @@ enum Command {
 
 fn routes(specs: &[String]) -> Result<Vec<SeverityRoute>, String> {
     specs.iter().map(|s| SeverityRoute::parse(s)).collect()
+}
+
+/// The environment variable `validate` reads the bearer token from, when neither
+/// `--token` nor `--token-file` is given.
+const TOKEN_ENV: &str = "ORCHESTRATOR_TELEMETRY_TOKEN";
+
+/// The bearer token: `--token`, else `--token-file`, else `ORCHESTRATOR_TELEMETRY_TOKEN`.
+fn bearer_token(
+    flag: Option<String>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<String>, String> {
+    let token = match (flag, file) {
+        (Some(token), _) => Some(token),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--token-file {}: {e}", path.display()))?;
+            Some(text.trim().to_owned())
+        }
+        (None, None) => std::env::var(TOKEN_ENV).ok(),
+    };
+    match token {
+        Some(t) if t.trim().is_empty() => Err(
+            "the bearer token is empty (--token, --token-file or ORCHESTRATOR_TELEMETRY_TOKEN)"
+                .into(),
+        ),
+        other => Ok(other),
+    }
 }
 
 fn main() -> ExitCode {
@@ -128,10 +160,18 @@ fn main() -> ExitCode {
             prometheus,
             alertmanager,
             token,
+            token_file,
             interval,
             out,
             min_score,
         } => {
+            let token = match bearer_token(token, token_file.as_deref()) {
+                Ok(token) => token,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(3);
+                }
+            };
             if !(interval.is_finite() && interval > 0.0 && interval <= 300.0) {
                 eprintln!("error: --interval must be between 0 and 300 seconds");
                 return ExitCode::from(3);

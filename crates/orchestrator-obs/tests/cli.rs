@@ -273,3 +273,91 @@ fn bad_options_and_an_unreachable_target_are_clear_errors() {
         assert!(text(&out).contains(message), "{args:?}: {}", text(&out));
     }
 }
+
+/// A target that records the `Authorization` header of each request and answers 401.
+fn recording_target() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&request).into_owned();
+            let auth = text
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .starts_with("authorization:")
+                        .then(|| l["authorization:".len()..].trim().to_owned())
+                })
+                .unwrap_or_default();
+            let _ = tx.send(auth);
+            let _ = stream.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    (format!("http://{addr}"), rx)
+}
+
+/// Issue 14, row 6: the token is read from `--token-file` or `ORCHESTRATOR_TELEMETRY_TOKEN`,
+/// so that it need not be on the command line that `ps` shows.
+#[test]
+fn validate_reads_the_token_from_a_file_or_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "from-the-file\n").unwrap();
+    let (target, seen) = recording_target();
+    let out = obs(&[
+        "validate",
+        "--target",
+        &target,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(seen.recv().unwrap(), "Bearer from-the-file");
+
+    let (target, seen) = recording_target();
+    let out = Command::new(env!("CARGO_BIN_EXE_orchestrator-obs"))
+        .args([
+            "validate",
+            "--target",
+            &target,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .env("ORCHESTRATOR_TELEMETRY_TOKEN", "from-the-environment")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(seen.recv().unwrap(), "Bearer from-the-environment");
+
+    let missing = obs(&[
+        "validate",
+        "--target",
+        &target,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--token-file",
+        "/nonexistent/token",
+    ]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(
+        text(&missing).contains("--token-file /nonexistent/token"),
+        "{}",
+        text(&missing)
+    );
+}

@@ -1,22 +1,4 @@
-//! Calls recorded by hand, for clients that are not tower services (an LLM SDK, a database
-//! driver): the same metrics and the same span as the layer records for the same call.
-//!
-//! ```
-//! use orchestrator_metrics::{LlmOutcome, Metrics, Registry, TokenUsage};
-//! use orchestrator_tower::Tracer;
-//!
-//! let tracer = Tracer::builder(Metrics::new(&Registry::new())).build()?;
-//! let mut call = tracer.llm_call("openai", "gpt-4o-mini");
-//! // ... send the request; at the first streamed chunk:
-//! call.first_token();
-//! // ... at the end of the answer:
-//! call.finish(LlmOutcome::Success, Some(TokenUsage::new(512, 128)));
-//! # Ok::<(), orchestrator_tower::TracerError>(())
-//! ```
-//!
-//! A guard dropped without being finished (the future holding it was cancelled, the SDK
-//! call panicked) records the call as cancelled. `finish` takes the guard by value, so a
-//! call cannot end twice.
+//! Calls recorded by hand, for clients that are not tower services.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -36,8 +18,28 @@ use crate::scope::{InTrace, in_call};
 use crate::service::begin;
 use crate::tracer::Tracer;
 
-/// A call in progress, recorded by hand; see the [module docs](self). Made by
-/// [`Tracer::llm_call`], [`Tracer::database_call`], [`Tracer::cache_call`] and
+/// A call in progress, recorded by hand, for clients that are not tower services (an LLM
+/// SDK, a database driver): the same metrics and the same span as the layer records for the
+/// same call.
+///
+/// ```
+/// use orchestrator_metrics::{LlmOutcome, Metrics, Registry, TokenUsage};
+/// use orchestrator_tower::Tracer;
+///
+/// let tracer = Tracer::builder(Metrics::new(&Registry::new())).build()?;
+/// let mut call = tracer.llm_call("openai", "gpt-4o-mini");
+/// // ... send the request; at the first streamed chunk:
+/// call.first_token();
+/// // ... at the end of the answer:
+/// call.finish(LlmOutcome::Success, Some(TokenUsage::new(512, 128)));
+/// # Ok::<(), orchestrator_tower::TracerError>(())
+/// ```
+///
+/// A guard dropped without being finished (the future holding it was cancelled, the SDK
+/// call panicked) records the call as cancelled. `finish` takes the guard by value, so a
+/// call cannot end twice.
+///
+/// Made by [`Tracer::llm_call`], [`Tracer::database_call`], [`Tracer::cache_call`] and
 /// [`Tracer::external_call`].
 #[derive(Debug)]
 pub struct CallGuard<C: CallState> {

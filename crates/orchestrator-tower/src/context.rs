@@ -2,8 +2,10 @@
 //! which nested calls (a client call inside a server request) find their parent: a
 //! thread-local that each call's future swaps its context into around every poll.
 
-use std::cell::Cell;
-use std::hash::{BuildHasher, RandomState};
+use std::cell::{Cell, RefCell};
+
+use rand::rngs::SmallRng;
+use rand::{RngCore as _, SeedableRng as _};
 
 use http::HeaderValue;
 use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
@@ -83,7 +85,7 @@ impl From<&TraceContext> for SpanContext {
 pub struct InvalidSpanContext;
 
 /// A context to parent this crate's calls to a span of the OpenTelemetry API (run them
-/// inside it with [`TraceContext::scope`] or [`FutureExt::in_trace`](crate::FutureExt::in_trace)).
+/// inside it with [`TraceContext::scope`] or [`TraceFutureExt::in_trace`](crate::TraceFutureExt::in_trace)).
 impl TryFrom<&SpanContext> for TraceContext {
     type Error = InvalidSpanContext;
 
@@ -247,25 +249,17 @@ pub(crate) fn current_full() -> Option<Current> {
 }
 
 thread_local! {
-    static RNG: Cell<u64> = Cell::new(seed());
+    // Xoshiro256++ (`rand`'s `SmallRng`), seeded per thread from the OS: 256 bits of state,
+    // so the two 64-bit draws of a trace id carry 128 bits of entropy (W3C's `random` flag
+    // asks for at least the right-most 7 bytes) at a few nanoseconds a draw. A
+    // xorshift64* made the whole trace id from 64 bits of state: ids collided at about 2^32
+    // traces.
+    static RNG: RefCell<SmallRng> = RefCell::new(SmallRng::from_os_rng());
 }
 
-fn seed() -> u64 {
-    // A per-thread random seed: RandomState is seeded from the OS once per thread.
-    RandomState::new().hash_one(std::thread::current().id()) | 1
-}
-
-/// A xorshift64* step: fast, allocation-free, and good enough for ids (they need to be
-/// unique and uniform in their low bits, which the ratio sampler reads, not secret).
 fn next_u64() -> u64 {
-    RNG.with(|cell| {
-        let mut x = cell.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        cell.set(x);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    })
+    RNG.try_with(|rng| rng.borrow_mut().next_u64())
+        .unwrap_or_else(|_| SmallRng::from_os_rng().next_u64())
 }
 
 /// A new random, non-zero trace id.

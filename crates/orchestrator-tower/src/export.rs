@@ -253,8 +253,12 @@ fn positive(name: &'static str, value: &str) -> Result<usize, ExportConfigError>
 enum Message {
     Trace(Arc<Trace>),
     Flush(std_mpsc::Sender<()>),
-    Shutdown(std_mpsc::Sender<()>),
+    /// Export what is queued until the deadline, count the rest as dropped, and stop.
+    Shutdown(std_mpsc::Sender<()>, Instant),
 }
+
+/// How much longer than the worker's shutdown deadline the caller waits for its answer.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 /// Counts spans lost to a full queue or a failed export.
 #[derive(Debug, Clone)]
@@ -281,6 +285,12 @@ pub(crate) struct Exporter {
     drops: Drops,
     batch: BatchConfig,
     closed: AtomicBool,
+    // Set when shutdown gave up waiting: the worker then drops what it takes (already
+    // counted).
+    abandoned: Arc<AtomicBool>,
+    // The shutdown deadline, as soon as shutdown is asked: every export from then on, the
+    // one in progress's successors included, ends by it.
+    shutdown_at: Arc<std::sync::Mutex<Option<Instant>>>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -296,8 +306,12 @@ impl Exporter {
         let (built_tx, built_rx) = std_mpsc::channel();
         let queued = Arc::new(AtomicUsize::new(0));
         let exported = Arc::new(AtomicU64::new(0));
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let shutdown_at = Arc::new(std::sync::Mutex::new(None));
         let worker = Worker {
             rx,
+            abandoned: abandoned.clone(),
+            shutdown_at: shutdown_at.clone(),
             queued: queued.clone(),
             exported: exported.clone(),
             drops: drops.clone(),
@@ -327,6 +341,8 @@ impl Exporter {
             drops,
             batch,
             closed: AtomicBool::new(false),
+            abandoned,
+            shutdown_at,
             thread: std::sync::Mutex::new(Some(thread)),
         })
     }
@@ -335,6 +351,10 @@ impl Exporter {
     /// Never blocks.
     pub(crate) fn send(&self, trace: Arc<Trace>) {
         let n = trace.spans.len();
+        if self.closed.load(Ordering::Acquire) {
+            self.drops.add(n);
+            return;
+        }
         let fits = self
             .queued
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
@@ -366,20 +386,34 @@ impl Exporter {
     }
 
     /// Exports everything queued, shuts the exporter down and joins the thread. Idempotent.
+    ///
+    /// One deadline for the whole of it: an export in progress ends within the export
+    /// timeout, then what is queued is exported until one second later; what is left is
+    /// counted as dropped. The call returns within the export timeout plus two seconds,
+    /// whatever the collector does.
     pub(crate) fn shutdown(&self) -> bool {
         if self.closed.swap(true, Ordering::AcqRel) {
             return true;
         }
+        let deadline = Instant::now() + self.batch.export_timeout + SHUTDOWN_GRACE;
+        if let Ok(mut at) = self.shutdown_at.lock() {
+            *at = Some(deadline);
+        }
         let (ack, done) = std_mpsc::channel();
-        let acked = self.tx.send(Message::Shutdown(ack)).is_ok()
+        let acked = self.tx.send(Message::Shutdown(ack, deadline)).is_ok()
             && done
-                .recv_timeout(self.batch.export_timeout + Duration::from_secs(2))
+                .recv_timeout(self.batch.export_timeout + 2 * SHUTDOWN_GRACE)
                 .is_ok();
         if acked {
             let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
             if let Some(thread) = thread {
                 let _ = thread.join();
             }
+        } else {
+            // The worker is stuck past its deadline: what it has not taken is lost; count it.
+            self.abandoned.store(true, Ordering::Release);
+            let left = self.queued.swap(0, Ordering::AcqRel);
+            self.drops.add(left);
         }
         acked
     }
@@ -387,6 +421,8 @@ impl Exporter {
 
 struct Worker {
     rx: mpsc::UnboundedReceiver<Message>,
+    abandoned: Arc<AtomicBool>,
+    shutdown_at: Arc<std::sync::Mutex<Option<Instant>>>,
     queued: Arc<AtomicUsize>,
     exported: Arc<AtomicU64>,
     drops: Drops,
@@ -474,8 +510,7 @@ impl Worker {
                     self.drain(&mut batch, &exporter, deadline).await;
                     let _ = ack.send(());
                 }
-                Ok(Some(Message::Shutdown(ack))) => {
-                    let deadline = Instant::now() + self.batch.export_timeout;
+                Ok(Some(Message::Shutdown(ack, deadline))) => {
                     self.drain(&mut batch, &exporter, deadline).await;
                     let _ = exporter.shutdown();
                     let _ = ack.send(());
@@ -501,7 +536,15 @@ impl Worker {
         exporter: &opentelemetry_otlp::SpanExporter,
         deadline: Option<Instant>,
     ) {
-        self.queued.fetch_sub(trace.spans.len(), Ordering::AcqRel);
+        let n = trace.spans.len();
+        let _ = self
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                Some(q.saturating_sub(n))
+            });
+        if self.abandoned.load(Ordering::Acquire) {
+            return; // counted when shutdown gave up
+        }
         for span in &trace.spans {
             batch.push(span.to_span_data(&self.scope));
             if batch.len() >= self.batch.max_export_batch_size {
@@ -521,7 +564,7 @@ impl Worker {
         while let Ok(message) = self.rx.try_recv() {
             match message {
                 Message::Trace(trace) => self.take(&trace, batch, exporter, Some(deadline)).await,
-                Message::Flush(ack) | Message::Shutdown(ack) => {
+                Message::Flush(ack) | Message::Shutdown(ack, _) => {
                     let _ = ack.send(());
                 }
             }
@@ -541,6 +584,12 @@ impl Worker {
         let spans = std::mem::take(batch);
         let n = spans.len();
         let now = Instant::now();
+        // Once shutdown is asked, nothing exports past its deadline.
+        let shutdown_at = self.shutdown_at.lock().ok().and_then(|at| *at);
+        let deadline = match (deadline, shutdown_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let limit = match deadline {
             Some(d) if d <= now => {
                 self.drops.add(n);

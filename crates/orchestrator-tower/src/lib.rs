@@ -45,6 +45,7 @@ mod call;
 mod classify;
 mod context;
 mod export;
+mod forced;
 mod future;
 mod kind;
 mod layer;
@@ -67,6 +68,7 @@ pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, 
 pub use classify::{Ended, OTHER_ERROR, Outcome};
 pub use context::{InvalidSpanContext, TraceContext, current, new_span_id, new_trace_id};
 pub use export::{BatchConfig, ExportConfigError, OtlpConfig, Protocol};
+pub use forced::DEFAULT_MAX_FORCED_PER_SECOND;
 pub use future::ResponseFuture;
 pub use kind::{
     Cache, CacheCall, CacheRequest, CacheResponse, CallState, Database, DatabaseCall, DbOperation,

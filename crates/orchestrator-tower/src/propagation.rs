@@ -31,8 +31,79 @@ pub fn extract(headers: &HeaderMap) -> Option<TraceContext> {
         span_id: SpanId::from_bytes(span_id),
         sampled: flags & 1 == 1,
         remote: true,
-        tracestate: headers.get(&TRACESTATE_NAME).cloned(),
+        tracestate: tracestate(headers),
     })
+}
+
+/// The most list members a `tracestate` may have; W3C says to discard a longer one whole.
+pub const MAX_TRACESTATE_MEMBERS: usize = 32;
+/// The most characters of `tracestate` passed on (W3C's minimum to propagate); members past
+/// it are dropped.
+pub const MAX_TRACESTATE_LEN: usize = 512;
+
+/// The caller's `tracestate` (every header of that name, in order), cleaned as the W3C Trace
+/// Context specification says: invalid members dropped, more than 32 members discarded whole,
+/// and no more than 512 characters kept, so a client cannot make every outgoing request
+/// carry 60 KB.
+fn tracestate(headers: &HeaderMap) -> Option<HeaderValue> {
+    let mut members = headers
+        .get_all(&TRACESTATE_NAME)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|m| !m.is_empty());
+    let mut kept = Vec::new();
+    let mut count = 0;
+    for member in members.by_ref() {
+        count += 1;
+        if count > MAX_TRACESTATE_MEMBERS {
+            return None;
+        }
+        let extra = usize::from(!kept.is_empty());
+        if valid_member(member) && kept.len() + extra + member.len() <= MAX_TRACESTATE_LEN {
+            if extra == 1 {
+                kept.push(b',');
+            }
+            kept.extend_from_slice(member);
+        }
+    }
+    if kept.is_empty() {
+        return None;
+    }
+    HeaderValue::from_bytes(&kept).ok()
+}
+
+/// `key=value` as W3C defines them: a simple key (`[a-z][a-z0-9_*/-]{0,255}`) or a
+/// multi-tenant one (`tenant@system`), and a value of up to 256 printable characters other
+/// than `,` and `=`, not ending in a space.
+fn valid_member(member: &[u8]) -> bool {
+    let Some(eq) = member.iter().position(|&b| b == b'=') else {
+        return false;
+    };
+    let (key, value) = (&member[..eq], &member[eq + 1..]);
+    let key_char = |c: &u8| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/');
+    let key_ok = match key.iter().position(|&b| b == b'@') {
+        None => {
+            (1..=256).contains(&key.len())
+                && key[0].is_ascii_lowercase()
+                && key.iter().all(key_char)
+        }
+        Some(at) => {
+            let (tenant, system) = (&key[..at], &key[at + 1..]);
+            (1..=241).contains(&tenant.len())
+                && (tenant[0].is_ascii_lowercase() || tenant[0].is_ascii_digit())
+                && tenant.iter().all(key_char)
+                && (1..=14).contains(&system.len())
+                && system[0].is_ascii_lowercase()
+                && system.iter().all(key_char)
+        }
+    };
+    let value_ok = (1..=256).contains(&value.len())
+        && value
+            .iter()
+            .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+        && value.last() != Some(&b' ');
+    key_ok && value_ok
 }
 
 fn parse(value: &[u8]) -> Option<([u8; 16], [u8; 8], u8)> {
@@ -107,6 +178,48 @@ mod tests {
     use super::*;
 
     const SAMPLE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    fn with_state(states: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(TRACEPARENT, HeaderValue::from_static(SAMPLE));
+        for s in states {
+            headers.append(TRACESTATE, HeaderValue::from_str(s).unwrap());
+        }
+        headers
+    }
+
+    /// Issue 14, row 8: a 60 KB `tracestate` is never forwarded whole; invalid members are
+    /// dropped; more than 32 members discard it; several headers combine.
+    #[test]
+    fn tracestate_is_held_to_the_w3c_limits() {
+        let state = |states: &[&str]| {
+            extract(&with_state(states))
+                .unwrap()
+                .tracestate
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let huge = format!("big={}", "x".repeat(60_000));
+        assert_eq!(
+            state(&[&huge]),
+            None,
+            "a member over 256 characters is invalid"
+        );
+        let many: Vec<String> = (0..30)
+            .map(|i| format!("k{i}={}", "v".repeat(30)))
+            .collect();
+        let kept = state(&[&many.join(",")]).unwrap();
+        assert!(kept.len() <= MAX_TRACESTATE_LEN, "{}", kept.len());
+        assert!(kept.starts_with("k0=") && kept.split(',').count() < 30);
+        let too_many: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(state(&[&too_many.join(",")]), None);
+        assert_eq!(
+            state(&[
+                "congo=t61rcWkgMzE, BAD=x ,,rojo@vendor=00f067aa0ba902b7",
+                "x=1=2,ok=1"
+            ]),
+            Some("congo=t61rcWkgMzE,rojo@vendor=00f067aa0ba902b7,ok=1".into())
+        );
+    }
 
     #[test]
     fn round_trips() {

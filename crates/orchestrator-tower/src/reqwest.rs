@@ -1,39 +1,4 @@
 //! `reqwest` clients, recorded like the layer's tower clients (feature `reqwest`).
-//!
-//! [`TelemetryMiddleware`] is a [`reqwest_middleware`] middleware: every request of a
-//! `reqwest_middleware::ClientWithMiddleware` is recorded as an LLM or external call, with the
-//! same metrics and the same span as [`TelemetryLayer`](crate::TelemetryLayer), and gets a
-//! `traceparent` header. Streamed answers are observed chunk by chunk as the caller reads
-//! them (`bytes_stream()`, `chunk()`, `json()`), and the call ends at the last one.
-//!
-//! ```no_run
-//! use orchestrator_metrics::{Metrics, Registry};
-//! use orchestrator_tower::{OpenAiCompatible, TelemetryMiddleware, Tracer};
-//!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let tracer = Tracer::builder(Metrics::new(&Registry::new())).build()?;
-//! let openai = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-//!     .with(TelemetryMiddleware::llm(&tracer, "openai", OpenAiCompatible))
-//!     .build();
-//! let answer = openai
-//!     .post("http://127.0.0.1:8080/v1/chat/completions")
-//!     .header("content-type", "application/json")
-//!     .body(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}"#)
-//!     .send()
-//!     .await?
-//!     .text()
-//!     .await?;
-//! # drop(answer);
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! The model is read from the request's [`GenAiRequest`] extension when the caller set one
-//! (through `http::Request` and `reqwest::Request::try_from`), else from the `"model"` field
-//! of a JSON body held in memory; the provider is the one the middleware was made for.
-//!
-//! [`ReqwestService`] is the same client as a plain tower service of `http` requests, for
-//! stacks built with `tower::ServiceBuilder`.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -98,8 +63,43 @@ fn into_http(response: Response) -> http::Response<Body> {
     http::Response::from_parts(parts, body)
 }
 
-/// A [`reqwest_middleware::Middleware`] that records each request as a call of kind `K`;
-/// see the [module docs](self).
+/// A [`reqwest_middleware::Middleware`] that records each request as a call of kind `K`:
+/// `reqwest` clients, recorded like the layer's tower clients (feature `reqwest`).
+///
+/// [`TelemetryMiddleware`] is a [`reqwest_middleware`] middleware: every request of a
+/// `reqwest_middleware::ClientWithMiddleware` is recorded as an LLM or external call, with the
+/// same metrics and the same span as [`TelemetryLayer`](crate::TelemetryLayer), and gets a
+/// `traceparent` header. Streamed answers are observed chunk by chunk as the caller reads
+/// them (`bytes_stream()`, `chunk()`, `json()`), and the call ends at the last one.
+///
+/// ```no_run
+/// use orchestrator_metrics::{Metrics, Registry};
+/// use orchestrator_tower::{OpenAiCompatible, TelemetryMiddleware, Tracer};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let tracer = Tracer::builder(Metrics::new(&Registry::new())).build()?;
+/// let openai = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+///     .with(TelemetryMiddleware::llm(&tracer, "openai", OpenAiCompatible))
+///     .build();
+/// let answer = openai
+///     .post("http://127.0.0.1:8080/v1/chat/completions")
+///     .header("content-type", "application/json")
+///     .body(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}"#)
+///     .send()
+///     .await?
+///     .text()
+///     .await?;
+/// # drop(answer);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The model is read from the request's [`GenAiRequest`] extension when the caller set one
+/// (through `http::Request` and `reqwest::Request::try_from`), else from the `"model"` field
+/// of a JSON body held in memory; the provider is the one the middleware was made for.
+///
+/// [`ReqwestService`] is the same client as a plain tower service of `http` requests, for
+/// stacks built with `tower::ServiceBuilder`.
 #[derive(Debug, Clone)]
 pub struct TelemetryMiddleware<K> {
     kind: K,

@@ -54,6 +54,7 @@ enum Root {
 pub struct Sampler {
     root: Root,
     parent_based: bool,
+    trust_remote: bool,
 }
 
 impl Default for Sampler {
@@ -62,6 +63,7 @@ impl Default for Sampler {
         Sampler {
             root: Root::Ratio(DEFAULT_RATIO, bound(DEFAULT_RATIO)),
             parent_based: true,
+            trust_remote: true,
         }
     }
 }
@@ -85,6 +87,7 @@ impl Sampler {
         Ok(Sampler {
             root: Root::Ratio(ratio, bound(ratio)),
             parent_based: true,
+            trust_remote: true,
         })
     }
 
@@ -101,6 +104,7 @@ impl Sampler {
         Sampler {
             root: Root::AlwaysOn,
             parent_based: false,
+            trust_remote: true,
         }
     }
 
@@ -109,6 +113,7 @@ impl Sampler {
         Sampler {
             root: Root::AlwaysOff,
             parent_based: false,
+            trust_remote: true,
         }
     }
 
@@ -118,6 +123,28 @@ impl Sampler {
             parent_based: true,
             ..self
         }
+    }
+
+    /// Treats the `sampled` flag of incoming `traceparent`s as untrusted: a request from
+    /// another process keeps its trace id (logs and traces still correlate) but is sampled
+    /// by this sampler's own ratio, as if it started the trace. Local parents (a client call
+    /// inside a request) are still followed.
+    ///
+    /// The right choice at a public edge: otherwise a client that sends `-01` on every
+    /// request forces 100 % tracing, fills the export queue (real spans are dropped) and
+    /// takes over the embedded store and the live page. Behind a gateway that decides, keep
+    /// the default and let [`TracerBuilder::max_forced_traces_per_second`](crate::TracerBuilder::max_forced_traces_per_second)
+    /// bound what callers can force.
+    pub fn untrusted_remote_parents(self) -> Self {
+        Sampler {
+            trust_remote: false,
+            ..self
+        }
+    }
+
+    /// Whether incoming `traceparent`s decide (the default), or only this sampler's ratio.
+    pub fn trusts_remote_parents(&self) -> bool {
+        self.trust_remote
     }
 
     /// The share of new traces sampled, from 0 to 1.
@@ -179,9 +206,17 @@ impl Sampler {
     /// Whether a span with this parent (if any) in trace `trace_id` is sampled.
     #[inline]
     pub fn should_sample(&self, parent: Option<&TraceContext>, trace_id: &[u8; 16]) -> bool {
-        if let (true, Some(parent)) = (self.parent_based, parent) {
+        if let (true, Some(parent)) = (self.parent_based, parent)
+            && (self.trust_remote || !parent.remote)
+        {
             return parent.sampled;
         }
+        self.samples_new(trace_id)
+    }
+
+    /// Whether a new trace with this id is sampled (the decision without a parent).
+    #[inline]
+    pub(crate) fn samples_new(&self, trace_id: &[u8; 16]) -> bool {
         match self.root {
             Root::AlwaysOn => true,
             Root::AlwaysOff => false,
@@ -197,7 +232,9 @@ impl Sampler {
 
 impl fmt::Display for Sampler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.parent_based {
+        if self.parent_based && !self.trust_remote {
+            f.write_str("parentbased(local only)_")?;
+        } else if self.parent_based {
             f.write_str("parentbased_")?;
         }
         match self.root {

@@ -54,7 +54,15 @@ pub(crate) fn begin<C: CallState>(
     let parent: Option<&TraceContext> = remote.as_ref().or(local.as_ref().map(|c| &c.context));
     let trace_id = parent.map_or_else(new_trace_id, |p| p.trace_id.to_bytes());
     // The decision comes first; nothing below allocates for tracing unless it is yes.
-    let sampled = tracer.sampler().should_sample(parent, &trace_id);
+    let mut sampled = tracer.sampler().should_sample(parent, &trace_id);
+    // Sampled only because the caller said so: bounded per second.
+    if sampled
+        && parent.is_some_and(|p| p.remote)
+        && !tracer.sampler().samples_new(&trace_id)
+        && !tracer.admit_forced()
+    {
+        sampled = false;
+    }
     let recording = match &local {
         Some(current) => current.recording,
         None => sampled || tracer.keeps_errors(),

@@ -12,6 +12,7 @@ use orchestrator_metrics::{CounterHandle, Metrics, catalogue};
 use crate::analysis::TraceAnalysis;
 use crate::bridge::TracingBridge;
 use crate::export::{Drops, ExportConfigError, Exporter, OtlpConfig};
+use crate::forced::{DEFAULT_MAX_FORCED_PER_SECOND, ForcedLimit};
 use crate::sampling::{Sampler, SamplerError};
 use crate::span::SpanRecord;
 use crate::store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};
@@ -77,9 +78,21 @@ pub struct TracerBuilder {
     store_capacity: usize,
     otlp: Option<OtlpConfig>,
     service_name: Option<String>,
+    max_forced: u32,
 }
 
 impl TracerBuilder {
+    /// How many traces per second callers may force: sampled because their `traceparent`
+    /// says so where this sampler's own ratio would not sample them (default
+    /// [`DEFAULT_MAX_FORCED_PER_SECOND`](crate::DEFAULT_MAX_FORCED_PER_SECOND)). Past it
+    /// such requests are not sampled (their trace id is kept), and each is counted in
+    /// `orchestrator_telemetry_dropped_total{queue="forced_traces"}`. `u32::MAX` lifts the
+    /// cap; see also [`Sampler::untrusted_remote_parents`].
+    pub fn max_forced_traces_per_second(mut self, traces: u32) -> Self {
+        self.max_forced = traces;
+        self
+    }
+
     /// The head sampler (default: parent-based, 10 %).
     pub fn sampler(mut self, sampler: Sampler) -> Self {
         self.sampler = sampler;
@@ -145,6 +158,9 @@ impl TracerBuilder {
         let counter = registry
             .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["spans"])
             .map_err(|e| TracerError::Registry(e.to_string()))?;
+        let forced_drops = registry
+            .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["forced_traces"])
+            .map_err(|e| TracerError::Registry(e.to_string()))?;
         let attribute_drops = registry
             .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["span_attributes"])
             .map_err(|e| TracerError::Registry(e.to_string()))?;
@@ -173,6 +189,8 @@ impl TracerBuilder {
                 exporter,
                 drops,
                 attribute_drops,
+                forced: ForcedLimit::new(self.max_forced),
+                forced_drops,
             }),
         })
     }
@@ -193,10 +211,25 @@ struct Inner {
     exporter: Option<Exporter>,
     drops: Drops,
     attribute_drops: CounterHandle,
+    forced: ForcedLimit,
+    forced_drops: CounterHandle,
+}
+
+impl Inner {
+    /// Spans still waiting for their root at shutdown will never be kept: count them.
+    fn drop_assembling(&self) {
+        let mut assembling = self
+            .assembling
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let waiting: usize = assembling.drain().map(|(_, p)| p.spans.len()).sum();
+        self.drops.add(waiting);
+    }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        self.drop_assembling();
         if let Some(exporter) = &self.exporter {
             exporter.shutdown();
         }
@@ -231,6 +264,7 @@ impl Tracer {
             store_capacity: DEFAULT_STORE_CAPACITY,
             otlp: None,
             service_name: None,
+            max_forced: DEFAULT_MAX_FORCED_PER_SECOND,
         }
     }
 
@@ -283,10 +317,14 @@ impl Tracer {
     }
 
     /// Exports every queued span and stops the exporter. Later spans are dropped and
-    /// counted. Idempotent. It blocks for at most the export timeout plus two seconds
-    /// (spans that cannot be sent by then are counted as dropped): inside an async runtime,
-    /// call it from `spawn_blocking`. The last clone of the tracer dropped does the same.
+    /// counted, and so are spans still waiting in the assembly buffer for a root that has
+    /// not ended (keep-errors policy, or children that outlived their request). Idempotent.
+    /// It blocks for at most the export timeout plus two seconds, one deadline for the
+    /// whole shutdown (an export in progress included); spans that cannot be sent by then
+    /// are counted as dropped. Inside an async runtime, call it from `spawn_blocking`. The
+    /// last clone of the tracer dropped does the same.
     pub fn shutdown(&self) -> Result<(), TracerError> {
+        self.inner.drop_assembling();
         match &self.inner.exporter {
             Some(e) if !e.shutdown() => Err(TracerError::ShutdownTimedOut),
             _ => Ok(()),
@@ -298,6 +336,16 @@ impl Tracer {
     /// `tracing_subscriber::registry().with(tracer.tracing_layer())`.
     pub fn tracing_layer(&self) -> TracingBridge {
         TracingBridge::new(self.clone())
+    }
+
+    /// Whether a trace forced by its caller's `traceparent` fits under the cap (counted
+    /// when it does not).
+    pub(crate) fn admit_forced(&self) -> bool {
+        let admitted = self.inner.forced.max_admitted() || self.inner.forced.admit();
+        if !admitted {
+            self.inner.forced_drops.increment(1);
+        }
+        admitted
     }
 
     pub(crate) fn count_dropped_attributes(&self, n: u64) {

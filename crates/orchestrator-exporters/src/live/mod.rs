@@ -46,6 +46,7 @@ pub trait LiveSource: Send + Sync + 'static {
 pub struct LivePage {
     source: Arc<dyn LiveSource>,
     history: History,
+    auth: Option<crate::auth::BearerAuth>,
 }
 
 impl std::fmt::Debug for LivePage {
@@ -72,7 +73,15 @@ impl LivePage {
         Ok(LivePage {
             source,
             history: History::start(registry, interval)?,
+            auth: None,
         })
+    }
+
+    /// Requires `auth` on the page and its endpoints wherever the router is merged (the
+    /// orchestrator's own public router included).
+    pub fn with_auth(mut self, auth: crate::auth::BearerAuth) -> Self {
+        self.auth = Some(auth);
+        self
     }
 
     /// The router of the page and its endpoints; merge it beside `/metrics`.
@@ -80,7 +89,8 @@ impl LivePage {
     where
         S: Clone + Send + Sync + 'static,
     {
-        Router::new()
+        let auth = self.auth.clone();
+        let router = Router::new()
             .route("/dashboard", get(page))
             .route("/dashboard/app.js", get(script))
             .route("/dashboard/style.css", get(style))
@@ -88,7 +98,11 @@ impl LivePage {
             .route("/api/v1/kpis", get(kpis))
             .route("/api/v1/alerts", get(alerts))
             .route("/api/v1/traces", get(traces))
-            .with_state(self)
+            .with_state(self);
+        match auth {
+            Some(auth) => auth.protect(router),
+            None => router,
+        }
     }
 }
 

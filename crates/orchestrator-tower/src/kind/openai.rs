@@ -109,10 +109,17 @@ impl ResponseObserver for OpenAiObserver {
         }
         self.buffer.extend_from_slice(chunk);
         if self.streamed {
-            while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.buffer.drain(..=end).collect();
-                self.line(&line);
+            // One pass over the buffer, one shift of what is left at the end: draining line by
+            // line moved the rest of the buffer once per line, O(n²) for a chunk of many
+            // short lines.
+            let buffer = std::mem::take(&mut self.buffer);
+            let mut start = 0;
+            while let Some(end) = buffer[start..].iter().position(|&b| b == b'\n') {
+                self.line(&buffer[start..start + end + 1]);
+                start += end + 1;
             }
+            self.buffer = buffer;
+            self.buffer.drain(..start);
         }
     }
 
@@ -152,6 +159,23 @@ data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":34}}
             assert_eq!(r.model.as_deref(), Some("gpt-4o-mini-2024"));
             assert_eq!(r.usage, Some(TokenUsage::new(12, 34)));
         }
+    }
+
+    /// Issue 14, row 9: a chunk of 400 000 newlines is read in linear time (draining line by
+    /// line took minutes: 400 000 shifts of a buffer of up to 400 KB).
+    #[test]
+    fn many_short_lines_take_linear_time() {
+        let mut o = OpenAiCompatible.observer(200, &headers("text/event-stream"));
+        let chunk = vec![b'\n'; 400_000];
+        let started = std::time::Instant::now();
+        o.on_chunk(&chunk);
+        o.on_chunk(b"data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(o.finish().usage, Some(TokenUsage::new(1, 2)));
     }
 
     #[test]
