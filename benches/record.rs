@@ -6,6 +6,9 @@
 //!   `'static` labels as their best case;
 //! - prometheus-client `Family::get_or_create` with a label struct.
 //!
+//! The `record_folded` group times an LLM call whose model name is new once the model cap
+//! is full (a flood of junk names, issue 14 row 10), beside a known model's call.
+//!
 //! `cargo bench --bench record`
 
 use std::hint::black_box;
@@ -141,9 +144,50 @@ fn typed(c: &mut Criterion) {
     group.finish();
 }
 
+fn folded(c: &mut Criterion) {
+    use orchestrator_telemetry::{LlmCall, LlmOutcome, TokenUsage};
+    let registry = Registry::new();
+    let metrics = Metrics::new(&registry);
+    // Fill the model cap (100) with junk names first.
+    for i in 0..100 {
+        let name = format!("junk-{i}");
+        metrics.llm().record(&LlmCall::new(
+            "openai",
+            &name,
+            LlmOutcome::Success,
+            DURATION,
+        ));
+    }
+    let names: Vec<String> = (0..1024).map(|i| format!("flood-{i}")).collect();
+    let usage = TokenUsage::new(300, 80);
+    let mut group = c.benchmark_group("record_folded");
+    let mut i = 0;
+    group.bench_function("orchestrator_llm_folded_model", |b| {
+        b.iter(|| {
+            i = (i + 1) % names.len();
+            let call = LlmCall::new(
+                "openai",
+                black_box(&names[i]),
+                LlmOutcome::Success,
+                DURATION,
+            )
+            .with_usage(usage);
+            black_box(metrics.llm().record(&call))
+        })
+    });
+    group.bench_function("orchestrator_llm_known_model", |b| {
+        b.iter(|| {
+            let call = LlmCall::new("openai", black_box("junk-7"), LlmOutcome::Success, DURATION)
+                .with_usage(usage);
+            black_box(metrics.llm().record(&call))
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = typed
+    targets = typed, folded
 }
 criterion_main!(benches);

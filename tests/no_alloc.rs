@@ -223,3 +223,42 @@ fn unsampled_requests_with_user_spans_allocate_nothing_for_the_bridge() {
     );
     assert!(tracer.store().is_empty());
 }
+
+/// Issue 14, row 10: once the model cap is full, a flood of new model names folds into
+/// `other` without allocating (no key, no price lookup key, no lock), and a priced model is
+/// never folded, however many junk names came first.
+#[test]
+fn a_flood_of_model_names_folds_without_allocating_and_spares_priced_models() {
+    let registry = Registry::new();
+    let metrics = Metrics::builder()
+        .prices(orchestrator_demo::demo_prices().unwrap())
+        .build(&registry);
+    let names: Vec<String> = (0..2_000).map(|i| format!("junk-{i}")).collect();
+    fn call(model: &str) -> LlmCall<'_> {
+        LlmCall::new(
+            "openai",
+            model,
+            LlmOutcome::Success,
+            Duration::from_millis(700),
+        )
+        .with_usage(TokenUsage::new(300, 80))
+    }
+    for name in &names[..200] {
+        metrics.llm().record(&call(name)); // fills the cap, resolves "other"
+    }
+    let before = allocations();
+    for name in &names[200..] {
+        metrics.llm().record(&call(name));
+    }
+    assert_eq!(allocations() - before, 0, "the folded path allocated");
+    metrics.llm().record(&call("gpt-4o-mini"));
+    let text = registry.render();
+    assert!(
+        text.contains(r#"orchestrator_llm_requests_total{provider="openai",model="gpt-4o-mini",outcome="success"} 1"#),
+        "the priced model kept its label"
+    );
+    assert!(
+        text.contains(r#"model="other",outcome="success"} 1900"#),
+        "1 900 folded"
+    );
+}

@@ -44,7 +44,7 @@ mod rules;
 
 pub use activity::{ActivityBackend, ActivityCounts, ActivityError, LocalActivity, WINDOWS};
 #[cfg(feature = "redis")]
-pub use activity::{RedisActivity, RedisActivityConfig};
+pub use activity::{MAX_USER_ID_BYTES, RedisActivity, RedisActivityConfig};
 pub use engine::{KpiEngine, KpiHandle, activity_hook};
 pub use hll::{HyperLogLog, InvalidSketch, PRECISION, REDIS_DENSE_LEN, REGISTERS};
 pub use kpi::{Direction, Kpi, KpiConfig, KpiConfigError, KpiUnit, gap};

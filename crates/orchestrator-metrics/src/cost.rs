@@ -104,7 +104,8 @@ impl ModelPrice {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PriceTable {
-    prices: HashMap<(String, String), ModelPrice>,
+    // By provider, then model: looked up with borrowed strings, without allocating.
+    prices: HashMap<String, HashMap<String, ModelPrice>>,
 }
 
 impl PriceTable {
@@ -120,17 +121,23 @@ impl PriceTable {
         model: impl Into<String>,
         price: ModelPrice,
     ) -> Self {
-        self.prices.insert((provider.into(), model.into()), price);
+        self.prices
+            .entry(provider.into())
+            .or_default()
+            .insert(model.into(), price);
         self
+    }
+
+    /// Every priced (provider, model).
+    pub fn models(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.prices
+            .iter()
+            .flat_map(|(p, models)| models.keys().map(move |m| (p.as_str(), m.as_str())))
     }
 
     /// The price of a model.
     pub fn price(&self, provider: &str, model: &str) -> Option<ModelPrice> {
-        // Looking up by a borrowed pair needs an owned key; this runs once per new
-        // (provider, model), after which recorders keep the price with their handles.
-        self.prices
-            .get(&(provider.to_owned(), model.to_owned()))
-            .copied()
+        self.prices.get(provider)?.get(model).copied()
     }
 
     /// The cost of `usage` on a model, or `None` when the model has no price.
@@ -140,7 +147,7 @@ impl PriceTable {
 
     /// The number of priced models.
     pub fn len(&self) -> usize {
-        self.prices.len()
+        self.prices.values().map(HashMap::len).sum()
     }
 
     /// Whether no model is priced.

@@ -6,9 +6,12 @@
 //! guard per label shared by every recorder, so a model name is either kept in every metric
 //! or folded in every metric, never half and half.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+// foldhash through hashbrown: a label value is hashed on every folded call.
+use hashbrown::HashSet;
 
 use crate::catalogue::{self, labels::GUARDED_LABELS};
 use crate::{CounterHandle, Registry};
@@ -94,6 +97,7 @@ pub enum LabelPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardinalityLimits {
     policies: [LabelPolicy; GuardedLabel::ALL.len()],
+    reserved: [Vec<Box<str>>; GuardedLabel::ALL.len()],
     max_value_len: usize,
 }
 
@@ -101,6 +105,7 @@ impl Default for CardinalityLimits {
     fn default() -> Self {
         CardinalityLimits {
             policies: GuardedLabel::ALL.map(|l| LabelPolicy::Cap(l.default_cap())),
+            reserved: Default::default(),
             max_value_len: 128,
         }
     }
@@ -124,6 +129,18 @@ impl CardinalityLimits {
         self
     }
 
+    /// Always admits these values of `label`, outside its cap: the metrics builder reserves
+    /// the providers and models of its price table, so that a flood of junk names can never
+    /// fold a priced model into `"other"`.
+    pub fn reserve<I, S>(mut self, label: GuardedLabel, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.reserved[label as usize].extend(values.into_iter().map(|v| v.as_ref().into()));
+        self
+    }
+
     /// Folds values longer than `bytes` bytes.
     pub fn max_value_len(mut self, bytes: usize) -> Self {
         self.max_value_len = bytes;
@@ -139,8 +156,42 @@ impl CardinalityLimits {
 #[derive(Debug)]
 struct LabelGuard {
     policy: LabelPolicy,
+    // Always admitted, outside the cap: the priced providers and models.
+    reserved: HashSet<Box<str>>,
     seen: Mutex<HashSet<Box<str>>>,
+    // The admitted values once the cap is reached: read without a lock, so that a flood of
+    // new values folds without contending on the mutex or allocating.
+    full: OnceLock<HashSet<Box<str>>>,
     folded: CounterHandle,
+}
+
+impl LabelGuard {
+    fn admits(&self, value: &str) -> bool {
+        // Full: one lookup, no lock (the frozen set holds the reserved values too).
+        if let Some(full) = self.full.get() {
+            return full.contains(value);
+        }
+        if self.reserved.contains(value) {
+            return true;
+        }
+        match &self.policy {
+            LabelPolicy::AllowList(values) => values.iter().any(|v| v == value),
+            LabelPolicy::Cap(cap) => {
+                let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+                if seen.contains(value) {
+                    return true;
+                }
+                if seen.len() < *cap {
+                    seen.insert(value.into());
+                    return true;
+                }
+                let mut full = seen.clone();
+                full.extend(self.reserved.iter().cloned());
+                let _ = self.full.set(full);
+                false
+            }
+        }
+    }
 }
 
 /// The guard of every guarded label, built from [`CardinalityLimits`] over a registry.
@@ -155,7 +206,9 @@ impl CardinalityGuard {
     pub fn new(registry: &Registry, limits: &CardinalityLimits) -> Self {
         let labels = GuardedLabel::ALL.map(|label| LabelGuard {
             policy: limits.policy(label).clone(),
+            reserved: limits.reserved[label as usize].iter().cloned().collect(),
             seen: Mutex::default(),
+            full: OnceLock::new(),
             folded: folded_counter(registry, label),
         });
         CardinalityGuard {
@@ -164,29 +217,34 @@ impl CardinalityGuard {
         }
     }
 
-    /// The value to record for `value` of `label`: `value` itself, or [`OTHER`].
+    /// The value to record for `value` of `label`: `value` itself, or [`OTHER`]. ASCII
+    /// control characters in it are replaced by `?` (a raw carriage return is legal in the
+    /// text format but splits lines in common parsers).
     ///
     /// Once a value is admitted it stays admitted, so callers may cache what they resolved
     /// for an admitted value. Folded values must not be cached by their raw value, or the
-    /// cache would grow without bound.
-    pub fn admit<'a>(&self, label: GuardedLabel, value: &'a str) -> &'a str {
+    /// cache would grow without bound. Once a capped label is full, folding takes no lock
+    /// and allocates nothing.
+    pub fn admit<'a>(&self, label: GuardedLabel, value: &'a str) -> Cow<'a, str> {
         if value == OTHER {
-            return OTHER;
+            return Cow::Borrowed(OTHER);
         }
+        let value: Cow<'a, str> = if value.bytes().any(|b| b.is_ascii_control()) {
+            Cow::Owned(
+                value
+                    .chars()
+                    .map(|c| if c.is_ascii_control() { '?' } else { c })
+                    .collect(),
+            )
+        } else {
+            Cow::Borrowed(value)
+        };
         let guard = &self.labels[label as usize];
-        let admitted = value.len() <= self.max_value_len
-            && match &guard.policy {
-                LabelPolicy::AllowList(values) => values.iter().any(|v| v == value),
-                LabelPolicy::Cap(cap) => {
-                    let mut seen = guard.seen.lock().unwrap_or_else(PoisonError::into_inner);
-                    seen.contains(value) || (seen.len() < *cap && seen.insert(value.into()))
-                }
-            };
-        if admitted {
+        if value.len() <= self.max_value_len && guard.admits(&value) {
             value
         } else {
             guard.folded.increment(1);
-            OTHER
+            Cow::Borrowed(OTHER)
         }
     }
 
@@ -231,6 +289,7 @@ mod tests {
         assert_eq!(guard.admit(GuardedLabel::Model, "b"), "b");
         assert_eq!(guard.admit(GuardedLabel::Model, "c"), OTHER);
         assert_eq!(guard.admit(GuardedLabel::Model, "a"), "a");
+        assert_eq!(guard.admit(GuardedLabel::Model, "b"), "b");
         assert_eq!(guard.admit(GuardedLabel::Model, "c"), OTHER);
         assert_eq!(guard.folded(GuardedLabel::Model), 2);
         assert_eq!(guard.folded(GuardedLabel::Route), 0);
@@ -248,5 +307,27 @@ mod tests {
         assert_eq!(guard.admit(GuardedLabel::Route, "/a/very/long/path"), OTHER);
         assert_eq!(guard.admit(GuardedLabel::Route, OTHER), OTHER);
         assert_eq!(guard.folded(GuardedLabel::Route), 1);
+    }
+
+    /// Issue 14, row 10: reserved (priced) values survive a flood of junk, and control
+    /// characters never reach a label.
+    #[test]
+    fn reserved_values_outlive_a_flood_and_control_characters_are_replaced() {
+        let registry = Registry::new();
+        let limits = CardinalityLimits::default()
+            .cap(GuardedLabel::Model, 3)
+            .reserve(GuardedLabel::Model, ["gpt-4o-mini"]);
+        let guard = CardinalityGuard::new(&registry, &limits);
+        for i in 0..1_000 {
+            let _ = guard.admit(GuardedLabel::Model, &format!("junk-{i}"));
+        }
+        assert_eq!(
+            guard.admit(GuardedLabel::Model, "gpt-4o-mini"),
+            "gpt-4o-mini"
+        );
+        assert_eq!(guard.admit(GuardedLabel::Model, "junk-1"), "junk-1");
+        assert_eq!(guard.admit(GuardedLabel::Model, "junk-999"), OTHER);
+        assert_eq!(guard.folded(GuardedLabel::Model), 1_000 - 3 + 1);
+        assert_eq!(guard.admit(GuardedLabel::Route, "/a\r\nb\u{7}"), "/a??b?");
     }
 }

@@ -73,8 +73,8 @@ pub use future::ResponseFuture;
 pub use kind::{
     Cache, CacheCall, CacheRequest, CacheResponse, CallState, Database, DatabaseCall, DbOperation,
     External, ExternalCall, GenAi, GenAiRequest, GenAiResponse, Kind, Llm, LlmBody, LlmCallState,
-    MAX_BUFFERED, OnRequest, OnResponse, OpenAiCompatible, OpenAiObserver, ResponseObserver,
-    Server, ServerCall, UNMATCHED,
+    MAX_BUFFERED, MAX_CONTENT_BYTES, MAX_MODEL_BYTES, OnRequest, OnResponse, OpenAiCompatible,
+    OpenAiObserver, ResponseObserver, Server, ServerCall, UNMATCHED,
 };
 pub use layer::TelemetryLayer;
 pub use opentelemetry::trace::{SpanId, TraceId};

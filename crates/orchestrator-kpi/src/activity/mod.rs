@@ -6,7 +6,7 @@ mod redis;
 
 pub use local::LocalActivity;
 #[cfg(feature = "redis")]
-pub use redis::{RedisActivity, RedisActivityConfig};
+pub use redis::{MAX_USER_ID_BYTES, RedisActivity, RedisActivityConfig};
 
 /// The windows distinct users are counted over, in days (the `window` label values
 /// `1d`, `7d`, `30d`).

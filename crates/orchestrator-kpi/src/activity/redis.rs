@@ -17,8 +17,8 @@ use orchestrator_query::{Clock, Millis, SystemClock};
 use super::{ActivityBackend, ActivityCounts, ActivityError, WINDOWS, churn};
 use crate::days::{date, day_of};
 
-/// Configures [`RedisActivity`].
-#[derive(Debug, Clone)]
+/// Configures [`RedisActivity`]. Its `Debug` hides the URL's password.
+#[derive(Clone)]
 pub struct RedisActivityConfig {
     url: String,
     key_prefix: String,
@@ -59,6 +59,63 @@ impl RedisActivityConfig {
     }
 }
 
+impl std::fmt::Debug for RedisActivityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisActivityConfig")
+            .field("url", &redact(&self.url))
+            .field("key_prefix", &self.key_prefix)
+            .field("queue", &self.queue)
+            .field("batch", &self.batch)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// `redis://user:password@host` as `redis://user:***@host`: the URL as errors and logs may
+/// show it.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let user = userinfo.split_once(':').map_or("", |(u, _)| u);
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                "***".to_owned()
+            };
+            format!("{scheme}://{masked}{}", &rest[at..])
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// The longest user id sent to Redis as it is; longer ones are sent as a 128-bit hash
+/// (`sha:` and 32 hex digits), the same on every replica, so that a client sending
+/// megabyte ids cannot fill the queue's memory.
+pub const MAX_USER_ID_BYTES: usize = 128;
+
+/// The id to count: `user` itself, or its hash when it is longer than
+/// [`MAX_USER_ID_BYTES`].
+pub(crate) fn bounded_id(user: &str) -> String {
+    if user.len() <= MAX_USER_ID_BYTES {
+        return user.to_owned();
+    }
+    use std::hash::{Hash as _, Hasher as _};
+    // SipHash with fixed keys (`DefaultHasher::new`): the same value in every process of
+    // one build, which is what replicas sharing Redis need.
+    let half = |seed: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        seed.hash(&mut h);
+        user.hash(&mut h);
+        h.finish()
+    };
+    format!("sha:{:016x}{:016x}", half(0), half(1))
+}
+
 enum Message {
     User(i64, String),
     Flush(mpsc::Sender<()>),
@@ -96,8 +153,9 @@ impl RedisActivity {
         registry: &Registry,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ActivityError> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| ActivityError(format!("invalid Redis URL `{}`: {e}", config.url)))?;
+        let client = redis::Client::open(config.url.as_str()).map_err(|e| {
+            ActivityError(format!("invalid Redis URL `{}`: {e}", redact(&config.url)))
+        })?;
         let dropped = registry
             .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["user_activity"])
             .map_err(|e| ActivityError(e.to_string()))?;
@@ -154,7 +212,7 @@ impl ActivityBackend for RedisActivity {
     fn record(&self, user: &str) {
         let day = day_of(self.clock.now_ms());
         let Some(sender) = &self.sender else { return };
-        match sender.try_send(Message::User(day, user.to_owned())) {
+        match sender.try_send(Message::User(day, bounded_id(user))) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.dropped.increment(1),
         }
@@ -279,5 +337,42 @@ impl Writer {
         self.connection
             .as_mut()
             .ok_or_else(|| "no connection".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14, row 11: the Redis password never reaches an error or a `Debug`.
+    #[test]
+    fn the_url_password_is_redacted() {
+        assert_eq!(
+            redact("redis://app:hunter2@cache:6379/0"),
+            "redis://app:***@cache:6379/0"
+        );
+        assert_eq!(redact("redis://:hunter2@cache"), "redis://:***@cache");
+        assert_eq!(redact("rediss://token@cache/1"), "rediss://***@cache/1");
+        assert_eq!(redact("redis://cache:6379/a@b"), "redis://cache:6379/a@b");
+        let config = RedisActivityConfig::new("redis://app:hunter2@cache:6379/0");
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let err = RedisActivity::new(
+            RedisActivityConfig::new("redis://app:hunter2@cache:notaport"),
+            &orchestrator_metrics::Registry::new(),
+        )
+        .map(|_| ())
+        .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    /// Issue 14, row 11: a megabyte user id queues 36 bytes, the same on every call.
+    #[test]
+    fn long_user_ids_are_hashed() {
+        assert_eq!(bounded_id("user-42"), "user-42");
+        let huge = "x".repeat(1 << 20);
+        let id = bounded_id(&huge);
+        assert_eq!(id.len(), 4 + 32);
+        assert_eq!(id, bounded_id(&huge));
+        assert_ne!(id, bounded_id(&"y".repeat(1 << 20)));
     }
 }

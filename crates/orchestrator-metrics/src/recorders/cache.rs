@@ -112,7 +112,9 @@ impl CacheMetrics {
     #[cold]
     fn resolve(&self, cache: &str) -> Handles {
         let name = self.inner.guard.admit(GuardedLabel::Cache, cache);
+        let name: &str = &name;
         let target = self.inner.guard.admit(GuardedLabel::Target, cache);
+        let target: &str = &target;
         let cache = &self.inner.cache;
         cache.get_or_insert_with(
             cache.hash(name, 0),

@@ -97,6 +97,7 @@ impl DependencyMetrics {
             return h.clone();
         }
         let target = self.inner.guard.admit(GuardedLabel::Target, target);
+        let target: &str = &target;
         let hash = cache.hash(target, kind as u64);
         cache.get_or_insert_with(hash, (target.into(), kind as u8), eq(kind, target), || {
             histogram(

@@ -60,7 +60,9 @@ impl ErrorMetrics {
             return handle.clone();
         }
         let component = self.inner.guard.admit(GuardedLabel::Component, component);
+        let component: &str = &component;
         let kind = self.inner.guard.admit(GuardedLabel::Kind, kind);
+        let kind: &str = &kind;
         let key = (component.into(), kind.into());
         cache.get_or_insert_with(
             cache.hash2(component, kind),

@@ -161,17 +161,21 @@ impl LlmMetrics {
     fn record_new(&self, call: &LlmCall<'_>) -> Option<f64> {
         let guard = &self.inner.guard;
         let provider = guard.admit(GuardedLabel::Provider, call.provider);
+        let provider: &str = &provider;
         let model = guard.admit(GuardedLabel::Model, call.model);
+        let model: &str = &model;
         let cache = &self.inner.cache;
-        let key = (provider.into(), model.into());
-        let handles = cache.get_or_insert_with(
-            cache.hash2(provider, model),
-            key,
-            eq(provider, model),
-            || self.resolve(provider, model),
-        );
         // Folded calls share the handles of "other" but keep the price of their real model.
         let price = self.inner.prices.price(call.provider, call.model);
+        let hash = cache.hash2(provider, model);
+        // The folded path (an "other" already resolved) allocates nothing.
+        if let Some(handles) = cache.find(hash, eq(provider, model)) {
+            return self.record_with(handles, call, price);
+        }
+        let key = (provider.into(), model.into());
+        let handles = cache.get_or_insert_with(hash, key, eq(provider, model), || {
+            self.resolve(provider, model)
+        });
         self.record_with(&handles, call, price)
     }
 

@@ -25,7 +25,7 @@ pub use session::{SessionMetrics, SessionTimer};
 
 use crate::catalogue::MetricDef;
 use crate::registry::{CounterHandle, GaugeHandle, HistogramHandle, Registry, RegistryError};
-use crate::{CardinalityGuard, CardinalityLimits, PriceTable};
+use crate::{CardinalityGuard, CardinalityLimits, GuardedLabel, PriceTable};
 
 /// Configures and builds [`Metrics`].
 #[derive(Debug, Clone, Default)]
@@ -41,7 +41,9 @@ impl MetricsBuilder {
         self
     }
 
-    /// Sets the price table the LLM cost is computed from.
+    /// Sets the price table the LLM cost is computed from. Its providers and models are
+    /// reserved in the cardinality guard: always admitted, outside the caps, so that a
+    /// flood of junk model names can never fold a priced model into `"other"`.
     pub fn prices(mut self, prices: PriceTable) -> Self {
         self.prices = prices;
         self
@@ -49,7 +51,11 @@ impl MetricsBuilder {
 
     /// Builds the recorders over `registry`.
     pub fn build(self, registry: &Registry) -> Metrics {
-        let guard = Arc::new(CardinalityGuard::new(registry, &self.limits));
+        let limits = self
+            .limits
+            .reserve(GuardedLabel::Provider, self.prices.models().map(|(p, _)| p))
+            .reserve(GuardedLabel::Model, self.prices.models().map(|(_, m)| m));
+        let guard = Arc::new(CardinalityGuard::new(registry, &limits));
         let errors = ErrorMetrics::new(registry, guard.clone());
         let dependencies = DependencyMetrics::new(registry, guard.clone(), errors.clone());
         Metrics {

@@ -144,6 +144,7 @@ impl RequestMetrics {
     #[cold]
     fn record_new(&self, route: &str, small: u32, seconds: f64) {
         let route = self.inner.guard.admit(GuardedLabel::Route, route);
+        let route: &str = &route;
         let cache = &self.inner.cache;
         let hash = cache.hash(route, small.into());
         let eq = |k: &(Box<str>, u32)| k.1 == small && &*k.0 == route;

@@ -26,6 +26,26 @@ use crate::pending::Pending;
 use crate::propagation;
 use crate::span::Operation;
 
+/// The most bytes of a prompt or a completion put on a span (`record_content`); longer
+/// ones are cut at a character boundary and end in `…`. Spans wait in the keep-errors
+/// buffer, so this bounds its memory too.
+pub const MAX_CONTENT_BYTES: usize = 16 * 1024;
+
+/// The most bytes of `gen_ai.response.model`, which the provider's answer sets.
+pub const MAX_MODEL_BYTES: usize = 256;
+
+/// `text`, cut to at most `max` bytes at a character boundary, ending in `…` when cut.
+pub(crate) fn capped(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut cut = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}
+
 /// What an LLM request is, as the adapter reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenAiRequest {
@@ -148,7 +168,10 @@ impl CallState for LlmCallState {
         attributes.push(KeyValue::new("gen_ai.provider.name", r.provider.clone()));
         attributes.push(KeyValue::new("gen_ai.request.model", r.model.clone()));
         if let Some(model) = &self.response.model {
-            attributes.push(KeyValue::new("gen_ai.response.model", model.clone()));
+            attributes.push(KeyValue::new(
+                "gen_ai.response.model",
+                capped(model, MAX_MODEL_BYTES),
+            ));
         }
         if let Some(usage) = self.response.usage {
             let tokens = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -164,10 +187,16 @@ impl CallState for LlmCallState {
         outcome_attributes(self.status, ended, attributes);
         if self.record_content {
             if let Some(prompt) = &r.prompt {
-                attributes.push(KeyValue::new("gen_ai.input.messages", prompt.clone()));
+                attributes.push(KeyValue::new(
+                    "gen_ai.input.messages",
+                    capped(prompt, MAX_CONTENT_BYTES),
+                ));
             }
             if let Some(completion) = &self.response.completion {
-                attributes.push(KeyValue::new("gen_ai.output.messages", completion.clone()));
+                attributes.push(KeyValue::new(
+                    "gen_ai.output.messages",
+                    capped(completion, MAX_CONTENT_BYTES),
+                ));
             }
         }
     }
@@ -292,5 +321,49 @@ impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14, row 11: recorded prompts and completions are held to their cap on the
+    /// span (and so in the keep-errors buffer), cut at a character boundary.
+    #[test]
+    fn recorded_content_is_capped() {
+        let prompt = "é".repeat(MAX_CONTENT_BYTES);
+        let call = LlmCallState {
+            request: GenAiRequest {
+                operation: "chat",
+                provider: Cow::Borrowed("openai"),
+                model: Cow::Borrowed("m"),
+                prompt: Some(prompt),
+            },
+            record_content: true,
+            status: Some(200),
+            streamed: false,
+            time_to_first_token: None,
+            response: GenAiResponse {
+                completion: Some("short".into()),
+                ..GenAiResponse::default()
+            },
+        };
+        let ended = Ended {
+            outcome: Outcome::Completed(Some(200)),
+            duration: Duration::from_millis(5),
+        };
+        let mut attributes = Vec::new();
+        call.attributes(&ended, &mut attributes);
+        let value = |key: &str| {
+            attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == key)
+                .map(|kv| kv.value.as_str().into_owned())
+                .unwrap()
+        };
+        let input = value("gen_ai.input.messages");
+        assert!(input.len() <= MAX_CONTENT_BYTES && input.ends_with('…'));
+        assert_eq!(value("gen_ai.output.messages"), "short");
     }
 }

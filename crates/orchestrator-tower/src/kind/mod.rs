@@ -25,7 +25,10 @@ use orchestrator_metrics::Metrics;
 pub use cache::{Cache, CacheCall, CacheRequest, CacheResponse};
 pub use database::{Database, DatabaseCall, DbOperation};
 pub use external::{External, ExternalCall};
-pub use llm::{GenAi, GenAiRequest, GenAiResponse, Llm, LlmBody, LlmCallState, ResponseObserver};
+pub use llm::{
+    GenAi, GenAiRequest, GenAiResponse, Llm, LlmBody, LlmCallState, MAX_CONTENT_BYTES,
+    MAX_MODEL_BYTES, ResponseObserver,
+};
 pub use openai::{MAX_BUFFERED, OpenAiCompatible, OpenAiObserver};
 pub use server::{Server, ServerCall, UNMATCHED};
 

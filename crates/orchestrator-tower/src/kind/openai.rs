@@ -63,7 +63,7 @@ impl OpenAiObserver {
         if let Some(model) = value.get("model").and_then(Value::as_str)
             && self.response.model.as_deref() != Some(model)
         {
-            self.response.model = Some(model.to_owned());
+            self.response.model = Some(super::llm::capped(model, super::llm::MAX_MODEL_BYTES));
         }
         if let Some(u) = value.get("usage").filter(|u| u.is_object()) {
             let field = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
@@ -176,6 +176,16 @@ data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":34}}
             started.elapsed()
         );
         assert_eq!(o.finish().usage, Some(TokenUsage::new(1, 2)));
+    }
+
+    /// Issue 14, row 11: a hostile provider's model name is held to its cap.
+    #[test]
+    fn a_huge_model_name_is_capped() {
+        let mut o = OpenAiCompatible.observer(200, &headers("application/json"));
+        let body = format!(r#"{{"model":"{}","usage":{{}}}}"#, "m".repeat(500_000));
+        o.on_chunk(body.as_bytes());
+        let model = o.finish().model.unwrap();
+        assert!(model.len() <= super::super::llm::MAX_MODEL_BYTES && model.ends_with('…'));
     }
 
     #[test]
