@@ -175,6 +175,24 @@ fn folded(c: &mut Criterion) {
             black_box(metrics.llm().record(&call))
         })
     });
+    // The guard's own folded path: a new value once the cap is full.
+    let guard = orchestrator_telemetry::CardinalityGuard::new(
+        &registry,
+        &orchestrator_telemetry::CardinalityLimits::default(),
+    );
+    for i in 0..100 {
+        let _ = guard.admit(orchestrator_telemetry::GuardedLabel::Model, &format!("junk-{i}"));
+    }
+    let mut j = 0;
+    group.bench_function("guard_admit_folded", |b| {
+        b.iter(|| {
+            j = (j + 1) % names.len();
+            black_box(guard.admit(
+                orchestrator_telemetry::GuardedLabel::Model,
+                black_box(&names[j]),
+            ))
+        })
+    });
     group.bench_function("orchestrator_llm_known_model", |b| {
         b.iter(|| {
             let call = LlmCall::new("openai", black_box("junk-7"), LlmOutcome::Success, DURATION)
