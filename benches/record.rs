@@ -181,7 +181,10 @@ fn folded(c: &mut Criterion) {
         &orchestrator_telemetry::CardinalityLimits::default(),
     );
     for i in 0..100 {
-        let _ = guard.admit(orchestrator_telemetry::GuardedLabel::Model, &format!("junk-{i}"));
+        let _ = guard.admit(
+            orchestrator_telemetry::GuardedLabel::Model,
+            &format!("junk-{i}"),
+        );
     }
     let mut j = 0;
     group.bench_function("guard_admit_folded", |b| {

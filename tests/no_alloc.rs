@@ -94,6 +94,28 @@ fn warmed_up_recorders_do_not_allocate() {
     assert_eq!(allocations() - before, 0, "the hot path allocated");
 }
 
+/// Allocations over 1 000 `POST /v1/sessions/42/messages` through `router`, after ten
+/// warm-up requests (the series, the registry's slab pages and stacks).
+fn allocations_per_request(mut router: axum::Router) -> u64 {
+    use futures_util::FutureExt as _;
+    use tower::Service as _;
+    let mut call = || {
+        let request = http::Request::post("/v1/sessions/42/messages")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router.call(request).now_or_never().unwrap().unwrap();
+        assert_eq!(response.status(), 200);
+    };
+    for _ in 0..10 {
+        call();
+    }
+    let before = allocations();
+    for _ in 0..1_000 {
+        call();
+    }
+    allocations() - before
+}
+
 /// An unsampled request through the tower layer allocates nothing: the sampling decision
 /// comes before any span work, and the metrics path is the one above. Measured behind a
 /// real axum router (the route comes from its `MatchedPath`), against the same router with
@@ -105,9 +127,7 @@ fn unsampled_requests_through_the_layer_do_not_allocate() {
     use axum::Router;
     use axum::body::Body;
     use axum::routing::post;
-    use futures_util::FutureExt as _;
     use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer, Tracer};
-    use tower::Service as _;
 
     let registry = Registry::new();
     let tracer = Tracer::builder(Metrics::new(&registry))
@@ -115,28 +135,13 @@ fn unsampled_requests_through_the_layer_do_not_allocate() {
         .build()
         .unwrap();
     let app = || Router::new().route("/v1/sessions/{id}/messages", post(|| async { "ok" }));
-    let per_request = |mut router: Router| {
-        let mut call = || {
-            let request = http::Request::post("/v1/sessions/42/messages")
-                .body(Body::empty())
-                .unwrap();
-            let response = router.call(request).now_or_never().unwrap().unwrap();
-            assert_eq!(response.status(), 200);
-        };
-        call(); // warm-up: resolves the series
-        let before = allocations();
-        for _ in 0..1_000 {
-            call();
-        }
-        allocations() - before
-    };
     let held = std::sync::Arc::new(());
     let pass_through = tower::util::MapRequestLayer::new(move |r: http::Request<Body>| {
         let _ = &held;
         r
     });
-    let baseline = per_request(app().layer(pass_through));
-    let layered = per_request(app().layer(TelemetryLayer::server(&tracer)));
+    let baseline = allocations_per_request(app().layer(pass_through));
+    let layered = allocations_per_request(app().layer(TelemetryLayer::server(&tracer)));
     assert!(
         baseline > 0,
         "the counting allocator counts (the router allocates)"
@@ -146,7 +151,7 @@ fn unsampled_requests_through_the_layer_do_not_allocate() {
         "the layer allocated for unsampled requests"
     );
     assert!(registry.render().contains(
-        r#"orchestrator_requests_total{route="/v1/sessions/{id}/messages",method="POST",status="200"} 1001"#
+        r#"orchestrator_requests_total{route="/v1/sessions/{id}/messages",method="POST",status="200"} 1010"#
     ));
     assert!(tracer.store().is_empty());
 }
@@ -164,11 +169,8 @@ async fn moderate(prompt_len: usize) -> bool {
 #[test]
 fn unsampled_requests_with_user_spans_allocate_nothing_for_the_bridge() {
     use axum::Router;
-    use axum::body::Body;
     use axum::routing::post;
-    use futures_util::FutureExt as _;
     use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer, Tracer};
-    use tower::Service as _;
     use tracing_subscriber::prelude::*;
 
     let registry = Registry::new();
@@ -181,36 +183,22 @@ fn unsampled_requests_with_user_spans_allocate_nothing_for_the_bridge() {
         let allowed = moderate(12).await;
         if ok && allowed { "ok" } else { "no" }
     };
-    let per_request = |mut router: Router| {
-        let mut call = || {
-            let request = http::Request::post("/v1/sessions/42/messages")
-                .body(Body::empty())
-                .unwrap();
-            let response = router.call(request).now_or_never().unwrap().unwrap();
-            assert_eq!(response.status(), 200);
-        };
-        for _ in 0..10 {
-            call(); // warm-up: the series, the registry's slab pages and stacks
-        }
-        let before = allocations();
-        for _ in 0..1_000 {
-            call();
-        }
-        allocations() - before
-    };
     let app = || {
         Router::new()
             .route("/v1/sessions/{id}/messages", post(handler))
             .layer(TelemetryLayer::server(&tracer))
     };
-    let plain =
-        || tracing::subscriber::with_default(tracing_subscriber::registry(), || per_request(app()));
+    let plain = || {
+        tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            allocations_per_request(app())
+        })
+    };
     // The first subscriber of the process pays once for tracing's callsite registrations;
     // measure the baseline after it.
     let _first = plain();
     let bridged = tracing::subscriber::with_default(
         tracing_subscriber::registry().with(tracer.tracing_layer()),
-        || per_request(app()),
+        || allocations_per_request(app()),
     );
     let baseline = plain();
     assert!(baseline > 0, "the counting allocator counts");

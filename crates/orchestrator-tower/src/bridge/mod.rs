@@ -212,6 +212,15 @@ impl TracingBridge {
         )
     }
 
+    /// Records fields onto the span's attributes, counting what the caps leave out.
+    fn record_fields(&self, bridged: &mut Bridged, record: impl FnOnce(&mut Fields<'_>)) {
+        let mut fields = self.fields(&mut bridged.attributes);
+        record(&mut fields);
+        let dropped = fields.dropped;
+        bridged.dropped += dropped;
+        self.count_dropped(dropped);
+    }
+
     fn count_dropped(&self, n: u32) {
         if n > 0 {
             self.tracer.count_dropped_attributes(u64::from(n));
@@ -245,11 +254,7 @@ where
         let Some(mut bridged) = self.start(parent, attrs.metadata().name()) else {
             return;
         };
-        let mut fields = self.fields(&mut bridged.attributes);
-        attrs.record(&mut fields);
-        let dropped = fields.dropped;
-        bridged.dropped += dropped;
-        self.count_dropped(dropped);
+        self.record_fields(&mut bridged, |fields| attrs.record(fields));
         extensions.insert(bridged);
     }
 
@@ -258,17 +263,12 @@ where
             return;
         };
         let mut extensions = span.extensions_mut();
-        let Some(bridged) = extensions
+        if let Some(bridged) = extensions
             .get_mut::<Bridged>()
             .filter(|b| b.owner == self.id)
-        else {
-            return;
-        };
-        let mut fields = self.fields(&mut bridged.attributes);
-        values.record(&mut fields);
-        let dropped = fields.dropped;
-        bridged.dropped += dropped;
-        self.count_dropped(dropped);
+        {
+            self.record_fields(bridged, |fields| values.record(fields));
+        }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
