@@ -4,6 +4,7 @@
 
 mod fetch;
 mod inputs;
+mod md;
 mod metrics;
 mod report;
 
@@ -87,12 +88,10 @@ fn scrape(o: &ValidateOptions, auth: &[(&str, &str)]) -> Result<Scrape, String> 
     headers.push(("Accept-Encoding", "gzip"));
     let gzip_bytes = match fetch::get(&url, &headers, o.timeout) {
         Ok(f) if f.status == 200 && f.encoding.as_deref() == Some("gzip") => {
-            // Only counted if it really is the same exposition, compressed.
-            let mut inflated = Vec::new();
-            flate2::read::GzDecoder::new(f.body.as_slice())
-                .read_to_end(&mut inflated)
-                .ok()
-                .map(|_| f.body.len())
+            // Only counted if it really is the same exposition, compressed; inflating stops
+            // one byte past the plain body's size, so a gzip bomb (10 MB that inflates to
+            // 10 GB) costs no more memory than the plain scrape.
+            same_when_inflated(&f.body, text.as_bytes()).then_some(f.body.len())
         }
         _ => None,
     };
@@ -103,6 +102,19 @@ fn scrape(o: &ValidateOptions, auth: &[(&str, &str)]) -> Result<Scrape, String> 
         duration_ms: plain.elapsed.as_secs_f64() * 1e3,
         gzip_bytes,
     })
+}
+
+/// Whether `gzip` inflates to exactly `plain`, reading at most one byte more than it.
+fn same_when_inflated(gzip: &[u8], plain: &[u8]) -> bool {
+    let limit = u64::try_from(plain.len())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(gzip)
+        .take(limit)
+        .read_to_end(&mut inflated)
+        .is_ok()
+        && inflated == plain
 }
 
 /// Reads everything the report needs. Fails only when the target cannot be scraped.
@@ -200,4 +212,24 @@ pub fn write(report: &Report, dir: &Path) -> Result<(), ValidateError> {
     let path = dir.join("report.md");
     std::fs::write(&path, report.markdown()).map_err(fail(path.clone()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    /// Issue 14, row 13: a gzip bomb is inflated no further than the plain body's size.
+    #[test]
+    fn a_gzip_bomb_is_not_inflated_past_the_plain_size() {
+        let zeros = vec![0u8; 64 << 20]; // 64 MiB that compress to about 64 KiB
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&zeros).unwrap();
+        let bomb = gz.finish().unwrap();
+        assert!(bomb.len() < 1 << 20);
+        let plain = b"m 1\n";
+        assert!(!super::same_when_inflated(&bomb, plain));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(plain).unwrap();
+        assert!(super::same_when_inflated(&gz.finish().unwrap(), plain));
+    }
 }

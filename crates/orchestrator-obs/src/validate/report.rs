@@ -8,6 +8,7 @@ use orchestrator_metrics::exposition::{self, Exposition};
 use serde_json::{Value, json};
 
 use super::inputs::Inputs;
+use super::md::md;
 use super::metrics::{MetricRow, NOT_COMPUTABLE, rows};
 
 /// One check.
@@ -287,15 +288,15 @@ impl Report {
                     let _ = writeln!(
                         out,
                         "| {} | {} | {} | {gap} | {status} |",
-                        kpi["name"].as_str().unwrap_or("?"),
-                        kpi["display_value"].as_str().unwrap_or("–"),
-                        kpi["display_target"].as_str().unwrap_or("–"),
+                        md(kpi["name"].as_str().unwrap_or("?")),
+                        md(kpi["display_value"].as_str().unwrap_or("–")),
+                        md(kpi["display_target"].as_str().unwrap_or("–")),
                     );
                 }
                 let _ = writeln!(out, "\nTargets met: {}/{}", k["met"], k["total"]);
             }
             Err(e) => {
-                let _ = writeln!(out, "Not available: {e}");
+                let _ = writeln!(out, "Not available: {}", md(e));
             }
         }
 
@@ -309,15 +310,19 @@ impl Report {
                 for r in a["rules"].as_array().into_iter().flatten() {
                     let since = r["since"].as_i64().map_or("–".to_owned(), |s| {
                         let at = a["evaluated_at"].as_i64().unwrap_or(s);
-                        format!("{} before the evaluation", orchestrator_alerts::ago(at - s))
+                        // Hostile timestamps: saturate, never overflow.
+                        format!(
+                            "{} before the evaluation",
+                            orchestrator_alerts::ago(at.saturating_sub(s))
+                        )
                     });
                     let _ = writeln!(
                         out,
                         "| {} | {} | {} | {} | {since} |",
-                        r["title"].as_str().unwrap_or("?"),
-                        r["condition"].as_str().unwrap_or("?"),
-                        r["severity"].as_str().unwrap_or("?").to_uppercase(),
-                        r["state"].as_str().unwrap_or("?"),
+                        md(r["title"].as_str().unwrap_or("?")),
+                        md(r["condition"].as_str().unwrap_or("?")),
+                        md(&r["severity"].as_str().unwrap_or("?").to_uppercase()),
+                        md(r["state"].as_str().unwrap_or("?")),
                     );
                 }
                 let _ = writeln!(
@@ -327,7 +332,7 @@ impl Report {
                 );
             }
             Err(e) => {
-                let _ = writeln!(out, "Not available: {e}");
+                let _ = writeln!(out, "Not available: {}", md(e));
             }
         }
 
@@ -346,7 +351,11 @@ impl Report {
                     "- Mean spans per trace: {:.1}",
                     a["mean_spans"].as_f64().unwrap_or(0.0)
                 );
-                let _ = writeln!(out, "- Sampler: {}", a["sampler"].as_str().unwrap_or("?"));
+                let _ = writeln!(
+                    out,
+                    "- Sampler: {}",
+                    md(a["sampler"].as_str().unwrap_or("?"))
+                );
                 let _ = writeln!(
                     out,
                     "\n| Operation | Spans | Mean duration | Share of the root span |\n|---|---|---|---|"
@@ -355,7 +364,7 @@ impl Report {
                     let _ = writeln!(
                         out,
                         "| {} | {} | {:.1} ms | {:.0}% |",
-                        o["operation"].as_str().unwrap_or("?"),
+                        md(o["operation"].as_str().unwrap_or("?")),
                         o["spans"],
                         o["mean_ms"].as_f64().unwrap_or(0.0),
                         o["share"].as_f64().unwrap_or(0.0) * 100.0
@@ -363,7 +372,7 @@ impl Report {
                 }
             }
             Err(e) => {
-                let _ = writeln!(out, "Not available: {e}");
+                let _ = writeln!(out, "Not available: {}", md(e));
             }
         }
 
@@ -419,9 +428,9 @@ impl Report {
                 out,
                 "| {} | {} | {} | {} |",
                 c.component,
-                c.name,
+                md(&c.name),
                 mark(c.passed),
-                c.reason.replace('|', "\\|")
+                md(&c.reason)
             );
         }
         out
