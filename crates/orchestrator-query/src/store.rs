@@ -5,20 +5,32 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::{Millis, Selector};
 
 /// Limits that keep the store bounded whatever the input.
+///
+/// Memory: at most `max_total_points` points of 16 bytes (the default: 8,000,000 points,
+/// 128 MiB) plus, per series, its name and labels. Each series holds its retention's worth of
+/// points (a 30-day KPI window sampled every 15 s is 172,800 points; a 1-hour one, 240), so
+/// the default KPIs and alert rules over a handful of series need about 3 million; the budget
+/// bounds what many long-window series could otherwise reach (10,000 × 200,000 points were
+/// about 32 GB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreLimits {
     /// Series kept at most; samples of further series are dropped and counted.
     pub max_series: usize,
     /// Points kept per series at most; the oldest go first.
     pub max_points: usize,
+    /// Points kept in all at most; once reached, new points are dropped and counted until
+    /// older ones leave their series' retention.
+    pub max_total_points: usize,
 }
 
 impl Default for StoreLimits {
-    /// 10,000 series of at most 200,000 points (30 days at 15 s is 172,800).
+    /// 10,000 series of at most 200,000 points (30 days at 15 s is 172,800), 8,000,000
+    /// points (128 MiB) in all.
     fn default() -> Self {
         StoreLimits {
             max_series: 10_000,
             max_points: 200_000,
+            max_total_points: 8_000_000,
         }
     }
 }
@@ -83,6 +95,7 @@ pub struct SampleStore {
     by_name: BTreeMap<String, Vec<StoredSeries>>,
     limits: StoreLimits,
     series: usize,
+    points: usize,
     dropped: u64,
 }
 
@@ -131,16 +144,28 @@ impl SampleStore {
         if series.points.back().is_some_and(|(last, _)| *last >= t) {
             return;
         }
-        series.points.push_back((t, v));
-        let oldest = t - series.retention;
+        let before = series.points.len();
+        let oldest = t.saturating_sub(series.retention);
         while series
             .points
             .front()
             .is_some_and(|(time, _)| *time < oldest)
-            || series.points.len() > max_points
+            || series.points.len() >= max_points
         {
             series.points.pop_front();
         }
+        self.points -= before - series.points.len();
+        if self.points >= self.limits.max_total_points {
+            self.dropped += 1;
+            return;
+        }
+        series.points.push_back((t, v));
+        self.points += 1;
+    }
+
+    /// How many points are held in all.
+    pub fn points(&self) -> usize {
+        self.points
     }
 
     /// The series a selector selects.
@@ -162,7 +187,7 @@ impl SampleStore {
         self.series
     }
 
-    /// How many points were refused because the series limit was reached.
+    /// How many points were refused because the series or the points limit was reached.
     pub fn dropped(&self) -> u64 {
         self.dropped
     }
@@ -171,6 +196,39 @@ impl SampleStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 14, row 11: the total points are bounded, whatever the number of long-window
+    /// series; old points leaving their retention make room again.
+    #[test]
+    fn the_points_budget_holds() {
+        let limits = StoreLimits {
+            max_total_points: 1_000,
+            ..StoreLimits::default()
+        };
+        let mut store = SampleStore::new(limits);
+        for series in 0..50 {
+            for t in 0..100 {
+                store.append(
+                    "m",
+                    &labels(&[("s", &series.to_string())]),
+                    t,
+                    1.0,
+                    1_000_000,
+                );
+            }
+        }
+        assert_eq!(store.points(), 1_000);
+        assert_eq!(store.dropped(), 50 * 100 - 1_000);
+        let held: usize = store.iter().map(StoredSeries::len).sum();
+        assert_eq!(held, 1_000);
+        // Retention frees room: a short window keeps few points, so more fit.
+        let mut store = SampleStore::new(limits);
+        for t in 0..10_000 {
+            store.append("m", &labels(&[]), t, 1.0, 10);
+        }
+        assert_eq!(store.points(), 11);
+        assert_eq!(store.dropped(), 0);
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -212,6 +270,7 @@ mod tests {
         let mut store = SampleStore::new(StoreLimits {
             max_series: 2,
             max_points: 5,
+            ..StoreLimits::default()
         });
         for i in 0..4 {
             for t in 0..10 {
