@@ -92,9 +92,13 @@ async fn the_demo_exports_to_a_collector_when_an_endpoint_is_set() {
             .all(|n| n.contains("orchestrator-demo"))
     );
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+    // Which model a sampled request used is chance (70 % gpt-4o-mini); any LLM span will do.
+    assert!(
+        names.iter().any(|n| n.starts_with("chat ")),
+        "no LLM span in {names:?}"
+    );
     for expected in [
         "POST /v1/sessions/{id}/messages",
-        "chat gpt-4o-mini",
         "INSERT sqlite",
         "get answers",
         "GET moderation-api",
@@ -104,13 +108,19 @@ async fn the_demo_exports_to_a_collector_when_an_endpoint_is_set() {
             "no {expected:?} span in {names:?}"
         );
     }
-    let llm = spans.iter().find(|s| s.name == "chat gpt-4o-mini").unwrap();
+    let llm = spans.iter().find(|s| s.name.starts_with("chat ")).unwrap();
     let provider = llm
         .attributes
         .iter()
         .find(|kv| kv.key == "gen_ai.provider.name")
         .and_then(|kv| kv.value.as_ref()?.value.clone());
-    assert_eq!(provider, Some(Value::StringValue("openai".into())));
+    let model = llm.name.trim_start_matches("chat ");
+    let expected = orchestrator_demo::provider::MODELS
+        .iter()
+        .find(|m| m.model == model)
+        .map(|m| m.provider)
+        .unwrap_or_else(|| panic!("{model} is not a demo model"));
+    assert_eq!(provider, Some(Value::StringValue(expected.into())));
     // Every client span has its server span in the export.
     for span in spans.iter().filter(|s| !s.parent_span_id.is_empty()) {
         assert!(
@@ -146,16 +156,19 @@ async fn the_demo_nests_its_own_spans_and_logs_failures_with_trace_ids() {
     let spans = received.spans();
     let internal = opentelemetry_proto::tonic::trace::v1::span::SpanKind::Internal as i32;
     let by_id = |id: &[u8]| spans.iter().find(|s| s.span_id == id);
+    // An `answer` that was not a cache hit: it has the LLM call under it.
+    let llm_under = |answer: &&opentelemetry_proto::tonic::trace::v1::Span| {
+        spans
+            .iter()
+            .any(|s| s.name.starts_with("chat ") && s.parent_span_id == answer.span_id)
+    };
     let answer = spans
         .iter()
-        .find(|s| s.name == "answer" && s.kind == internal)
-        .expect("an internal `answer` span");
+        .filter(|s| s.name == "answer" && s.kind == internal)
+        .find(llm_under)
+        .expect("an internal `answer` span with an LLM span under it");
     let server = by_id(&answer.parent_span_id).expect("its parent is exported");
     assert_eq!(server.name, "POST /v1/sessions/{id}/messages");
-    let llm = spans
-        .iter()
-        .find(|s| s.name.starts_with("chat ") && s.parent_span_id == answer.span_id);
-    assert!(llm.is_some(), "an LLM span under `answer`");
     let persist = spans.iter().find(|s| s.name == "persist").expect("persist");
     assert!(
         spans

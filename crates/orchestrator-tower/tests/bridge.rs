@@ -2,29 +2,26 @@
 //! traces (on the wire, through a real OTLP receiver), logs carry the trace ids, and the
 //! context follows spawned tasks.
 
+mod bridge_support;
 mod support;
 
-use std::borrow::Cow;
-use std::convert::Infallible;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::routing::post;
-use http::{Request, Response};
-use http_body_util::BodyExt as _;
+use bridge_support::{LlmClient, call_llm, llm_client, local, one_trace, request, server};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use orchestrator_tower::{
-    BatchConfig, GenAiRequest, OpenAiCompatible, Operation, OtlpConfig, Protocol, Sampler,
-    SpanLimits, TelemetryLayer, TraceFutureExt as _, TraceIds, Tracer,
+    BatchConfig, Operation, OtlpConfig, Protocol, Sampler, TelemetryLayer, TraceFutureExt as _,
+    TraceIds, Tracer,
 };
 use support::{grpc_receiver, hex, metrics};
-use tower::{Layer as _, ServiceExt as _, service_fn};
+use tower::ServiceExt as _;
 use tracing::instrument;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
@@ -56,43 +53,6 @@ impl<'a> MakeWriter<'a> for Logs {
     }
 }
 
-/// A streamed OpenAI-style answer.
-async fn provider(_: Request<Body>) -> Result<Response<Body>, Infallible> {
-    let body = "data: {\"model\":\"gpt-test\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n\
-data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";
-    Ok(Response::builder()
-        .header("content-type", "text/event-stream")
-        .body(Body::from(body))
-        .unwrap())
-}
-
-type LlmClient = orchestrator_tower::TelemetryService<
-    tower::util::ServiceFn<fn(Request<Body>) -> ProviderFuture>,
-    orchestrator_tower::Llm<OpenAiCompatible>,
->;
-type ProviderFuture =
-    std::pin::Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
-
-fn llm_client(tracer: &Tracer) -> LlmClient {
-    let f: fn(Request<Body>) -> ProviderFuture = |r| Box::pin(provider(r));
-    TelemetryLayer::llm(tracer, OpenAiCompatible).layer(service_fn(f))
-}
-
-async fn call_llm(llm: LlmClient) {
-    let mut call = Request::post("http://provider/v1/chat/completions")
-        .body(Body::empty())
-        .unwrap();
-    call.extensions_mut().insert(GenAiRequest {
-        operation: "chat",
-        provider: Cow::Borrowed("openai"),
-        model: Cow::Borrowed("gpt-test"),
-        prompt: None,
-    });
-    let response = llm.oneshot(call).await.unwrap();
-    let _ = response.into_body().collect().await;
-}
-
-/// The user's own code: an `#[instrument]`ed step that logs and calls the LLM.
 #[instrument(skip(llm), fields(plan.steps = 3))]
 async fn plan_answer(llm: LlmClient, topic: &str) -> Result<(), String> {
     tracing::info!(tokens = 12, "planning the answer");
@@ -158,16 +118,6 @@ fn names(spans: &[Span]) -> Vec<&str> {
     spans.iter().map(|s| s.name.as_str()).collect()
 }
 
-fn request(traceparent: Option<&str>) -> Request<Body> {
-    let mut builder = Request::post("/v1/chat");
-    if let Some(tp) = traceparent {
-        builder = builder.header("traceparent", tp);
-    }
-    builder.body(Body::empty()).unwrap()
-}
-
-// Multi-threaded: the receiver keeps answering while the test thread drops the tracer,
-// whose shutdown flushes the queue synchronously.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_spans_nest_between_the_server_and_the_llm_span_on_the_wire() {
     let (addr, received) = grpc_receiver().await;
@@ -309,39 +259,6 @@ async fn unsampled_requests_export_no_user_span_and_logs_keep_the_trace_id() {
     assert_eq!(planning["fields"]["tokens"], 12);
 }
 
-/// A store-only tracer, sampling everything, with the bridge as the thread's subscriber.
-fn local(sampler: Sampler) -> (Tracer, tracing::subscriber::DefaultGuard) {
-    let (_, metrics) = metrics();
-    let tracer = Tracer::builder(metrics).sampler(sampler).build().unwrap();
-    let guard = tracing::subscriber::set_default(
-        tracing_subscriber::registry().with(tracer.tracing_layer()),
-    );
-    (tracer, guard)
-}
-
-fn server<F, Fut>(
-    tracer: &Tracer,
-    handler: F,
-) -> impl tower::Service<Request<Body>, Response = Response<Body>, Error = Infallible>
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    TelemetryLayer::server(tracer).layer(service_fn(move |_: Request<Body>| {
-        let handler = handler.clone();
-        async move {
-            handler().await;
-            Ok::<_, Infallible>(Response::new(Body::from("ok")))
-        }
-    }))
-}
-
-fn one_trace(tracer: &Tracer) -> Vec<orchestrator_tower::SpanRecord> {
-    let traces = tracer.store().traces();
-    assert_eq!(traces.len(), 1, "one trace stored");
-    traces[0].spans.clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spawned_tasks_join_the_trace_only_through_in_current_trace() {
     let (tracer, _guard) = local(Sampler::always_on());
@@ -447,112 +364,4 @@ async fn a_background_job_starts_its_own_trace_when_sampled() {
     let spans = one_trace(&tracer);
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].operation, Operation::LlmRequest);
-}
-
-#[tokio::test]
-async fn hostile_spans_are_capped_and_counted() {
-    let (registry, metrics) = metrics();
-    let tracer = Tracer::builder(metrics)
-        .sampler(Sampler::always_on())
-        .build()
-        .unwrap();
-    let limits = SpanLimits {
-        max_attributes: 4,
-        max_events: 10,
-        max_value_bytes: 1024,
-    };
-    let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::registry().with(tracer.tracing_layer().limits(limits)),
-    );
-    let huge = "é".repeat(512 * 1024); // 1 MiB
-    {
-        let span =
-            tracing::info_span!("hostile", a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, big = %huge);
-        let _entered = span.enter();
-        for i in 0..1_000 {
-            tracing::info!(i, "event");
-        }
-    }
-    let spans = one_trace(&tracer);
-    let span = &spans[0];
-    assert_eq!(span.attributes.len(), 4);
-    assert_eq!(span.events.len(), 10);
-    // 3 attributes over the count (the 1 MiB one among them), 990 events.
-    assert_eq!(span.dropped_attributes, 3 + 990);
-    let counted = support::sum(&registry, "orchestrator_telemetry_dropped_total", |s| {
-        s.label("queue") == Some("span_attributes")
-    });
-    assert_eq!(counted, 993.0);
-
-    // A 1 MiB value within the count is truncated to the byte cap, at a char boundary.
-    let _guard2 = tracing::subscriber::set_default(
-        tracing_subscriber::registry().with(tracer.tracing_layer()),
-    );
-    drop(tracing::info_span!("big", value = %huge));
-    let big = tracer.store().traces().last().unwrap().spans[0].clone();
-    let value = big.attribute("value").unwrap().as_str();
-    assert!(
-        value.len() <= 1024 && value.ends_with('…'),
-        "{} bytes",
-        value.len()
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_span_closed_in_another_task_is_exported_when_closed() {
-    let (tracer, _guard) = local(Sampler::always_on());
-    let dispatch = tracing::dispatcher::get_default(Clone::clone);
-    let handler = move || {
-        let dispatch = dispatch.clone();
-        async move {
-            let span = tracing::info_span!("handed_over");
-            // Closed in another task, on whichever worker runs it, before the request ends.
-            tokio::spawn(async move {
-                tracing::dispatcher::with_default(&dispatch, || drop(span));
-            })
-            .await
-            .unwrap();
-        }
-    };
-    server(&tracer, handler)
-        .oneshot(request(None))
-        .await
-        .unwrap();
-    let spans = one_trace(&tracer);
-    assert_eq!(spans.len(), 2);
-    assert!(
-        spans
-            .iter()
-            .any(|s| s.name == "handed_over" && !s.is_local_root())
-    );
-}
-
-#[tokio::test]
-async fn two_bridges_on_one_registry_export_each_span_once() {
-    let (_, metrics) = metrics();
-    let tracer = Tracer::builder(metrics)
-        .sampler(Sampler::always_on())
-        .build()
-        .unwrap();
-    let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::registry()
-            .with(tracer.tracing_layer())
-            .with(tracer.tracing_layer()),
-    );
-    tracing::info_span!("once").in_scope(|| tracing::info!("inside"));
-    let spans = one_trace(&tracer);
-    assert_eq!(spans.len(), 1);
-    assert_eq!(spans[0].events.len(), 1);
-}
-
-#[tokio::test]
-async fn in_current_trace_outside_any_call_is_a_no_op() {
-    let (tracer, _guard) = local(Sampler::always_on());
-    let outside = async { orchestrator_tower::current() }
-        .in_current_trace()
-        .await;
-    assert!(outside.is_none());
-    call_llm(llm_client(&tracer)).in_current_trace().await;
-    let spans = one_trace(&tracer);
-    assert_eq!(spans.len(), 1, "the call is a root of its own");
 }
