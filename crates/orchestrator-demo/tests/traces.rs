@@ -39,26 +39,37 @@ fn demo(env: &[(&str, &str)], extra: &[&str]) -> Output {
     command.output().expect("the demo binary runs")
 }
 
+/// The demo run with `extra` arguments, exporting over OTLP/gRPC to a receiver built from
+/// the official proto definitions, with `env` beside the endpoint.
+async fn exporting(env: &[(&str, &str)], extra: &[&str]) -> (Output, support::Received) {
+    let (addr, received) = support::grpc_receiver().await;
+    let mut vars: Vec<(String, String)> = vec![
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+            format!("http://{addr}"),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "grpc".into()),
+        ("OTEL_BSP_SCHEDULE_DELAY".into(), "200".into()),
+    ];
+    vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let extra: Vec<String> = extra.iter().map(|a| (*a).to_owned()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        demo(&vars, &extra)
+    })
+    .await
+    .unwrap();
+    (output, received)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_exports_to_a_collector_when_an_endpoint_is_set() {
-    let (addr, received) = support::grpc_receiver().await;
-    let endpoint = format!("http://{addr}");
-    let output = tokio::task::spawn_blocking(move || {
-        demo(
-            &[
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-                ("OTEL_BSP_SCHEDULE_DELAY", "200"),
-            ],
-            &["--keep-errors"],
-        )
-    })
-    .await
-    .unwrap();
+    let (output, received) = exporting(&[], &["--keep-errors"]).await;
     let stdout = text(&output.stdout);
     assert!(
         output.status.success(),
@@ -136,21 +147,11 @@ async fn the_demo_exports_to_a_collector_when_an_endpoint_is_set() {
 /// a trace id the collector holds.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_nests_its_own_spans_and_logs_failures_with_trace_ids() {
-    let (addr, received) = support::grpc_receiver().await;
-    let endpoint = format!("http://{addr}");
-    let output = tokio::task::spawn_blocking(move || {
-        demo(
-            &[
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-                ("OTEL_TRACES_SAMPLER", "always_on"),
-                ("OTEL_BSP_SCHEDULE_DELAY", "200"),
-            ],
-            &["--duration", "6", "--concurrency", "8"],
-        )
-    })
-    .await
-    .unwrap();
+    let (output, received) = exporting(
+        &[("OTEL_TRACES_SAMPLER", "always_on")],
+        &["--duration", "6", "--concurrency", "8"],
+    )
+    .await;
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(output.status.success(), "{stdout}\n{stderr}");
     let spans = received.spans();

@@ -40,19 +40,19 @@ pub enum AuthError {
 #[derive(Clone)]
 pub struct BearerAuth {
     inner: Arc<Inner>,
+    secure: bool,
 }
 
 struct Inner {
     token: Box<str>,
     session: Box<str>,
-    secure: bool,
 }
 
 impl std::fmt::Debug for BearerAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BearerAuth")
             .field("token", &"***")
-            .field("secure_cookie", &self.inner.secure)
+            .field("secure_cookie", &self.secure)
             .finish()
     }
 }
@@ -72,21 +72,16 @@ impl BearerAuth {
             inner: Arc::new(Inner {
                 token: token.into(),
                 session: session.into(),
-                secure: false,
             }),
+            secure: false,
         })
     }
 
     /// Marks the login cookie `Secure`: set it when the page is served behind https (a
     /// TLS-terminating proxy), so that the browser never sends it in clear.
-    pub fn secure_cookie(self, secure: bool) -> Self {
-        BearerAuth {
-            inner: Arc::new(Inner {
-                token: self.inner.token.clone(),
-                session: self.inner.session.clone(),
-                secure,
-            }),
-        }
+    pub fn secure_cookie(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
     }
 
     /// Requires the token (or the login cookie) on every route of `router`.
@@ -185,7 +180,7 @@ async fn check(State(auth): State<BearerAuth>, request: Request, next: Next) -> 
     if request.uri().path() == "/dashboard"
         && query_token(&request).is_some_and(|t| same(&t, inner.token.as_bytes()))
     {
-        let secure = if inner.secure { "; Secure" } else { "" };
+        let secure = if auth.secure { "; Secure" } else { "" };
         let cookie = format!(
             "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/{secure}",
             inner.session

@@ -42,6 +42,7 @@
 mod analysis;
 pub mod bridge;
 mod call;
+mod cap;
 mod classify;
 mod context;
 mod export;

@@ -37,10 +37,60 @@ impl<S, K> TelemetryService<S, K> {
     }
 }
 
-/// Starts a call: its parent is `remote` (a server's incoming `traceparent`) or else the
-/// call this one runs in; the sampling decision comes first, and nothing allocates for
-/// tracing unless it is yes. `make` reads the call's state, given the call's own context.
-/// Returns the pending call and the context its children run in.
+/// A new span's place in its trace, decided before any span work.
+pub(crate) struct Child {
+    /// The span's own context (a fresh span id), and whether it is recorded.
+    pub(crate) current: Current,
+    /// The parent span, if any.
+    pub(crate) parent: Option<[u8; 8]>,
+    /// Whether the parent is in another process.
+    pub(crate) parent_is_remote: bool,
+}
+
+/// Decides a new span under `remote` (a server's incoming `traceparent`) or else `local`
+/// (the call or bridged span it runs in), or as a root: the one place where sampling, the
+/// cap on caller-forced traces and the keep-errors policy are applied, for the layer's calls
+/// and the bridged `tracing` spans alike.
+pub(crate) fn decide(
+    tracer: &Tracer,
+    remote: Option<&TraceContext>,
+    local: Option<&Current>,
+) -> Child {
+    let parent: Option<&TraceContext> = remote.or(local.map(|c| &c.context));
+    let trace_id = parent.map_or_else(new_trace_id, |p| p.trace_id.to_bytes());
+    let mut sampled = tracer.sampler().should_sample(parent, &trace_id);
+    // Sampled only because the caller said so: bounded per second.
+    if sampled
+        && parent.is_some_and(|p| p.remote)
+        && !tracer.sampler().samples_new(&trace_id)
+        && !tracer.admit_forced()
+    {
+        sampled = false;
+    }
+    let recording = match local {
+        Some(current) => current.recording,
+        None => sampled || tracer.keeps_errors(),
+    };
+    Child {
+        current: Current {
+            context: TraceContext {
+                trace_id: TraceId::from_bytes(trace_id),
+                span_id: SpanId::from_bytes(new_span_id()),
+                sampled,
+                remote: false,
+                tracestate: parent.and_then(|p| p.tracestate.clone()),
+            },
+            recording,
+        },
+        parent: parent.map(|p| p.span_id.to_bytes()),
+        parent_is_remote: parent.is_some_and(|p| p.remote),
+    }
+}
+
+/// Starts a call: its parent is `remote` or else the call this one runs in; the sampling
+/// decision comes first, and nothing allocates for tracing unless it is yes. `make` reads
+/// the call's state, given the call's own context. Returns the pending call and the context
+/// its children run in.
 pub(crate) fn begin<C: CallState>(
     tracer: &Tracer,
     remote: Option<TraceContext>,
@@ -51,42 +101,21 @@ pub(crate) fn begin<C: CallState>(
         Some(_) => None,
         None => context::current_full(),
     };
-    let parent: Option<&TraceContext> = remote.as_ref().or(local.as_ref().map(|c| &c.context));
-    let trace_id = parent.map_or_else(new_trace_id, |p| p.trace_id.to_bytes());
-    // The decision comes first; nothing below allocates for tracing unless it is yes.
-    let mut sampled = tracer.sampler().should_sample(parent, &trace_id);
-    // Sampled only because the caller said so: bounded per second.
-    if sampled
-        && parent.is_some_and(|p| p.remote)
-        && !tracer.sampler().samples_new(&trace_id)
-        && !tracer.admit_forced()
-    {
-        sampled = false;
-    }
-    let recording = match &local {
-        Some(current) => current.recording,
-        None => sampled || tracer.keeps_errors(),
-    };
-    let context = TraceContext {
-        trace_id: TraceId::from_bytes(trace_id),
-        span_id: SpanId::from_bytes(new_span_id()),
-        sampled,
-        remote: false,
-        tracestate: parent.and_then(|p| p.tracestate.clone()),
-    };
-    let call = make(&context);
-    let span = recording.then(|| {
+    let child = decide(tracer, remote.as_ref(), local.as_ref());
+    let context = &child.current.context;
+    let call = make(context);
+    let span = child.current.recording.then(|| {
         Box::new(OpenSpan {
-            trace_id,
+            trace_id: context.trace_id.to_bytes(),
             span_id: context.span_id.to_bytes(),
-            parent: parent.map(|p| p.span_id.to_bytes()),
-            parent_is_remote: parent.is_some_and(|p| p.remote),
-            sampled,
+            parent: child.parent,
+            parent_is_remote: child.parent_is_remote,
+            sampled: context.sampled,
             start: SystemTime::now(),
         })
     });
     let pending = Pending::new(call, span, tracer.clone(), start);
-    (pending, Current { context, recording })
+    (pending, child.current)
 }
 
 impl<S, K, Req, Res> Service<Req> for TelemetryService<S, K>

@@ -155,15 +155,14 @@ impl TracerBuilder {
         // the first request.
         let _ = quanta::Instant::now();
         let registry = self.metrics.registry();
-        let counter = registry
-            .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["spans"])
-            .map_err(|e| TracerError::Registry(e.to_string()))?;
-        let forced_drops = registry
-            .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["forced_traces"])
-            .map_err(|e| TracerError::Registry(e.to_string()))?;
-        let attribute_drops = registry
-            .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["span_attributes"])
-            .map_err(|e| TracerError::Registry(e.to_string()))?;
+        let dropped = |queue: &str| {
+            registry
+                .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &[queue])
+                .map_err(|e| TracerError::Registry(e.to_string()))
+        };
+        let counter = dropped("spans")?;
+        let forced_drops = dropped("forced_traces")?;
+        let attribute_drops = dropped("span_attributes")?;
         let drops = Drops {
             count: Arc::new(AtomicU64::new(0)),
             counter,

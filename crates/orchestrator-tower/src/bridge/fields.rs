@@ -5,6 +5,8 @@ use std::fmt::{self, Write as _};
 use opentelemetry::{Key, KeyValue, Value};
 use tracing::field::{Field, Visit};
 
+use crate::cap::{cap, capped};
+
 /// The caps a bridged span's attributes and events are held to. Past them, attributes and
 /// events are left out, long values are truncated (ending in `…`), and both are counted in
 /// `orchestrator_telemetry_dropped_total{queue="span_attributes"}`.
@@ -89,13 +91,7 @@ impl<'a> Fields<'a> {
     }
 
     fn text(&mut self, mut text: String) -> String {
-        if text.len() > self.max_value_bytes {
-            let mut cut = self.max_value_bytes.saturating_sub('…'.len_utf8());
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push('…');
+        if cap(&mut text, self.max_value_bytes) {
             self.dropped = self.dropped.saturating_add(1);
         }
         text
@@ -156,19 +152,11 @@ impl Visit for Fields<'_> {
         if self.left_out(field) {
             return;
         }
-        if value.len() <= self.max_value_bytes {
-            return self.string(field, value.to_owned());
-        }
         // Copy no more than the cap: a 1 MiB value is cut before it is copied.
-        let mut cut = self.max_value_bytes.saturating_sub('…'.len_utf8());
-        while !value.is_char_boundary(cut) {
-            cut -= 1;
+        if value.len() > self.max_value_bytes {
+            self.dropped = self.dropped.saturating_add(1);
         }
-        let mut text = String::with_capacity(cut + '…'.len_utf8());
-        text.push_str(&value[..cut]);
-        text.push('…');
-        self.dropped = self.dropped.saturating_add(1);
-        self.string(field, text);
+        self.string(field, capped(value, self.max_value_bytes));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {

@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{Event as SpanEvent, SpanId, SpanKind, TraceId};
+use opentelemetry::trace::{Event as SpanEvent, SpanKind};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -47,7 +47,8 @@ use tracing_subscriber::registry::LookupSpan;
 pub use fields::SpanLimits;
 pub use format::TraceIds;
 
-use crate::context::{self, Current, TraceContext, new_span_id, new_trace_id};
+use crate::context::{self, Current};
+use crate::service::decide;
 use crate::span::{Operation, SpanRecord};
 use crate::tracer::Tracer;
 use fields::Fields;
@@ -155,47 +156,23 @@ impl TracingBridge {
     }
 
     fn start(&self, parent: Parent, name: &'static str) -> Option<Bridged> {
-        let (context, parent, parent_is_remote) = match parent {
-            Parent::Call(call) => {
-                let p = call.context;
-                let context = TraceContext {
-                    trace_id: p.trace_id,
-                    span_id: SpanId::from_bytes(new_span_id()),
-                    sampled: p.sampled,
-                    remote: false,
-                    tracestate: p.tracestate,
-                };
-                (context, Some(p.span_id.to_bytes()), p.remote)
-            }
-            Parent::Root => {
-                if context::suppressed() {
-                    return None;
-                }
-                let trace_id = new_trace_id();
-                let sampled = self.tracer.sampler().should_sample(None, &trace_id);
-                if !sampled && !self.tracer.keeps_errors() {
-                    return None;
-                }
-                let context = TraceContext {
-                    trace_id: TraceId::from_bytes(trace_id),
-                    span_id: SpanId::from_bytes(new_span_id()),
-                    sampled,
-                    remote: false,
-                    tracestate: None,
-                };
-                (context, None, false)
-            }
+        // The same decision as the layer's calls: a child follows its call, a root is
+        // sampled (or kept for the keep-errors policy) like a new request.
+        let child = match parent {
+            Parent::Call(call) => decide(&self.tracer, None, Some(&call)),
+            Parent::Root if context::suppressed() => return None,
+            Parent::Root => decide(&self.tracer, None, None),
         };
+        if !child.current.recording {
+            return None;
+        }
         Some(Bridged {
             owner: self.id,
             tracer: self.tracer.clone(),
             name,
-            current: Current {
-                context,
-                recording: true,
-            },
-            parent,
-            parent_is_remote,
+            current: child.current,
+            parent: child.parent,
+            parent_is_remote: child.parent_is_remote,
             start: SystemTime::now(),
             attributes: Vec::new(),
             events: Vec::new(),
@@ -272,8 +249,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let level = *event.metadata().level();
         // Inside an unsampled call no span can take the event (explicit parents aside).
-        if *event.metadata().level() > self.max_level
+        if level > self.max_level
             || (event.is_contextual() && context::current_recording() == Some(false))
         {
             return;
@@ -288,7 +266,6 @@ where
         else {
             return;
         };
-        let level = *event.metadata().level();
         if bridged.events.len() >= self.limits.max_events {
             bridged.dropped += 1;
             self.count_dropped(1);

@@ -20,6 +20,7 @@ use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, TokenUsage};
 use pin_project::pin_project;
 
 use super::{CallState, Kind, OnRequest, OnResponse, outcome_attributes};
+use crate::cap::capped;
 use crate::classify::{Ended, Outcome, status_str};
 use crate::context::TraceContext;
 use crate::pending::Pending;
@@ -33,18 +34,6 @@ pub const MAX_CONTENT_BYTES: usize = 16 * 1024;
 
 /// The most bytes of `gen_ai.response.model`, which the provider's answer sets.
 pub const MAX_MODEL_BYTES: usize = 256;
-
-/// `text`, cut to at most `max` bytes at a character boundary, ending in `…` when cut.
-pub(crate) fn capped(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut cut = max.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &text[..cut])
-}
 
 /// What an LLM request is, as the adapter reads it.
 #[derive(Debug, Clone, PartialEq)]

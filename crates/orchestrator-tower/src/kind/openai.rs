@@ -63,7 +63,7 @@ impl OpenAiObserver {
         if let Some(model) = value.get("model").and_then(Value::as_str)
             && self.response.model.as_deref() != Some(model)
         {
-            self.response.model = Some(super::llm::capped(model, super::llm::MAX_MODEL_BYTES));
+            self.response.model = Some(crate::cap::capped(model, super::llm::MAX_MODEL_BYTES));
         }
         if let Some(u) = value.get("usage").filter(|u| u.is_object()) {
             let field = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
