@@ -22,6 +22,7 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
 mod builder;
+mod guard;
 #[cfg(feature = "prometheus")]
 mod live;
 #[cfg(feature = "kpi")]
@@ -29,7 +30,8 @@ mod monitor;
 #[cfg(feature = "traces")]
 mod tracing;
 
-pub use builder::{InstallError, Telemetry, TelemetryBuilder, TelemetryGuard};
+pub use builder::{InstallError, Telemetry, TelemetryBuilder};
+pub use guard::TelemetryGuard;
 pub use orchestrator_metrics::{
     BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard, CardinalityLimits,
     DependencyKind, DependencyMetrics, ErrorMetrics, GuardedLabel, InvalidPrice, LlmCall,

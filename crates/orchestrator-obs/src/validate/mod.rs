@@ -4,6 +4,7 @@
 
 mod fetch;
 mod inputs;
+mod markdown;
 mod md;
 mod metrics;
 mod report;

@@ -1,14 +1,11 @@
 //! The report: checks with their reasons, a score, and the seed's sections, all computed from
 //! [`Inputs`]. Pure: the same inputs give the same report (the golden test relies on it).
 
-use std::fmt::Write as _;
-
 use orchestrator_dashboards::{Context, Source, dashboards};
 use orchestrator_metrics::exposition::{self, Exposition};
 use serde_json::{Value, json};
 
 use super::inputs::Inputs;
-use super::md::md;
 use super::metrics::{MetricRow, NOT_COMPUTABLE, rows};
 
 /// One check.
@@ -40,7 +37,7 @@ pub struct Report {
     pub samples: usize,
 }
 
-fn parse(text: &str) -> Exposition {
+pub(super) fn parse(text: &str) -> Exposition {
     exposition::parse(text).unwrap_or_default()
 }
 
@@ -196,253 +193,14 @@ impl Report {
             },
         })
     }
-
-    /// `report.md`, in the sections of the seed's report.
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
-        let i = &self.inputs;
-        let passed = self.checks.iter().filter(|c| c.passed).count();
-        let _ = writeln!(out, "# Validation report\n");
-        let _ = writeln!(out, "Target: `{}` · {}\n", i.target, i.generated_at);
-        let _ = writeln!(
-            out,
-            "**Score: {:.2}** ({passed}/{} checks passed)\n",
-            self.score(),
-            self.checks.len()
-        );
-        let _ = writeln!(
-            out,
-            "| Component | Checks | Passed | Status |\n|---|---|---|---|"
-        );
-        let mut components: Vec<&str> = self.checks.iter().map(|c| c.component).collect();
-        components.dedup();
-        for component in components {
-            let of: Vec<&Check> = self
-                .checks
-                .iter()
-                .filter(|c| c.component == component)
-                .collect();
-            let ok = of.iter().filter(|c| c.passed).count();
-            let _ = writeln!(
-                out,
-                "| {component} | {} | {ok} | {} |",
-                of.len(),
-                mark(ok == of.len())
-            );
-        }
-
-        let _ = writeln!(
-            out,
-            "\n## Prometheus metrics\n\nTwo scrapes {:.1} s apart. Rate: counters' increase, histograms' observations, per second. P95: over the observations between the scrapes.\n",
-            self.interval_seconds
-        );
-        let _ = writeln!(
-            out,
-            "| Metric | Type | Samples | Rate/s | P95 | Status |\n|---|---|---|---|---|---|"
-        );
-        for m in &self.metrics {
-            let status = if m.present {
-                "✅".to_owned()
-            } else if NOT_COMPUTABLE.contains(&m.name) {
-                "absent (needs a previous window)".to_owned()
-            } else {
-                "❌".to_owned()
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} | {status} |",
-                m.name,
-                m.kind,
-                thousands(m.samples as f64, 0),
-                m.rate.map_or("–".to_owned(), |r| format!("{r:.1}")),
-                m.p95.map_or("–".to_owned(), |p| format!("{p:.3}")),
-            );
-        }
-
-        let _ = writeln!(
-            out,
-            "\n## Business metrics\n\n| Metric | Value |\n|---|---|"
-        );
-        for (k, v) in business(&parse(&i.second.text)) {
-            let _ = writeln!(out, "| {k} | {v} |");
-        }
-
-        let _ = writeln!(out, "\n## Business KPIs\n");
-        match &i.kpis {
-            Ok(k) => {
-                let _ = writeln!(
-                    out,
-                    "| KPI | Value | Target | Gap | Status |\n|---|---|---|---|---|"
-                );
-                for kpi in k["kpis"].as_array().into_iter().flatten() {
-                    let gap = kpi["gap"]
-                        .as_f64()
-                        .map_or("–".to_owned(), |g| format!("{:+.1}%", g * 100.0));
-                    let status = if kpi["value"].is_null() {
-                        "no data"
-                    } else if kpi["met"] == true {
-                        "✅ met"
-                    } else {
-                        "❌ missed"
-                    };
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | {} | {gap} | {status} |",
-                        md(kpi["name"].as_str().unwrap_or("?")),
-                        md(kpi["display_value"].as_str().unwrap_or("–")),
-                        md(kpi["display_target"].as_str().unwrap_or("–")),
-                    );
-                }
-                let _ = writeln!(out, "\nTargets met: {}/{}", k["met"], k["total"]);
-            }
-            Err(e) => {
-                let _ = writeln!(out, "Not available: {}", md(e));
-            }
-        }
-
-        let _ = writeln!(out, "\n## Alerting\n");
-        match &i.alerts {
-            Ok(a) => {
-                let _ = writeln!(
-                    out,
-                    "| Rule | Condition | Severity | State | Since |\n|---|---|---|---|---|"
-                );
-                for r in a["rules"].as_array().into_iter().flatten() {
-                    let since = r["since"].as_i64().map_or("–".to_owned(), |s| {
-                        let at = a["evaluated_at"].as_i64().unwrap_or(s);
-                        // Hostile timestamps: saturate, never overflow.
-                        format!(
-                            "{} before the evaluation",
-                            orchestrator_alerts::ago(at.saturating_sub(s))
-                        )
-                    });
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | {} | {} | {since} |",
-                        md(r["title"].as_str().unwrap_or("?")),
-                        md(r["condition"].as_str().unwrap_or("?")),
-                        md(&r["severity"].as_str().unwrap_or("?").to_uppercase()),
-                        md(r["state"].as_str().unwrap_or("?")),
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "\nActive alerts: {} firing of {} rules",
-                    a["firing"], a["total"]
-                );
-            }
-            Err(e) => {
-                let _ = writeln!(out, "Not available: {}", md(e));
-            }
-        }
-
-        let _ = writeln!(out, "\n## Distributed tracing\n");
-        match &i.traces {
-            Ok(t) => {
-                let a = &t["analysis"];
-                let _ = writeln!(out, "- Traces collected: {}", a["traces"]);
-                let _ = writeln!(
-                    out,
-                    "- Mean duration: {:.1} ms",
-                    a["mean_duration_ms"].as_f64().unwrap_or(0.0)
-                );
-                let _ = writeln!(
-                    out,
-                    "- Mean spans per trace: {:.1}",
-                    a["mean_spans"].as_f64().unwrap_or(0.0)
-                );
-                let _ = writeln!(
-                    out,
-                    "- Sampler: {}",
-                    md(a["sampler"].as_str().unwrap_or("?"))
-                );
-                let _ = writeln!(
-                    out,
-                    "\n| Operation | Spans | Mean duration | Share of the root span |\n|---|---|---|---|"
-                );
-                for o in a["operations"].as_array().into_iter().flatten() {
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | {:.1} ms | {:.0}% |",
-                        md(o["operation"].as_str().unwrap_or("?")),
-                        o["spans"],
-                        o["mean_ms"].as_f64().unwrap_or(0.0),
-                        o["share"].as_f64().unwrap_or(0.0) * 100.0
-                    );
-                }
-            }
-            Err(e) => {
-                let _ = writeln!(out, "Not available: {}", md(e));
-            }
-        }
-
-        let _ = writeln!(
-            out,
-            "\n## Dashboards\n\n| Dashboard | Panels | Refresh | Queries |\n|---|---|---|---|"
-        );
-        if let Ok(all) = Context::defaults().and_then(|c| dashboards(&c)) {
-            for d in all {
-                let queries: usize = d.panels.iter().map(|p| p.queries.len()).sum();
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {queries} |",
-                    d.title,
-                    d.panels.len(),
-                    d.refresh
-                );
-            }
-        }
-
-        let c = &i.second;
-        let _ = writeln!(
-            out,
-            "\n## Collection performance\n\n| Measure | Value |\n|---|---|"
-        );
-        let _ = writeln!(out, "| Scrape time | {:.1} ms |", c.duration_ms);
-        let _ = writeln!(
-            out,
-            "| Payload (raw) | {} bytes |",
-            thousands(c.raw_bytes as f64, 0)
-        );
-        match c.gzip_bytes {
-            Some(g) => {
-                let _ = writeln!(out, "| Payload (gzip) | {} bytes |", thousands(g as f64, 0));
-                let _ = writeln!(
-                    out,
-                    "| Compression ratio | {:.1}× |",
-                    c.raw_bytes as f64 / g.max(1) as f64
-                );
-            }
-            None => {
-                let _ = writeln!(out, "| Payload (gzip) | not offered |");
-            }
-        }
-        let _ = writeln!(out, "| Samples | {} |", thousands(self.samples as f64, 0));
-
-        let _ = writeln!(
-            out,
-            "\n## Checks\n\n| Component | Check | Result | Why |\n|---|---|---|---|"
-        );
-        for c in &self.checks {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                c.component,
-                md(&c.name),
-                mark(c.passed),
-                md(&c.reason)
-            );
-        }
-        out
-    }
 }
 
-fn mark(ok: bool) -> &'static str {
+pub(super) fn mark(ok: bool) -> &'static str {
     if ok { "✅" } else { "❌" }
 }
 
 /// `1234567.8` as `1,234,568` (with `decimals` after the point).
-fn thousands(v: f64, decimals: usize) -> String {
+pub(super) fn thousands(v: f64, decimals: usize) -> String {
     let text = format!("{:.*}", decimals, v.abs());
     let (int, frac) = text
         .split_once('.')
@@ -462,7 +220,7 @@ fn thousands(v: f64, decimals: usize) -> String {
 }
 
 /// The business figures, from the exposition.
-fn business(e: &Exposition) -> Vec<(&'static str, String)> {
+pub(super) fn business(e: &Exposition) -> Vec<(&'static str, String)> {
     let sum = |name: &str| e.sum_where(name, |_| true);
     let mean = |name: &str| {
         let count = sum(&format!("{name}_count"));

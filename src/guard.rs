@@ -1,0 +1,161 @@
+//! The running telemetry: what `build()`/`install()` return.
+
+#[cfg(feature = "prometheus")]
+use orchestrator_exporters::live::LivePage;
+#[cfg(feature = "prometheus")]
+use orchestrator_exporters::{MetricsServer, ProcessCollector};
+#[cfg(feature = "kpi")]
+use orchestrator_kpi::{BusinessRecorder, KpiHandle, KpiReport};
+use orchestrator_metrics::{Metrics, Registry};
+
+/// The running telemetry. Dropping it stops the listener and the collector; the registry
+/// stays installed as the `metrics` recorder (the `metrics` crate cannot uninstall one).
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    #[cfg(feature = "prometheus")]
+    pub(crate) live: Option<LivePage>,
+    #[cfg(feature = "traces")]
+    pub(crate) tracer: orchestrator_tower::Tracer,
+    #[cfg(feature = "kpi")]
+    pub(crate) monitor: crate::monitor::Running,
+    pub(crate) registry: Registry,
+    pub(crate) metrics: Metrics,
+    #[cfg(feature = "prometheus")]
+    pub(crate) server: Option<MetricsServer>,
+    #[cfg(feature = "prometheus")]
+    pub(crate) collector: Option<ProcessCollector>,
+}
+
+impl TelemetryGuard {
+    /// The typed recorders.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The registry `/metrics` renders.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The address `/metrics` is served on, when a listener was started.
+    #[cfg(feature = "prometheus")]
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().map(MetricsServer::local_addr)
+    }
+
+    /// Records business events (sessions with their user, revenue, conversions, scores).
+    #[cfg(feature = "kpi")]
+    pub fn business(&self) -> &BusinessRecorder {
+        &self.monitor.business
+    }
+
+    /// The latest KPI evaluation (after the first monitor tick).
+    #[cfg(feature = "kpi")]
+    pub fn kpi_report(&self) -> Option<KpiReport> {
+        self.monitor.kpis.latest()
+    }
+
+    /// A handle to the latest KPI report, to share with a page or a report writer.
+    #[cfg(feature = "kpi")]
+    pub fn kpi_handle(&self) -> KpiHandle {
+        self.monitor.kpis.clone()
+    }
+
+    /// The latest state of the alert rules (after the first monitor tick).
+    #[cfg(feature = "alerts")]
+    pub fn alerts_report(&self) -> Option<orchestrator_alerts::AlertsReport> {
+        self.monitor.alerts.latest()
+    }
+
+    /// A handle to the latest alert report.
+    #[cfg(feature = "alerts")]
+    pub fn alerts_handle(&self) -> orchestrator_alerts::AlertsHandle {
+        self.monitor.alerts.clone()
+    }
+
+    /// Samples and evaluates now, on the monitor thread, and returns the KPI report.
+    #[cfg(feature = "kpi")]
+    pub fn evaluate_now(&self) -> Option<KpiReport> {
+        if let Some(monitor) = &self.monitor.monitor {
+            monitor.tick_now();
+        }
+        self.kpi_report()
+    }
+
+    /// Runs `f` with the monitor's sample store (the series the KPIs read), to evaluate
+    /// an expression in-process with `orchestrator_query::eval`. `None` without a monitor.
+    #[cfg(feature = "kpi")]
+    pub fn with_samples<R>(
+        &self,
+        f: impl FnOnce(&orchestrator_query::SampleStore) -> R,
+    ) -> Option<R> {
+        self.monitor.monitor.as_ref().map(|m| m.with_store(f))
+    }
+
+    /// The live page, to merge into the orchestrator's own router when it serves
+    /// `/metrics` itself (built without a listener). `None` with `without_live_page`.
+    #[cfg(feature = "prometheus")]
+    pub fn live_page(&self) -> Option<&LivePage> {
+        self.live.as_ref()
+    }
+
+    /// The tracer the tower layers record through (metrics for every call, spans for
+    /// sampled ones).
+    #[cfg(feature = "traces")]
+    pub fn tracer(&self) -> &orchestrator_tower::Tracer {
+        &self.tracer
+    }
+
+    /// A `tracing_subscriber` layer that makes the orchestrator's own `tracing` spans
+    /// (`#[instrument]`, `info_span!`) `INTERNAL` children in the layer's traces, and their
+    /// events span events. Add it to the service's own subscriber:
+    ///
+    /// ```no_run
+    /// use orchestrator_telemetry::{Telemetry, TraceIds};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let telemetry = Telemetry::builder().install()?;
+    /// tracing_subscriber::registry()
+    ///     .with(telemetry.tracing_layer())
+    ///     .with(tracing_subscriber::fmt::layer().event_format(TraceIds::text()))
+    ///     .init();
+    /// # Ok::<(), orchestrator_telemetry::InstallError>(())
+    /// ```
+    ///
+    /// See [`orchestrator_tower::bridge`] for how spans are parented and what is capped.
+    #[cfg(feature = "traces")]
+    pub fn tracing_layer(&self) -> orchestrator_tower::TracingBridge {
+        self.tracer.tracing_layer()
+    }
+
+    /// The analysis of the traces in the embedded store.
+    #[cfg(feature = "traces")]
+    pub fn trace_analysis(&self) -> orchestrator_tower::TraceAnalysis {
+        self.tracer.analysis()
+    }
+
+    /// Exports the queued spans and stops the exporter (within the export timeout; spans
+    /// that cannot be sent are counted as dropped), then stops the listener (finishing
+    /// scrapes in flight), the collector and the monitor. Dropping the guard does the same.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        #[cfg(feature = "traces")]
+        if let Err(e) = self.tracer.shutdown() {
+            tracing::warn!(error = %e, "spans may have been lost at shutdown");
+        }
+        #[cfg(feature = "prometheus")]
+        {
+            if let Some(server) = self.server.take() {
+                server.shutdown();
+            }
+            if let Some(collector) = self.collector.take() {
+                collector.stop();
+            }
+        }
+    }
+}
