@@ -5,6 +5,13 @@
 //! - [`tool`]: the path of a real tool (promtool, amtool, chromium...) on `PATH`; a missing
 //!   one fails the test with how to install it, never skips.
 //! - [`run`]: runs a tool in a directory and returns whether it succeeded and what it said.
+//! - `pki` and `server` (feature `tls`): a test CA with certificates for `127.0.0.1`, `::1`
+//!   and `localhost`, and a recording HTTP/1.1 server over TLS or plain TCP.
+
+#[cfg(feature = "tls")]
+pub mod pki;
+#[cfg(feature = "tls")]
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
