@@ -210,6 +210,7 @@ fn notification(
         labels: alert.labels.clone(),
         annotations: rule.annotations().to_vec(),
         value: alert.value,
+        condition: rule.condition_text().to_owned(),
         starts_at: alert.fired_at.unwrap_or(alert.active_at),
         ends_at: alert.resolved_at.unwrap_or(valid_until),
     }

@@ -34,6 +34,7 @@ mod evaluator;
 pub mod generate;
 mod notify;
 mod report;
+mod routing;
 mod rule;
 mod slo;
 mod state;
@@ -41,9 +42,11 @@ mod state;
 pub use defaults::{AlertTuning, default_rules, error_ratio};
 pub use evaluator::{AlertEvaluator, AlertsHandle, EvaluatorConfig, EvaluatorError};
 pub use notify::{
-    AlertmanagerSink, Delivery, Dispatcher, LogSink, Notification, NotifyState, RetryPolicy, Sink,
-    WebhookSink,
+    AlertmanagerSink, Delivery, DeliveryError, Dispatcher, EmailSink, EmailSinkBuilder, LogSink,
+    Notification, NotifyState, PAGERDUTY_EVENTS_URL, PagerDutySink, RetryPolicy, Sink, SlackSink,
+    SmtpError, WebhookSink,
 };
+pub use orchestrator_http::{HttpClient, Secret};
 pub use report::{AlertsReport, RuleReport, ago, title};
 pub use rule::{AlertRule, AlertRuleBuilder, IntoRuleValue, RuleError, Severity, parse_for};
 pub use slo::{Slo, SloError, SloKind, SloRules, default_slos, recorded_ratio_name};

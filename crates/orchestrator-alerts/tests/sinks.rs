@@ -202,15 +202,11 @@ impl Drop for Alertmanager {
 }
 
 fn get(url: &str) -> Option<(u16, String)> {
-    let parsed = orchestrator_query::http::HttpUrl::parse(url).ok()?;
-    let body = orchestrator_query::http::get_json(&parsed, Duration::from_secs(5));
-    match body {
-        Ok(b) => Some((200, b)),
-        Err(e) => e
-            .strip_prefix("HTTP status ")
-            .and_then(|s| s.parse().ok())
-            .map(|c| (c, String::new())),
-    }
+    let reply = orchestrator_http::HttpClient::new()
+        .ok()?
+        .get(url, &[])
+        .ok()?;
+    Some((reply.status, reply.text()))
 }
 
 #[test]
@@ -311,9 +307,14 @@ fn sinks_that_are_down_or_silent_never_slow_evaluation() {
     let sinks: Vec<Arc<dyn Sink>> = vec![
         Arc::new(WebhookSink::new(&refused).unwrap()),
         Arc::new(
-            WebhookSink::new(&silent_url)
-                .unwrap()
-                .timeout(Duration::from_millis(300)),
+            WebhookSink::with_client(
+                &silent_url,
+                orchestrator_http::HttpClient::builder()
+                    .deadline(Duration::from_millis(300))
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap(),
         ),
     ];
     let config = EvaluatorConfig {
@@ -321,6 +322,7 @@ fn sinks_that_are_down_or_silent_never_slow_evaluation() {
             attempts: 2,
             backoff: Duration::from_millis(20),
             queue: 2,
+            ..RetryPolicy::default()
         },
         ..EvaluatorConfig::default()
     };

@@ -22,7 +22,7 @@ impl Sink for Recording {
     fn delivery(&self) -> Delivery {
         self.0
     }
-    fn deliver(&self, batch: &[Notification]) -> Result<(), String> {
+    fn deliver(&self, batch: &[Notification]) -> Result<(), orchestrator_alerts::DeliveryError> {
         self.1.lock().unwrap().extend_from_slice(batch);
         Ok(())
     }

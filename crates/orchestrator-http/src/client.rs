@@ -152,6 +152,12 @@ impl HttpClient {
         HttpClientBuilder::default()
     }
 
+    /// Whether `url` is one this client can call (`http` or `https`, with a host): the
+    /// check sinks make when they are built.
+    pub fn check_url(url: &str) -> Result<(), HttpError> {
+        parse(url).map(|_| ())
+    }
+
     /// The overall deadline of a call.
     pub fn deadline(&self) -> Duration {
         self.deadline

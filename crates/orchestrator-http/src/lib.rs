@@ -36,6 +36,7 @@ mod tls;
 
 pub use client::{HttpClient, HttpClientBuilder, Reply, SINK_BODY_LIMIT};
 pub use error::HttpError;
+pub use reqwest::Url;
 pub use secret::{Secret, SecretError};
 pub use tls::{TlsError, TlsFiles, TlsMaterial};
 

@@ -130,6 +130,7 @@ impl TlsFiles {
     }
 }
 
+#[allow(clippy::ptr_arg)] // the Cow is cloned into the error, borrowed or owned as given
 fn read(name: &Cow<'static, str>, path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|source| TlsError::Read {
         name: name.clone(),
@@ -138,6 +139,7 @@ fn read(name: &Cow<'static, str>, path: &Path) -> Result<Vec<u8>, TlsError> {
     })
 }
 
+#[allow(clippy::ptr_arg)]
 fn certificates(name: &Cow<'static, str>, path: &Path, pem: &[u8]) -> Result<usize, TlsError> {
     let malformed = |reason: String| TlsError::Malformed {
         name: name.clone(),

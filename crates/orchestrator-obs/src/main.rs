@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use orchestrator_alerts::generate::SeverityRoute;
+use orchestrator_alerts::generate::Routing;
 use orchestrator_obs::bundle::{self, BundleOptions};
 use orchestrator_obs::validate::{self, ValidateError, ValidateOptions};
 
@@ -75,6 +75,15 @@ enum Command {
         /// Seconds between the two scrapes rates are measured over.
         #[arg(long, default_value_t = 2.0)]
         interval: f64,
+        /// The overall deadline of each request, in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+        /// The largest body read per request (a larger one fails that request).
+        #[arg(long, default_value_t = validate::VALIDATE_BODY_LIMIT)]
+        max_body_bytes: usize,
+        /// PEM certificates trusted beside the system's roots, for https targets.
+        #[arg(long)]
+        cacert: Option<PathBuf>,
         /// Where to write report.json and report.md.
         #[arg(long)]
         out: PathBuf,
@@ -82,10 +91,6 @@ enum Command {
         #[arg(long)]
         min_score: Option<f64>,
     },
-}
-
-fn routes(specs: &[String]) -> Result<Vec<SeverityRoute>, String> {
-    specs.iter().map(|s| SeverityRoute::parse(s)).collect()
 }
 
 /// The environment variable `validate` reads the bearer token from, when neither
@@ -134,7 +139,7 @@ fn main() -> ExitCode {
             };
             options.alertmanager.service_label = "service".to_owned();
             if !specs.is_empty() {
-                match routes(&specs) {
+                match Routing::parse(&specs) {
                     Ok(r) => options.alertmanager.routes = r,
                     Err(e) => {
                         eprintln!("error: {e}");
@@ -162,6 +167,9 @@ fn main() -> ExitCode {
             token,
             token_file,
             interval,
+            timeout,
+            max_body_bytes,
+            cacert,
             out,
             min_score,
         } => {
@@ -176,6 +184,21 @@ fn main() -> ExitCode {
                 eprintln!("error: --interval must be between 0 and 300 seconds");
                 return ExitCode::from(3);
             }
+            if !(timeout.is_finite() && timeout > 0.0 && timeout <= 600.0) {
+                eprintln!("error: --timeout must be between 0 and 600 seconds");
+                return ExitCode::from(3);
+            }
+            let mut files = orchestrator_http::TlsFiles::new();
+            if let Some(path) = cacert {
+                files = files.ca("--cacert", path);
+            }
+            let tls = match files.load() {
+                Ok(tls) => tls,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(3);
+                }
+            };
             if let Some(m) = min_score.filter(|m| !(0.0..=1.0).contains(m)) {
                 eprintln!("error: --min-score {m} must be between 0 and 1");
                 return ExitCode::from(3);
@@ -185,6 +208,9 @@ fn main() -> ExitCode {
                 alertmanager,
                 token,
                 interval: Duration::from_secs_f64(interval),
+                timeout: Duration::from_secs_f64(timeout),
+                max_body_bytes,
+                tls,
                 ..ValidateOptions::new(target)
             };
             match validate::run(&options, &out) {

@@ -1,26 +1,18 @@
-//! The sampler: renders the local registry (or fetches a remote `/metrics`), parses the
-//! exposition, and keeps only the series that watched expressions read.
+//! The sampler: renders the local registry (or takes a remote `/metrics` from a fetch
+//! function the caller gives, so this crate holds no HTTP client), parses the exposition, and
+//! keeps only the series that watched expressions read.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use orchestrator_metrics::Registry;
 use orchestrator_metrics::exposition::{self, ParseError};
 
 use crate::eval::LOOKBACK_MS;
-use crate::http::{self, HttpUrl};
 use crate::{Expr, Millis, SampleStore, Selector, StoreLimits};
 
 /// Why a sample round failed. The store is left as it was.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SampleError {
-    /// The URL is not one the sampler can fetch.
-    #[error("cannot sample `{url}`: {reason}")]
-    InvalidUrl {
-        /// The URL.
-        url: String,
-        /// Why.
-        reason: String,
-    },
     /// The remote target did not answer with its exposition.
     #[error("cannot fetch {url}: {reason}")]
     Fetch {
@@ -39,14 +31,22 @@ pub enum SampleError {
     },
 }
 
-#[derive(Debug, Clone)]
+/// Fetches a remote exposition: its text, or why not.
+pub type Fetch = dyn Fn() -> Result<String, String> + Send + Sync;
+
+#[derive(Clone)]
 enum Source {
     Local(Registry),
-    Remote {
-        url: String,
-        parsed: HttpUrl,
-        timeout: Duration,
-    },
+    Remote { url: String, fetch: Arc<Fetch> },
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Local(_) => f.write_str("Local"),
+            Source::Remote { url, .. } => f.debug_tuple("Remote").field(url).finish(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -85,17 +85,16 @@ impl Sampler {
         Self::with_source(Source::Local(registry.clone()))
     }
 
-    /// A sampler of a remote `http://host:port/metrics` endpoint.
-    pub fn remote(url: &str) -> Result<Self, SampleError> {
-        let parsed = HttpUrl::parse(url).map_err(|reason| SampleError::InvalidUrl {
-            url: url.to_owned(),
-            reason,
-        })?;
-        Ok(Self::with_source(Source::Remote {
-            url: url.to_owned(),
-            parsed,
-            timeout: Duration::from_secs(10),
-        }))
+    /// A sampler of a remote endpoint called `url` in errors, whose exposition `fetch`
+    /// returns (with `orchestrator-http`'s client, for example: this crate has none).
+    pub fn remote(
+        url: impl Into<String>,
+        fetch: impl Fn() -> Result<String, String> + Send + Sync + 'static,
+    ) -> Self {
+        Self::with_source(Source::Remote {
+            url: url.into(),
+            fetch: Arc::new(fetch),
+        })
     }
 
     fn with_source(source: Source) -> Self {
@@ -128,12 +127,8 @@ impl Sampler {
     pub fn sample(&mut self, at: Millis) -> Result<usize, SampleError> {
         let (name, text) = match &self.source {
             Source::Local(registry) => ("the local registry".to_owned(), registry.render()),
-            Source::Remote {
-                url,
-                parsed,
-                timeout,
-            } => {
-                let text = http::get(parsed, *timeout).map_err(|reason| SampleError::Fetch {
+            Source::Remote { url, fetch } => {
+                let text = fetch().map_err(|reason| SampleError::Fetch {
                     url: url.clone(),
                     reason,
                 })?;

@@ -6,6 +6,8 @@ use std::time::Duration;
 use orchestrator_query::rules::duration;
 use orchestrator_query::yaml::{Yaml, map};
 
+use crate::routing::{Channel, Routing, SeverityRoute};
+
 /// What the Alertmanager configuration needs to know.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertmanagerOptions {
@@ -33,99 +35,7 @@ pub struct AlertmanagerOptions {
     pub webhook_override: Option<String>,
     /// Severities to receivers, first match wins; alerts matching none go to the last
     /// route's receiver.
-    pub routes: Vec<SeverityRoute>,
-}
-
-/// Where a notification goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    /// PagerDuty (Events API v2, routing key from a file).
-    PagerDuty,
-    /// Slack (incoming webhook URL from a file).
-    Slack,
-    /// Email (SMTP password from a file).
-    Email,
-}
-
-impl Channel {
-    /// Its name in receiver names and on the command line.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Channel::PagerDuty => "pagerduty",
-            Channel::Slack => "slack",
-            Channel::Email => "email",
-        }
-    }
-}
-
-/// One route: alerts of these severities go to these channels.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeverityRoute {
-    /// `critical`, `high`, `medium`, `low`.
-    pub severities: Vec<String>,
-    /// The channels of its receiver.
-    pub channels: Vec<Channel>,
-}
-
-impl SeverityRoute {
-    /// `critical=pagerduty,slack` or `medium|low=email`.
-    pub fn parse(spec: &str) -> Result<Self, String> {
-        let (severities, channels) = spec.split_once('=').ok_or_else(|| {
-            format!("route `{spec}`: expected SEVERITY[|SEVERITY]=CHANNEL[,CHANNEL]")
-        })?;
-        let severities: Vec<String> = severities.split('|').map(|s| s.trim().to_owned()).collect();
-        for s in &severities {
-            if !crate::Severity::ALL.iter().any(|k| k.as_str() == s) {
-                return Err(format!(
-                    "route `{spec}`: unknown severity `{s}` (critical, high, medium, low)"
-                ));
-            }
-        }
-        let channels = channels
-            .split(',')
-            .map(|c| match c.trim() {
-                "pagerduty" => Ok(Channel::PagerDuty),
-                "slack" => Ok(Channel::Slack),
-                "email" => Ok(Channel::Email),
-                other => Err(format!(
-                    "route `{spec}`: unknown channel `{other}` (pagerduty, slack, email)"
-                )),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(SeverityRoute {
-            severities,
-            channels,
-        })
-    }
-
-    /// The receiver's name: its channels joined by `-`.
-    pub fn receiver(&self) -> String {
-        self.channels
-            .iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>()
-            .join("-")
-    }
-
-    fn matcher(&self) -> String {
-        match self.severities.as_slice() {
-            [one] => format!("severity=\"{one}\""),
-            many => format!("severity=~\"{}\"", many.join("|")),
-        }
-    }
-}
-
-/// critical → PagerDuty and Slack; high → Slack and email; medium and low → email.
-pub fn default_routes() -> Vec<SeverityRoute> {
-    let route = |severities: &[&str], channels: &[Channel]| SeverityRoute {
-        severities: severities.iter().map(|s| (*s).to_owned()).collect(),
-        channels: channels.to_vec(),
-    };
-    vec![
-        route(&["critical"], &[Channel::PagerDuty, Channel::Slack]),
-        route(&["high"], &[Channel::Slack, Channel::Email]),
-        route(&["medium", "low"], &[Channel::Email]),
-    ]
+    pub routes: Routing,
 }
 
 impl Default for AlertmanagerOptions {
@@ -141,7 +51,7 @@ impl Default for AlertmanagerOptions {
             group_interval: Duration::from_secs(300),
             repeat_interval: Duration::from_secs(4 * 3600),
             webhook_override: None,
-            routes: default_routes(),
+            routes: Routing::default(),
         }
     }
 }
@@ -206,7 +116,7 @@ pub fn alertmanager_config(o: &AlertmanagerOptions) -> String {
     // One receiver per distinct channel set, in route order; unmatched alerts go to the
     // last route's.
     let mut receivers: Vec<(String, Vec<Channel>)> = Vec::new();
-    for r in &o.routes {
+    for r in o.routes.routes() {
         if !receivers.iter().any(|(n, _)| *n == r.receiver()) {
             receivers.push((r.receiver(), r.channels.clone()));
         }
@@ -216,6 +126,7 @@ pub fn alertmanager_config(o: &AlertmanagerOptions) -> String {
     }
     let default_receiver = o
         .routes
+        .routes()
         .last()
         .map_or_else(|| "email".to_owned(), SeverityRoute::receiver);
     let mut global = vec![("resolve_timeout".to_owned(), Yaml::from("5m"))];
@@ -251,6 +162,7 @@ pub fn alertmanager_config(o: &AlertmanagerOptions) -> String {
                     "routes",
                     Yaml::List(
                         o.routes
+                            .routes()
                             .iter()
                             .map(|r| route(&r.matcher(), &r.receiver()))
                             .collect(),

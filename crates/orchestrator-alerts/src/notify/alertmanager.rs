@@ -2,30 +2,40 @@
 
 use std::time::Duration;
 
-use orchestrator_query::http::{self, HttpUrl};
+use orchestrator_http::{HttpClient, HttpError};
 use orchestrator_query::rfc3339;
 use serde_json::{Value, json};
 
 use super::webhook::object;
-use super::{Delivery, Notification, Sink};
+use super::{Delivery, DeliveryError, Notification, Sink};
 
 /// `POST /api/v2/alerts` with Prometheus's payload: `labels`, `annotations`, `startsAt`
 /// (when the alert started firing) and `endsAt` (when it resolved, or while it fires four
 /// resend intervals ahead so Alertmanager resolves it by itself if the pushes stop).
 #[derive(Debug, Clone)]
 pub struct AlertmanagerSink {
-    url: HttpUrl,
-    timeout: Duration,
+    url: String,
+    client: HttpClient,
     generator_url: Option<String>,
 }
 
 impl AlertmanagerSink {
-    /// A sink for the Alertmanager at `base` (`http://alertmanager:9093`).
-    pub fn new(base: &str) -> Result<Self, String> {
-        let url = HttpUrl::parse(base)?.with_path("/api/v2/alerts");
+    /// A sink for the Alertmanager at `base` (`http://alertmanager:9093`, `https://...`,
+    /// `http://[::1]:9093`), with a 10 s deadline per attempt.
+    pub fn new(base: &str) -> Result<Self, HttpError> {
+        let client = HttpClient::builder()
+            .deadline(Duration::from_secs(10))
+            .build()?;
+        Self::with_client(base, client)
+    }
+
+    /// A sink for the Alertmanager at `base` with `client`.
+    pub fn with_client(base: &str, client: HttpClient) -> Result<Self, HttpError> {
+        let url = format!("{}/api/v2/alerts", base.trim_end_matches('/'));
+        HttpClient::check_url(&url)?;
         Ok(AlertmanagerSink {
             url,
-            timeout: Duration::from_secs(10),
+            client,
             generator_url: None,
         })
     }
@@ -33,12 +43,6 @@ impl AlertmanagerSink {
     /// A link to where the alerts come from (the live page), sent as `generatorURL`.
     pub fn generator_url(mut self, url: &str) -> Self {
         self.generator_url = Some(url.to_owned());
-        self
-    }
-
-    /// Sets the timeout of each attempt.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
         self
     }
 
@@ -73,13 +77,9 @@ impl Sink for AlertmanagerSink {
         Delivery::PrometheusResend
     }
 
-    fn deliver(&self, batch: &[Notification]) -> Result<(), String> {
-        let (status, body) =
-            http::post_json(&self.url, &self.payload(batch).to_string(), self.timeout)?;
-        if (200..300).contains(&status) {
-            Ok(())
-        } else {
-            Err(format!("HTTP {status}: {body}"))
-        }
+    fn deliver(&self, batch: &[Notification]) -> Result<(), DeliveryError> {
+        let body = self.payload(batch).to_string();
+        self.client.post_json(&self.url, body.as_bytes(), &[])?;
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! A sink that writes a structured `tracing` event per alert.
 
-use super::{Delivery, Notification, NotifyState, Sink};
+use super::{Delivery, DeliveryError, Notification, NotifyState, Sink};
 
 /// Logs firing alerts at `warn` and resolutions at `info`, with the alert's name,
 /// severity, value and summary as fields.
@@ -16,7 +16,7 @@ impl Sink for LogSink {
         Delivery::OnChange
     }
 
-    fn deliver(&self, batch: &[Notification]) -> Result<(), String> {
+    fn deliver(&self, batch: &[Notification]) -> Result<(), DeliveryError> {
         for n in batch {
             let severity = n.label("severity").unwrap_or("");
             let summary = n

@@ -1,21 +1,32 @@
 //! Delivering alerts: sinks, each behind a bounded queue on a thread of its own with
-//! bounded retries, so a sink that is down or slow never blocks evaluation (or anything on
-//! the request path). What cannot be delivered is dropped and counted in
-//! `orchestrator_telemetry_dropped_total{queue="alert_notifications"}`.
+//! retries (exponential backoff, full jitter, a cap), so a sink that is down or slow never
+//! blocks evaluation (or anything on the request path). What cannot be delivered is dropped
+//! and counted in `orchestrator_telemetry_dropped_total{queue="alert_notifications"}`.
+//!
+//! Sinks: [`LogSink`], [`WebhookSink`], [`AlertmanagerSink`], and the direct channels
+//! [`SlackSink`], [`PagerDutySink`] and [`EmailSink`] (routed by severity with
+//! [`crate::generate::Routing`]). Every HTTP sink uses `orchestrator-http`'s client: an
+//! overall deadline per attempt, a 1 MiB cap on the answer, no redirects, rustls.
 
 mod alertmanager;
+mod dispatch;
+mod email;
+mod facts;
 mod log;
+mod pagerduty;
+mod slack;
 mod webhook;
 
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use alertmanager::AlertmanagerSink;
+pub use dispatch::Dispatcher;
+pub use email::{EmailSink, EmailSinkBuilder, SmtpError};
 pub use log::LogSink;
-use orchestrator_metrics::CounterHandle;
+use orchestrator_http::HttpError;
 use orchestrator_query::Millis;
+pub use pagerduty::{PAGERDUTY_EVENTS_URL, PagerDutySink};
+pub use slack::SlackSink;
 pub use webhook::WebhookSink;
 
 use crate::state::Labels;
@@ -52,6 +63,8 @@ pub struct Notification {
     pub annotations: Labels,
     /// The condition's value.
     pub value: f64,
+    /// The rule's condition, as PromQL.
+    pub condition: String,
     /// When it started firing.
     pub starts_at: Millis,
     /// When it ended, or (while firing) until when it is valid without a resend, as
@@ -63,6 +76,14 @@ impl Notification {
     /// A label's value.
     pub fn label(&self, name: &str) -> Option<&str> {
         self.labels
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// An annotation's value.
+    pub fn annotation(&self, name: &str) -> Option<&str> {
+        self.annotations
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
@@ -87,143 +108,96 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     /// When it wants notifications.
     fn delivery(&self) -> Delivery;
 
-    /// Delivers a batch; an error is retried by the dispatcher.
-    fn deliver(&self, batch: &[Notification]) -> Result<(), String>;
+    /// Whether it wants this notification (a routed sink takes only its severities).
+    fn accepts(&self, _notification: &Notification) -> bool {
+        true
+    }
+
+    /// Delivers a batch; a retryable error is retried by the dispatcher.
+    fn deliver(&self, batch: &[Notification]) -> Result<(), DeliveryError>;
 }
 
-/// Retries of a failed delivery.
+/// Why a delivery failed, and whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    /// What happened (never a secret: no webhook path, key or password).
+    pub message: String,
+    /// Whether a later attempt may succeed (a connection refused, a deadline, HTTP 429 or
+    /// 5xx, an SMTP 4xx reply).
+    pub retryable: bool,
+    /// The server's reply code, when it gave one (an HTTP status, an SMTP reply code).
+    pub code: Option<u16>,
+}
+
+impl DeliveryError {
+    /// A failure worth retrying.
+    pub fn retryable(message: impl Into<String>) -> Self {
+        DeliveryError {
+            message: message.into(),
+            retryable: true,
+            code: None,
+        }
+    }
+
+    /// A failure that will happen again (a refused recipient, a bad key, a TLS error).
+    pub fn permanent(message: impl Into<String>) -> Self {
+        DeliveryError {
+            message: message.into(),
+            retryable: false,
+            code: None,
+        }
+    }
+}
+
+impl From<HttpError> for DeliveryError {
+    fn from(err: HttpError) -> Self {
+        DeliveryError {
+            retryable: err.is_retryable(),
+            code: err.status(),
+            message: err.to_string(),
+        }
+    }
+}
+
+/// Retries of a failed delivery: exponential backoff with full jitter (each wait is drawn
+/// uniformly between zero and `min(max_backoff, backoff × 2^attempt)`), and how long a
+/// dispatcher's shutdown waits for what is queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts per batch, the first included.
     pub attempts: u32,
-    /// The wait before the second attempt; it doubles after each further failure.
+    /// The ceiling of the first wait; it doubles after each further failure.
     pub backoff: Duration,
+    /// The largest ceiling of a wait.
+    pub max_backoff: Duration,
     /// Batches waiting per sink; further ones are dropped and counted.
     pub queue: usize,
+    /// How long [`Dispatcher::shutdown`] waits for queued notifications. A sink still busy
+    /// then is abandoned: what it holds is counted as dropped.
+    pub shutdown_deadline: Duration,
 }
 
 impl Default for RetryPolicy {
-    /// Three attempts, waiting 0.5 s then 1 s; 64 batches queued per sink.
+    /// Four attempts, waits drawn under 0.5 s, 1 s, 2 s (30 s at most); 64 batches queued
+    /// per sink; shutdown waits 5 s.
     fn default() -> Self {
         RetryPolicy {
-            attempts: 3,
+            attempts: 4,
             backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
             queue: 64,
+            shutdown_deadline: Duration::from_secs(5),
         }
     }
 }
 
-struct Worker {
-    sink: Arc<dyn Sink>,
-    sender: Option<SyncSender<Vec<Notification>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-/// Hands batches to every sink's thread without waiting.
-pub struct Dispatcher {
-    workers: Vec<Worker>,
-    dropped: CounterHandle,
-}
-
-impl std::fmt::Debug for Dispatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.workers.iter().map(|w| w.sink.name()))
-            .finish()
-    }
-}
-
-impl Dispatcher {
-    /// A thread per sink with `policy`, counting drops in `dropped`.
-    pub fn new(
-        sinks: Vec<Arc<dyn Sink>>,
-        policy: RetryPolicy,
-        dropped: CounterHandle,
-    ) -> std::io::Result<Self> {
-        let mut workers = Vec::new();
-        for sink in sinks {
-            let (sender, receiver) = mpsc::sync_channel(policy.queue.max(1));
-            let (worker_sink, worker_dropped) = (sink.clone(), dropped.clone());
-            let thread = std::thread::Builder::new()
-                .name(format!("orchestrator-telemetry-alerts-{}", sink.name()))
-                .spawn(move || {
-                    deliver_loop(worker_sink.as_ref(), &receiver, policy, &worker_dropped)
-                })?;
-            workers.push(Worker {
-                sink,
-                sender: Some(sender),
-                thread: Mutex::new(Some(thread)),
-            });
-        }
-        Ok(Dispatcher { workers, dropped })
-    }
-
-    /// Queues `changes` for the sinks that want changes and `resends` for the others.
-    pub fn dispatch(&self, changes: &[Notification], resends: &[Notification]) {
-        for worker in &self.workers {
-            let batch = match worker.sink.delivery() {
-                Delivery::OnChange => changes,
-                Delivery::PrometheusResend => resends,
-            };
-            if batch.is_empty() {
-                continue;
-            }
-            let Some(sender) = &worker.sender else {
-                continue;
-            };
-            match sender.try_send(batch.to_vec()) {
-                Ok(()) => {}
-                Err(TrySendError::Full(b) | TrySendError::Disconnected(b)) => {
-                    self.dropped.increment(b.len() as u64);
-                    tracing::warn!(sink = %worker.sink.name(), alerts = b.len(), "alert sink queue full; notifications dropped");
-                }
-            }
-        }
-    }
-
-    /// Waits until every queued batch was delivered or dropped, then stops the threads.
-    pub fn shutdown(&mut self) {
-        for worker in &mut self.workers {
-            worker.sender = None;
-            if let Some(thread) = worker
-                .thread
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take()
-            {
-                let _ = thread.join();
-            }
-        }
-    }
-}
-
-impl Drop for Dispatcher {
-    fn drop(&mut self) {
-        self.shutdown();
-    }
-}
-
-fn deliver_loop(
-    sink: &dyn Sink,
-    receiver: &Receiver<Vec<Notification>>,
-    policy: RetryPolicy,
-    dropped: &CounterHandle,
-) {
-    while let Ok(batch) = receiver.recv() {
-        let mut wait = policy.backoff;
-        for attempt in 1..=policy.attempts.max(1) {
-            match sink.deliver(&batch) {
-                Ok(()) => break,
-                Err(err) if attempt == policy.attempts.max(1) => {
-                    dropped.increment(batch.len() as u64);
-                    tracing::warn!(sink = %sink.name(), error = %err, alerts = batch.len(), attempts = attempt, "alert notifications dropped");
-                }
-                Err(err) => {
-                    tracing::debug!(sink = %sink.name(), error = %err, attempt, "alert delivery failed; retrying");
-                    std::thread::sleep(wait);
-                    wait = wait.saturating_mul(2);
-                }
-            }
-        }
+impl RetryPolicy {
+    /// The ceiling of the wait after failed attempt `attempt` (1-based).
+    pub fn ceiling(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.backoff.saturating_mul(factor).min(self.max_backoff)
     }
 }

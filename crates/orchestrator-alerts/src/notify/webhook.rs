@@ -3,34 +3,36 @@
 
 use std::time::Duration;
 
-use orchestrator_query::http::{self, HttpUrl};
+use orchestrator_http::{HttpClient, HttpError};
 use orchestrator_query::rfc3339;
 use serde_json::{Map, Value, json};
 
-use super::{Delivery, Notification, Sink};
+use super::{Delivery, DeliveryError, Notification, Sink};
 
-/// Posts `{"text": ..., "status": ..., "alerts": [...]}` to an `http://` URL when alerts
-/// fire or resolve.
+/// Posts `{"text": ..., "status": ..., "alerts": [...]}` to an `http://` or `https://` URL
+/// when alerts fire or resolve. Only `scheme://host:port` of the URL is ever logged.
 #[derive(Debug, Clone)]
 pub struct WebhookSink {
-    url: HttpUrl,
-    timeout: Duration,
+    url: String,
+    client: HttpClient,
 }
 
 impl WebhookSink {
-    /// A sink posting to `url` (an `http://` URL; see `orchestrator_query::http`), with a
-    /// 5 s timeout.
-    pub fn new(url: &str) -> Result<Self, String> {
-        Ok(WebhookSink {
-            url: HttpUrl::parse(url)?,
-            timeout: Duration::from_secs(5),
-        })
+    /// A sink posting to `url` with a client whose deadline is 5 s per attempt.
+    pub fn new(url: &str) -> Result<Self, HttpError> {
+        let client = HttpClient::builder()
+            .deadline(Duration::from_secs(5))
+            .build()?;
+        Self::with_client(url, client)
     }
 
-    /// Sets the timeout of each attempt.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
+    /// A sink posting to `url` with `client` (a custom CA, another deadline).
+    pub fn with_client(url: &str, client: HttpClient) -> Result<Self, HttpError> {
+        HttpClient::check_url(url)?;
+        Ok(WebhookSink {
+            url: url.to_owned(),
+            client,
+        })
     }
 }
 
@@ -91,12 +93,9 @@ impl Sink for WebhookSink {
         Delivery::OnChange
     }
 
-    fn deliver(&self, batch: &[Notification]) -> Result<(), String> {
-        let (status, body) = http::post_json(&self.url, &payload(batch).to_string(), self.timeout)?;
-        if (200..300).contains(&status) {
-            Ok(())
-        } else {
-            Err(format!("HTTP {status}: {body}"))
-        }
+    fn deliver(&self, batch: &[Notification]) -> Result<(), DeliveryError> {
+        let body = payload(batch).to_string();
+        self.client.post_json(&self.url, body.as_bytes(), &[])?;
+        Ok(())
     }
 }

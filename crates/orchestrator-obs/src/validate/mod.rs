@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use orchestrator_dashboards::{Context, Source, dashboards};
+use orchestrator_http::HttpClient;
 
 pub use inputs::{Inputs, PrometheusInputs, Scrape};
 pub use metrics::{MetricRow, NOT_COMPUTABLE};
@@ -33,9 +34,17 @@ pub struct ValidateOptions {
     pub token: Option<String>,
     /// Time between the two scrapes the rates are measured over.
     pub interval: Duration,
-    /// Timeout of each request.
+    /// The overall deadline of each request (connect, TLS, headers, body).
     pub timeout: Duration,
+    /// The largest body read per request (default 64 MiB): a larger `/metrics` or API
+    /// answer is an error, not an out-of-memory.
+    pub max_body_bytes: usize,
+    /// A custom CA (and client certificate) for `https` targets.
+    pub tls: orchestrator_http::TlsMaterial,
 }
+
+/// The default cap on a body `validate` reads: 64 MiB (a large exposition fits).
+pub const VALIDATE_BODY_LIMIT: usize = 64 << 20;
 
 impl ValidateOptions {
     /// Validates `target` alone, scraping twice 2 s apart.
@@ -47,6 +56,8 @@ impl ValidateOptions {
             token: None,
             interval: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
+            max_body_bytes: VALIDATE_BODY_LIMIT,
+            tls: orchestrator_http::TlsMaterial::default(),
         }
     }
 }
@@ -77,9 +88,13 @@ fn base(url: &str) -> &str {
     url.trim_end_matches('/')
 }
 
-fn scrape(o: &ValidateOptions, auth: &[(&str, &str)]) -> Result<Scrape, String> {
+fn scrape(
+    client: &HttpClient,
+    o: &ValidateOptions,
+    auth: &[(&str, &str)],
+) -> Result<Scrape, String> {
     let url = format!("{}/metrics", base(&o.target));
-    let plain = fetch::get(&url, auth, o.timeout)?;
+    let plain = fetch::get(client, &url, auth)?;
     if plain.status != 200 {
         return Err(format!("{url}: HTTP {}", plain.status));
     }
@@ -87,8 +102,8 @@ fn scrape(o: &ValidateOptions, auth: &[(&str, &str)]) -> Result<Scrape, String> 
     let text = String::from_utf8(plain.body).map_err(|_| format!("{url}: not UTF-8"))?;
     let mut headers = auth.to_vec();
     headers.push(("Accept-Encoding", "gzip"));
-    let gzip_bytes = match fetch::get(&url, &headers, o.timeout) {
-        Ok(f) if f.status == 200 && f.encoding.as_deref() == Some("gzip") => {
+    let gzip_bytes = match fetch::get(client, &url, &headers) {
+        Ok(f) if f.status == 200 && f.content_encoding.as_deref() == Some("gzip") => {
             // Only counted if it really is the exposition, compressed; a bomb is not inflated
             // past a bound (see `inflates_like`).
             inflates_like(&f.body, text.as_bytes()).then_some(f.body.len())
@@ -125,10 +140,12 @@ pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
         .iter()
         .map(|b| ("Authorization", b.as_str()))
         .collect();
-    let first = scrape(o, &auth).map_err(ValidateError::Unreachable)?;
+    let client = fetch::client(o).map_err(|e| ValidateError::Unreachable(e.to_string()))?;
+    let client = &client;
+    let first = scrape(client, o, &auth).map_err(ValidateError::Unreachable)?;
     std::thread::sleep(o.interval);
-    let second = scrape(o, &auth).map_err(ValidateError::Unreachable)?;
-    let api = |path: &str| fetch::json(&format!("{}{path}", base(&o.target)), &auth, o.timeout);
+    let second = scrape(client, o, &auth).map_err(ValidateError::Unreachable)?;
+    let api = |path: &str| fetch::json(client, &format!("{}{path}", base(&o.target)), &auth);
     let prometheus = o.prometheus.as_ref().map(|url| {
         let p = base(url);
         let mut panels = Vec::new();
@@ -138,9 +155,9 @@ pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
                     for q in &panel.queries {
                         if matches!(q.source, Source::Orchestrator(_)) {
                             let result = fetch::json(
+                                client,
                                 &format!("{p}/api/v1/query?query={}", encode(&q.promql)),
                                 &[],
-                                o.timeout,
                             )
                             .map(|v| {
                                 v["data"]["result"]
@@ -160,8 +177,8 @@ pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
         }
         PrometheusInputs {
             url: p.to_owned(),
-            targets: fetch::json(&format!("{p}/api/v1/targets"), &[], o.timeout),
-            rules: fetch::json(&format!("{p}/api/v1/rules"), &[], o.timeout),
+            targets: fetch::json(client, &format!("{p}/api/v1/targets"), &[]),
+            rules: fetch::json(client, &format!("{p}/api/v1/rules"), &[]),
             panels,
         }
     });
@@ -169,7 +186,7 @@ pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
         let a = base(url);
         (
             a.to_owned(),
-            fetch::json(&format!("{a}/api/v2/status"), &[], o.timeout),
+            fetch::json(client, &format!("{a}/api/v2/status"), &[]),
         )
     });
     Ok(Inputs {
