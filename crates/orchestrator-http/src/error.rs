@@ -162,7 +162,15 @@ fn chain(err: &reqwest::Error) -> String {
 }
 
 fn is_tls(err: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    is_tls_error(err)
+}
+
+/// Whether a rustls error is somewhere in `err`'s chain of sources (also through the
+/// `io::Error`s tokio-rustls wraps them in): a TLS failure (an untrusted certificate, a
+/// refused client certificate) that retrying will not fix. For errors of other crates built
+/// on rustls, such as lettre's.
+pub fn is_tls_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(s) = source {
         if s.is::<rustls::Error>() {
             return true;

@@ -35,7 +35,7 @@ mod secret;
 mod tls;
 
 pub use client::{HttpClient, HttpClientBuilder, Reply, SINK_BODY_LIMIT};
-pub use error::HttpError;
+pub use error::{HttpError, is_tls_error};
 pub use reqwest::Url;
 pub use secret::{Secret, SecretError};
 pub use tls::{TlsError, TlsFiles, TlsMaterial};

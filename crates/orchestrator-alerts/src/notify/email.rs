@@ -320,8 +320,12 @@ impl Sink for EmailSink {
                 DeliveryError {
                     message: format!("SMTP {}: {e}", self.server),
                     // Only a transient reply (4xx) or a broken connection is worth a retry.
+                    // A TLS failure (an untrusted certificate) will fail the same way again.
                     retryable: e.is_transient()
-                        || (code.is_none() && !e.is_tls() && !e.is_permanent()),
+                        || (code.is_none()
+                            && !e.is_tls()
+                            && !e.is_permanent()
+                            && !orchestrator_http::is_tls_error(&e)),
                     code,
                 }
             })?;
