@@ -9,8 +9,11 @@
 //! runtime, and so works whether the caller runs Tokio or not.
 
 mod queue;
+mod tls;
 
 use std::time::Duration;
+
+use orchestrator_http::{Secret, TlsFiles, TlsMaterial};
 
 use crate::Lookup;
 
@@ -41,6 +44,10 @@ pub enum ExportConfigError {
     /// The exporter could not be built (a malformed endpoint, for example).
     #[error("the OTLP exporter could not be built: {0}")]
     Build(String),
+    /// The TLS files are missing, malformed or incomplete (names the variables and the
+    /// path).
+    #[error("OTLP TLS: {0}")]
+    Tls(String),
     /// The export thread could not be started.
     #[error("the export thread could not be started: {0}")]
     Thread(String),
@@ -60,6 +67,12 @@ pub struct OtlpConfig {
     pub timeout: Option<Duration>,
     /// The batch queue.
     pub batch: BatchConfig,
+    /// A custom CA and a client certificate (mutual TLS) for `https://` endpoints, beside
+    /// the system's roots; see [`OtlpConfig::with_tls`].
+    pub tls: TlsMaterial,
+    /// Headers sent with every export (an API key, say), besides those of
+    /// `OTEL_EXPORTER_OTLP_HEADERS`. Values are secrets: `***` in `Debug`.
+    pub headers: Vec<(String, Secret)>,
 }
 
 impl OtlpConfig {
@@ -70,13 +83,34 @@ impl OtlpConfig {
             protocol,
             timeout: None,
             batch: BatchConfig::default(),
+            tls: TlsMaterial::default(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Reads and checks TLS files (a custom CA, a client certificate and key): a missing or
+    /// malformed file is an error naming it.
+    pub fn with_tls(mut self, files: &TlsFiles) -> Result<Self, ExportConfigError> {
+        self.tls = files
+            .load()
+            .map_err(|e| ExportConfigError::Tls(e.to_string()))?;
+        Ok(self)
+    }
+
+    /// Adds a header sent with every export (`x-api-key`, `authorization`).
+    pub fn header(mut self, name: impl Into<String>, value: Secret) -> Self {
+        self.headers.push((name.into(), value));
+        self
     }
 
     /// The export configuration of the standard variables, or `None` when no endpoint is
     /// set (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`) or
     /// `OTEL_TRACES_EXPORTER=none`. Reads the protocol (`grpc` or `http/protobuf`), the
-    /// timeout, and the `OTEL_BSP_*` batch settings; a malformed value is an error.
+    /// timeout, the TLS files (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
+    /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CLIENT_KEY`, and their
+    /// `_TRACES_` forms) and the `OTEL_BSP_*` batch settings; a malformed value or an
+    /// unreadable file is an error. `OTEL_EXPORTER_OTLP_HEADERS` is read by
+    /// opentelemetry-otlp when the exporter is built.
     pub fn from_env() -> Result<Option<Self>, ExportConfigError> {
         Self::from_vars(&crate::env_lookup)
     }
@@ -136,6 +170,8 @@ impl OtlpConfig {
             protocol,
             timeout,
             batch: BatchConfig::from_vars(lookup)?,
+            tls: tls::from_vars(lookup)?,
+            headers: Vec::new(),
         }))
     }
 }

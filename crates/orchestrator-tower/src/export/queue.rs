@@ -8,7 +8,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use opentelemetry::InstrumentationScope;
-use opentelemetry_otlp::{Protocol as OtlpProtocol, WithExportConfig as _};
+use opentelemetry_otlp::{
+    Protocol as OtlpProtocol, WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use orchestrator_metrics::CounterHandle;
@@ -87,6 +89,7 @@ impl Exporter {
             scope: InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
+            failing: AtomicBool::new(false),
         };
         let batch = config.batch;
         let thread = std::thread::Builder::new()
@@ -196,6 +199,9 @@ struct Worker {
     drops: Drops,
     batch: BatchConfig,
     scope: InstrumentationScope,
+    /// The last export failed: further failures are logged at `debug` only, so a collector
+    /// that is down (or an untrusted certificate) is logged once, not once per batch.
+    failing: AtomicBool,
 }
 
 fn build(config: &OtlpConfig) -> Result<opentelemetry_otlp::SpanExporter, ExportConfigError> {
@@ -203,7 +209,9 @@ fn build(config: &OtlpConfig) -> Result<opentelemetry_otlp::SpanExporter, Export
         Protocol::Grpc => {
             let mut b = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
-                .with_protocol(OtlpProtocol::Grpc);
+                .with_protocol(OtlpProtocol::Grpc)
+                .with_tls_config(super::tls::tonic(config))
+                .with_metadata(super::tls::metadata(config)?);
             if let Some(endpoint) = &config.endpoint {
                 b = b.with_endpoint(endpoint.clone());
             }
@@ -215,7 +223,9 @@ fn build(config: &OtlpConfig) -> Result<opentelemetry_otlp::SpanExporter, Export
         Protocol::HttpProtobuf => {
             let mut b = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
-                .with_protocol(OtlpProtocol::HttpBinary);
+                .with_protocol(OtlpProtocol::HttpBinary)
+                .with_http_client(super::tls::http_client(config)?)
+                .with_headers(super::tls::http_headers(config));
             if let Some(endpoint) = &config.endpoint {
                 let base = endpoint.trim_end_matches('/');
                 b = b.with_endpoint(format!("{base}/v1/traces"));
@@ -369,14 +379,25 @@ impl Worker {
         match tokio::time::timeout(limit, exporter.export(spans)).await {
             Ok(Ok(())) => {
                 self.exported.fetch_add(n as u64, Ordering::Relaxed);
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("OTLP export recovered");
+                }
             }
             Ok(Err(e)) => {
                 self.drops.add(n);
-                tracing::warn!(spans = n, error = %e, "OTLP export failed; spans dropped");
+                if self.failing.swap(true, Ordering::Relaxed) {
+                    tracing::debug!(spans = n, error = %e, "OTLP export failed; spans dropped");
+                } else {
+                    tracing::warn!(spans = n, error = %e, "OTLP export failed; spans dropped (logged once until an export succeeds; drops are counted in orchestrator_telemetry_dropped_total)");
+                }
             }
             Err(_) => {
                 self.drops.add(n);
-                tracing::warn!(spans = n, timeout = ?limit, "OTLP export timed out; spans dropped");
+                if self.failing.swap(true, Ordering::Relaxed) {
+                    tracing::debug!(spans = n, timeout = ?limit, "OTLP export timed out; spans dropped");
+                } else {
+                    tracing::warn!(spans = n, timeout = ?limit, "OTLP export timed out; spans dropped (logged once until an export succeeds)");
+                }
             }
         }
     }

@@ -64,7 +64,8 @@ impl Received {
     }
 }
 
-struct Grpc(Received);
+/// The trace service of the receivers, recording into a [`Received`].
+pub struct Grpc(pub Received);
 
 #[tonic::async_trait]
 impl TraceService for Grpc {

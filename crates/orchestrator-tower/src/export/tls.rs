@@ -1,0 +1,113 @@
+//! TLS and headers of the OTLP exporter: a custom CA and a client certificate from the
+//! standard variables (or in code), applied to tonic (gRPC) and to the reqwest client of
+//! OTLP/HTTP. One TLS stack: rustls with aws-lc-rs, system roots plus the custom CA.
+
+use std::collections::HashMap;
+
+use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
+use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, Identity};
+use orchestrator_http::{TlsFiles, TlsMaterial};
+
+use super::{ExportConfigError, OtlpConfig};
+use crate::Lookup;
+
+/// The variables of one setting: the traces-specific one first, as the specification says.
+const CA: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+];
+const CLIENT_CERT: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+];
+const CLIENT_KEY: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+];
+
+fn first(lookup: Lookup<'_>, names: [&'static str; 2]) -> Option<(&'static str, String)> {
+    names
+        .into_iter()
+        .find_map(|n| lookup(n).filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
+}
+
+/// Reads and checks the TLS files the variables name. A missing or malformed file, or a
+/// client certificate without its key (or the reverse), is an error naming the variables and
+/// the path.
+pub(super) fn from_vars(lookup: Lookup<'_>) -> Result<TlsMaterial, ExportConfigError> {
+    let mut files = TlsFiles::new();
+    if let Some((name, path)) = first(lookup, CA) {
+        files = files.ca(name, path.trim().to_owned());
+    }
+    match (first(lookup, CLIENT_CERT), first(lookup, CLIENT_KEY)) {
+        (Some((cert_name, cert)), Some((key_name, key))) => {
+            files = files
+                .client_cert(cert_name, cert.trim().to_owned())
+                .client_key(key_name, key.trim().to_owned());
+        }
+        (Some((present, _)), None) => {
+            return Err(ExportConfigError::Tls(format!(
+                "{present} is set but {} is not: a client certificate needs its key",
+                CLIENT_KEY[1]
+            )));
+        }
+        (None, Some((present, _))) => {
+            return Err(ExportConfigError::Tls(format!(
+                "{present} is set but {} is not: a client key needs its certificate",
+                CLIENT_CERT[1]
+            )));
+        }
+        (None, None) => {}
+    }
+    files
+        .load()
+        .map_err(|e| ExportConfigError::Tls(e.to_string()))
+}
+
+/// The gRPC exporter's TLS: the system's roots, the custom CA, the client certificate. tonic
+/// uses it for `https://` endpoints only.
+pub(super) fn tonic(config: &OtlpConfig) -> ClientTlsConfig {
+    let mut tls = ClientTlsConfig::new().with_native_roots();
+    if let Some(ca) = config.tls.ca_pem() {
+        tls = tls.ca_certificate(Certificate::from_pem(ca));
+    }
+    if let Some((cert, key)) = config.tls.identity_pem() {
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    tls
+}
+
+/// The OTLP/HTTP exporter's client: reqwest with rustls, the system's roots and the custom
+/// CA, the client certificate, no redirects.
+pub(super) fn http_client(config: &OtlpConfig) -> Result<reqwest::Client, ExportConfigError> {
+    let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    config
+        .tls
+        .configure(builder)
+        .map_err(|e| ExportConfigError::Tls(e.to_string()))?
+        .build()
+        .map_err(|e| ExportConfigError::Build(e.to_string()))
+}
+
+/// The headers set in code, for OTLP/HTTP (those of `OTEL_EXPORTER_OTLP_HEADERS` are added
+/// by opentelemetry-otlp).
+pub(super) fn http_headers(config: &OtlpConfig) -> HashMap<String, String> {
+    config
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+        .collect()
+}
+
+/// The headers set in code, as gRPC metadata.
+pub(super) fn metadata(config: &OtlpConfig) -> Result<MetadataMap, ExportConfigError> {
+    let mut headers = http::HeaderMap::new();
+    for (k, v) in &config.headers {
+        let name = http::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| ExportConfigError::Build(format!("invalid header name {k:?}")))?;
+        let value = http::HeaderValue::from_str(v.expose())
+            .map_err(|_| ExportConfigError::Build(format!("invalid value for header {k}")))?;
+        headers.insert(name, value);
+    }
+    Ok(MetadataMap::from_headers(headers))
+}
