@@ -220,6 +220,39 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Adds a direct channel (a [`SlackSink`](orchestrator_alerts::SlackSink),
+    /// [`PagerDutySink`](orchestrator_alerts::PagerDutySink) or
+    /// [`EmailSink`](orchestrator_alerts::EmailSink)) that receives only the severities the
+    /// [routing](Self::alert_routing) sends to `channel`: by default critical to PagerDuty and
+    /// Slack, high to Slack and email, medium and low to email, as the generated
+    /// Alertmanager configuration.
+    #[cfg(feature = "alerts")]
+    pub fn alert_channel(
+        mut self,
+        channel: orchestrator_alerts::generate::Channel,
+        sink: Arc<dyn orchestrator_alerts::Sink>,
+    ) -> Self {
+        self.monitor.alerts.channels.push((channel, sink));
+        self
+    }
+
+    /// Which severities go to which [channel](Self::alert_channel); the same type (and
+    /// `--route` syntax) as `orchestrator-obs generate`.
+    #[cfg(feature = "alerts")]
+    pub fn alert_routing(mut self, routing: orchestrator_alerts::generate::Routing) -> Self {
+        self.monitor.alerts.routing = routing;
+        self
+    }
+
+    /// Retries of failed notifications (default: 4 attempts, full-jitter backoff from
+    /// 0.5 s capped at 30 s, 64 batches queued per sink) and how long shutdown waits for
+    /// them (default 5 s; then what is left is counted as dropped).
+    #[cfg(feature = "alerts")]
+    pub fn alert_retry(mut self, retry: orchestrator_alerts::RetryPolicy) -> Self {
+        self.monitor.alerts.retry = retry;
+        self
+    }
+
     /// How often firing alerts are re-sent to Alertmanager (default 1 minute, as
     /// Prometheus).
     #[cfg(feature = "alerts")]

@@ -136,7 +136,10 @@ impl TelemetryGuard {
 
     /// Exports the queued spans and stops the exporter (within the export timeout; spans
     /// that cannot be sent are counted as dropped), then stops the listener (finishing
-    /// scrapes in flight), the collector and the monitor. Dropping the guard does the same.
+    /// scrapes in flight), the collector and the monitor. Queued alert notifications get
+    /// the retry policy's `shutdown_deadline` (5 s by default) to be delivered; a sink still
+    /// busy then (a hanging SMTP or webhook server) is abandoned and what it held is counted
+    /// as dropped. Dropping the guard does the same.
     pub fn shutdown(self) {
         drop(self);
     }

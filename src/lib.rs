@@ -63,6 +63,11 @@ pub use orchestrator_tower;
 #[cfg(feature = "traces")]
 pub use orchestrator_tower::{TraceFutureExt, TraceIds, in_current_trace};
 
+/// The outgoing HTTP client (reqwest + rustls), TLS material from files and secrets that
+/// never print (the `orchestrator-http` crate).
+#[cfg(any(feature = "alerts", feature = "traces"))]
+pub use orchestrator_http;
+
 /// The `/metrics` endpoint and process collector (the `orchestrator-exporters` crate).
 #[cfg(feature = "prometheus")]
 pub use orchestrator_exporters;

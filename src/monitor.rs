@@ -46,6 +46,13 @@ pub(crate) struct AlertConfig {
     pub(crate) tuning: orchestrator_alerts::AlertTuning,
     pub(crate) slos: Vec<orchestrator_alerts::Slo>,
     pub(crate) sinks: Vec<Arc<dyn orchestrator_alerts::Sink>>,
+    /// Direct channels, given only the severities `routing` sends them.
+    pub(crate) channels: Vec<(
+        orchestrator_alerts::generate::Channel,
+        Arc<dyn orchestrator_alerts::Sink>,
+    )>,
+    pub(crate) routing: orchestrator_alerts::generate::Routing,
+    pub(crate) retry: orchestrator_alerts::RetryPolicy,
     pub(crate) resend_delay: Duration,
 }
 
@@ -57,6 +64,9 @@ impl Default for AlertConfig {
             tuning: orchestrator_alerts::AlertTuning::production(),
             slos: Vec::new(),
             sinks: vec![Arc::new(orchestrator_alerts::LogSink)],
+            channels: Vec::new(),
+            routing: orchestrator_alerts::generate::Routing::default(),
+            retry: orchestrator_alerts::RetryPolicy::default(),
             resend_delay: Duration::from_secs(60),
         }
     }
@@ -84,9 +94,14 @@ fn alert_evaluator(
     let evaluator_config = EvaluatorConfig {
         resend_delay: config.resend_delay,
         interval,
+        retry: config.retry,
         ..EvaluatorConfig::default()
     };
-    AlertEvaluator::new(rules, registry, config.sinks, evaluator_config).map_err(|e| failed(&e))
+    let mut sinks = config.sinks;
+    for (channel, sink) in config.channels {
+        sinks.push(config.routing.sink(channel, sink));
+    }
+    AlertEvaluator::new(rules, registry, sinks, evaluator_config).map_err(|e| failed(&e))
 }
 
 /// What the monitor hands to the guard.

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod cache;
+pub mod channels;
 pub mod db;
 pub mod external;
 pub mod http_client;

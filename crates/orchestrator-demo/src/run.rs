@@ -63,6 +63,9 @@ pub struct DemoArgs {
     /// until Ctrl-C or SIGTERM, to look at the live page.
     #[arg(long)]
     pub linger: bool,
+    /// Alert channels (Slack-compatible webhook, email).
+    #[command(flatten)]
+    pub alerts: crate::channels::AlertArgs,
 }
 
 /// The latency from which `--keep-errors` keeps a trace: the latency SLO's threshold.
@@ -94,6 +97,9 @@ pub enum DemoError {
     /// The registry's own exposition did not parse (a bug).
     #[error("the registry rendered an exposition that does not parse: {0}")]
     Exposition(#[from] exposition::ParseError),
+    /// `--alert-webhook`, `--smtp` or `--alert-cacert` cannot be used.
+    #[error("alert channels: {0}")]
+    Channels(String),
     /// `--report`: the validation could not run or write its files.
     #[error("the validation report failed: {0}")]
     Report(String),
@@ -249,11 +255,15 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         // uses 5-minute windows held 5 minutes.
         .alert_tuning(AlertTuning::demo())
         .service_name("orchestrator-demo");
-    let telemetry = if args.keep_errors {
+    let mut telemetry = if args.keep_errors {
         telemetry.keep_errors_and_slow(SLOW_TRACE)
     } else {
         telemetry
     };
+    let live = format!("http://{}/dashboard", args.telemetry_addr);
+    for sink in args.alerts.sinks(&live).map_err(DemoError::Channels)? {
+        telemetry = telemetry.alert_sink(sink);
+    }
     // Warnings while installing go to the log output; then the bridge joins it, so the
     // handlers' spans are part of the requests' traces.
     let telemetry =

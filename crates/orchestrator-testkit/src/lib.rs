@@ -6,12 +6,15 @@
 //!   one fails the test with how to install it, never skips.
 //! - [`run`]: runs a tool in a directory and returns whether it succeeded and what it said.
 //! - `pki` and `server` (feature `tls`): a test CA with certificates for `127.0.0.1`, `::1`
-//!   and `localhost`, and a recording HTTP/1.1 server over TLS or plain TCP.
+//!   and `localhost`, and a recording HTTP/1.1 server over TLS or plain TCP; `smtp`, a real
+//!   SMTP server (aiosmtpd).
 
 #[cfg(feature = "tls")]
 pub mod pki;
 #[cfg(feature = "tls")]
 pub mod server;
+#[cfg(feature = "tls")]
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -53,7 +53,7 @@ enum Security {
 }
 
 /// Sends one email per notification. The SMTP password (from the URL's user info or
-/// [`EmailSink::credentials`]) is a [`Secret`]: never logged, `***` in `Debug`.
+/// [`EmailSinkBuilder::credentials`]) is a [`Secret`]: never logged, `***` in `Debug`.
 #[derive(Clone)]
 pub struct EmailSink {
     transport: SmtpTransport,

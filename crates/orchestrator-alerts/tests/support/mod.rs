@@ -1,11 +1,11 @@
 //! Shared by the channel tests: a rule driven to fire and resolve, notifications, the drop
-//! counter, and a real SMTP server (aiosmtpd) on a free loopback port.
+//! counter, and what a received email must say.
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+pub use orchestrator_testkit::smtp::Smtp;
+
+use std::time::Duration;
 
 use orchestrator_alerts::{AlertEvaluator, AlertRule, Notification, NotifyState, Severity};
 use orchestrator_metrics::catalogue::{ACTIVE_SESSIONS, TELEMETRY_DROPPED_TOTAL};
@@ -76,106 +76,6 @@ pub fn dropped(registry: &Registry) -> f64 {
         .sum_where("orchestrator_telemetry_dropped_total", |s| {
             s.label("queue") == Some("alert_notifications")
         })
-}
-
-/// aiosmtpd, run with Debian's Python (`/usr/bin/python3`, where `python3-aiosmtpd` is).
-pub struct Smtp {
-    /// `127.0.0.1:PORT`.
-    pub addr: String,
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Smtp {
-    /// A server storing messages in a maildir, with extra aiosmtpd arguments.
-    pub fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let maildir = dir.path().join("maildir");
-        let mut args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        args.extend([
-            "-c".to_owned(),
-            "aiosmtpd.handlers.Mailbox".to_owned(),
-            maildir.display().to_string(),
-        ]);
-        Self::spawn(dir, &args)
-    }
-
-    /// A server answering every RCPT TO with `code` (see `tests/smtp/refusing.py`).
-    pub fn refusing(code: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("rcpt.log");
-        let args = vec![
-            "-c".to_owned(),
-            "refusing.Refusing".to_owned(),
-            code.to_owned(),
-            log.display().to_string(),
-        ];
-        Self::spawn(dir, &args)
-    }
-
-    fn spawn(dir: tempfile::TempDir, handler: &[String]) -> Self {
-        let python = "/usr/bin/python3";
-        assert!(
-            Command::new(python)
-                .args(["-c", "import aiosmtpd"])
-                .status()
-                .is_ok_and(|s| s.success()),
-            "aiosmtpd is not installed: run scripts/test, or apt-get install -y python3-aiosmtpd"
-        );
-        let port = orchestrator_testkit::server::closed_port();
-        let addr = format!("127.0.0.1:{port}");
-        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp");
-        let child = Command::new(python)
-            .env("PYTHONPATH", here)
-            .args(["-m", "aiosmtpd", "-n", "-l", &addr])
-            .args(handler)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !orchestrator_testkit::server::reachable(&addr) {
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not listen on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Smtp { addr, child, dir }
-    }
-
-    /// Waits up to 10 s for `n` messages in the maildir; returns them, oldest first.
-    pub fn messages(&self, n: usize) -> Vec<String> {
-        let new = self.dir.path().join("maildir/new");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mut files: Vec<_> = std::fs::read_dir(&new)
-                .map(|d| d.flatten().map(|e| e.path()).collect())
-                .unwrap_or_default();
-            if files.len() >= n || Instant::now() >= deadline {
-                files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-                return files
-                    .iter()
-                    .map(|p| std::fs::read_to_string(p).unwrap())
-                    .collect();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// RCPT TO commands the refusing server received.
-    pub fn rcpt_attempts(&self) -> usize {
-        std::fs::read_to_string(self.dir.path().join("rcpt.log"))
-            .map(|s| s.lines().count())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Checks a received message: its headers, and the same facts in the plain-text and HTML

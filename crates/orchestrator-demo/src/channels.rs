@@ -1,0 +1,64 @@
+//! The demo's alert channels: `--alert-webhook URL` (a Slack incoming webhook, or anything
+//! that accepts its JSON) and `--smtp URL --alert-email ADDRESS`, over https / STARTTLS when
+//! the URL says so, trusting `--alert-cacert` beside the system's roots.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use orchestrator_telemetry::orchestrator_alerts::{EmailSink, HttpClient, Secret, Sink, SlackSink};
+
+/// Where the demo sends its alerts, besides its log.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AlertArgs {
+    /// A Slack incoming-webhook URL (or any server accepting Slack's JSON): each alert that
+    /// fires and resolves is posted there. `https://` uses TLS.
+    #[arg(long)]
+    pub alert_webhook: Option<String>,
+    /// An SMTP server for alert email: `smtp://host:port` (plain), `smtp://host:port?tls=required`
+    /// (STARTTLS) or `smtps://host:port` (implicit TLS); `user:password@` for authentication.
+    #[arg(long, requires = "alert_email")]
+    pub smtp: Option<String>,
+    /// Who receives alert email (repeat for several); needs `--smtp`.
+    #[arg(long, requires = "smtp")]
+    pub alert_email: Vec<String>,
+    /// PEM certificates trusted beside the system's roots by the webhook and SMTP clients
+    /// (a private CA).
+    #[arg(long)]
+    pub alert_cacert: Option<PathBuf>,
+}
+
+impl AlertArgs {
+    /// The sinks these arguments ask for, every alert to each (the demo does not route by
+    /// severity: its one incident should reach every channel configured). `link` is the live
+    /// page's URL, shown in each message.
+    pub fn sinks(&self, link: &str) -> Result<Vec<Arc<dyn Sink>>, String> {
+        let mut files = orchestrator_http::TlsFiles::new();
+        if let Some(path) = &self.alert_cacert {
+            files = files.ca("--alert-cacert", path.clone());
+        }
+        let tls = files.load().map_err(|e| e.to_string())?;
+        let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
+        if let Some(url) = &self.alert_webhook {
+            HttpClient::check_url(url).map_err(|e| format!("--alert-webhook: {e}"))?;
+            let client = HttpClient::builder()
+                .deadline(Duration::from_secs(5))
+                .tls(tls.clone())
+                .build()
+                .map_err(|e| e.to_string())?;
+            sinks.push(Arc::new(
+                SlackSink::new(Secret::new(url.clone()), client).link(link),
+            ));
+        }
+        if let Some(url) = &self.smtp {
+            let mut email = EmailSink::builder(url, "orchestrator-demo@localhost")
+                .tls(tls)
+                .link(link);
+            for to in &self.alert_email {
+                email = email.to(to);
+            }
+            sinks.push(Arc::new(email.build().map_err(|e| format!("--smtp: {e}"))?));
+        }
+        Ok(sinks)
+    }
+}

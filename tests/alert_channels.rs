@@ -1,0 +1,77 @@
+//! Direct channels through the facade: `alert_channel` sinks get only the severities the
+//! routing sends them (default: critical to PagerDuty and Slack, not email), and
+//! `alert_routing` changes that with the `--route` syntax of `orchestrator-obs generate`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use orchestrator_telemetry::Telemetry;
+use orchestrator_telemetry::orchestrator_alerts::generate::{Channel, Routing};
+use orchestrator_telemetry::orchestrator_alerts::{
+    AlertRule, HttpClient, PagerDutySink, Secret, Severity, SlackSink,
+};
+use orchestrator_telemetry::orchestrator_metrics::catalogue::ACTIVE_SESSIONS;
+use orchestrator_telemetry::orchestrator_query::{CmpOp, Expr, Selector};
+use orchestrator_testkit::server::RecordingServer;
+
+fn rule() -> AlertRule {
+    AlertRule::builder(
+        "TooManySessions",
+        Expr::value(Selector::of(&ACTIVE_SESSIONS)).map(Expr::sum),
+    )
+    .when(CmpOp::Gt, 2.0)
+    .for_duration(Duration::from_millis(200))
+    .severity(Severity::Critical)
+    .summary("too many sessions")
+    .build()
+    .unwrap()
+}
+
+/// Installs telemetry with Slack and PagerDuty channels (and `routing`), opens three
+/// sessions so the critical rule fires, and returns what each server received.
+fn fire(routing: Option<Routing>) -> (usize, usize) {
+    let slack = RecordingServer::start("127.0.0.1:0", None, |_| (200, "ok".into()));
+    let pagerduty = RecordingServer::start("127.0.0.1:0", None, |_| (202, "{}".into()));
+    let client = HttpClient::new().unwrap();
+    let mut builder = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .monitor_interval(Duration::from_millis(100))
+        .alert_rules(vec![rule()])
+        .alert_channel(
+            Channel::Slack,
+            Arc::new(SlackSink::new(
+                Secret::new(format!("{}/hook", slack.url())),
+                client.clone(),
+            )),
+        )
+        .alert_channel(
+            Channel::PagerDuty,
+            Arc::new(
+                PagerDutySink::new(Secret::new("key"), client, "test")
+                    .endpoint(format!("{}/v2/enqueue", pagerduty.url())),
+            ),
+        );
+    if let Some(routing) = routing {
+        builder = builder.alert_routing(routing);
+    }
+    let telemetry = builder.build().unwrap();
+    let sessions: Vec<_> = (0..3)
+        .map(|_| telemetry.metrics().sessions().start())
+        .collect();
+    let got = slack.wait_for(1, Duration::from_secs(5)).len();
+    std::thread::sleep(Duration::from_millis(300));
+    telemetry.shutdown();
+    drop(sessions);
+    (got, pagerduty.requests().len())
+}
+
+#[test]
+fn default_routing_pages_and_posts_a_critical_alert() {
+    assert_eq!(fire(None), (1, 1));
+}
+
+#[test]
+fn a_custom_routing_keeps_critical_off_pagerduty() {
+    let routing = Routing::parse(&["critical|high=slack", "medium|low=email"]).unwrap();
+    assert_eq!(fire(Some(routing)), (1, 0));
+}
