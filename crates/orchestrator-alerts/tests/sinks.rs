@@ -2,6 +2,8 @@
 //! (Debian package `prometheus-alertmanager`) on a free loopback port. Also sinks that are
 //! down or never answer: bounded retries, drops counted, evaluation unaffected.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -13,10 +15,10 @@ use orchestrator_alerts::{
     AlertEvaluator, AlertRule, AlertmanagerSink, EvaluatorConfig, RetryPolicy, Severity, Sink,
     WebhookSink,
 };
-use orchestrator_metrics::catalogue::ACTIVE_SESSIONS;
 use orchestrator_metrics::{Registry, exposition};
-use orchestrator_query::{CmpOp, Expr, SampleStore, Selector};
+use orchestrator_query::SampleStore;
 use serde_json::Value;
+use support::drive;
 
 /// An HTTP server recording the bodies POSTed to it.
 struct Hook {
@@ -85,36 +87,7 @@ impl Hook {
 }
 
 fn rule() -> AlertRule {
-    AlertRule::builder(
-        "TooManySessions",
-        Expr::value(Selector::of(&ACTIVE_SESSIONS)).map(Expr::sum),
-    )
-    .when(CmpOp::Gt, 5.0)
-    .for_duration(Duration::from_secs(15))
-    .severity(Severity::Critical)
-    .label("service", "orchestrator")
-    .summary("too many sessions")
-    .build()
-    .unwrap()
-}
-
-/// Replays the last `steps` × 15 s: the rule fires 15 s in, and resolves `resolve_at` ms in
-/// if given. The times are in the past, so a resolution has already happened for
-/// Alertmanager too.
-fn drive(evaluator: &mut AlertEvaluator, steps: i64, resolve_at: Option<i64>) {
-    let mut store = SampleStore::default();
-    let start =
-        orchestrator_query::Clock::now_ms(&orchestrator_query::SystemClock) - steps * 15_000;
-    for i in 0..steps {
-        let t = start + i * 15_000;
-        let value = if resolve_at.is_some_and(|r| i * 15_000 >= r) {
-            1.0
-        } else {
-            9.0
-        };
-        store.append("orchestrator_active_sessions", &[], t, value, 3_600_000);
-        evaluator.evaluate_at(&store, t);
-    }
+    support::rule(Severity::Critical)
 }
 
 #[test]

@@ -192,6 +192,9 @@ fn deliver_loop(
 ) {
     let mut rng = SmallRng::from_os_rng();
     let attempts = policy.attempts.max(1);
+    // Failures are logged at `warn` once until a delivery succeeds (then at `debug`), so a
+    // sink that is down or untrusted is one log line, not one per batch; drops are counted.
+    let mut failing = false;
     while let Ok(batch) = receiver.recv() {
         let n = batch.len() as u64;
         let mut delivered = false;
@@ -202,7 +205,12 @@ fn deliver_loop(
                     break;
                 }
                 Err(err) if !err.retryable || attempt == attempts => {
-                    tracing::warn!(sink = %sink.name(), error = %err, code = ?err.code, alerts = n, attempts = attempt, "alert notifications dropped");
+                    if failing {
+                        tracing::debug!(sink = %sink.name(), error = %err, code = ?err.code, alerts = n, attempts = attempt, "alert notifications dropped");
+                    } else {
+                        tracing::warn!(sink = %sink.name(), error = %err, code = ?err.code, alerts = n, attempts = attempt, "alert notifications dropped (logged once until a delivery succeeds; counted in orchestrator_telemetry_dropped_total)");
+                    }
+                    failing = true;
                     break;
                 }
                 Err(err) => {
@@ -215,6 +223,9 @@ fn deliver_loop(
                     }
                 }
             }
+        }
+        if delivered && std::mem::take(&mut failing) {
+            tracing::info!(sink = %sink.name(), "alert deliveries recovered");
         }
         let mut state = shared.lock();
         if state.abandoned {

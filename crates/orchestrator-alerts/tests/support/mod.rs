@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+#[allow(unused_imports)] // used by the channel tests, not by the sink tests
 pub use orchestrator_testkit::smtp::Smtp;
 
 use std::time::Duration;
