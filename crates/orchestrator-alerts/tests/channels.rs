@@ -421,3 +421,62 @@ fn credentials_in_an_smtp_url_never_show() {
         .unwrap_err();
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
+
+#[test]
+fn email_over_implicit_tls_with_the_generated_ca() {
+    let pki = TestPki::new();
+    let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
+    let smtp = Smtp::start(&[
+        "--smtpscert",
+        cert.to_str().unwrap(),
+        "--smtpskey",
+        key.to_str().unwrap(),
+    ]);
+    let email = EmailSink::builder(
+        &format!("smtps://{}", smtp.addr),
+        "alerts@orchestrator.test",
+    )
+    .to("oncall@example.com")
+    .tls(trusted(&pki))
+    .build()
+    .unwrap();
+    email.deliver(&[notification("medium")]).unwrap();
+    let mails = smtp.messages(1);
+    assert_eq!(mails.len(), 1);
+    support::check_mail(&mails[0], "[FIRING]");
+}
+
+#[test]
+fn hostile_answers_to_a_sink_are_typed_failures_and_counted_drops() {
+    // A redirect (never followed) and a body over the 1 MiB cap.
+    let redirect = RecordingServer::start("127.0.0.1:0", None, |_| (302, String::new()));
+    let huge = RecordingServer::start("127.0.0.1:0", None, |_| (200, "x".repeat(2 << 20)));
+    let registry = Registry::new();
+    let policy = RetryPolicy {
+        backoff: Duration::from_millis(10),
+        ..RetryPolicy::default()
+    };
+    let plain = client(TlsMaterial::default());
+    let sinks: Vec<Arc<dyn Sink>> = vec![
+        Arc::new(
+            WebhookSink::with_client(&format!("{}/hook", redirect.url()), plain.clone()).unwrap(),
+        ),
+        Arc::new(SlackSink::new(
+            Secret::new(format!("{}/hook", huge.url())),
+            plain,
+        )),
+    ];
+    for sink in &sinks {
+        let err = sink.deliver(&[notification("high")]).unwrap_err();
+        assert!(!err.retryable, "{err:?}");
+    }
+    let mut dispatcher = Dispatcher::new(sinks, policy, support::counter(&registry)).unwrap();
+    dispatcher.dispatch(&[notification("high")], &[]);
+    assert_eq!(dispatcher.shutdown(), 0, "nothing hangs");
+    assert_eq!(dropped(&registry), 2.0, "one drop per sink, no retries");
+    assert_eq!(
+        redirect.requests().len(),
+        2,
+        "the direct attempt and one from the dispatcher"
+    );
+}
