@@ -140,3 +140,16 @@ fn the_judgement() {
         json!({"metric": "API requests", "value": "60"})
     );
 }
+
+/// Issue 14, row 13: each scrape is parsed once, when the report is built; rendering reads
+/// what the report kept, never the scrape's text again.
+#[test]
+fn rendering_does_not_parse_the_scrapes_again() {
+    let mut report = Report::build(inputs());
+    let (markdown, json) = (report.markdown(), report.json());
+    report.inputs.first.text.clear();
+    report.inputs.second.text.clear();
+    assert_eq!(report.markdown(), markdown);
+    assert_eq!(report.json(), json);
+    assert_eq!(report.business[0], ("API requests", "60".to_owned()));
+}

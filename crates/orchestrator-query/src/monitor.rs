@@ -78,8 +78,10 @@ impl MonitorBuilder {
     }
 
     /// Starts the monitor thread. The first tick happens after one interval; use
-    /// [`Monitor::tick_now`] to force one.
-    pub fn start(self) -> std::io::Result<Monitor> {
+    /// [`Monitor::tick_now`] to force one. The store's points per series are sized from the
+    /// watched windows and the interval ([`Sampler::fit_points_to`]).
+    pub fn start(mut self) -> std::io::Result<Monitor> {
+        self.sampler.fit_points_to(self.interval);
         let (commands, receiver) = mpsc::channel();
         let state = Arc::new(Mutex::new(Ticker {
             sampler: self.sampler,

@@ -3,6 +3,7 @@
 //! keeps only the series that watched expressions read.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use orchestrator_metrics::Registry;
 use orchestrator_metrics::exposition::{self, ParseError};
@@ -109,6 +110,32 @@ impl Sampler {
     pub fn with_limits(mut self, limits: StoreLimits) -> Self {
         self.store = SampleStore::new(limits);
         self
+    }
+
+    /// Sizes the store's points per series from what is watched: sampled every `interval`,
+    /// a series needs its longest retention (window plus lookback) divided by the interval;
+    /// four times that (plus 8) leaves room for manual ticks (`Monitor::tick_now`). Never
+    /// raises the current limit; empties the store. Returns the new `max_points`. A point
+    /// pushed out while still inside its window is counted in [`SampleStore::dropped`].
+    ///
+    /// With the default rules (windows up to 1 h, 15 s interval) that is about 1,000 points
+    /// per series instead of 200,000; the total stays bounded by `max_total_points`.
+    pub fn fit_points_to(&mut self, interval: Duration) -> usize {
+        let longest = self
+            .interests
+            .iter()
+            .map(|i| i.retention)
+            .max()
+            .unwrap_or(0);
+        let step = i64::try_from(interval.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let needed = usize::try_from(longest / step + 1).unwrap_or(usize::MAX);
+        let needed = needed.saturating_mul(4).saturating_add(8);
+        let mut limits = self.store.limits();
+        limits.max_points = limits.max_points.min(needed);
+        self.store = SampleStore::new(limits);
+        limits.max_points
     }
 
     /// Keeps the series `expr` reads, for as long as its windows need (plus the lookback).

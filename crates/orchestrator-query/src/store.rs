@@ -108,6 +108,11 @@ impl SampleStore {
         }
     }
 
+    /// The limits.
+    pub fn limits(&self) -> StoreLimits {
+        self.limits
+    }
+
     /// Appends a point. Labels need not be sorted. A point not newer than the series' last
     /// one is ignored; points older than `retention` before `t` are dropped.
     pub fn append(
@@ -150,9 +155,13 @@ impl SampleStore {
             .points
             .front()
             .is_some_and(|(time, _)| *time < oldest)
-            || series.points.len() >= max_points
         {
             series.points.pop_front();
+        }
+        while series.points.len() >= max_points {
+            // Still inside its window: a loss, counted.
+            series.points.pop_front();
+            self.dropped += 1;
         }
         self.points -= before - series.points.len();
         if self.points >= self.limits.max_total_points {
@@ -278,7 +287,9 @@ mod tests {
             }
         }
         assert_eq!(store.series_count(), 2);
-        assert_eq!(store.dropped(), 20);
+        // 20 points of the two refused series, and 5 pushed out of each kept series while
+        // still inside their (endless) retention.
+        assert_eq!(store.dropped(), 20 + 2 * 5);
         assert!(store.iter().all(|s| s.len() == 5));
     }
 

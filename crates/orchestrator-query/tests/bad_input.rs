@@ -175,3 +175,43 @@ fn expressions_over_unknown_or_misused_metrics_are_errors_naming_them() {
         Err(ExprError::InvalidWindow { .. })
     ));
 }
+
+/// Issue 14, row 11: the store's points per series come from the watched windows and the
+/// sampling interval, not a fixed 200,000; what a full series pushes out inside its window
+/// is counted.
+#[test]
+fn points_per_series_are_sized_from_the_windows() {
+    let registry = orchestrator_metrics::Registry::new();
+    let mut sampler = Sampler::local(&registry);
+    let hour = Window::hours(1).unwrap();
+    sampler.watch(
+        &Expr::rate(Selector::of(&REQUESTS_TOTAL), hour)
+            .unwrap()
+            .sum(),
+    );
+    let points = sampler.fit_points_to(Duration::from_secs(15));
+    // (1 h + 5 min lookback) / 15 s + 1 = 261, four times over, plus 8.
+    assert_eq!(points, 1_052);
+    assert_eq!(sampler.store().limits().max_points, 1_052);
+    // Never raised: a 1 ms interval would want millions.
+    assert_eq!(sampler.fit_points_to(Duration::from_millis(1)), 1_052);
+
+    let mut store = SampleStore::new(orchestrator_query::StoreLimits {
+        max_points: 10,
+        ..Default::default()
+    });
+    for t in 0..30 {
+        store.append(
+            "orchestrator_requests_total",
+            &[],
+            t * 1000,
+            t as f64,
+            3_600_000,
+        );
+    }
+    assert_eq!(
+        store.dropped(),
+        20,
+        "20 points pushed out inside their window"
+    );
+}

@@ -6,7 +6,7 @@ use orchestrator_dashboards::{Context, dashboards};
 
 use super::md::md;
 use super::metrics::NOT_COMPUTABLE;
-use super::report::{Check, Report, business, mark, parse, thousands};
+use super::report::{Check, Report, mark, thousands};
 
 impl Report {
     /// `report.md`, in the sections of the seed's report.
@@ -75,7 +75,7 @@ impl Report {
             out,
             "\n## Business metrics\n\n| Metric | Value |\n|---|---|"
         );
-        for (k, v) in business(&parse(&i.second.text)) {
+        for (k, v) in &self.business {
             let _ = writeln!(out, "| {k} | {v} |");
         }
 

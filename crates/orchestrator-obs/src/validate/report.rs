@@ -35,10 +35,8 @@ pub struct Report {
     pub interval_seconds: f64,
     /// Sample lines in the second scrape.
     pub samples: usize,
-}
-
-pub(super) fn parse(text: &str) -> Exposition {
-    exposition::parse(text).unwrap_or_default()
+    /// The business metrics of the second scrape (name, formatted value).
+    pub business: Vec<(&'static str, String)>,
 }
 
 impl Report {
@@ -64,7 +62,8 @@ impl Report {
                 (Err(e), _) | (_, Err(e)) => e.to_string(),
             },
         );
-        let (first, second) = (parse(&inputs.first.text), parse(&inputs.second.text));
+        // Each scrape is parsed once; the report keeps what its renderers need.
+        let (first, second) = (first.unwrap_or_default(), second.unwrap_or_default());
         let seconds = (inputs.second.at_ms - inputs.first.at_ms) as f64 / 1000.0;
         let metrics = rows(&first, &second, seconds);
         for row in &metrics {
@@ -136,13 +135,13 @@ impl Report {
             };
             check("alertmanager", "Alertmanager is up", passed, reason);
         }
-        let samples = second.sample_count();
         Report {
             inputs,
             metrics,
             checks,
             interval_seconds: seconds,
-            samples,
+            samples: second.sample_count(),
+            business: business(&second),
         }
     }
 
@@ -179,7 +178,7 @@ impl Report {
             "checks_run": self.checks.len(),
             "checks": checks,
             "metrics": metrics,
-            "business": business(&parse(&i.second.text)).into_iter().map(|(k, v)| json!({"metric": k, "value": v})).collect::<Vec<_>>(),
+            "business": self.business.iter().map(|(k, v)| json!({"metric": k, "value": v})).collect::<Vec<_>>(),
             "kpis": ok(&i.kpis),
             "alerts": ok(&i.alerts),
             "traces": ok(&i.traces).get("analysis").cloned().unwrap_or(Value::Null),
