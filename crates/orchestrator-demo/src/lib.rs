@@ -6,6 +6,7 @@
 //! `cargo run --release --example orchestrator`.
 #![deny(missing_docs, unsafe_code)]
 
+mod anthropic_wire;
 pub mod app;
 pub mod cache;
 pub mod channels;

@@ -1,7 +1,8 @@
-//! The orchestrator's client for the LLM provider, wrapped by the telemetry layer with the
-//! OpenAI-compatible GenAI adapter: the layer records the call (latency to the last chunk,
-//! time to first token at the first chunk, tokens, cost) and its `chat {model}` span; the
-//! client streams the answer and prices it for the business figures.
+//! The orchestrator's client for the LLM provider, wrapped by the telemetry layer with a
+//! GenAI adapter per wire format (`OpenAiCompatible` for the OpenAI models,
+//! `AnthropicMessages` for the Anthropic one): the layer records the call (latency to the last
+//! chunk, time to first token at the first chunk, tokens, cost) and its `chat {model}` span;
+//! the client streams the answer and prices it for the business figures.
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -9,12 +10,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use orchestrator_telemetry::orchestrator_tower::{
-    GenAiRequest, Llm, OpenAiCompatible, TelemetryLayer, TelemetryService, Tracer,
+    AnthropicMessages, GenAiRequest, Llm, OpenAiCompatible, TelemetryLayer, TelemetryService,
+    Tracer,
 };
 use orchestrator_telemetry::{PriceTable, TokenUsage};
 use serde_json::Value;
 use tower::{Layer as _, ServiceExt as _};
 
+use crate::anthropic_wire::UsageSoFar;
 use crate::http_client::{HttpClient, http_client};
 use crate::provider::ModelProfile;
 
@@ -51,7 +54,8 @@ pub enum LlmError {
 /// A client of the simulated provider.
 #[derive(Debug, Clone)]
 pub struct LlmClient {
-    http: TelemetryService<HttpClient, Llm<OpenAiCompatible>>,
+    openai: TelemetryService<HttpClient, Llm<OpenAiCompatible>>,
+    anthropic: TelemetryService<HttpClient, Llm<AnthropicMessages>>,
     base_url: String,
     prices: PriceTable,
     deadline: Duration,
@@ -62,7 +66,8 @@ impl LlmClient {
     /// `prices`.
     pub fn new(base_url: String, tracer: &Tracer, prices: PriceTable) -> Self {
         LlmClient {
-            http: TelemetryLayer::llm(tracer, OpenAiCompatible).layer(http_client()),
+            openai: TelemetryLayer::llm(tracer, OpenAiCompatible).layer(http_client()),
+            anthropic: TelemetryLayer::llm(tracer, AnthropicMessages).layer(http_client()),
             base_url,
             prices,
             deadline: Duration::from_secs(5),
@@ -95,12 +100,19 @@ impl LlmClient {
         simulate: Option<&str>,
         start: Instant,
     ) -> Result<Completion, LlmError> {
-        let url = format!("{}/{}/v1/chat/completions", self.base_url, model.provider);
-        let body = serde_json::json!({
-            "model": model.model,
-            "stream": true,
-            "messages": [{"role": "user", "content": prompt}],
-        });
+        let anthropic = model.provider == "anthropic";
+        let messages = serde_json::json!([{"role": "user", "content": prompt}]);
+        let (path, body) = if anthropic {
+            let body = serde_json::json!({
+                "model": model.model, "max_tokens": 1024, "stream": true, "messages": messages,
+            });
+            ("v1/messages", body)
+        } else {
+            let body =
+                serde_json::json!({"model": model.model, "stream": true, "messages": messages});
+            ("v1/chat/completions", body)
+        };
+        let url = format!("{}/{}/{path}", self.base_url, model.provider);
         let mut request = http::Request::post(url).header("content-type", "application/json");
         if let Some(simulate) = simulate {
             request = request.header("x-simulate", simulate);
@@ -115,64 +127,118 @@ impl LlmClient {
             model: Cow::Borrowed(model.model),
             prompt: None,
         });
-        let response = self
-            .http
-            .clone()
-            .oneshot(request)
-            .await
-            .map_err(|e| LlmError::Transport(e.to_string()))?;
-        match response.status().as_u16() {
-            200 => {}
-            429 => return Err(LlmError::RateLimited),
-            code => return Err(LlmError::Status(code)),
+        let transport = |e: &dyn std::fmt::Display| LlmError::Transport(e.to_string());
+        if anthropic {
+            let response = self
+                .anthropic
+                .clone()
+                .oneshot(request)
+                .await
+                .map_err(|e| transport(&e))?;
+            read(response, Wire::Anthropic, start).await
+        } else {
+            let response = self
+                .openai
+                .clone()
+                .oneshot(request)
+                .await
+                .map_err(|e| transport(&e))?;
+            read(response, Wire::OpenAi, start).await
         }
-        let mut events = SseReader::default();
-        let mut text = String::new();
-        let mut usage = None;
-        let mut first_token = None;
-        let mut body = response.into_body();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| LlmError::Transport(e.to_string()))?;
-            let Ok(chunk) = frame.into_data() else {
-                continue;
-            };
-            for event in events.push(&chunk) {
-                if event == "[DONE]" {
-                    let usage = usage
-                        .ok_or_else(|| LlmError::Transport("stream ended without usage".into()))?;
-                    // Read to the end so that the layer sees the last chunk.
-                    while let Some(frame) = body.frame().await {
-                        frame.map_err(|e| LlmError::Transport(e.to_string()))?;
-                    }
-                    return Ok(Completion {
-                        text,
-                        usage,
-                        cost: None,
-                        time_to_first_token: first_token.unwrap_or_else(|| start.elapsed()),
-                    });
-                }
+    }
+}
+
+/// The wire format of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    OpenAi,
+    Anthropic,
+}
+
+/// Reads a streamed answer to its end (so the layer sees the last chunk).
+async fn read<B>(
+    response: http::Response<B>,
+    wire: Wire,
+    start: Instant,
+) -> Result<Completion, LlmError>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    match response.status().as_u16() {
+        200 => {}
+        429 => return Err(LlmError::RateLimited),
+        code => return Err(LlmError::Status(code)),
+    }
+    let mut events = SseReader::default();
+    let mut text = String::new();
+    let mut usage = None;
+    let mut anthropic = UsageSoFar::default();
+    let mut first_token = None;
+    let mut body = response.into_body();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| LlmError::Transport(e.to_string()))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        for event in events.push(&chunk) {
+            let done = if wire == Wire::OpenAi && event == "[DONE]" {
+                true
+            } else {
                 let value: Value = serde_json::from_str(&event)
                     .map_err(|e| LlmError::Transport(format!("malformed event: {e}")))?;
-                if let Some(content) = value
-                    .pointer("/choices/0/delta/content")
-                    .and_then(Value::as_str)
-                {
+                let (delta, done) = match wire {
+                    Wire::OpenAi => {
+                        if let Some(u) = value.get("usage") {
+                            usage = Some(parse_usage(u));
+                        }
+                        let delta = value
+                            .pointer("/choices/0/delta/content")
+                            .and_then(Value::as_str);
+                        (delta.map(str::to_owned), false)
+                    }
+                    Wire::Anthropic => {
+                        let reading = anthropic.read(&value);
+                        if let Some(kind) = reading.error {
+                            return Err(LlmError::Transport(format!(
+                                "provider error event: {kind}"
+                            )));
+                        }
+                        usage = reading.usage.or(usage);
+                        (reading.text, reading.done)
+                    }
+                };
+                if let Some(delta) = delta {
                     first_token.get_or_insert_with(|| start.elapsed());
-                    text.push_str(content);
+                    text.push_str(&delta);
                 }
-                if let Some(u) = value.get("usage") {
-                    usage = Some(parse_usage(u));
+                done
+            };
+            if done {
+                let usage = usage
+                    .ok_or_else(|| LlmError::Transport("stream ended without usage".into()))?;
+                while let Some(frame) = body.frame().await {
+                    frame.map_err(|e| LlmError::Transport(e.to_string()))?;
                 }
+                return Ok(Completion {
+                    text,
+                    usage,
+                    cost: None,
+                    time_to_first_token: first_token.unwrap_or_else(|| start.elapsed()),
+                });
             }
         }
-        Err(LlmError::Transport("stream ended before [DONE]".into()))
     }
+    Err(LlmError::Transport(
+        "stream ended before its end event".into(),
+    ))
 }
 
 fn parse_usage(u: &Value) -> TokenUsage {
     let field = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
     TokenUsage::new(field("/prompt_tokens"), field("/completion_tokens"))
         .with_cached_input(field("/prompt_tokens_details/cached_tokens"))
+        .with_reasoning(field("/completion_tokens_details/reasoning_tokens"))
 }
 
 /// Splits a server-sent-event byte stream into the `data:` payloads of complete events.

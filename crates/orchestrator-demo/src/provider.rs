@@ -2,7 +2,9 @@
 //!
 //! `POST /{provider}/v1/chat/completions` with `"stream": true` answers with server-sent
 //! events in the OpenAI format: content chunks after a first-token delay, then a final chunk
-//! with the token usage, then `data: [DONE]`. Latency is log-normal per model; a share of
+//! with the token usage, then `data: [DONE]`. `POST /{provider}/v1/messages` answers in
+//! Anthropic's Messages format (see [`crate::anthropic_wire`]); the demo's Anthropic model
+//! is called that way, so both GenAI adapters run in every demo run. Latency is log-normal per model; a share of
 //! calls fail with 500 or 429. The header `x-simulate: error|rate_limit|slow` forces a
 //! behaviour, for tests.
 //!
@@ -133,6 +135,7 @@ impl Provider {
         };
         let app = Router::new()
             .route("/{provider}/v1/chat/completions", post(chat))
+            .route("/{provider}/v1/messages", post(messages))
             .route("/external/moderation", get(moderation))
             .with_state(state);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -159,22 +162,40 @@ fn forced(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-simulate").and_then(|v| v.to_str().ok())
 }
 
-async fn chat(
-    State(state): State<ProviderState>,
-    Path(provider): Path<String>,
-    headers: HeaderMap,
-    axum::Json(request): axum::Json<ChatRequest>,
-) -> Response {
-    let Some(profile) = profile(&provider, &request.model) else {
-        return (
-            StatusCode::NOT_FOUND,
-            format!("unknown model {provider}/{}", request.model),
-        )
-            .into_response();
-    };
+/// What the simulated provider does with one call.
+pub(crate) struct Plan {
+    pub(crate) profile: &'static ModelProfile,
+    /// Seconds to the first token.
+    pub(crate) first_token: f64,
+    /// Seconds per output token after the first.
+    pub(crate) per_token: f64,
+    /// Input tokens, cached and cache-written ones included.
+    pub(crate) input: u64,
+    pub(crate) output: u64,
+    /// Input tokens read from the prompt cache.
+    pub(crate) cached: u64,
+    /// Input tokens written to the prompt cache (reported by the Anthropic format only).
+    pub(crate) cache_write: u64,
+}
+
+/// How a call fails, before any token.
+pub(crate) enum Failure {
+    /// HTTP 500.
+    Error,
+    /// HTTP 429.
+    RateLimited,
+}
+
+/// Draws the call's fate: a failure (after its delay), or a plan.
+async fn plan(
+    state: &ProviderState,
+    profile: &'static ModelProfile,
+    headers: &HeaderMap,
+    prompt_words: usize,
+) -> Result<Plan, Failure> {
     let rng = &state.rng;
     let scale = state.config.latency_scale;
-    let force = forced(&headers);
+    let force = forced(headers);
     let roll = rng.unit();
     let error_rate = if state.config.incident.load(Ordering::Relaxed) {
         state.config.incident_error_rate
@@ -183,34 +204,72 @@ async fn chat(
     };
     if force == Some("error") || (force.is_none() && roll < error_rate) {
         tokio::time::sleep(Duration::from_secs_f64(rng.log_normal(0.02, 0.5) * scale)).await;
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "simulated provider failure",
-        )
-            .into_response();
+        return Err(Failure::Error);
     }
     if force == Some("rate_limit")
         || (force.is_none() && roll < error_rate + state.config.rate_limit_rate)
     {
-        return (StatusCode::TOO_MANY_REQUESTS, "simulated rate limit").into_response();
+        return Err(Failure::RateLimited);
     }
     let slow = if force == Some("slow") { 20.0 } else { 1.0 };
     let first_token = rng.log_normal(profile.first_token_median, 0.6) * scale * slow;
-    let prompt_words: usize = request
+    let input = 40 + (prompt_words as u64 * 4) / 3;
+    let output = rng.range(12, 160);
+    let (cached, cache_write) = if rng.chance(0.4) {
+        (input.min(32), 0)
+    } else if rng.chance(0.2) {
+        (0, input.min(32))
+    } else {
+        (0, 0)
+    };
+    Ok(Plan {
+        profile,
+        first_token,
+        per_token: profile.per_token * scale * slow,
+        input,
+        output,
+        cached,
+        cache_write,
+    })
+}
+
+fn unknown(provider: &str, model: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        format!("unknown model {provider}/{model}"),
+    )
+        .into_response()
+}
+
+async fn chat(
+    State(state): State<ProviderState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    axum::Json(request): axum::Json<ChatRequest>,
+) -> Response {
+    let Some(profile) = profile(&provider, &request.model) else {
+        return unknown(&provider, &request.model);
+    };
+    let words = request
         .messages
         .iter()
         .map(|m| m.content.split_whitespace().count())
         .sum();
-    let input_tokens = 40 + (prompt_words as u64 * 4) / 3;
-    let output_tokens = rng.range(12, 160);
-    let cached = if rng.chance(0.4) {
-        input_tokens.min(32)
-    } else {
-        0
+    let plan = match plan(&state, profile, &headers, words).await {
+        Ok(plan) => plan,
+        Err(Failure::Error) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "simulated provider failure",
+            )
+                .into_response();
+        }
+        Err(Failure::RateLimited) => {
+            return (StatusCode::TOO_MANY_REQUESTS, "simulated rate limit").into_response();
+        }
     };
-    let per_token = profile.per_token * scale * slow;
     if !request.stream {
-        let wait = first_token + per_token * output_tokens as f64;
+        let wait = plan.first_token + plan.per_token * plan.output as f64;
         tokio::time::sleep(Duration::from_secs_f64(wait)).await;
         // The full shape of OpenAI's answer, so that strict SDK types (async-openai) read it.
         let body = serde_json::json!({
@@ -220,21 +279,43 @@ async fn chat(
             "model": profile.model,
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": reply_text(output_tokens)},
+                "message": {"role": "assistant", "content": reply_text(plan.output)},
                 "finish_reason": "stop",
             }],
-            "usage": usage_json(input_tokens, output_tokens, cached),
+            "usage": usage_json(plan.input, plan.output, plan.cached),
         });
         return axum::Json(body).into_response();
     }
     sse_response(
         profile,
-        first_token,
-        per_token,
-        input_tokens,
-        output_tokens,
-        cached,
+        plan.first_token,
+        plan.per_token,
+        plan.input,
+        plan.output,
+        plan.cached,
     )
+}
+
+/// Anthropic's Messages API: the same simulation, in its wire format.
+async fn messages(
+    State(state): State<ProviderState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    axum::Json(request): axum::Json<ChatRequest>,
+) -> Response {
+    let Some(profile) = profile(&provider, &request.model) else {
+        return unknown(&provider, &request.model);
+    };
+    let words = request
+        .messages
+        .iter()
+        .map(|m| m.content.split_whitespace().count())
+        .sum();
+    match plan(&state, profile, &headers, words).await {
+        Ok(plan) if request.stream => crate::anthropic_wire::stream(plan),
+        Ok(plan) => crate::anthropic_wire::message(plan).await,
+        Err(failure) => crate::anthropic_wire::error(&failure),
+    }
 }
 
 /// The `created` timestamp of every answer (a fixed date: the demo's answers are synthetic).
@@ -249,7 +330,7 @@ fn usage_json(input: u64, output: u64, cached: u64) -> serde_json::Value {
     })
 }
 
-fn reply_text(tokens: u64) -> String {
+pub(crate) fn reply_text(tokens: u64) -> String {
     const WORDS: &[&str] = &[
         "the",
         "orchestrator",

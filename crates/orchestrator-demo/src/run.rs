@@ -112,7 +112,8 @@ pub fn demo_prices() -> Result<PriceTable, InvalidPrice> {
         .with_price(
             "anthropic",
             "claude-3-5-haiku",
-            ModelPrice::new(0.80, 0.08, 4.00)?,
+            // Anthropic bills 5-minute cache writes at 1.25× the input price.
+            ModelPrice::new(0.80, 0.08, 4.00)?.with_cache_write(1.00)?,
         )
         .with_price("openai", "gpt-4o", ModelPrice::new(2.50, 1.25, 10.00)?))
 }

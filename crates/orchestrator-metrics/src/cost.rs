@@ -8,32 +8,53 @@ use std::collections::HashMap;
 
 /// Token counts of one LLM call.
 ///
-/// `input` includes `cached_input` (as OpenAI's `prompt_tokens` includes
-/// `cached_tokens`): cached tokens are the part of the input the provider served from its
-/// prompt cache, priced at the cached rate.
+/// `input` counts every input token, the cached and cache-written ones included (as
+/// OpenAI's `prompt_tokens` includes `cached_tokens`; an Anthropic adapter adds
+/// `cache_read_input_tokens` and `cache_creation_input_tokens` to `input_tokens`). `output`
+/// counts every output token, reasoning included (as OpenAI's `completion_tokens` includes
+/// `reasoning_tokens`). Each part is priced at its own rate: see [`ModelPrice::cost`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TokenUsage {
-    /// Input (prompt) tokens, cached ones included.
+    /// Input (prompt) tokens, cached and cache-written ones included.
     pub input: u64,
-    /// Output (completion) tokens.
+    /// Output (completion) tokens, reasoning ones included.
     pub output: u64,
-    /// The part of `input` served from the provider's prompt cache.
+    /// The part of `input` served from the provider's prompt cache (a cache read).
     pub cached_input: u64,
+    /// The part of `input` written to the provider's prompt cache (a cache write, priced
+    /// above plain input by providers that charge for it).
+    pub cache_write_input: u64,
+    /// The part of `output` spent reasoning (billed as output unless priced apart).
+    pub reasoning: u64,
 }
 
 impl TokenUsage {
-    /// Usage without cached input.
+    /// Usage without cached, cache-written or reasoning tokens.
     pub const fn new(input: u64, output: u64) -> Self {
         TokenUsage {
             input,
             output,
             cached_input: 0,
+            cache_write_input: 0,
+            reasoning: 0,
         }
     }
 
     /// The same usage with `cached` of the input tokens served from cache.
     pub const fn with_cached_input(mut self, cached: u64) -> Self {
         self.cached_input = cached;
+        self
+    }
+
+    /// The same usage with `written` of the input tokens written to the prompt cache.
+    pub const fn with_cache_write_input(mut self, written: u64) -> Self {
+        self.cache_write_input = written;
+        self
+    }
+
+    /// The same usage with `reasoning` of the output tokens spent reasoning.
+    pub const fn with_reasoning(mut self, reasoning: u64) -> Self {
+        self.reasoning = reasoning;
         self
     }
 }
@@ -44,6 +65,8 @@ pub struct ModelPrice {
     input_per_million: f64,
     cached_input_per_million: f64,
     output_per_million: f64,
+    cache_write_per_million: Option<f64>,
+    reasoning_per_million: Option<f64>,
 }
 
 /// A price that is negative, NaN or infinite.
@@ -54,37 +77,67 @@ pub struct InvalidPrice {
     pub value: f64,
 }
 
+fn checked(value: f64) -> Result<f64, InvalidPrice> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(InvalidPrice { value })
+    }
+}
+
 impl ModelPrice {
-    /// Prices in US dollars per million input, cached input and output tokens.
+    /// Prices in US dollars per million input, cached input (cache read) and output
+    /// tokens. Cache writes are priced as input and reasoning as output until
+    /// [`with_cache_write`](Self::with_cache_write) or
+    /// [`with_reasoning`](Self::with_reasoning) say otherwise.
     pub fn new(
         input_per_million: f64,
         cached_input_per_million: f64,
         output_per_million: f64,
     ) -> Result<Self, InvalidPrice> {
-        for value in [
-            input_per_million,
-            cached_input_per_million,
-            output_per_million,
-        ] {
-            if !value.is_finite() || value < 0.0 {
-                return Err(InvalidPrice { value });
-            }
-        }
         Ok(ModelPrice {
-            input_per_million,
-            cached_input_per_million,
-            output_per_million,
+            input_per_million: checked(input_per_million)?,
+            cached_input_per_million: checked(cached_input_per_million)?,
+            output_per_million: checked(output_per_million)?,
+            cache_write_per_million: None,
+            reasoning_per_million: None,
         })
     }
 
-    /// The cost of `usage` in US dollars. Cached tokens beyond the input count are treated
-    /// as input (a provider cannot cache more than it was sent).
+    /// The price of input tokens written to the prompt cache (Anthropic: 1.25× the input
+    /// price for the 5-minute cache, 2× for the 1-hour cache).
+    pub fn with_cache_write(mut self, per_million: f64) -> Result<Self, InvalidPrice> {
+        self.cache_write_per_million = Some(checked(per_million)?);
+        Ok(self)
+    }
+
+    /// The price of reasoning tokens, where a provider bills them apart from output.
+    pub fn with_reasoning(mut self, per_million: f64) -> Result<Self, InvalidPrice> {
+        self.reasoning_per_million = Some(checked(per_million)?);
+        Ok(self)
+    }
+
+    /// The cost of `usage` in US dollars: fresh input, cache reads, cache writes, output and
+    /// reasoning, each at its price. Cached and cache-written tokens beyond the input count
+    /// are capped to it (cache reads first), and reasoning to the output count: a provider
+    /// cannot cache more than it was sent, nor reason more than it answered.
     pub fn cost(&self, usage: &TokenUsage) -> f64 {
         let cached = usage.cached_input.min(usage.input);
-        let fresh = usage.input - cached;
+        let written = usage.cache_write_input.min(usage.input - cached);
+        let fresh = usage.input - cached - written;
+        let reasoning = usage.reasoning.min(usage.output);
+        let answer = usage.output - reasoning;
+        let write_price = self
+            .cache_write_per_million
+            .unwrap_or(self.input_per_million);
+        let reasoning_price = self
+            .reasoning_per_million
+            .unwrap_or(self.output_per_million);
         (fresh as f64 * self.input_per_million
             + cached as f64 * self.cached_input_per_million
-            + usage.output as f64 * self.output_per_million)
+            + written as f64 * write_price
+            + answer as f64 * self.output_per_million
+            + reasoning as f64 * reasoning_price)
             / 1_000_000.0
     }
 }

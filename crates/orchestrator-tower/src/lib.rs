@@ -72,10 +72,11 @@ pub use export::{BatchConfig, ExportConfigError, OtlpConfig, Protocol};
 pub use forced::DEFAULT_MAX_FORCED_PER_SECOND;
 pub use future::ResponseFuture;
 pub use kind::{
-    Cache, CacheCall, CacheRequest, CacheResponse, CallState, Database, DatabaseCall, DbOperation,
-    External, ExternalCall, GenAi, GenAiRequest, GenAiResponse, Kind, Llm, LlmBody, LlmCallState,
-    MAX_BUFFERED, MAX_CONTENT_BYTES, MAX_MODEL_BYTES, OnRequest, OnResponse, OpenAiCompatible,
-    OpenAiObserver, ResponseObserver, Server, ServerCall, UNMATCHED,
+    AnthropicMessages, AnthropicObserver, Cache, CacheCall, CacheRequest, CacheResponse, CallState,
+    Database, DatabaseCall, DbOperation, External, ExternalCall, GenAi, GenAiRequest,
+    GenAiResponse, Kind, Llm, LlmBody, LlmCallState, MAX_BUFFERED, MAX_CONTENT_BYTES,
+    MAX_MODEL_BYTES, OnRequest, OnResponse, OpenAiCompatible, OpenAiObserver, ResponseObserver,
+    Server, ServerCall, UNMATCHED,
 };
 pub use layer::TelemetryLayer;
 pub use opentelemetry::trace::{SpanId, TraceId};

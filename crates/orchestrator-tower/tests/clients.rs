@@ -278,3 +278,87 @@ async fn a_call_made_inside_a_guard_is_its_child() {
     let child = traces[0].spans.iter().find(|s| !s.is_local_root()).unwrap();
     assert_eq!(child.parent_span_id, Some(parent_id));
 }
+
+/// Issue 15, item 4 through the middleware and the guard: Anthropic's Messages stream read by
+/// `AnthropicMessages` in a reqwest-middleware client records what the manual guard records
+/// with the SDK's usage, cache writes priced apart.
+#[tokio::test]
+async fn anthropic_messages_through_reqwest_and_the_guard() {
+    const STREAM: &str = include_str!("anthropic/stream.sse");
+    let app = axum::Router::new().route(
+        "/v1/messages",
+        post(|| async { ([("content-type", "text/event-stream")], STREAM) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let price = ModelPrice::new(3.0, 0.30, 15.0)
+        .unwrap()
+        .with_cache_write(3.75)
+        .unwrap();
+    let traced = || {
+        let registry = Registry::new();
+        let prices = PriceTable::new().with_price("anthropic", "claude-sonnet-4", price);
+        let metrics = Metrics::builder().prices(prices).build(&registry);
+        let tracer = Tracer::builder(metrics)
+            .sampler(Sampler::always_on())
+            .build()
+            .unwrap();
+        (registry, tracer)
+    };
+    let body = r#"{"model":"claude-sonnet-4","max_tokens":1024,"stream":true,"messages":[]}"#;
+
+    let (registry, tracer) = traced();
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(TelemetryMiddleware::llm(
+            &tracer,
+            "anthropic",
+            orchestrator_tower::AnthropicMessages,
+        ))
+        .build();
+    let text = client
+        .post(format!("{base}/v1/messages"))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("message_stop"));
+    let reference = llm_samples(&registry);
+    assert!(
+        reference
+            .iter()
+            .any(|s| s.contains("cache_write") && s.ends_with(" 10000")),
+        "{reference:#?}"
+    );
+    assert!(
+        reference
+            .iter()
+            .any(|s| s.starts_with("orchestrator_llm_cost_usd_total") && s.ends_with(" 0.0426")),
+        "{reference:#?}"
+    );
+    drop(tracer);
+
+    let (registry, tracer) = traced();
+    let mut call = tracer.llm_call("anthropic", "claude-sonnet-4");
+    let response = reqwest::Client::new()
+        .post(format!("{base}/v1/messages"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    call.status(response.status().as_u16());
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        call.first_token();
+        chunk.unwrap();
+    }
+    call.response_model("claude-sonnet-4-20250514");
+    // What an SDK parsed: 200 + 10,000 written to the cache in, 300 out.
+    let usage = TokenUsage::new(10_200, 300).with_cache_write_input(10_000);
+    call.finish(LlmOutcome::Success, Some(usage));
+    assert_eq!(llm_samples(&registry), reference, "manual guard");
+    drop(tracer);
+}

@@ -26,6 +26,12 @@ pub const GEN_AI_TIME_TO_FIRST_TOKEN_SECONDS: &[f64] = &[
     0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 
+/// Time per output token, in seconds: the OpenTelemetry GenAI semantic-convention boundaries
+/// of `gen_ai.server.time_per_output_token`.
+pub const GEN_AI_TIME_PER_OUTPUT_TOKEN_SECONDS: &[f64] = &[
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+];
+
 /// Calls to a database, cache or external API, in seconds.
 pub const DEPENDENCY_DURATION_SECONDS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,

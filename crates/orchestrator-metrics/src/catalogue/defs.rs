@@ -226,6 +226,19 @@ pub const LLM_TIME_TO_FIRST_TOKEN_SECONDS: MetricDef = histogram(
     Group::GenAi,
 );
 
+/// `orchestrator_llm_time_per_output_token_seconds`: histogram of the time per output token
+/// after the first, `(latency − time to first token) / (output tokens − 1)`, for streamed
+/// calls with at least two output tokens (the shape of the GenAI semantic conventions'
+/// `gen_ai.server.time_per_output_token`).
+pub const LLM_TIME_PER_OUTPUT_TOKEN_SECONDS: MetricDef = histogram(
+    "orchestrator_llm_time_per_output_token_seconds",
+    Unit::Seconds,
+    "Time per output token after the first of a streamed LLM response.",
+    &[PROVIDER, MODEL],
+    buckets::GEN_AI_TIME_PER_OUTPUT_TOKEN_SECONDS,
+    Group::GenAi,
+);
+
 /// `orchestrator_llm_cost_usd_total`: counter of LLM spend in US dollars, priced from the
 /// token usage with the configured price table.
 pub const LLM_COST_USD_TOTAL: MetricDef = counter(
@@ -376,6 +389,7 @@ pub const ALL: &[&MetricDef] = &[
     &QUALITY_SCORE,
     &LLM_TOKENS,
     &LLM_TIME_TO_FIRST_TOKEN_SECONDS,
+    &LLM_TIME_PER_OUTPUT_TOKEN_SECONDS,
     &LLM_COST_USD_TOTAL,
     &MEMORY_LIMIT_BYTES,
     &DEPENDENCY_DURATION_SECONDS,

@@ -21,8 +21,10 @@ pub const CACHE_RESULTS: &[&str] = &["hit", "miss", "ok", "error"];
 /// The kind of dependency a call went to.
 pub const DEPENDENCY_KINDS: &[&str] = &["database", "cache", "external"];
 
-/// The type of tokens counted, as `gen_ai.token.type`.
-pub const TOKEN_TYPES: &[&str] = &["input", "output"];
+/// The type of tokens counted: `input` and `output` as `gen_ai.token.type`, and the parts
+/// priced apart: `cache_write` (input written to the provider's prompt cache, part of
+/// `input`) and `reasoning` (part of `output`), recorded when the provider reports them.
+pub const TOKEN_TYPES: &[&str] = &["input", "output", "cache_write", "reasoning"];
 
 /// Why a recorded value was rejected instead of recorded.
 pub const REJECT_REASONS: &[&str] = &[

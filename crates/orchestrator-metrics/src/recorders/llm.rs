@@ -1,6 +1,6 @@
 //! LLM calls: requests by outcome, latency, tokens, time to first token and cost.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::handle_cache::HandleCache;
@@ -89,8 +89,15 @@ struct Handles {
     requests: [CounterHandle; 5],
     latency: HistogramHandle,
     ttft: HistogramHandle,
+    time_per_output_token: HistogramHandle,
     input_tokens: HistogramHandle,
     output_tokens: HistogramHandle,
+    /// Made on first use: most models never report cache writes or reasoning, and an
+    /// empty histogram per model would only lengthen the exposition.
+    cache_write_tokens: Arc<OnceLock<HistogramHandle>>,
+    reasoning_tokens: Arc<OnceLock<HistogramHandle>>,
+    /// The (admitted) label values, to make the lazy handles.
+    labels: Arc<(Box<str>, Box<str>)>,
     cost: CounterHandle,
     price: Option<ModelPrice>,
 }
@@ -193,11 +200,31 @@ impl LlmMetrics {
             }),
             latency: histogram(r, &catalogue::LLM_LATENCY_SECONDS, &pm),
             ttft: histogram(r, &catalogue::LLM_TIME_TO_FIRST_TOKEN_SECONDS, &pm),
+            time_per_output_token: histogram(r, &catalogue::LLM_TIME_PER_OUTPUT_TOKEN_SECONDS, &pm),
             input_tokens: tokens("input"),
             output_tokens: tokens("output"),
+            cache_write_tokens: Arc::default(),
+            reasoning_tokens: Arc::default(),
+            labels: Arc::new((provider.into(), model.into())),
             cost: counter(r, &catalogue::LLM_COST_USD_TOTAL, &pm),
             price: self.inner.prices.price(provider, model),
         }
+    }
+
+    #[cold]
+    fn lazy_tokens<'h>(
+        &self,
+        cell: &'h OnceLock<HistogramHandle>,
+        labels: &(Box<str>, Box<str>),
+        kind: &str,
+    ) -> &'h HistogramHandle {
+        cell.get_or_init(|| {
+            histogram(
+                &self.inner.registry,
+                &catalogue::LLM_TOKENS,
+                &[&labels.0, &labels.1, kind],
+            )
+        })
     }
 
     fn record_with(
@@ -219,6 +246,24 @@ impl LlmMetrics {
         let usage = call.usage?;
         let _ = h.input_tokens.observe(usage.input as f64);
         let _ = h.output_tokens.observe(usage.output as f64);
+        if let (Some(ttft), true) = (call.time_to_first_token, usage.output >= 2) {
+            // The semantic conventions' shape: the decode time spread over the tokens after
+            // the first.
+            let decode = call.duration.saturating_sub(ttft).as_secs_f64();
+            let _ = h
+                .time_per_output_token
+                .observe(decode / (usage.output - 1) as f64);
+        }
+        if usage.cache_write_input > 0 {
+            let _ = self
+                .lazy_tokens(&h.cache_write_tokens, &h.labels, "cache_write")
+                .observe(usage.cache_write_input as f64);
+        }
+        if usage.reasoning > 0 {
+            let _ = self
+                .lazy_tokens(&h.reasoning_tokens, &h.labels, "reasoning")
+                .observe(usage.reasoning as f64);
+        }
         match price {
             Some(price) => {
                 let cost = price.cost(&usage);

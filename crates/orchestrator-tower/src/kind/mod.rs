@@ -9,6 +9,7 @@
 //! | [`Cache`] | client | cache operations (hit/miss), dependency duration | `{operation} {cache}` |
 //! | [`External`] | client | dependency duration | `{method} {target}` |
 
+mod anthropic;
 mod cache;
 mod database;
 mod external;
@@ -22,6 +23,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 use orchestrator_metrics::Metrics;
 
+pub use anthropic::{AnthropicMessages, AnthropicObserver};
 pub use cache::{Cache, CacheCall, CacheRequest, CacheResponse};
 pub use database::{Database, DatabaseCall, DbOperation};
 pub use external::{External, ExternalCall};

@@ -69,7 +69,8 @@ impl OpenAiObserver {
             let field = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
             self.response.usage = Some(
                 TokenUsage::new(field("/prompt_tokens"), field("/completion_tokens"))
-                    .with_cached_input(field("/prompt_tokens_details/cached_tokens")),
+                    .with_cached_input(field("/prompt_tokens_details/cached_tokens"))
+                    .with_reasoning(field("/completion_tokens_details/reasoning_tokens")),
             );
         }
         if value.get("error").is_some_and(|e| !e.is_null()) {
