@@ -250,3 +250,75 @@ fn a_flood_of_model_names_folds_without_allocating_and_spares_priced_models() {
         "1 900 folded"
     );
 }
+
+/// Issue 15, item 6: with `record_content(true)`, an unsampled LLM call captures nothing: the
+/// prompt is not copied and the answer's text not assembled, so it allocates exactly what the
+/// same call without capture allocates.
+#[test]
+fn unsampled_llm_calls_with_capture_on_allocate_nothing_for_content() {
+    use std::borrow::Cow;
+    use std::convert::Infallible;
+
+    use axum::body::Body;
+    use futures_util::FutureExt as _;
+    use http_body_util::BodyExt as _;
+    use orchestrator_telemetry::orchestrator_tower::{
+        GenAiRequest, Llm, OpenAiCompatible, Sampler, TelemetryLayer, Tracer,
+    };
+    use tower::{Layer as _, Service as _};
+
+    const STREAM: &str = "data: {\"model\":\"m\",\"choices\":[{\"delta\":{\"content\":\"Hi there\"}}]}\n\n\
+data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\ndata: [DONE]\n\n";
+    let registry = Registry::new();
+    let tracer = Tracer::builder(Metrics::new(&registry))
+        .sampler(Sampler::always_off())
+        .build()
+        .unwrap();
+    let per_call = |record_content: bool| {
+        let provider = tower::service_fn(|_: http::Request<Body>| async {
+            Ok::<_, Infallible>(
+                http::Response::builder()
+                    .header("content-type", "text/event-stream")
+                    .body(Body::from(STREAM))
+                    .unwrap(),
+            )
+        });
+        let mut client = TelemetryLayer::new(
+            &tracer,
+            Llm::new(OpenAiCompatible).record_content(record_content),
+        )
+        .layer(provider);
+        let request = || {
+            let mut request = http::Request::post("http://p/v1")
+                .body(Body::empty())
+                .unwrap();
+            request.extensions_mut().insert(GenAiRequest {
+                operation: "chat",
+                provider: Cow::Borrowed("openai"),
+                model: Cow::Borrowed("m"),
+                prompt: Some("a prompt of some length, ".repeat(100)),
+            });
+            request
+        };
+        let mut total = 0;
+        for round in 0..110 {
+            // Built outside the count: the caller's request is not the layer's cost.
+            let request = request();
+            let before = allocations();
+            let response = client.call(request).now_or_never().unwrap().unwrap();
+            let _ = response
+                .into_body()
+                .collect()
+                .now_or_never()
+                .unwrap()
+                .unwrap();
+            if round >= 10 {
+                total += allocations() - before;
+            }
+        }
+        total
+    };
+    let without = per_call(false);
+    let with = per_call(true);
+    assert_eq!(with, without, "capture allocated on unsampled calls");
+}

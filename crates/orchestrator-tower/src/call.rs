@@ -10,6 +10,7 @@ use orchestrator_metrics::{CacheOp, LlmOutcome, TokenUsage};
 
 use crate::classify::{OTHER_ERROR, Outcome, status_str};
 use crate::context::{self, Current, TraceContext};
+use crate::kind::content::ContentPolicy;
 use crate::kind::{
     CacheCall, CallState, DatabaseCall, ExternalCall, GenAiRequest, GenAiResponse, LlmCallState,
 };
@@ -57,7 +58,7 @@ pub type CacheCallGuard = CallGuard<CacheCall>;
 pub type ExternalCallGuard = CallGuard<ExternalCall>;
 
 impl<C: CallState> CallGuard<C> {
-    fn start(tracer: &Tracer, make: impl FnOnce(&TraceContext) -> C) -> Self {
+    fn start(tracer: &Tracer, make: impl FnOnce(&TraceContext, bool) -> C) -> Self {
         let (pending, current) = begin(tracer, None, make);
         CallGuard { pending, current }
     }
@@ -111,13 +112,16 @@ impl Tracer {
             model: model.into(),
             prompt: None,
         };
-        CallGuard::start(self, |_| LlmCallState {
+        CallGuard::start(self, |_, recording| LlmCallState {
             request,
-            record_content: false,
+            // The guard's caller gives content explicitly (`record_prompt`); kept only when
+            // the call records a span.
+            content: recording.then(ContentPolicy::default),
             status: None,
             streamed: false,
             time_to_first_token: None,
             response: GenAiResponse::default(),
+            dropped: Default::default(),
         })
     }
 
@@ -129,14 +133,14 @@ impl Tracer {
         operation: &'static str,
     ) -> DatabaseCallGuard {
         let system = system.into();
-        CallGuard::start(self, |_| DatabaseCall { system, operation })
+        CallGuard::start(self, |_, _| DatabaseCall { system, operation })
     }
 
     /// Starts recording an operation on the cache `name`, as
     /// [`TelemetryLayer::cache`](crate::TelemetryLayer::cache).
     pub fn cache_call(&self, name: impl Into<Arc<str>>, op: CacheOp) -> CacheCallGuard {
         let name = name.into();
-        CallGuard::start(self, |_| CacheCall {
+        CallGuard::start(self, |_, _| CacheCall {
             name,
             op,
             hit: None,
@@ -147,7 +151,7 @@ impl Tracer {
     /// [`TelemetryLayer::external`](crate::TelemetryLayer::external).
     pub fn external_call(&self, target: impl Into<Arc<str>>, method: Method) -> ExternalCallGuard {
         let target = target.into();
-        CallGuard::start(self, |_| ExternalCall {
+        CallGuard::start(self, |_, _| ExternalCall {
             target,
             method,
             status: None,
@@ -170,6 +174,27 @@ impl LlmCallGuard {
         if call.time_to_first_token.is_none() {
             call.streamed = true;
             call.time_to_first_token = Some(elapsed);
+        }
+        self
+    }
+
+    /// Records the prompt on the span (`gen_ai.input.messages`), redacted by the built-in
+    /// hook ([`redact_pii`](crate::redact_pii)) and capped at 16 KiB. Nothing is kept when
+    /// the call records no span.
+    pub fn record_prompt(&mut self, prompt: &str) -> &mut Self {
+        let call = self.pending.call_mut();
+        if call.content.is_some() {
+            call.request.prompt = Some(prompt.to_owned());
+        }
+        self
+    }
+
+    /// Records the completion on the span (`gen_ai.output.messages`), as
+    /// [`record_prompt`](Self::record_prompt).
+    pub fn record_completion(&mut self, completion: &str) -> &mut Self {
+        let call = self.pending.call_mut();
+        if call.content.is_some() {
+            call.response.completion = Some(completion.to_owned());
         }
         self
     }

@@ -52,6 +52,7 @@ mod kind;
 mod layer;
 mod pending;
 pub mod propagation;
+mod redact;
 #[cfg(feature = "reqwest")]
 mod reqwest;
 mod sampling;
@@ -81,6 +82,7 @@ pub use kind::{
 pub use layer::TelemetryLayer;
 pub use opentelemetry::trace::{SpanId, TraceId};
 pub use pending::Pending;
+pub use redact::{Redaction, pii_redaction, redact_pii};
 pub use sampling::{
     DEFAULT_RATIO, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, Sampler, SamplerError,
 };

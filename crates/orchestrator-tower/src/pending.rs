@@ -75,6 +75,10 @@ impl<C: CallState> Pending<C> {
         if let Some(open) = self.span.take() {
             let mut attributes = Vec::with_capacity(8);
             call.attributes(&ended, &mut attributes);
+            let left_out = call.dropped_attributes();
+            if left_out > 0 {
+                self.tracer.count_dropped_attributes(left_out);
+            }
             let record = SpanRecord {
                 trace_id: open.trace_id,
                 span_id: open.span_id,

@@ -198,8 +198,9 @@ impl<K: ReqwestKind> Middleware for TelemetryMiddleware<K> {
     ) -> reqwest_middleware::Result<Response> {
         let mut request = http::Request::<Body>::try_from(request)?;
         self.kind.describe(&mut request, &self.provider);
-        let (pending, current) = begin(&self.tracer, None, |context| {
-            self.kind.on_request(&mut request, context)
+        let (pending, current) = begin(&self.tracer, None, |context, recording| {
+            self.kind
+                .on_recorded_request(&mut request, context, recording)
         });
         let request = Request::try_from(request)?;
         // The rest of the chain runs inside the call (its spans, if any, are children).

@@ -94,7 +94,7 @@ pub(crate) fn decide(
 pub(crate) fn begin<C: CallState>(
     tracer: &Tracer,
     remote: Option<TraceContext>,
-    make: impl FnOnce(&TraceContext) -> C,
+    make: impl FnOnce(&TraceContext, bool) -> C,
 ) -> (Pending<C>, Current) {
     let start = Instant::now();
     let local = match remote {
@@ -103,7 +103,7 @@ pub(crate) fn begin<C: CallState>(
     };
     let child = decide(tracer, remote.as_ref(), local.as_ref());
     let context = &child.current.context;
-    let call = make(context);
+    let call = make(context, child.current.recording);
     let span = child.current.recording.then(|| {
         Box::new(OpenSpan {
             trace_id: context.trace_id.to_bytes(),
@@ -134,8 +134,8 @@ where
     fn call(&mut self, mut request: Req) -> Self::Future {
         let remote = self.kind.parent(&request);
         let kind = &self.kind;
-        let (pending, current) = begin(&self.tracer, remote, |context| {
-            kind.on_request(&mut request, context)
+        let (pending, current) = begin(&self.tracer, remote, |context, recording| {
+            kind.on_recorded_request(&mut request, context, recording)
         });
         // The context is current while the inner service's `call` runs (it may call clients
         // before returning its future) and around every poll of that future.

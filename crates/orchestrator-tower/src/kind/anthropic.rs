@@ -15,7 +15,7 @@ use orchestrator_metrics::TokenUsage;
 use serde_json::Value;
 
 use super::llm::{GenAi, GenAiRequest, GenAiResponse, MAX_MODEL_BYTES, ResponseObserver};
-use super::openai::MAX_BUFFERED;
+use super::openai::{MAX_BUFFERED, append_bounded};
 use crate::cap::capped;
 
 /// The adapter for Anthropic's Messages API (`POST /v1/messages`).
@@ -50,6 +50,7 @@ impl GenAi for AnthropicMessages {
             usage: Usage::default(),
             stopped: false,
             overflow: false,
+            capture: None,
         }
     }
 }
@@ -104,6 +105,8 @@ pub struct AnthropicObserver {
     usage: Usage,
     stopped: bool,
     overflow: bool,
+    /// Assemble the completion, up to this many bytes.
+    capture: Option<usize>,
 }
 
 /// `error.type` for an Anthropic error type (its documented list); others are
@@ -149,6 +152,14 @@ impl AnthropicObserver {
                 }
             }
             Some("message_stop") => self.stopped = true,
+            Some("content_block_delta") => {
+                if let (Some(limit), Some(text)) = (
+                    self.capture,
+                    value.pointer("/delta/text").and_then(Value::as_str),
+                ) {
+                    append_bounded(&mut self.response.completion, text, limit);
+                }
+            }
             Some("error") => {
                 let kind = value.pointer("/error/type").and_then(Value::as_str);
                 self.response.error = Some(error_type(kind.unwrap_or_default()));
@@ -156,6 +167,16 @@ impl AnthropicObserver {
             // A JSON (non-streamed) answer.
             Some("message") => {
                 self.model(value);
+                if let (Some(limit), Some(parts)) =
+                    (self.capture, value.get("content").and_then(Value::as_array))
+                {
+                    for text in parts
+                        .iter()
+                        .filter_map(|p| p.get("text").and_then(Value::as_str))
+                    {
+                        append_bounded(&mut self.response.completion, text, limit);
+                    }
+                }
                 if let Some(u) = value.get("usage") {
                     self.usage.read(u);
                 }
@@ -172,7 +193,7 @@ impl AnthropicObserver {
         let data = data.trim_ascii();
         // Text deltas are most of a stream and carry nothing read here.
         let interesting = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
-        if data.is_empty() || interesting(b"\"content_block_delta\"") {
+        if data.is_empty() || (self.capture.is_none() && interesting(b"\"content_block_delta\"")) {
             return;
         }
         if let Ok(value) = serde_json::from_slice::<Value>(data) {
@@ -182,6 +203,10 @@ impl AnthropicObserver {
 }
 
 impl ResponseObserver for AnthropicObserver {
+    fn capture_output(&mut self, limit: usize) {
+        self.capture = Some(limit);
+    }
+
     fn on_chunk(&mut self, chunk: &[u8]) {
         if !self.ok {
             return;

@@ -19,6 +19,7 @@ use opentelemetry::trace::SpanKind;
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, TokenUsage};
 use pin_project::pin_project;
 
+use super::content::ContentPolicy;
 use super::{CallState, Kind, OnRequest, OnResponse, outcome_attributes};
 use crate::cap::capped;
 use crate::classify::{Ended, Outcome, status_str};
@@ -26,6 +27,7 @@ use crate::context::TraceContext;
 use crate::pending::Pending;
 use crate::propagation;
 use crate::span::Operation;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most bytes of a prompt or a completion put on a span (`record_content`); longer
 /// ones are cut at a character boundary and end in `…`. Spans wait in the keep-errors
@@ -63,6 +65,13 @@ pub struct GenAiResponse {
 
 /// Watches a response body go by.
 pub trait ResponseObserver: Send + 'static {
+    /// Asked before the first chunk when the completion is recorded (`record_content` on a
+    /// call that records a span): the observer assembles the answer's text, at most `limit`
+    /// bytes, into [`GenAiResponse::completion`]. Ignored by default.
+    fn capture_output(&mut self, limit: usize) {
+        let _ = limit;
+    }
+
     /// One body chunk.
     fn on_chunk(&mut self, chunk: &[u8]);
     /// The body ended; what it said.
@@ -81,10 +90,21 @@ pub trait GenAi: Clone + Send + Sync + 'static {
 }
 
 /// Client middleware around an LLM provider's HTTP client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Llm<A> {
     adapter: A,
     record_content: bool,
+    content: ContentPolicy,
+}
+
+impl<A: std::fmt::Debug> std::fmt::Debug for Llm<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Llm")
+            .field("adapter", &self.adapter)
+            .field("record_content", &self.record_content)
+            .field("content", &self.content)
+            .finish()
+    }
 }
 
 impl<A: GenAi> Llm<A> {
@@ -93,13 +113,42 @@ impl<A: GenAi> Llm<A> {
         Llm {
             adapter,
             record_content: false,
+            content: ContentPolicy::default(),
         }
     }
 
-    /// Records prompts and completions on spans (`gen_ai.input.messages`,
-    /// `gen_ai.output.messages`). Off by default: they may hold personal data.
+    /// Records prompts and completions on the spans of recorded calls
+    /// (`gen_ai.input.messages`, `gen_ai.output.messages`, semantic conventions v1.37:
+    /// JSON arrays of messages with text parts; streamed answers are assembled from their
+    /// deltas). Off by default: they may hold personal data. When on, the text goes through
+    /// the redaction hook (by default [`redact_pii`](crate::redact_pii)) and is capped at
+    /// 16 KiB per attribute, marked `…` where cut. Unsampled calls capture nothing.
     pub fn record_content(mut self, record: bool) -> Self {
         self.record_content = record;
+        self
+    }
+
+    /// Replaces the redaction hook: it gets the captured text and returns what is recorded,
+    /// before anything is stored or exported. A hook that panics costs the attribute (it is
+    /// dropped and counted in `orchestrator_telemetry_dropped_total{queue="span_attributes"}`),
+    /// never the request.
+    pub fn redact(
+        mut self,
+        hook: impl Fn(&str) -> std::borrow::Cow<'_, str> + Send + Sync + 'static,
+    ) -> Self {
+        self.content.redact = Some(std::sync::Arc::new(hook));
+        self
+    }
+
+    /// Records content as captured, without redaction (for data known to hold none).
+    pub fn without_redaction(mut self) -> Self {
+        self.content.redact = None;
+        self
+    }
+
+    /// The byte cap of each recorded attribute (default [`MAX_CONTENT_BYTES`], 16 KiB).
+    pub fn content_limit(mut self, bytes: usize) -> Self {
+        self.content.limit = bytes;
         self
     }
 }
@@ -108,7 +157,10 @@ impl<A: GenAi> Llm<A> {
 #[derive(Debug)]
 pub struct LlmCallState {
     pub(crate) request: GenAiRequest,
-    pub(crate) record_content: bool,
+    /// How content is recorded; `None`: not recorded (off, or the call records no span).
+    pub(crate) content: Option<ContentPolicy>,
+    /// Attributes the last `attributes` left out (a panicking redaction hook).
+    pub(crate) dropped: AtomicU64,
     pub(crate) status: Option<u16>,
     pub(crate) streamed: bool,
     pub(crate) time_to_first_token: Option<Duration>,
@@ -174,20 +226,35 @@ impl CallState for LlmCallState {
             ));
         }
         outcome_attributes(self.status, ended, attributes);
-        if self.record_content {
-            if let Some(prompt) = &r.prompt {
-                attributes.push(KeyValue::new(
-                    "gen_ai.input.messages",
-                    capped(prompt, MAX_CONTENT_BYTES),
-                ));
-            }
-            if let Some(completion) = &self.response.completion {
-                attributes.push(KeyValue::new(
+        if let Some(content) = &self.content {
+            let finish_reason = if matches!(ended.outcome, Outcome::Completed(_)) {
+                "stop"
+            } else {
+                "error"
+            };
+            let texts = [
+                ("gen_ai.input.messages", "user", r.prompt.as_deref(), None),
+                (
                     "gen_ai.output.messages",
-                    capped(completion, MAX_CONTENT_BYTES),
-                ));
+                    "assistant",
+                    self.response.completion.as_deref(),
+                    Some(finish_reason),
+                ),
+            ];
+            for (key, role, text, reason) in texts {
+                let Some(text) = text else { continue };
+                match content.messages(role, text, reason) {
+                    Some(value) => attributes.push(KeyValue::new(key, value)),
+                    None => {
+                        self.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
         }
+    }
+
+    fn dropped_attributes(&self) -> u64 {
+        self.dropped.swap(0, Ordering::Relaxed)
     }
 }
 
@@ -197,14 +264,32 @@ impl<A: GenAi> Kind for Llm<A> {
 
 impl<A: GenAi, B> OnRequest<Request<B>> for Llm<A> {
     fn on_request(&self, request: &mut Request<B>, context: &TraceContext) -> LlmCallState {
+        self.on_recorded_request(request, context, context.sampled)
+    }
+
+    fn on_recorded_request(
+        &self,
+        request: &mut Request<B>,
+        context: &TraceContext,
+        recording: bool,
+    ) -> LlmCallState {
         propagation::inject(context, request.headers_mut());
+        let capture = self.record_content && recording;
+        if !capture {
+            // Dropped before the adapter copies the request: an unrecorded call never copies
+            // its prompt.
+            if let Some(info) = request.extensions_mut().get_mut::<GenAiRequest>() {
+                info.prompt = None;
+            }
+        }
         let mut info = self.adapter.request(request);
-        if !self.record_content {
+        if !capture {
             info.prompt = None;
         }
         LlmCallState {
             request: info,
-            record_content: self.record_content,
+            content: capture.then(|| self.content.clone()),
+            dropped: AtomicU64::new(0),
             status: None,
             streamed: false,
             time_to_first_token: None,
@@ -230,6 +315,9 @@ impl<A: GenAi, B: Body> OnResponse<Response<B>> for Llm<A> {
         call.status = Some(status);
         call.streamed = streamed;
         let mut observer = self.adapter.observer(status, response.headers());
+        if let Some(content) = &call.content {
+            observer.capture_output(content.limit.saturating_mul(2));
+        }
         let mut pending = Some(pending);
         if response.body().is_end_stream() {
             end(&mut pending, &mut observer, None);
@@ -329,7 +417,8 @@ mod tests {
                 model: Cow::Borrowed("m"),
                 prompt: Some(prompt),
             },
-            record_content: true,
+            content: Some(ContentPolicy::default()),
+            dropped: AtomicU64::new(0),
             status: Some(200),
             streamed: false,
             time_to_first_token: None,
@@ -352,7 +441,60 @@ mod tests {
                 .unwrap()
         };
         let input = value("gen_ai.input.messages");
-        assert!(input.len() <= MAX_CONTENT_BYTES && input.ends_with('…'));
-        assert_eq!(value("gen_ai.output.messages"), "short");
+        assert!(input.len() <= MAX_CONTENT_BYTES, "{}", input.len());
+        let parsed: serde_json::Value = serde_json::from_str(&input).unwrap();
+        let text = parsed[0]["parts"][0]["content"].as_str().unwrap();
+        assert!(text.ends_with('…'), "cut with a marker");
+        assert_eq!(parsed[0]["role"], "user");
+        let output: serde_json::Value =
+            serde_json::from_str(&value("gen_ai.output.messages")).unwrap();
+        assert_eq!(
+            output,
+            serde_json::json!([{"role": "assistant", "parts": [{"type": "text", "content": "short"}], "finish_reason": "stop"}])
+        );
+    }
+
+    /// Issue 15, item 6: a redaction hook that panics costs the attribute, counted; the
+    /// rest of the span is kept.
+    #[test]
+    fn a_panicking_redaction_hook_drops_the_attribute() {
+        let policy = ContentPolicy {
+            redact: Some(std::sync::Arc::new(|_: &str| -> Cow<'_, str> {
+                panic!("hook bug")
+            })),
+            limit: MAX_CONTENT_BYTES,
+        };
+        let call = LlmCallState {
+            request: GenAiRequest {
+                operation: "chat",
+                provider: Cow::Borrowed("openai"),
+                model: Cow::Borrowed("m"),
+                prompt: Some("hello".into()),
+            },
+            content: Some(policy),
+            dropped: AtomicU64::new(0),
+            status: Some(200),
+            streamed: false,
+            time_to_first_token: None,
+            response: GenAiResponse::default(),
+        };
+        let ended = Ended {
+            outcome: Outcome::Completed(Some(200)),
+            duration: Duration::from_millis(5),
+        };
+        let mut attributes = Vec::new();
+        call.attributes(&ended, &mut attributes);
+        assert!(
+            attributes
+                .iter()
+                .all(|kv| kv.key.as_str() != "gen_ai.input.messages")
+        );
+        assert!(
+            attributes
+                .iter()
+                .any(|kv| kv.key.as_str() == "gen_ai.request.model")
+        );
+        assert_eq!(call.dropped_attributes(), 1);
+        assert_eq!(call.dropped_attributes(), 0, "counted once");
     }
 }

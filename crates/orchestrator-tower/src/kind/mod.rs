@@ -11,6 +11,7 @@
 
 mod anthropic;
 mod cache;
+pub(crate) mod content;
 mod database;
 mod external;
 mod llm;
@@ -72,6 +73,13 @@ pub trait CallState: Send + 'static {
 
     /// Appends the span's attributes (only asked for sampled calls).
     fn attributes(&self, ended: &Ended, attributes: &mut Vec<KeyValue>);
+
+    /// Attributes left out by the last [`attributes`](Self::attributes) (a redaction hook
+    /// that panicked, say), counted in
+    /// `orchestrator_telemetry_dropped_total{queue="span_attributes"}`.
+    fn dropped_attributes(&self) -> u64 {
+        0
+    }
 }
 
 /// A kind of call the layer can wrap.
@@ -90,6 +98,19 @@ pub trait OnRequest<Req>: Kind {
     /// Reads what the call needs from the request, and writes propagation headers into
     /// outgoing ones. `context` is the call's own context (its span id, the decision).
     fn on_request(&self, request: &mut Req, context: &TraceContext) -> Self::Call;
+
+    /// As [`on_request`](Self::on_request), told whether the call records a span (sampled,
+    /// or kept for errors): a kind that copies data only a span needs (a recorded prompt)
+    /// does it only then. The layer and the reqwest middleware call this one.
+    fn on_recorded_request(
+        &self,
+        request: &mut Req,
+        context: &TraceContext,
+        recording: bool,
+    ) -> Self::Call {
+        let _ = recording;
+        self.on_request(request, context)
+    }
 }
 
 /// How a kind ends its call from the response.

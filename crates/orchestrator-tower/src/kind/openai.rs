@@ -44,6 +44,7 @@ impl GenAi for OpenAiCompatible {
             buffer: Vec::new(),
             response: GenAiResponse::default(),
             overflow: false,
+            capture: None,
         }
     }
 }
@@ -56,6 +57,23 @@ pub struct OpenAiObserver {
     buffer: Vec<u8>,
     response: GenAiResponse,
     overflow: bool,
+    /// Assemble the completion, up to this many bytes.
+    capture: Option<usize>,
+}
+
+/// Appends `text` to the captured completion, up to `limit` bytes (cut at a character
+/// boundary; the attribute's cap marks the cut later).
+pub(crate) fn append_bounded(completion: &mut Option<String>, text: &str, limit: usize) {
+    let out = completion.get_or_insert_with(String::new);
+    let room = limit.saturating_sub(out.len());
+    if room == 0 {
+        return;
+    }
+    let mut end = text.len().min(room);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push_str(&text[..end]);
 }
 
 impl OpenAiObserver {
@@ -76,6 +94,15 @@ impl OpenAiObserver {
         if value.get("error").is_some_and(|e| !e.is_null()) {
             self.response.error = Some("provider_error");
         }
+        if let Some(limit) = self.capture {
+            let text = value
+                .pointer("/choices/0/delta/content")
+                .or_else(|| value.pointer("/choices/0/message/content"))
+                .and_then(Value::as_str);
+            if let Some(text) = text {
+                append_bounded(&mut self.response.completion, text, limit);
+            }
+        }
     }
 
     fn line(&mut self, line: &[u8]) {
@@ -88,8 +115,10 @@ impl OpenAiObserver {
         }
         // Only events that may carry what is read are parsed.
         let interesting = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
-        let wanted =
-            self.response.model.is_none() || interesting(b"\"usage\"") || interesting(b"\"error\"");
+        let wanted = self.capture.is_some()
+            || self.response.model.is_none()
+            || interesting(b"\"usage\"")
+            || interesting(b"\"error\"");
         if wanted && let Ok(value) = serde_json::from_slice::<Value>(data) {
             self.read(&value);
         }
@@ -97,6 +126,10 @@ impl OpenAiObserver {
 }
 
 impl ResponseObserver for OpenAiObserver {
+    fn capture_output(&mut self, limit: usize) {
+        self.capture = Some(limit);
+    }
+
     fn on_chunk(&mut self, chunk: &[u8]) {
         if !self.ok {
             return;

@@ -1,0 +1,71 @@
+//! Recorded prompts and completions (`record_content`): redacted by a hook before anything is
+//! stored or exported, capped, and written in the GenAI semantic conventions' message shape
+//! (`gen_ai.input.messages` / `gen_ai.output.messages`, v1.37: a JSON array of messages with
+//! text `parts`).
+
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::cap::capped;
+use crate::redact::{Redaction, pii_redaction};
+
+/// How content is recorded: the redaction hook (none: recorded as captured) and the byte cap
+/// of each attribute.
+#[derive(Clone)]
+pub(crate) struct ContentPolicy {
+    pub(crate) redact: Option<Redaction>,
+    pub(crate) limit: usize,
+}
+
+impl std::fmt::Debug for ContentPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentPolicy")
+            .field("redact", &self.redact.as_ref().map(|_| "hook"))
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
+impl Default for ContentPolicy {
+    /// The built-in redaction, 16 KiB per attribute.
+    fn default() -> Self {
+        ContentPolicy {
+            redact: Some(pii_redaction()),
+            limit: super::llm::MAX_CONTENT_BYTES,
+        }
+    }
+}
+
+impl ContentPolicy {
+    /// The attribute's value for `text` said by `role`: redacted, then cut to the cap (with
+    /// `…`), in the conventions' message shape. `None` when the hook panicked: the attribute
+    /// is dropped (the caller counts it).
+    pub(crate) fn messages(
+        &self,
+        role: &str,
+        text: &str,
+        finish_reason: Option<&str>,
+    ) -> Option<String> {
+        // Redacting a bounded prefix bounds the hook's work; twice the cap leaves room for
+        // masks that shorten the text.
+        let bounded = if text.len() > self.limit.saturating_mul(2) {
+            Cow::Owned(capped(text, self.limit.saturating_mul(2)))
+        } else {
+            Cow::Borrowed(text)
+        };
+        let redacted = match &self.redact {
+            Some(hook) => catch_unwind(AssertUnwindSafe(|| hook(&bounded).into_owned())).ok()?,
+            None => bounded.into_owned(),
+        };
+        // The JSON around the text takes about 64 bytes of the cap.
+        let text = capped(&redacted, self.limit.saturating_sub(64).max(16));
+        let mut message = serde_json::json!({
+            "role": role,
+            "parts": [{"type": "text", "content": text}],
+        });
+        if let Some(reason) = finish_reason {
+            message["finish_reason"] = serde_json::Value::from(reason);
+        }
+        Some(serde_json::Value::Array(vec![message]).to_string())
+    }
+}
