@@ -33,6 +33,7 @@ async fn workload(api: String) -> BTreeMap<u16, u64> {
                     let model = ["gpt-4o-mini", "claude-3-5-haiku", "gpt-4o"][(m % 3) as usize];
                     let mut request = client
                         .post(format!("{api}/v1/sessions/{id}/messages"))
+                        .header("x-tenant-id", format!("tenant-{}", worker % 3))
                         .json(&serde_json::json!({"prompt": format!("question {} of {worker}", m + s), "model": model}));
                     if worker == 0 && s == 0 && m == 0 {
                         request = request.header("x-simulate", "error");
@@ -191,6 +192,17 @@ fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
             def.name
         );
     }
+
+    // Every message request named its tenant: 8 workers × 5 sessions × 3 messages, spread
+    // over three tenants (workers 0, 3, 6 → tenant-0: 45).
+    assert_eq!(
+        prometheus.scalar("sum(orchestrator_tenant_requests_total)"),
+        Some(120.0)
+    );
+    assert_eq!(
+        prometheus.scalar("sum(orchestrator_tenant_requests_total{tenant=\"tenant-0\"})"),
+        Some(45.0)
+    );
 
     // p95 over everything recorded falls within one bucket of the true p95.
     let mut durations: Vec<f64> = observed

@@ -87,7 +87,10 @@ pub fn router(state: AppState, observer: Option<RequestObserver>) -> Router {
     router = router.layer(middleware::from_fn(warn_on_failure));
     // Outermost, after routing: the route template is known, and the handler runs inside
     // the request's trace context, so client calls become its children.
-    router.layer(TelemetryLayer::server(&tracer))
+    // Requests (and their LLM calls) are billed to the tenant in `x-tenant-id`.
+    router.layer(
+        TelemetryLayer::server(&tracer).tenant_header(http::HeaderName::from_static("x-tenant-id")),
+    )
 }
 
 /// One `WARN` line per failed (5xx) request. It runs inside the telemetry layer, so the

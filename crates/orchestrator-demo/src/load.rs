@@ -21,6 +21,8 @@ pub struct LoadConfig {
     pub concurrency: usize,
     /// Distinct user ids to draw from.
     pub users: u64,
+    /// Tenants the users belong to (`tenant-0`...), sent as `x-tenant-id`; 0 sends none.
+    pub tenants: u64,
     /// Seed of the random source.
     pub seed: u64,
     /// Show a progress bar on the terminal.
@@ -36,6 +38,7 @@ impl Default for LoadConfig {
             duration: Duration::from_secs(30),
             concurrency: 16,
             users: 2_000,
+            tenants: 5,
             seed: 42,
             progress: false,
             stop: Arc::default(),
@@ -127,6 +130,7 @@ pub async fn run(base_url: &str, config: &LoadConfig) -> LoadReport {
                 base: base_url.trim_end_matches('/').to_owned(),
                 rng: SharedRng::new(config.seed.wrapping_add(i as u64 * 7919)),
                 users: config.users,
+                tenants: config.tenants,
                 counts: counts.clone(),
                 stop: config.stop.clone(),
             };
@@ -165,6 +169,7 @@ struct VirtualUser {
     base: String,
     rng: SharedRng,
     users: u64,
+    tenants: u64,
     counts: Arc<Counts>,
     stop: Arc<AtomicBool>,
 }
@@ -203,10 +208,15 @@ impl VirtualUser {
     async fn one_session(&self, deadline: Instant) {
         // A skewed draw: a few users come back often, most rarely.
         let user = (self.rng.unit().powi(3) * self.users as f64) as u64;
+        // Each user belongs to one tenant: the API bills the session's calls to it.
+        let tenant = (self.tenants > 0).then(|| format!("tenant-{}", user % self.tenants));
+        let with_tenant = |request: reqwest::RequestBuilder| match &tenant {
+            Some(t) => request.header("x-tenant-id", t),
+            None => request,
+        };
         let created = self
             .send(
-                self.client
-                    .post(format!("{}/v1/sessions", self.base))
+                with_tenant(self.client.post(format!("{}/v1/sessions", self.base)))
                     .json(&serde_json::json!({"user_id": format!("user-{user}")})),
             )
             .await;
@@ -236,9 +246,11 @@ impl VirtualUser {
             };
             let body = serde_json::json!({"prompt": prompt, "model": model.model});
             self.send(
-                self.client
-                    .post(format!("{}/v1/sessions/{id}/messages", self.base))
-                    .json(&body),
+                with_tenant(
+                    self.client
+                        .post(format!("{}/v1/sessions/{id}/messages", self.base)),
+                )
+                .json(&body),
             )
             .await;
         }
@@ -252,15 +264,17 @@ impl VirtualUser {
                 serde_json::json!([9.99, 19.99, 49.0][self.rng.range(0, 3) as usize]);
         }
         self.send(
-            self.client
-                .post(format!("{}/v1/sessions/{id}/feedback", self.base))
-                .json(&body),
+            with_tenant(
+                self.client
+                    .post(format!("{}/v1/sessions/{id}/feedback", self.base)),
+            )
+            .json(&body),
         )
         .await;
-        self.send(
+        self.send(with_tenant(
             self.client
                 .delete(format!("{}/v1/sessions/{id}", self.base)),
-        )
+        ))
         .await;
     }
 }

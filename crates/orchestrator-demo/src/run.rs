@@ -44,6 +44,10 @@ pub struct DemoArgs {
     /// Concurrent virtual users.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Tenants the simulated users belong to (sent as `x-tenant-id`, billed per tenant);
+    /// 0 sends none.
+    #[arg(long, default_value_t = 5)]
+    pub tenants: u64,
     /// Inject an incident: 30 % of LLM calls fail from 10 s to 30 s into the run, so the
     /// high-error-rate alert goes pending, fires, then resolves (the run lasts at least 75 s).
     #[arg(long)]
@@ -340,6 +344,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let load_config = LoadConfig {
         duration: Duration::from_secs(duration),
         concurrency: args.concurrency,
+        tenants: args.tenants,
         seed: args.seed,
         progress: true,
         stop: signal.flag(),

@@ -118,6 +118,20 @@ fn write_summary(out: &mut String, e: &Exposition, elapsed: Duration) -> fmt::Re
         )?;
     }
 
+    let mut tenants: Vec<(String, f64)> = e
+        .samples(c::TENANT_LLM_COST_USD_TOTAL.name)
+        .filter_map(|s| Some((s.label("tenant")?.to_owned(), s.value)))
+        .collect();
+    if !tenants.is_empty() {
+        tenants.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let top: Vec<String> = tenants
+            .iter()
+            .take(5)
+            .map(|(t, cost)| format!("{t} ${cost:.4}"))
+            .collect();
+        writeln!(out, "  LLM spend by tenant  {}", top.join(", "))?;
+    }
+
     let hits = e.sum_where(c::CACHE_OPERATIONS_TOTAL.name, label_is("result", "hit"));
     let misses = e.sum_where(c::CACHE_OPERATIONS_TOTAL.name, label_is("result", "miss"));
     writeln!(

@@ -36,11 +36,13 @@ pub enum GuardedLabel {
     Component,
     /// `kind`: the kind of error.
     Kind,
+    /// `tenant`: the customer, team or API key a request is billed to.
+    Tenant,
 }
 
 impl GuardedLabel {
     /// Every guarded label, in the order of `catalogue::labels::GUARDED_LABELS`.
-    pub const ALL: [GuardedLabel; 7] = [
+    pub const ALL: [GuardedLabel; 8] = [
         GuardedLabel::Route,
         GuardedLabel::Provider,
         GuardedLabel::Model,
@@ -48,6 +50,7 @@ impl GuardedLabel {
         GuardedLabel::Target,
         GuardedLabel::Component,
         GuardedLabel::Kind,
+        GuardedLabel::Tenant,
     ];
 
     /// The label name.
@@ -58,7 +61,7 @@ impl GuardedLabel {
     /// The default cap on distinct values.
     pub const fn default_cap(self) -> usize {
         match self {
-            GuardedLabel::Route | GuardedLabel::Model => 100,
+            GuardedLabel::Route | GuardedLabel::Model | GuardedLabel::Tenant => 100,
             GuardedLabel::Provider | GuardedLabel::Cache => 20,
             GuardedLabel::Target | GuardedLabel::Kind => 50,
             GuardedLabel::Component => 30,
@@ -81,8 +84,8 @@ pub enum LabelPolicy {
     AllowList(Vec<String>),
 }
 
-/// The limits of every guarded label. The defaults cap routes and models at 100 distinct
-/// values, providers and caches at 20, dependency targets and error kinds at 50, components
+/// The limits of every guarded label. The defaults cap routes, models and tenants at 100
+/// distinct values, providers and caches at 20, dependency targets and error kinds at 50, components
 /// at 30, and fold values longer than 128 bytes.
 ///
 /// ```

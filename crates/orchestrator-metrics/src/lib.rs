@@ -39,7 +39,7 @@ pub use guard::{CardinalityGuard, CardinalityLimits, GuardedLabel, LabelPolicy, 
 pub use recorders::{
     BusinessMetrics, CacheMetrics, CacheOp, CacheResult, DependencyKind, DependencyMetrics,
     ErrorMetrics, LlmCall, LlmMetrics, LlmOutcome, Metrics, MetricsBuilder, RequestMetrics,
-    SessionMetrics, SessionTimer, Status,
+    SessionMetrics, SessionTimer, Status, TenantMetrics,
 };
 pub use registry::{
     CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, GaugeHandle, HistogramHandle, Registry,

@@ -122,6 +122,7 @@ impl Tracer {
             time_to_first_token: None,
             response: GenAiResponse::default(),
             dropped: Default::default(),
+            tenant: None,
         })
     }
 

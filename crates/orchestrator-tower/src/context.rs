@@ -3,6 +3,7 @@
 //! thread-local that each call's future swaps its context into around every poll.
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 use rand::rngs::SmallRng;
 use rand::{RngCore as _, SeedableRng as _};
@@ -114,6 +115,8 @@ pub(crate) struct Current {
     /// Whether spans of this trace are being built (sampled, or deferred by the
     /// keep-errors policy).
     pub(crate) recording: bool,
+    /// The tenant the calls made inside are billed to, inherited by children.
+    pub(crate) tenant: Option<Arc<str>>,
 }
 
 impl Current {
@@ -121,7 +124,11 @@ impl Current {
     /// when sampled.
     pub(crate) fn of(context: TraceContext) -> Self {
         let recording = context.sampled;
-        Current { context, recording }
+        Current {
+            context,
+            recording,
+            tenant: None,
+        }
     }
 }
 
@@ -236,6 +243,26 @@ pub(crate) fn current_recording() -> Option<bool> {
     }
 }
 
+/// Bills the calls made from now on inside the current call (LLM calls, their spend and
+/// tokens) to `tenant`: `orchestrator_tenant_llm_cost_usd_total{tenant}` and
+/// `orchestrator_tenant_llm_tokens_total{tenant,...}`. The tenant is inherited by every call
+/// made inside the current one. Outside any call it does nothing and returns `false`.
+///
+/// Servers usually get the tenant from a header (`TelemetryLayer::server(..).tenant_header`)
+/// or a [`Tenant`](crate::Tenant) request extension instead; this is for a tenant known only
+/// once the request is read (an API key looked up in a database, say).
+pub fn set_tenant(tenant: impl Into<Arc<str>>) -> bool {
+    let tenant = tenant.into();
+    CURRENT
+        .try_with(|slot| {
+            let mut value = slot.current.take();
+            let set = value.as_mut().map(|c| c.tenant = Some(tenant)).is_some();
+            slot.current.set(value);
+            set
+        })
+        .unwrap_or(false)
+}
+
 pub(crate) fn current_full() -> Option<Current> {
     CURRENT
         .try_with(|slot| {
@@ -299,6 +326,7 @@ mod tests {
                 tracestate: None,
             },
             recording: true,
+            tenant: None,
         })
     }
 

@@ -43,7 +43,14 @@ impl<K: Kind> TelemetryLayer<K> {
 impl TelemetryLayer<Server> {
     /// Server middleware: API requests, the root spans of traces.
     pub fn server(tracer: &Tracer) -> Self {
-        Self::new(tracer, Server)
+        Self::new(tracer, Server::default())
+    }
+
+    /// Bills each request (and the LLM calls made while serving it) to the tenant named by
+    /// this header, when no [`Tenant`](crate::Tenant) extension is set.
+    pub fn tenant_header(mut self, name: http::HeaderName) -> Self {
+        self.kind = self.kind.tenant_header(name);
+        self
     }
 }
 

@@ -68,7 +68,9 @@ pub use analysis::{OperationStats, TraceAnalysis};
 pub use bridge::{SpanLimits, TraceIds, TracingBridge};
 pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmCallGuard};
 pub use classify::{Ended, OTHER_ERROR, Outcome};
-pub use context::{InvalidSpanContext, TraceContext, current, new_span_id, new_trace_id};
+pub use context::{
+    InvalidSpanContext, TraceContext, current, new_span_id, new_trace_id, set_tenant,
+};
 pub use export::{BatchConfig, ExportConfigError, OtlpConfig, Protocol};
 pub use forced::DEFAULT_MAX_FORCED_PER_SECOND;
 pub use future::ResponseFuture;
@@ -77,7 +79,7 @@ pub use kind::{
     Database, DatabaseCall, DbOperation, External, ExternalCall, GenAi, GenAiRequest,
     GenAiResponse, Kind, Llm, LlmBody, LlmCallState, MAX_BUFFERED, MAX_CONTENT_BYTES,
     MAX_MODEL_BYTES, OnRequest, OnResponse, OpenAiCompatible, OpenAiObserver, ResponseObserver,
-    Server, ServerCall, UNMATCHED,
+    Server, ServerCall, Tenant, UNMATCHED,
 };
 pub use layer::TelemetryLayer;
 pub use opentelemetry::trace::{SpanId, TraceId};

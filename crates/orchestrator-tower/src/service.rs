@@ -81,6 +81,7 @@ pub(crate) fn decide(
                 tracestate: parent.and_then(|p| p.tracestate.clone()),
             },
             recording,
+            tenant: local.and_then(|c| c.tenant.clone()),
         },
         parent: parent.map(|p| p.span_id.to_bytes()),
         parent_is_remote: parent.is_some_and(|p| p.remote),
@@ -101,9 +102,15 @@ pub(crate) fn begin<C: CallState>(
         Some(_) => None,
         None => context::current_full(),
     };
-    let child = decide(tracer, remote.as_ref(), local.as_ref());
+    let mut child = decide(tracer, remote.as_ref(), local.as_ref());
     let context = &child.current.context;
-    let call = make(context, child.current.recording);
+    let mut call = make(context, child.current.recording);
+    // A call that names its tenant (a server reading a header) bills its children to it;
+    // others inherit their parent's and learn it.
+    match call.tenant() {
+        Some(tenant) => child.current.tenant = Some(tenant.clone()),
+        None => call.inherit_tenant(child.current.tenant.as_ref()),
+    }
     let span = child.current.recording.then(|| {
         Box::new(OpenSpan {
             trace_id: context.trace_id.to_bytes(),

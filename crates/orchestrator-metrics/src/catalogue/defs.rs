@@ -249,6 +249,35 @@ pub const LLM_COST_USD_TOTAL: MetricDef = counter(
     Group::GenAi,
 );
 
+/// `orchestrator_tenant_requests_total`: counter of API requests by tenant (the tenant label
+/// is guarded: an allow-list or a cap, the overflow in `other`).
+pub const TENANT_REQUESTS_TOTAL: MetricDef = counter(
+    "orchestrator_tenant_requests_total",
+    Unit::Count,
+    "API requests by tenant (customer, team or API key).",
+    &[TENANT],
+    Group::GenAi,
+);
+
+/// `orchestrator_tenant_llm_cost_usd_total`: counter of LLM spend by tenant, priced as
+/// `orchestrator_llm_cost_usd_total`.
+pub const TENANT_LLM_COST_USD_TOTAL: MetricDef = counter(
+    "orchestrator_tenant_llm_cost_usd_total",
+    Unit::Usd,
+    "LLM spend in US dollars by tenant.",
+    &[TENANT],
+    Group::GenAi,
+);
+
+/// `orchestrator_tenant_llm_tokens_total`: counter of LLM tokens by tenant and token type.
+pub const TENANT_LLM_TOKENS_TOTAL: MetricDef = counter(
+    "orchestrator_tenant_llm_tokens_total",
+    Unit::Tokens,
+    "LLM tokens by tenant and token type.",
+    &[TENANT, TOKEN_TYPE],
+    Group::GenAi,
+);
+
 // ---- dependencies -----------------------------------------------------------------------
 
 /// `orchestrator_memory_limit_bytes`: gauge of the memory the process may use (cgroup v2
@@ -391,6 +420,9 @@ pub const ALL: &[&MetricDef] = &[
     &LLM_TIME_TO_FIRST_TOKEN_SECONDS,
     &LLM_TIME_PER_OUTPUT_TOKEN_SECONDS,
     &LLM_COST_USD_TOTAL,
+    &TENANT_REQUESTS_TOTAL,
+    &TENANT_LLM_COST_USD_TOTAL,
+    &TENANT_LLM_TOKENS_TOTAL,
     &MEMORY_LIMIT_BYTES,
     &DEPENDENCY_DURATION_SECONDS,
     &ACTIVE_USERS,

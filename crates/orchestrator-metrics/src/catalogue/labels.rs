@@ -44,8 +44,11 @@ pub const GUARDED_LABELS: &[&str] = &[
     "target",
     "component",
     "kind",
+    "tenant",
 ];
 
+/// The tenant (customer, team or API key) a request is billed to.
+pub const TENANT: LabelDef = LabelDef::guarded("tenant");
 /// The route template (never the raw path).
 pub const ROUTE: LabelDef = LabelDef::guarded("route");
 /// The normalised HTTP method.

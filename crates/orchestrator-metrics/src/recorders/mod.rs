@@ -12,6 +12,7 @@ mod handle_cache;
 mod llm;
 mod request;
 mod session;
+mod tenant;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub use errors::ErrorMetrics;
 pub use llm::{LlmCall, LlmMetrics, LlmOutcome};
 pub use request::{RequestMetrics, Status};
 pub use session::{SessionMetrics, SessionTimer};
+pub use tenant::TenantMetrics;
 
 use crate::catalogue::MetricDef;
 use crate::registry::{CounterHandle, GaugeHandle, HistogramHandle, Registry, RegistryError};
@@ -65,6 +67,7 @@ impl MetricsBuilder {
             cache: CacheMetrics::new(registry, guard.clone()),
             sessions: SessionMetrics::new(registry),
             business: BusinessMetrics::new(registry),
+            tenants: TenantMetrics::new(registry, guard.clone()),
             dependencies,
             errors,
             guard,
@@ -99,6 +102,7 @@ pub struct Metrics {
     sessions: SessionMetrics,
     business: BusinessMetrics,
     errors: ErrorMetrics,
+    tenants: TenantMetrics,
 }
 
 impl Metrics {
@@ -155,6 +159,11 @@ impl Metrics {
     /// Errors by component and kind.
     pub fn errors(&self) -> &ErrorMetrics {
         &self.errors
+    }
+
+    /// Requests, LLM spend and tokens by tenant.
+    pub fn tenants(&self) -> &TenantMetrics {
+        &self.tenants
     }
 }
 

@@ -161,6 +161,8 @@ pub struct LlmCallState {
     pub(crate) content: Option<ContentPolicy>,
     /// Attributes the last `attributes` left out (a panicking redaction hook).
     pub(crate) dropped: AtomicU64,
+    /// The tenant the call is billed to, inherited from the call it runs in.
+    pub(crate) tenant: Option<std::sync::Arc<str>>,
     pub(crate) status: Option<u16>,
     pub(crate) streamed: bool,
     pub(crate) time_to_first_token: Option<Duration>,
@@ -196,7 +198,14 @@ impl CallState for LlmCallState {
         if let Some(usage) = self.response.usage {
             call = call.with_usage(usage);
         }
-        metrics.llm().record(&call);
+        let cost = metrics.llm().record(&call);
+        if let (Some(tenant), Some(usage)) = (&self.tenant, &self.response.usage) {
+            metrics.tenants().record_llm(tenant, usage, cost);
+        }
+    }
+
+    fn inherit_tenant(&mut self, tenant: Option<&std::sync::Arc<str>>) {
+        self.tenant = tenant.cloned();
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -290,6 +299,7 @@ impl<A: GenAi, B> OnRequest<Request<B>> for Llm<A> {
             request: info,
             content: capture.then(|| self.content.clone()),
             dropped: AtomicU64::new(0),
+            tenant: None,
             status: None,
             streamed: false,
             time_to_first_token: None,
@@ -402,99 +412,4 @@ impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Issue 14, row 11: recorded prompts and completions are held to their cap on the
-    /// span (and so in the keep-errors buffer), cut at a character boundary.
-    #[test]
-    fn recorded_content_is_capped() {
-        let prompt = "é".repeat(MAX_CONTENT_BYTES);
-        let call = LlmCallState {
-            request: GenAiRequest {
-                operation: "chat",
-                provider: Cow::Borrowed("openai"),
-                model: Cow::Borrowed("m"),
-                prompt: Some(prompt),
-            },
-            content: Some(ContentPolicy::default()),
-            dropped: AtomicU64::new(0),
-            status: Some(200),
-            streamed: false,
-            time_to_first_token: None,
-            response: GenAiResponse {
-                completion: Some("short".into()),
-                ..GenAiResponse::default()
-            },
-        };
-        let ended = Ended {
-            outcome: Outcome::Completed(Some(200)),
-            duration: Duration::from_millis(5),
-        };
-        let mut attributes = Vec::new();
-        call.attributes(&ended, &mut attributes);
-        let value = |key: &str| {
-            attributes
-                .iter()
-                .find(|kv| kv.key.as_str() == key)
-                .map(|kv| kv.value.as_str().into_owned())
-                .unwrap()
-        };
-        let input = value("gen_ai.input.messages");
-        assert!(input.len() <= MAX_CONTENT_BYTES, "{}", input.len());
-        let parsed: serde_json::Value = serde_json::from_str(&input).unwrap();
-        let text = parsed[0]["parts"][0]["content"].as_str().unwrap();
-        assert!(text.ends_with('…'), "cut with a marker");
-        assert_eq!(parsed[0]["role"], "user");
-        let output: serde_json::Value =
-            serde_json::from_str(&value("gen_ai.output.messages")).unwrap();
-        assert_eq!(
-            output,
-            serde_json::json!([{"role": "assistant", "parts": [{"type": "text", "content": "short"}], "finish_reason": "stop"}])
-        );
-    }
-
-    /// Issue 15, item 6: a redaction hook that panics costs the attribute, counted; the
-    /// rest of the span is kept.
-    #[test]
-    fn a_panicking_redaction_hook_drops_the_attribute() {
-        let policy = ContentPolicy {
-            redact: Some(std::sync::Arc::new(|_: &str| -> Cow<'_, str> {
-                panic!("hook bug")
-            })),
-            limit: MAX_CONTENT_BYTES,
-        };
-        let call = LlmCallState {
-            request: GenAiRequest {
-                operation: "chat",
-                provider: Cow::Borrowed("openai"),
-                model: Cow::Borrowed("m"),
-                prompt: Some("hello".into()),
-            },
-            content: Some(policy),
-            dropped: AtomicU64::new(0),
-            status: Some(200),
-            streamed: false,
-            time_to_first_token: None,
-            response: GenAiResponse::default(),
-        };
-        let ended = Ended {
-            outcome: Outcome::Completed(Some(200)),
-            duration: Duration::from_millis(5),
-        };
-        let mut attributes = Vec::new();
-        call.attributes(&ended, &mut attributes);
-        assert!(
-            attributes
-                .iter()
-                .all(|kv| kv.key.as_str() != "gen_ai.input.messages")
-        );
-        assert!(
-            attributes
-                .iter()
-                .any(|kv| kv.key.as_str() == "gen_ai.request.model")
-        );
-        assert_eq!(call.dropped_attributes(), 1);
-        assert_eq!(call.dropped_attributes(), 0, "counted once");
-    }
-}
+mod tests;

@@ -33,7 +33,7 @@ pub use llm::{
     MAX_MODEL_BYTES, ResponseObserver,
 };
 pub use openai::{MAX_BUFFERED, OpenAiCompatible, OpenAiObserver};
-pub use server::{Server, ServerCall, UNMATCHED};
+pub use server::{Server, ServerCall, Tenant, UNMATCHED};
 
 use crate::classify::Ended;
 use crate::context::TraceContext;
@@ -73,6 +73,17 @@ pub trait CallState: Send + 'static {
 
     /// Appends the span's attributes (only asked for sampled calls).
     fn attributes(&self, ended: &Ended, attributes: &mut Vec<KeyValue>);
+
+    /// The tenant this call names (a server reading it from a header or an extension); its
+    /// children inherit it.
+    fn tenant(&self) -> Option<&std::sync::Arc<str>> {
+        None
+    }
+
+    /// Told the tenant inherited from the parent call, if any (an LLM call bills it).
+    fn inherit_tenant(&mut self, tenant: Option<&std::sync::Arc<str>>) {
+        let _ = tenant;
+    }
 
     /// Attributes left out by the last [`attributes`](Self::attributes) (a redaction hook
     /// that panicked, say), counted in

@@ -1,9 +1,10 @@
 //! The API request: the server root span of a trace.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::extract::MatchedPath;
-use http::{Method, Request, Response};
+use http::{HeaderName, Method, Request, Response};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 use orchestrator_metrics::{Metrics, Status};
@@ -21,8 +22,28 @@ pub const UNMATCHED: &str = "unmatched";
 /// Server middleware: an API request, its `traceparent` read, its route taken from axum's
 /// [`MatchedPath`] (the template, never the raw path). Add the layer with `Router::layer`
 /// so that it runs after routing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Server;
+#[derive(Debug, Clone, Default)]
+pub struct Server {
+    tenant_header: Option<HeaderName>,
+}
+
+/// The tenant (customer, team or API key) a request is billed to, as a request extension:
+/// put it on the request before the server layer sees it (an outer middleware that
+/// authenticates, say), or let the layer read it from a header
+/// ([`Server::tenant_header`]). Every LLM call made while serving the request bills its
+/// spend and tokens to it; see also [`set_tenant`](crate::set_tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant(pub Arc<str>);
+
+impl Server {
+    /// Reads the tenant from this request header (`x-tenant-id`, say) when no [`Tenant`]
+    /// extension is set. The value is not trusted for cardinality: the `tenant` label is
+    /// guarded (the first 100 by default, or an allow-list), the overflow counted in `other`.
+    pub fn tenant_header(mut self, name: HeaderName) -> Self {
+        self.tenant_header = Some(name);
+        self
+    }
+}
 
 /// The state of one API request.
 #[derive(Debug)]
@@ -30,6 +51,7 @@ pub struct ServerCall {
     route: Option<MatchedPath>,
     method: Method,
     status: Option<u16>,
+    tenant: Option<Arc<str>>,
 }
 
 impl ServerCall {
@@ -50,6 +72,13 @@ impl CallState for ServerCall {
         metrics
             .requests()
             .record(self.route(), self.method.as_str(), status, ended.duration);
+        if let Some(tenant) = &self.tenant {
+            metrics.tenants().record_request(tenant);
+        }
+    }
+
+    fn tenant(&self) -> Option<&Arc<str>> {
+        self.tenant.as_ref()
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -76,10 +105,21 @@ impl<B> OnRequest<Request<B>> for Server {
     }
 
     fn on_request(&self, request: &mut Request<B>, _context: &TraceContext) -> ServerCall {
+        let tenant = match request.extensions().get::<Tenant>() {
+            Some(Tenant(tenant)) => Some(tenant.clone()),
+            None => self
+                .tenant_header
+                .as_ref()
+                .and_then(|name| request.headers().get(name))
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+                .map(Arc::from),
+        };
         ServerCall {
             route: request.extensions().get::<MatchedPath>().cloned(),
             method: request.method().clone(),
             status: None,
+            tenant,
         }
     }
 }

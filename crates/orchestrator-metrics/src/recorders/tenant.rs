@@ -1,0 +1,121 @@
+//! Spend, tokens and requests by tenant: `orchestrator_tenant_requests_total{tenant}`,
+//! `orchestrator_tenant_llm_cost_usd_total{tenant}` and
+//! `orchestrator_tenant_llm_tokens_total{tenant,token_type}`. The per-model metrics carry no
+//! tenant label, so cardinality adds up instead of multiplying.
+
+use std::sync::Arc;
+
+use super::counter;
+use super::handle_cache::HandleCache;
+use crate::catalogue;
+use crate::{CardinalityGuard, CounterHandle, GuardedLabel, Registry, TokenUsage};
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    guard: Arc<CardinalityGuard>,
+    cache: HandleCache<(Box<str>, u64), Arc<Handles>>,
+}
+
+#[derive(Debug)]
+struct Handles {
+    requests: CounterHandle,
+    cost: CounterHandle,
+    /// input, output, cache_write, reasoning (`catalogue::labels::TOKEN_TYPES`).
+    tokens: [CounterHandle; 4],
+}
+
+/// Records requests, LLM spend and tokens by tenant. The `tenant` label is guarded: by
+/// default the first 100 tenants keep their name and later ones fold into `other`
+/// (counted in `orchestrator_label_values_folded_total{label="tenant"}`); an allow-list
+/// (`CardinalityLimits::allow(GuardedLabel::Tenant, ...)`) keeps the paying ones.
+///
+/// ```
+/// use orchestrator_metrics::{Metrics, Registry, TokenUsage};
+///
+/// let registry = Registry::new();
+/// let metrics = Metrics::new(&registry);
+/// metrics.tenants().record_request("acme");
+/// metrics.tenants().record_llm("acme", &TokenUsage::new(1_000, 200), Some(0.0042));
+/// let text = registry.render();
+/// assert!(text.contains(r#"orchestrator_tenant_llm_cost_usd_total{tenant="acme"} 0.0042"#));
+/// assert!(text.contains(r#"orchestrator_tenant_llm_tokens_total{tenant="acme",token_type="output"} 200"#));
+/// ```
+#[derive(Debug, Clone)]
+pub struct TenantMetrics {
+    inner: Arc<Inner>,
+}
+
+impl TenantMetrics {
+    pub(crate) fn new(registry: &Registry, guard: Arc<CardinalityGuard>) -> Self {
+        TenantMetrics {
+            inner: Arc::new(Inner {
+                registry: registry.clone(),
+                guard,
+                cache: HandleCache::new(),
+            }),
+        }
+    }
+
+    fn handles(&self, tenant: &str) -> Arc<Handles> {
+        let cache = &self.inner.cache;
+        if let Some(h) = cache.find(cache.hash(tenant, 0), |k| &*k.0 == tenant) {
+            return h.clone();
+        }
+        self.resolve(tenant)
+    }
+
+    #[cold]
+    fn resolve(&self, tenant: &str) -> Arc<Handles> {
+        let admitted = self.inner.guard.admit(GuardedLabel::Tenant, tenant);
+        let admitted: &str = &admitted;
+        let cache = &self.inner.cache;
+        let r = &self.inner.registry;
+        // Keyed by the admitted value: a flood of new tenants shares `other`'s handles and
+        // never grows the cache.
+        cache.get_or_insert_with(
+            cache.hash(admitted, 0),
+            (admitted.into(), 0),
+            |k| &*k.0 == admitted,
+            || {
+                let tokens =
+                    |kind| counter(r, &catalogue::TENANT_LLM_TOKENS_TOTAL, &[admitted, kind]);
+                Arc::new(Handles {
+                    requests: counter(r, &catalogue::TENANT_REQUESTS_TOTAL, &[admitted]),
+                    cost: counter(r, &catalogue::TENANT_LLM_COST_USD_TOTAL, &[admitted]),
+                    tokens: [
+                        tokens("input"),
+                        tokens("output"),
+                        tokens("cache_write"),
+                        tokens("reasoning"),
+                    ],
+                })
+            },
+        )
+    }
+
+    /// Counts one API request of `tenant`.
+    pub fn record_request(&self, tenant: &str) {
+        self.handles(tenant).requests.increment(1);
+    }
+
+    /// Adds one LLM call's tokens and cost (as [`LlmMetrics::record`](crate::LlmMetrics::record)
+    /// priced it; `None` for an unpriced model) to `tenant`.
+    pub fn record_llm(&self, tenant: &str, usage: &TokenUsage, cost: Option<f64>) {
+        let h = self.handles(tenant);
+        for (handle, n) in h.tokens.iter().zip([
+            usage.input,
+            usage.output,
+            usage.cache_write_input,
+            usage.reasoning,
+        ]) {
+            if n > 0 {
+                handle.increment(n);
+            }
+        }
+        if let Some(cost) = cost {
+            // The cost was computed from checked prices: finite and non-negative.
+            let _ = h.cost.add(cost);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Unit tests of the LLM call state: content capture, caps and redaction.
+use super::*;
+
+/// Issue 14, row 11: recorded prompts and completions are held to their cap on the
+/// span (and so in the keep-errors buffer), cut at a character boundary.
+#[test]
+fn recorded_content_is_capped() {
+    let prompt = "é".repeat(MAX_CONTENT_BYTES);
+    let call = LlmCallState {
+        request: GenAiRequest {
+            operation: "chat",
+            provider: Cow::Borrowed("openai"),
+            model: Cow::Borrowed("m"),
+            prompt: Some(prompt),
+        },
+        content: Some(ContentPolicy::default()),
+        dropped: AtomicU64::new(0),
+        tenant: None,
+        status: Some(200),
+        streamed: false,
+        time_to_first_token: None,
+        response: GenAiResponse {
+            completion: Some("short".into()),
+            ..GenAiResponse::default()
+        },
+    };
+    let ended = Ended {
+        outcome: Outcome::Completed(Some(200)),
+        duration: Duration::from_millis(5),
+    };
+    let mut attributes = Vec::new();
+    call.attributes(&ended, &mut attributes);
+    let value = |key: &str| {
+        attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.as_str().into_owned())
+            .unwrap()
+    };
+    let input = value("gen_ai.input.messages");
+    assert!(input.len() <= MAX_CONTENT_BYTES, "{}", input.len());
+    let parsed: serde_json::Value = serde_json::from_str(&input).unwrap();
+    let text = parsed[0]["parts"][0]["content"].as_str().unwrap();
+    assert!(text.ends_with('…'), "cut with a marker");
+    assert_eq!(parsed[0]["role"], "user");
+    let output: serde_json::Value = serde_json::from_str(&value("gen_ai.output.messages")).unwrap();
+    assert_eq!(
+        output,
+        serde_json::json!([{"role": "assistant", "parts": [{"type": "text", "content": "short"}], "finish_reason": "stop"}])
+    );
+}
+
+/// Issue 15, item 6: a redaction hook that panics costs the attribute, counted; the
+/// rest of the span is kept.
+#[test]
+fn a_panicking_redaction_hook_drops_the_attribute() {
+    let policy = ContentPolicy {
+        redact: Some(std::sync::Arc::new(|_: &str| -> Cow<'_, str> {
+            panic!("hook bug")
+        })),
+        limit: MAX_CONTENT_BYTES,
+    };
+    let call = LlmCallState {
+        request: GenAiRequest {
+            operation: "chat",
+            provider: Cow::Borrowed("openai"),
+            model: Cow::Borrowed("m"),
+            prompt: Some("hello".into()),
+        },
+        content: Some(policy),
+        dropped: AtomicU64::new(0),
+        tenant: None,
+        status: Some(200),
+        streamed: false,
+        time_to_first_token: None,
+        response: GenAiResponse::default(),
+    };
+    let ended = Ended {
+        outcome: Outcome::Completed(Some(200)),
+        duration: Duration::from_millis(5),
+    };
+    let mut attributes = Vec::new();
+    call.attributes(&ended, &mut attributes);
+    assert!(
+        attributes
+            .iter()
+            .all(|kv| kv.key.as_str() != "gen_ai.input.messages")
+    );
+    assert!(
+        attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == "gen_ai.request.model")
+    );
+    assert_eq!(call.dropped_attributes(), 1);
+    assert_eq!(call.dropped_attributes(), 0, "counted once");
+}
