@@ -136,7 +136,18 @@ fn kpis_in_process_equal_prometheus() {
                 kpi.id
             ));
         }
-        if !close(result.value, from_prometheus, 0.01) {
+        // Different samplers: the two see each series first at a different moment (a status
+        // or route series appears mid-run), so `rate()` extrapolates a little differently.
+        // The evaluator itself is held to 1e-9 above, on the same data. 1 % holds for sums
+        // and ratios; the p95 interpolates inside one bucket, which magnifies the difference
+        // (measured up to 1.8 % on this 2-core machine, 2 runs of 4 on 2026-11-30), so it
+        // gets 3 %.
+        let tolerance = if kpi.id == "response_time_p95" {
+            0.03
+        } else {
+            0.01
+        };
+        if !close(result.value, from_prometheus, tolerance) {
             failures.push(format!(
                 "{}: in-process {:?} vs Prometheus {from_prometheus:?}",
                 kpi.id, result.value
