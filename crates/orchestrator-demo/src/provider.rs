@@ -3,9 +3,9 @@
 //! `POST /{provider}/v1/chat/completions` with `"stream": true` answers with server-sent
 //! events in the OpenAI format: content chunks after a first-token delay, then a final chunk
 //! with the token usage, then `data: [DONE]`. `POST /{provider}/v1/messages` answers in
-//! Anthropic's Messages format (see [`crate::anthropic_wire`]); the demo's Anthropic model
-//! is called that way, so both GenAI adapters run in every demo run. Latency is log-normal per model; a share of
-//! calls fail with 500 or 429. The header `x-simulate: error|rate_limit|slow` forces a
+//! Anthropic's Messages format (see the `anthropic_wire` module); the demo's Anthropic model
+//! is called that way, so both GenAI adapters run in every demo run. Latency is log-normal
+//! per model; a share of calls fail with 500 or 429. The header `x-simulate: error|rate_limit|slow` forces a
 //! behaviour, for tests.
 //!
 //! Timings are about ten times shorter than a real provider's so that a 30-second run
