@@ -5,8 +5,8 @@
 //! with the token usage, then `data: [DONE]`. `POST /{provider}/v1/messages` answers in
 //! Anthropic's Messages format (see the `anthropic_wire` module); the demo's Anthropic model
 //! is called that way, so both GenAI adapters run in every demo run. Latency is log-normal
-//! per model; a share of calls fail with 500 or 429. The header `x-simulate: error|rate_limit|slow` forces a
-//! behaviour, for tests.
+//! per model; a share of calls fail with 500 or 429. The header
+//! `x-simulate: error|rate_limit|slow` forces a behaviour, for tests.
 //!
 //! Timings are about ten times shorter than a real provider's so that a 30-second run
 //! produces thousands of requests.

@@ -46,6 +46,7 @@ mod cap;
 mod classify;
 mod context;
 mod export;
+mod feedback;
 mod forced;
 mod future;
 mod kind;
@@ -72,6 +73,7 @@ pub use context::{
     InvalidSpanContext, TraceContext, current, new_span_id, new_trace_id, set_tenant,
 };
 pub use export::{BatchConfig, ExportConfigError, OtlpConfig, Protocol};
+pub use feedback::Feedback;
 pub use forced::DEFAULT_MAX_FORCED_PER_SECOND;
 pub use future::ResponseFuture;
 pub use kind::{
