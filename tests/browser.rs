@@ -157,6 +157,33 @@ async fn the_live_page_in_a_real_browser() {
             == 1
     })
     .await;
+    // Issue 15: the LLM panel (one row per demo model) and the top tenants by spend (the
+    // demo's load bills its users to five tenants).
+    eventually("the three LLM rows", || async {
+        client
+            .find_all(Locator::Css("#llm-table tbody tr[data-model]"))
+            .await
+            .unwrap()
+            .len()
+            == 3
+    })
+    .await;
+    eventually("the tenant rows", || async {
+        !client
+            .find_all(Locator::Css("#tenant-table tbody tr[data-tenant]"))
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let cost = text_of(
+        &client,
+        "#llm-table tbody tr[data-model='openai/gpt-4o-mini'] td:last-child",
+    )
+    .await;
+    assert!(cost.starts_with('$') && cost != "$0.0000", "{cost}");
+    let tenant = text_of(&client, "#tenant-table tbody tr td:first-child").await;
+    assert!(tenant.starts_with("tenant-"), "{tenant}");
     let kpi_names: Vec<String> = {
         let mut names = Vec::new();
         for row in client

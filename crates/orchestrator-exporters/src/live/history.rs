@@ -22,6 +22,9 @@ struct Totals {
     requests: f64,
     server_errors: f64,
     buckets: Vec<(f64, f64)>,
+    /// The LLM panel's rows and the top tenants (JSON, as the page reads them).
+    llm: Vec<Value>,
+    tenants: Vec<Value>,
 }
 
 fn totals(text: &str, at_ms: i64) -> Result<Totals, exposition::ParseError> {
@@ -36,6 +39,8 @@ fn totals(text: &str, at_ms: i64) -> Result<Totals, exposition::ParseError> {
         requests,
         server_errors,
         buckets: parsed.buckets(REQUEST_DURATION_SECONDS.name, |_| true),
+        llm: super::spend::llm_rows(&parsed),
+        tenants: super::spend::top_tenants(&parsed),
     })
 }
 
@@ -172,6 +177,8 @@ impl History {
             "requests_total": last.map_or(0.0, |t| t.requests),
             "server_errors_total": last.map_or(0.0, |t| t.server_errors),
             "points": points,
+            "llm": last.map_or(Value::Array(Vec::new()), |t| Value::Array(t.llm.clone())),
+            "top_tenants": last.map_or(Value::Array(Vec::new()), |t| Value::Array(t.tenants.clone())),
         })
     }
 }
@@ -210,12 +217,16 @@ mod tests {
             requests: 100.0,
             server_errors: 1.0,
             buckets: vec![(0.1, 50.0), (0.5, 90.0), (f64::INFINITY, 100.0)],
+            llm: Vec::new(),
+            tenants: Vec::new(),
         };
         let after = Totals {
             at_ms: 2_000,
             requests: 300.0,
             server_errors: 5.0,
             buckets: vec![(0.1, 50.0), (0.5, 290.0), (f64::INFINITY, 300.0)],
+            llm: Vec::new(),
+            tenants: Vec::new(),
         };
         let p = point(&before, &after).unwrap();
         assert_eq!(p.request_rate, 100.0);

@@ -85,6 +85,16 @@ function renderSummary(s) {
   chart('chart-rate', points, 'request_rate', (v) => v.toFixed(0) + '/s');
   chart('chart-p95', points, 'p95_seconds', (v) => (v * 1000).toFixed(0) + ' ms');
   chart('chart-errors', points, 'error_rate', (v) => (v * 100).toFixed(1) + ' %');
+  const llm = (s.llm || []).map((m) =>
+    row([cell(m.provider), cell(m.model), cell(fmt.count(m.calls), 'num'), cell(fmt.count(m.failed), 'num'),
+      cell(fmt.ms(m.p95_seconds), 'num'), cell(fmt.ms(m.ttft_p95_seconds), 'num'),
+      cell(fmt.count(m.input_tokens), 'num'), cell(fmt.count(m.output_tokens), 'num'),
+      cell('$' + m.cost_usd.toFixed(4), 'num')],
+      { 'data-model': m.provider + '/' + m.model }));
+  replaceRows(document.querySelector('#llm-table tbody'), llm);
+  const tenants = (s.top_tenants || []).map((t) =>
+    row([cell(t.tenant), cell('$' + t.cost_usd.toFixed(4), 'num')], { 'data-tenant': t.tenant }));
+  replaceRows(document.querySelector('#tenant-table tbody'), tenants);
 }
 
 function renderKpis(k) {

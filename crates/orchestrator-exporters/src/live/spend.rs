@@ -1,0 +1,96 @@
+//! The live page's LLM panel and top tenants, read from one parsed exposition: per provider
+//! and model the calls, failures, p95 latency, p95 time to first token, tokens and cost since
+//! start; the tenants with the highest LLM spend.
+
+use orchestrator_metrics::catalogue::{
+    LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
+    LLM_TOKENS, TENANT_LLM_COST_USD_TOTAL,
+};
+use orchestrator_metrics::exposition::{Exposition, Sample, histogram_quantile};
+use serde_json::{Value, json};
+
+/// How many tenants the page lists.
+pub(super) const TOP_TENANTS: usize = 10;
+
+/// One row per (provider, model), sorted.
+pub(super) fn llm_rows(e: &Exposition) -> Vec<Value> {
+    let mut models: Vec<(String, String)> = e
+        .samples(LLM_REQUESTS_TOTAL.name)
+        .filter_map(|s| {
+            Some((
+                s.label("provider")?.to_owned(),
+                s.label("model")?.to_owned(),
+            ))
+        })
+        .collect();
+    models.sort();
+    models.dedup();
+    models
+        .iter()
+        .map(|(provider, model)| {
+            let this = |s: &Sample| {
+                s.label("provider") == Some(provider.as_str()) && s.label("model") == Some(model.as_str())
+            };
+            let calls = e.sum_where(LLM_REQUESTS_TOTAL.name, this);
+            let ok = e.sum_where(LLM_REQUESTS_TOTAL.name, |s| this(s) && s.label("outcome") == Some("success"));
+            let tokens = |kind: &str| {
+                e.sum_where(&format!("{}_sum", LLM_TOKENS.name), |s| {
+                    this(s) && s.label("token_type") == Some(kind)
+                })
+            };
+            json!({
+                "provider": provider,
+                "model": model,
+                "calls": calls,
+                "failed": calls - ok,
+                "p95_seconds": histogram_quantile(0.95, &e.buckets(LLM_LATENCY_SECONDS.name, this)),
+                "ttft_p95_seconds": histogram_quantile(0.95, &e.buckets(LLM_TIME_TO_FIRST_TOKEN_SECONDS.name, this)),
+                "input_tokens": tokens("input"),
+                "output_tokens": tokens("output"),
+                "cost_usd": e.sum_where(LLM_COST_USD_TOTAL.name, this),
+            })
+        })
+        .collect()
+}
+
+/// The tenants with the highest LLM spend, highest first.
+pub(super) fn top_tenants(e: &Exposition) -> Vec<Value> {
+    let mut tenants: Vec<(&str, f64)> = e
+        .samples(TENANT_LLM_COST_USD_TOTAL.name)
+        .filter_map(|s| Some((s.label("tenant")?, s.value)))
+        .collect();
+    tenants.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    tenants
+        .iter()
+        .take(TOP_TENANTS)
+        .map(|(tenant, cost)| json!({"tenant": tenant, "cost_usd": cost}))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_and_tenants_from_an_exposition() {
+        let text = "\
+# TYPE orchestrator_llm_requests_total counter
+orchestrator_llm_requests_total{provider=\"openai\",model=\"m\",outcome=\"success\"} 9
+orchestrator_llm_requests_total{provider=\"openai\",model=\"m\",outcome=\"error\"} 1
+# TYPE orchestrator_llm_cost_usd_total counter
+orchestrator_llm_cost_usd_total{provider=\"openai\",model=\"m\"} 0.5
+# TYPE orchestrator_tenant_llm_cost_usd_total counter
+orchestrator_tenant_llm_cost_usd_total{tenant=\"b\"} 0.1
+orchestrator_tenant_llm_cost_usd_total{tenant=\"a\"} 0.4
+";
+        let e = orchestrator_metrics::exposition::parse(text).unwrap();
+        let rows = llm_rows(&e);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["calls"], 10.0);
+        assert_eq!(rows[0]["failed"], 1.0);
+        assert_eq!(rows[0]["cost_usd"], 0.5);
+        let tenants = top_tenants(&e);
+        assert_eq!(tenants[0]["tenant"], "a");
+        assert_eq!(tenants[1]["tenant"], "b");
+    }
+}
