@@ -14,8 +14,8 @@ use http::{HeaderMap, Request};
 use orchestrator_metrics::TokenUsage;
 use serde_json::Value;
 
+use super::answer::{Answer, AnswerReader, append_bounded, contains};
 use super::llm::{GenAi, GenAiRequest, GenAiResponse, MAX_MODEL_BYTES, ResponseObserver};
-use super::openai::{MAX_BUFFERED, append_bounded};
 use crate::cap::capped;
 
 /// The adapter for Anthropic's Messages API (`POST /v1/messages`).
@@ -39,18 +39,9 @@ impl GenAi for AnthropicMessages {
     }
 
     fn observer(&self, status: u16, headers: &HeaderMap) -> AnthropicObserver {
-        let streamed = headers
-            .get(http::header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
         AnthropicObserver {
-            streamed,
-            ok: (200..300).contains(&status),
-            buffer: Vec::new(),
-            response: GenAiResponse::default(),
-            usage: Usage::default(),
-            stopped: false,
-            overflow: false,
-            capture: None,
+            answer: Answer::new(status, headers),
+            reader: AnthropicReader::default(),
         }
     }
 }
@@ -98,13 +89,15 @@ impl Usage {
 /// Reads the model, the usage and failures from an Anthropic Messages answer.
 #[derive(Debug)]
 pub struct AnthropicObserver {
-    streamed: bool,
-    ok: bool,
-    buffer: Vec<u8>,
+    answer: Answer,
+    reader: AnthropicReader,
+}
+
+#[derive(Debug, Default)]
+struct AnthropicReader {
     response: GenAiResponse,
     usage: Usage,
     stopped: bool,
-    overflow: bool,
     /// Assemble the completion, up to this many bytes.
     capture: Option<usize>,
 }
@@ -127,7 +120,7 @@ fn error_type(kind: &str) -> &'static str {
     }
 }
 
-impl AnthropicObserver {
+impl AnthropicReader {
     fn model(&mut self, value: &Value) {
         if let Some(model) = value.get("model").and_then(Value::as_str)
             && self.response.model.as_deref() != Some(model)
@@ -185,18 +178,21 @@ impl AnthropicObserver {
             _ => {}
         }
     }
+}
 
-    fn line(&mut self, line: &[u8]) {
-        let Some(data) = line.strip_prefix(b"data:") else {
-            return;
-        };
-        let data = data.trim_ascii();
+impl AnswerReader for AnthropicReader {
+    fn data(&mut self, data: &[u8]) {
         // Text deltas are most of a stream and carry nothing read here.
-        let interesting = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
-        if data.is_empty() || (self.capture.is_none() && interesting(b"\"content_block_delta\"")) {
+        if self.capture.is_none() && contains(data, b"\"content_block_delta\"") {
             return;
         }
         if let Ok(value) = serde_json::from_slice::<Value>(data) {
+            self.event(&value);
+        }
+    }
+
+    fn json(&mut self, body: &[u8]) {
+        if let Ok(value) = serde_json::from_slice::<Value>(body) {
             self.event(&value);
         }
     }
@@ -204,49 +200,26 @@ impl AnthropicObserver {
 
 impl ResponseObserver for AnthropicObserver {
     fn capture_output(&mut self, limit: usize) {
-        self.capture = Some(limit);
+        self.reader.capture = Some(limit);
     }
 
     fn on_chunk(&mut self, chunk: &[u8]) {
-        if !self.ok {
-            return;
-        }
-        if self.buffer.len() + chunk.len() > MAX_BUFFERED {
-            self.overflow = true;
-            self.buffer.clear();
-        }
-        if self.overflow && !self.streamed {
-            return;
-        }
-        self.buffer.extend_from_slice(chunk);
-        if self.streamed {
-            // One pass, one shift of the rest (as the OpenAI observer: linear in the chunk).
-            let buffer = std::mem::take(&mut self.buffer);
-            let mut start = 0;
-            while let Some(end) = buffer[start..].iter().position(|&b| b == b'\n') {
-                self.line(&buffer[start..start + end + 1]);
-                start += end + 1;
-            }
-            self.buffer = buffer;
-            self.buffer.drain(..start);
-        }
+        self.answer.push(chunk, &mut self.reader);
     }
 
     fn finish(&mut self) -> GenAiResponse {
-        if self.ok && !self.streamed && !self.overflow {
-            if let Ok(value) = serde_json::from_slice::<Value>(&self.buffer) {
-                self.event(&value);
-            }
-        } else if self.streamed && !self.buffer.is_empty() {
-            let rest = std::mem::take(&mut self.buffer);
-            self.line(&rest);
-        }
+        self.answer.finish(&mut self.reader);
+        let reader = &mut self.reader;
         // A stream that ends without `message_stop` was cut: the usage reported so far is
         // kept, and the call failed.
-        if self.ok && self.streamed && !self.stopped && self.response.error.is_none() {
-            self.response.error = Some("incomplete_stream");
+        if self.answer.ok()
+            && self.answer.streamed()
+            && !reader.stopped
+            && reader.response.error.is_none()
+        {
+            reader.response.error = Some("incomplete_stream");
         }
-        self.response.usage = self.usage.usage();
-        std::mem::take(&mut self.response)
+        reader.response.usage = reader.usage.usage();
+        std::mem::take(&mut reader.response)
     }
 }

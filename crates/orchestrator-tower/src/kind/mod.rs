@@ -9,6 +9,7 @@
 //! | [`Cache`] | client | cache operations (hit/miss), dependency duration | `{operation} {cache}` |
 //! | [`External`] | client | dependency duration | `{method} {target}` |
 
+mod answer;
 mod anthropic;
 mod cache;
 pub(crate) mod content;
@@ -24,6 +25,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 use orchestrator_metrics::Metrics;
 
+pub use answer::MAX_BUFFERED;
 pub use anthropic::{AnthropicMessages, AnthropicObserver};
 pub use cache::{Cache, CacheCall, CacheRequest, CacheResponse};
 pub use database::{Database, DatabaseCall, DbOperation};
@@ -32,7 +34,7 @@ pub use llm::{
     GenAi, GenAiRequest, GenAiResponse, Llm, LlmBody, LlmCallState, MAX_CONTENT_BYTES,
     MAX_MODEL_BYTES, ResponseObserver,
 };
-pub use openai::{MAX_BUFFERED, OpenAiCompatible, OpenAiObserver};
+pub use openai::{OpenAiCompatible, OpenAiObserver};
 pub use server::{Server, ServerCall, Tenant, UNMATCHED};
 
 use crate::classify::Ended;

@@ -9,10 +9,8 @@ use http::{HeaderMap, Request};
 use orchestrator_metrics::TokenUsage;
 use serde_json::Value;
 
+use super::answer::{Answer, AnswerReader, append_bounded, contains};
 use super::llm::{GenAi, GenAiRequest, GenAiResponse, ResponseObserver};
-
-/// The largest non-streamed body, or single pending stream line, the observer buffers.
-pub const MAX_BUFFERED: usize = 1 << 20;
 
 /// The adapter for OpenAI-compatible APIs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,16 +33,9 @@ impl GenAi for OpenAiCompatible {
     }
 
     fn observer(&self, status: u16, headers: &HeaderMap) -> OpenAiObserver {
-        let streamed = headers
-            .get(http::header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
         OpenAiObserver {
-            streamed,
-            ok: (200..300).contains(&status),
-            buffer: Vec::new(),
-            response: GenAiResponse::default(),
-            overflow: false,
-            capture: None,
+            answer: Answer::new(status, headers),
+            reader: OpenAiReader::default(),
         }
     }
 }
@@ -52,31 +43,18 @@ impl GenAi for OpenAiCompatible {
 /// Reads `model` and `usage` from an OpenAI-compatible answer.
 #[derive(Debug)]
 pub struct OpenAiObserver {
-    streamed: bool,
-    ok: bool,
-    buffer: Vec<u8>,
+    answer: Answer,
+    reader: OpenAiReader,
+}
+
+#[derive(Debug, Default)]
+struct OpenAiReader {
     response: GenAiResponse,
-    overflow: bool,
     /// Assemble the completion, up to this many bytes.
     capture: Option<usize>,
 }
 
-/// Appends `text` to the captured completion, up to `limit` bytes (cut at a character
-/// boundary; the attribute's cap marks the cut later).
-pub(crate) fn append_bounded(completion: &mut Option<String>, text: &str, limit: usize) {
-    let out = completion.get_or_insert_with(String::new);
-    let room = limit.saturating_sub(out.len());
-    if room == 0 {
-        return;
-    }
-    let mut end = text.len().min(room);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    out.push_str(&text[..end]);
-}
-
-impl OpenAiObserver {
+impl OpenAiReader {
     fn read(&mut self, value: &Value) {
         if let Some(model) = value.get("model").and_then(Value::as_str)
             && self.response.model.as_deref() != Some(model)
@@ -104,22 +82,25 @@ impl OpenAiObserver {
             }
         }
     }
+}
 
-    fn line(&mut self, line: &[u8]) {
-        let Some(data) = line.strip_prefix(b"data:") else {
-            return;
-        };
-        let data = data.trim_ascii();
-        if data == b"[DONE]" || data.is_empty() {
+impl AnswerReader for OpenAiReader {
+    fn data(&mut self, data: &[u8]) {
+        if data == b"[DONE]" {
             return;
         }
         // Only events that may carry what is read are parsed.
-        let interesting = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
         let wanted = self.capture.is_some()
             || self.response.model.is_none()
-            || interesting(b"\"usage\"")
-            || interesting(b"\"error\"");
+            || contains(data, b"\"usage\"")
+            || contains(data, b"\"error\"");
         if wanted && let Ok(value) = serde_json::from_slice::<Value>(data) {
+            self.read(&value);
+        }
+    }
+
+    fn json(&mut self, body: &[u8]) {
+        if let Ok(value) = serde_json::from_slice::<Value>(body) {
             self.read(&value);
         }
     }
@@ -127,46 +108,16 @@ impl OpenAiObserver {
 
 impl ResponseObserver for OpenAiObserver {
     fn capture_output(&mut self, limit: usize) {
-        self.capture = Some(limit);
+        self.reader.capture = Some(limit);
     }
 
     fn on_chunk(&mut self, chunk: &[u8]) {
-        if !self.ok {
-            return;
-        }
-        if self.buffer.len() + chunk.len() > MAX_BUFFERED {
-            self.overflow = true;
-            self.buffer.clear();
-        }
-        if self.overflow && !self.streamed {
-            return;
-        }
-        self.buffer.extend_from_slice(chunk);
-        if self.streamed {
-            // One pass over the buffer, one shift of what is left at the end: draining line by
-            // line moved the rest of the buffer once per line, O(n²) for a chunk of many
-            // short lines.
-            let buffer = std::mem::take(&mut self.buffer);
-            let mut start = 0;
-            while let Some(end) = buffer[start..].iter().position(|&b| b == b'\n') {
-                self.line(&buffer[start..start + end + 1]);
-                start += end + 1;
-            }
-            self.buffer = buffer;
-            self.buffer.drain(..start);
-        }
+        self.answer.push(chunk, &mut self.reader);
     }
 
     fn finish(&mut self) -> GenAiResponse {
-        if self.ok && !self.streamed && !self.overflow {
-            if let Ok(value) = serde_json::from_slice::<Value>(&self.buffer) {
-                self.read(&value);
-            }
-        } else if self.streamed && !self.buffer.is_empty() {
-            let rest = std::mem::take(&mut self.buffer);
-            self.line(&rest);
-        }
-        std::mem::take(&mut self.response)
+        self.answer.finish(&mut self.reader);
+        std::mem::take(&mut self.reader.response)
     }
 }
 

@@ -1,0 +1,117 @@
+//! The body of an LLM answer as the GenAI adapters see it: server-sent events handed out
+//! one `data:` payload at a time, in one pass over each chunk (linear however many lines a
+//! chunk holds), or a JSON body kept whole up to [`MAX_BUFFERED`]. Each adapter only says
+//! what a payload or a body means ([`AnswerReader`]).
+
+use http::HeaderMap;
+
+/// The largest non-streamed body, or single pending stream line, the observer buffers.
+pub const MAX_BUFFERED: usize = 1 << 20;
+
+/// What an adapter reads from an answer.
+pub(crate) trait AnswerReader {
+    /// One event's `data:` payload, trimmed, never empty.
+    fn data(&mut self, data: &[u8]);
+    /// A whole non-streamed body.
+    fn json(&mut self, body: &[u8]);
+}
+
+/// The buffer between the body's chunks and an [`AnswerReader`].
+#[derive(Debug)]
+pub(crate) struct Answer {
+    streamed: bool,
+    ok: bool,
+    buffer: Vec<u8>,
+    overflow: bool,
+}
+
+impl Answer {
+    /// The answer of a response with `status` and `headers`: streamed when its content type
+    /// is `text/event-stream`; only a 2xx answer is read.
+    pub(crate) fn new(status: u16, headers: &HeaderMap) -> Self {
+        Answer {
+            streamed: headers
+                .get(http::header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")),
+            ok: (200..300).contains(&status),
+            buffer: Vec::new(),
+            overflow: false,
+        }
+    }
+
+    /// Whether the answer is a stream of events.
+    pub(crate) fn streamed(&self) -> bool {
+        self.streamed
+    }
+
+    /// Whether the answer is read (a 2xx status).
+    pub(crate) fn ok(&self) -> bool {
+        self.ok
+    }
+
+    /// One body chunk: every complete line of a stream goes to `reader`.
+    pub(crate) fn push(&mut self, chunk: &[u8], reader: &mut impl AnswerReader) {
+        if !self.ok {
+            return;
+        }
+        if self.buffer.len() + chunk.len() > MAX_BUFFERED {
+            self.overflow = true;
+            self.buffer.clear();
+        }
+        if self.overflow && !self.streamed {
+            return;
+        }
+        self.buffer.extend_from_slice(chunk);
+        if self.streamed {
+            // One pass over the buffer, one shift of what is left at the end: draining line by
+            // line moved the rest of the buffer once per line, O(n²) for a chunk of many
+            // short lines.
+            let mut start = 0;
+            while let Some(end) = self.buffer[start..].iter().position(|&b| b == b'\n') {
+                line(&self.buffer[start..start + end + 1], reader);
+                start += end + 1;
+            }
+            self.buffer.drain(..start);
+        }
+    }
+
+    /// The body ended: a complete JSON body, or a stream's last unterminated line, goes to
+    /// `reader`.
+    pub(crate) fn finish(&mut self, reader: &mut impl AnswerReader) {
+        let rest = std::mem::take(&mut self.buffer);
+        if self.ok && !self.streamed && !self.overflow {
+            reader.json(&rest);
+        } else if self.streamed && !rest.is_empty() {
+            line(&rest, reader);
+        }
+    }
+}
+
+fn line(line: &[u8], reader: &mut impl AnswerReader) {
+    if let Some(data) = line.strip_prefix(b"data:") {
+        let data = data.trim_ascii();
+        if !data.is_empty() {
+            reader.data(data);
+        }
+    }
+}
+
+/// Whether `data` contains `needle` (to skip parsing events that carry nothing read).
+pub(crate) fn contains(data: &[u8], needle: &[u8]) -> bool {
+    data.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Appends `text` to the captured completion, up to `limit` bytes (cut at a character
+/// boundary; the attribute's cap marks the cut later).
+pub(crate) fn append_bounded(completion: &mut Option<String>, text: &str, limit: usize) {
+    let out = completion.get_or_insert_with(String::new);
+    let room = limit.saturating_sub(out.len());
+    if room == 0 {
+        return;
+    }
+    let mut end = text.len().min(room);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push_str(&text[..end]);
+}
