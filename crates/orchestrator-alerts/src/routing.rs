@@ -28,6 +28,33 @@ impl Channel {
     }
 }
 
+/// A route spec that cannot be used. The message quotes the spec and lists what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// Not `SEVERITY[|SEVERITY]=CHANNEL[,CHANNEL]`.
+    #[error("route `{0}`: expected SEVERITY[|SEVERITY]=CHANNEL[,CHANNEL]")]
+    Syntax(String),
+    /// A severity other than critical, high, medium, low.
+    #[error("route `{spec}`: unknown severity `{severity}` (critical, high, medium, low)")]
+    Severity {
+        /// The spec.
+        spec: String,
+        /// The severity.
+        severity: String,
+    },
+    /// A channel other than pagerduty, slack, email.
+    #[error("route `{spec}`: unknown channel `{channel}` (pagerduty, slack, email)")]
+    Channel {
+        /// The spec.
+        spec: String,
+        /// The channel.
+        channel: String,
+    },
+    /// No route at all.
+    #[error("no route: at least one SEVERITY=CHANNEL is needed")]
+    Empty,
+}
+
 /// One route: alerts of these severities go to these channels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeverityRoute {
@@ -39,16 +66,17 @@ pub struct SeverityRoute {
 
 impl SeverityRoute {
     /// `critical=pagerduty,slack` or `medium|low=email`.
-    pub fn parse(spec: &str) -> Result<Self, String> {
-        let (severities, channels) = spec.split_once('=').ok_or_else(|| {
-            format!("route `{spec}`: expected SEVERITY[|SEVERITY]=CHANNEL[,CHANNEL]")
-        })?;
+    pub fn parse(spec: &str) -> Result<Self, RouteError> {
+        let (severities, channels) = spec
+            .split_once('=')
+            .ok_or_else(|| RouteError::Syntax(spec.to_owned()))?;
         let severities: Vec<String> = severities.split('|').map(|s| s.trim().to_owned()).collect();
         for s in &severities {
             if !crate::Severity::ALL.iter().any(|k| k.as_str() == s) {
-                return Err(format!(
-                    "route `{spec}`: unknown severity `{s}` (critical, high, medium, low)"
-                ));
+                return Err(RouteError::Severity {
+                    spec: spec.to_owned(),
+                    severity: s.clone(),
+                });
             }
         }
         let channels = channels
@@ -57,9 +85,10 @@ impl SeverityRoute {
                 "pagerduty" => Ok(Channel::PagerDuty),
                 "slack" => Ok(Channel::Slack),
                 "email" => Ok(Channel::Email),
-                other => Err(format!(
-                    "route `{spec}`: unknown channel `{other}` (pagerduty, slack, email)"
-                )),
+                other => Err(RouteError::Channel {
+                    spec: spec.to_owned(),
+                    channel: other.to_owned(),
+                }),
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SeverityRoute {
@@ -109,7 +138,7 @@ pub fn default_routes() -> Vec<SeverityRoute> {
 /// assert_eq!(routing.channels_for("low"), [Channel::Email]);
 /// let custom = Routing::parse(&["critical|high=slack", "medium|low=email"])?;
 /// assert_eq!(custom.channels_for("high"), [Channel::Slack]);
-/// # Ok::<(), String>(())
+/// # Ok::<(), orchestrator_alerts::generate::RouteError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routing(Vec<SeverityRoute>);
@@ -123,7 +152,7 @@ impl Default for Routing {
 
 impl Routing {
     /// Routes from `SEVERITY[|SEVERITY]=CHANNEL[,CHANNEL]` specs; none at all is an error.
-    pub fn parse<S: AsRef<str>>(specs: &[S]) -> Result<Self, String> {
+    pub fn parse<S: AsRef<str>>(specs: &[S]) -> Result<Self, RouteError> {
         let routes = specs
             .iter()
             .map(|s| SeverityRoute::parse(s.as_ref()))
@@ -132,9 +161,9 @@ impl Routing {
     }
 
     /// These routes, in order; none at all is an error.
-    pub fn new(routes: Vec<SeverityRoute>) -> Result<Self, String> {
+    pub fn new(routes: Vec<SeverityRoute>) -> Result<Self, RouteError> {
         if routes.is_empty() {
-            return Err("no route: at least one SEVERITY=CHANNEL is needed".to_owned());
+            return Err(RouteError::Empty);
         }
         Ok(Routing(routes))
     }

@@ -8,6 +8,20 @@ use std::time::Duration;
 
 use orchestrator_telemetry::orchestrator_alerts::{EmailSink, HttpClient, Secret, Sink, SlackSink};
 
+/// Why the alert channels cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    /// `--alert-cacert` cannot be read or is malformed.
+    #[error(transparent)]
+    Tls(#[from] orchestrator_http::TlsError),
+    /// `--alert-webhook` is not a usable URL, or its client cannot be built.
+    #[error("--alert-webhook: {0}")]
+    Webhook(#[from] orchestrator_http::HttpError),
+    /// `--smtp` or `--alert-email` cannot be used.
+    #[error("--smtp: {0}")]
+    Smtp(#[from] orchestrator_telemetry::orchestrator_alerts::SmtpError),
+}
+
 /// Where the demo sends its alerts, besides its log.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AlertArgs {
@@ -32,20 +46,19 @@ impl AlertArgs {
     /// The sinks these arguments ask for, every alert to each (the demo does not route by
     /// severity: its one incident should reach every channel configured). `link` is the live
     /// page's URL, shown in each message.
-    pub fn sinks(&self, link: &str) -> Result<Vec<Arc<dyn Sink>>, String> {
+    pub fn sinks(&self, link: &str) -> Result<Vec<Arc<dyn Sink>>, ChannelError> {
         let mut files = orchestrator_http::TlsFiles::new();
         if let Some(path) = &self.alert_cacert {
             files = files.ca("--alert-cacert", path.clone());
         }
-        let tls = files.load().map_err(|e| e.to_string())?;
+        let tls = files.load()?;
         let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
         if let Some(url) = &self.alert_webhook {
-            HttpClient::check_url(url).map_err(|e| format!("--alert-webhook: {e}"))?;
+            HttpClient::check_url(url)?;
             let client = HttpClient::builder()
                 .deadline(Duration::from_secs(5))
                 .tls(tls.clone())
-                .build()
-                .map_err(|e| e.to_string())?;
+                .build()?;
             sinks.push(Arc::new(
                 SlackSink::new(Secret::new(url.clone()), client).link(link),
             ));
@@ -57,7 +70,7 @@ impl AlertArgs {
             for to in &self.alert_email {
                 email = email.to(to);
             }
-            sinks.push(Arc::new(email.build().map_err(|e| format!("--smtp: {e}"))?));
+            sinks.push(Arc::new(email.build()?));
         }
         Ok(sinks)
     }

@@ -108,6 +108,16 @@ struct ChatRequest {
     stream: bool,
 }
 
+impl ChatRequest {
+    /// The prompt's length in words, which the simulated input token count follows.
+    fn words(&self) -> usize {
+        self.messages
+            .iter()
+            .map(|m| m.content.split_whitespace().count())
+            .sum()
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Message {
     content: String,
@@ -250,11 +260,7 @@ async fn chat(
     let Some(profile) = profile(&provider, &request.model) else {
         return unknown(&provider, &request.model);
     };
-    let words = request
-        .messages
-        .iter()
-        .map(|m| m.content.split_whitespace().count())
-        .sum();
+    let words = request.words();
     let plan = match plan(&state, profile, &headers, words).await {
         Ok(plan) => plan,
         Err(Failure::Error) => {
@@ -306,11 +312,7 @@ async fn messages(
     let Some(profile) = profile(&provider, &request.model) else {
         return unknown(&provider, &request.model);
     };
-    let words = request
-        .messages
-        .iter()
-        .map(|m| m.content.split_whitespace().count())
-        .sum();
+    let words = request.words();
     match plan(&state, profile, &headers, words).await {
         Ok(plan) if request.stream => crate::anthropic_wire::stream(plan),
         Ok(plan) => crate::anthropic_wire::message(plan).await,

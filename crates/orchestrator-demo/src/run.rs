@@ -103,7 +103,7 @@ pub enum DemoError {
     Exposition(#[from] exposition::ParseError),
     /// `--alert-webhook`, `--smtp` or `--alert-cacert` cannot be used.
     #[error("alert channels: {0}")]
-    Channels(String),
+    Channels(#[from] crate::channels::ChannelError),
     /// `--report`: the validation could not run or write its files.
     #[error("the validation report failed: {0}")]
     Report(String),
@@ -266,7 +266,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         telemetry
     };
     let live = format!("http://{}/dashboard", args.telemetry_addr);
-    for sink in args.alerts.sinks(&live).map_err(DemoError::Channels)? {
+    for sink in args.alerts.sinks(&live)? {
         telemetry = telemetry.alert_sink(sink);
     }
     // Warnings while installing go to the log output; then the bridge joins it, so the

@@ -59,7 +59,7 @@ pub use eval::{Element, LOOKBACK_MS, Vector, eval};
 pub use expr::{CmpOp, Expr};
 pub use monitor::{Evaluator, Hook, Monitor, MonitorBuilder};
 pub use render::format_number;
-pub use sampler::{Fetch, SampleError, Sampler};
+pub use sampler::{Fetch, FetchError, SampleError, Sampler};
 pub use selector::{MatchOp, Matcher, Part, Selector};
 pub use store::{SampleStore, StoreLimits, StoredSeries};
 pub use window::Window;

@@ -32,8 +32,11 @@ pub enum SampleError {
     },
 }
 
+/// Why a remote exposition could not be fetched (any error of the caller's client).
+pub type FetchError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Fetches a remote exposition: its text, or why not.
-pub type Fetch = dyn Fn() -> Result<String, String> + Send + Sync;
+pub type Fetch = dyn Fn() -> Result<String, FetchError> + Send + Sync;
 
 #[derive(Clone)]
 enum Source {
@@ -90,7 +93,7 @@ impl Sampler {
     /// returns (with `orchestrator-http`'s client, for example: this crate has none).
     pub fn remote(
         url: impl Into<String>,
-        fetch: impl Fn() -> Result<String, String> + Send + Sync + 'static,
+        fetch: impl Fn() -> Result<String, FetchError> + Send + Sync + 'static,
     ) -> Self {
         Self::with_source(Source::Remote {
             url: url.into(),
@@ -155,9 +158,9 @@ impl Sampler {
         let (name, text) = match &self.source {
             Source::Local(registry) => ("the local registry".to_owned(), registry.render()),
             Source::Remote { url, fetch } => {
-                let text = fetch().map_err(|reason| SampleError::Fetch {
+                let text = fetch().map_err(|e| SampleError::Fetch {
                     url: url.clone(),
-                    reason,
+                    reason: e.to_string(),
                 })?;
                 (url.clone(), text)
             }

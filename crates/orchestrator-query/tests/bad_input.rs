@@ -20,11 +20,11 @@ fn remote(url: &str) -> Sampler {
         .unwrap();
     let target = url.to_owned();
     Sampler::remote(url, move || {
-        let reply = client.get(&target, &[]).map_err(|e| e.to_string())?;
+        let reply = client.get(&target, &[])?;
         if !reply.is_success() {
-            return Err(format!("HTTP {}", reply.status));
+            return Err(format!("HTTP {}", reply.status).into());
         }
-        String::from_utf8(reply.body).map_err(|_| "not UTF-8".to_owned())
+        Ok(String::from_utf8(reply.body)?)
     })
 }
 

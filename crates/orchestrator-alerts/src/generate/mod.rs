@@ -4,7 +4,7 @@ mod alertmanager;
 mod promtool;
 mod rules;
 
-pub use crate::routing::{Channel, Routing, SeverityRoute, default_routes};
+pub use crate::routing::{Channel, RouteError, Routing, SeverityRoute, default_routes};
 pub use alertmanager::{AlertmanagerOptions, alertmanager_config};
 pub use promtool::{InputSeries, Scenario, default_scenarios, promtool_tests};
 pub use rules::{alert_group, rule_groups};
