@@ -14,7 +14,7 @@ use futures_util::{StreamExt as _, stream};
 use http::{Request, Response};
 use http_body_util::BodyExt as _;
 use opentelemetry::Value;
-use orchestrator_metrics::{Metrics, ModelPrice, PriceTable, Registry, exposition};
+use orchestrator_metrics::{Registry, exposition};
 use orchestrator_tower::{AnthropicMessages, GenAiRequest, Sampler, TelemetryLayer, Tracer};
 use tower::{Layer as _, ServiceExt as _, service_fn};
 
@@ -24,19 +24,7 @@ const CUT: &str = include_str!("anthropic/cut.sse");
 const MESSAGE: &str = include_str!("anthropic/message.json");
 
 fn tracer() -> (Registry, Tracer) {
-    let registry = Registry::new();
-    // Claude Sonnet 4's published prices (see orchestrator-metrics' tests/pricing.rs).
-    let price = ModelPrice::new(3.0, 0.30, 15.0)
-        .unwrap()
-        .with_cache_write(3.75)
-        .unwrap();
-    let prices = PriceTable::new().with_price("anthropic", "claude-sonnet-4", price);
-    let metrics = Metrics::builder().prices(prices).build(&registry);
-    let tracer = Tracer::builder(metrics)
-        .sampler(Sampler::always_on())
-        .build()
-        .unwrap();
-    (registry, tracer)
+    support::priced_tracer(support::sonnet_4_prices(), Sampler::always_on())
 }
 
 /// Calls a provider answering `body` (in events split in chunks of 37 bytes, or JSON) and

@@ -14,9 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::routing::post;
 use futures_util::{StreamExt as _, stream};
 use opentelemetry::Value;
-use orchestrator_metrics::{
-    LlmOutcome, Metrics, ModelPrice, PriceTable, Registry, TokenUsage, exposition,
-};
+use orchestrator_metrics::{LlmOutcome, ModelPrice, PriceTable, Registry, TokenUsage, exposition};
 use orchestrator_tower::{
     GenAiRequest, OpenAiCompatible, ReqwestService, Sampler, SpanRecord, TelemetryLayer,
     TelemetryMiddleware, Tracer,
@@ -59,18 +57,12 @@ async fn provider() -> String {
 }
 
 fn tracer() -> (Registry, Tracer) {
-    let registry = Registry::new();
     let prices = PriceTable::new().with_price(
         "openai",
         "gpt-test",
         ModelPrice::new(2.5, 1.25, 10.0).unwrap(),
     );
-    let metrics = Metrics::builder().prices(prices).build(&registry);
-    let tracer = Tracer::builder(metrics)
-        .sampler(Sampler::always_on())
-        .build()
-        .unwrap();
-    (registry, tracer)
+    support::priced_tracer(prices, Sampler::always_on())
 }
 
 const BODY: &str = r#"{"model":"gpt-test","messages":[{"role":"user","content":"Bonjour?"}]}"#;
@@ -292,20 +284,7 @@ async fn anthropic_messages_through_reqwest_and_the_guard() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let price = ModelPrice::new(3.0, 0.30, 15.0)
-        .unwrap()
-        .with_cache_write(3.75)
-        .unwrap();
-    let traced = || {
-        let registry = Registry::new();
-        let prices = PriceTable::new().with_price("anthropic", "claude-sonnet-4", price);
-        let metrics = Metrics::builder().prices(prices).build(&registry);
-        let tracer = Tracer::builder(metrics)
-            .sampler(Sampler::always_on())
-            .build()
-            .unwrap();
-        (registry, tracer)
-    };
+    let traced = || support::priced_tracer(support::sonnet_4_prices(), Sampler::always_on());
     let body = r#"{"model":"claude-sonnet-4","max_tokens":1024,"stream":true,"messages":[]}"#;
 
     let (registry, tracer) = traced();

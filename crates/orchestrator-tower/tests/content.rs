@@ -13,7 +13,7 @@ use axum::body::Body;
 use http::{Request, Response};
 use http_body_util::BodyExt as _;
 use opentelemetry::Value;
-use orchestrator_metrics::{Metrics, Registry};
+use orchestrator_metrics::Registry;
 use orchestrator_tower::{
     AnthropicMessages, GenAi, GenAiRequest, Llm, OpenAiCompatible, Sampler, TelemetryLayer, Tracer,
 };
@@ -27,10 +27,7 @@ data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n
 const ANTHROPIC_STREAM: &str = include_str!("anthropic/stream.sse");
 
 fn tracer(sampler: Sampler) -> (Registry, Tracer) {
-    let registry = Registry::new();
-    let metrics = Metrics::builder().build(&registry);
-    let tracer = Tracer::builder(metrics).sampler(sampler).build().unwrap();
-    (registry, tracer)
+    support::priced_tracer(orchestrator_metrics::PriceTable::new(), sampler)
 }
 
 async fn call<A: GenAi + std::fmt::Debug>(tracer: &Tracer, llm: Llm<A>, body: &'static str) {

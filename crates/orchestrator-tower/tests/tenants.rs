@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::routing::post;
 use http::{HeaderName, Request, Response};
 use http_body_util::BodyExt as _;
-use orchestrator_metrics::{LlmOutcome, Metrics, ModelPrice, PriceTable, Registry, TokenUsage};
+use orchestrator_metrics::{LlmOutcome, ModelPrice, PriceTable, Registry, TokenUsage};
 use orchestrator_tower::{
     GenAiRequest, OpenAiCompatible, Sampler, TelemetryLayer, Tenant, Tracer, set_tenant,
 };
@@ -25,15 +25,11 @@ const STREAM: &str = "data: {\"model\":\"gpt-test\",\"choices\":[{\"delta\":{\"c
 data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":200}}\n\ndata: [DONE]\n\n";
 
 fn traced(sampler: Sampler) -> (Registry, Tracer) {
-    let registry = Registry::new();
-    let prices = PriceTable::new().with_price(
-        "openai",
-        "gpt-test",
-        ModelPrice::new(2.0, 1.0, 8.0).unwrap(),
-    );
-    let metrics = Metrics::builder().prices(prices).build(&registry);
-    let tracer = Tracer::builder(metrics).sampler(sampler).build().unwrap();
-    (registry, tracer)
+    let price = ModelPrice::new(2.0, 1.0, 8.0).unwrap();
+    support::priced_tracer(
+        PriceTable::new().with_price("openai", "gpt-test", price),
+        sampler,
+    )
 }
 
 /// One LLM call through the layer.

@@ -17,7 +17,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::trace::v1::Span;
-use orchestrator_metrics::{Metrics, Registry, exposition};
+use orchestrator_metrics::{Metrics, ModelPrice, PriceTable, Registry, exposition};
+use orchestrator_tower::{Sampler, Tracer};
 use prost::Message as _;
 
 /// Every span a receiver got, with the resource attributes of its batch.
@@ -177,4 +178,23 @@ pub fn request(traceparent: Option<&str>) -> Request<Body> {
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A tracer over a fresh registry pricing with `prices`, sampling with `sampler`.
+pub fn priced_tracer(prices: PriceTable, sampler: Sampler) -> (Registry, Tracer) {
+    let registry = Registry::new();
+    let metrics = Metrics::builder().prices(prices).build(&registry);
+    let tracer = Tracer::builder(metrics).sampler(sampler).build().unwrap();
+    (registry, tracer)
+}
+
+/// Claude Sonnet 4's published prices, as `anthropic`/`claude-sonnet-4` (see
+/// orchestrator-metrics' `tests/pricing.rs`): $3 input, $0.30 cache reads, $3.75 cache
+/// writes, $15 output per million tokens.
+pub fn sonnet_4_prices() -> PriceTable {
+    let price = ModelPrice::new(3.0, 0.30, 15.0)
+        .unwrap()
+        .with_cache_write(3.75)
+        .unwrap();
+    PriceTable::new().with_price("anthropic", "claude-sonnet-4", price)
 }
