@@ -251,6 +251,15 @@ impl CardinalityGuard {
         }
     }
 
+    /// Holds `label`'s mutex, for tests proving a path never takes it.
+    #[cfg(test)]
+    pub(crate) fn hold(&self, label: GuardedLabel) -> std::sync::MutexGuard<'_, HashSet<Box<str>>> {
+        self.labels[label as usize]
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// How many samples of `label` were folded so far.
     pub fn folded(&self, label: GuardedLabel) -> u64 {
         self.labels[label as usize].folded.get() as u64
@@ -264,7 +273,7 @@ fn folded_counter(registry: &Registry, label: GuardedLabel) -> CounterHandle {
         // counter still counts, it just is not rendered.
         Err(_) => CounterHandle {
             cell: Default::default(),
-            rejections: registry.rejections(),
+            rejections: registry.rejections().clone(),
         },
     }
 }

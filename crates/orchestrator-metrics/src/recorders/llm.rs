@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, counter, histogram};
 use crate::catalogue::{self, labels::LLM_OUTCOMES};
+use crate::guard::OTHER;
 use crate::{
     CardinalityGuard, CounterHandle, GuardedLabel, HistogramHandle, ModelPrice, PriceTable,
     Registry, RejectReason, TokenUsage,
@@ -167,13 +168,22 @@ impl LlmMetrics {
     #[cold]
     fn record_new(&self, call: &LlmCall<'_>) -> Option<f64> {
         let guard = &self.inner.guard;
-        let provider = guard.admit(GuardedLabel::Provider, call.provider);
-        let provider: &str = &provider;
+        let cache = &self.inner.cache;
         let model = guard.admit(GuardedLabel::Model, call.model);
         let model: &str = &model;
-        let cache = &self.inner.cache;
         // Folded calls share the handles of "other" but keep the price of their real model.
         let price = self.inner.prices.price(call.provider, call.model);
+        if model == OTHER {
+            // A flood of model names: the cache holds admitted values only, so finding the
+            // raw provider beside "other" proves it admitted, without its admission (which
+            // takes the guard's mutex until the provider cap is full).
+            let hash = cache.hash2(call.provider, OTHER);
+            if let Some(handles) = cache.find(hash, eq(call.provider, OTHER)) {
+                return self.record_with(handles, call, price);
+            }
+        }
+        let provider = guard.admit(GuardedLabel::Provider, call.provider);
+        let provider: &str = &provider;
         let hash = cache.hash2(provider, model);
         // The folded path (an "other" already resolved) allocates nothing.
         if let Some(handles) = cache.find(hash, eq(provider, model)) {
@@ -282,4 +292,47 @@ impl LlmMetrics {
 
 fn eq<'a>(provider: &'a str, model: &'a str) -> impl Fn(&(Box<str>, Box<str>)) -> bool + 'a {
     move |k| &*k.0 == provider && &*k.1 == model
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+    use crate::{CardinalityLimits, Metrics};
+
+    /// Issue 14 row 10: once the model cap is full, a call with a new model name folds into
+    /// `other` without taking a mutex, not even the provider's, whose cap is not full.
+    #[test]
+    fn a_folded_call_takes_no_lock_once_the_model_cap_is_full() {
+        let registry = Registry::new();
+        let metrics = Metrics::builder()
+            .cardinality(CardinalityLimits::default().cap(GuardedLabel::Model, 2))
+            .build(&registry);
+        let llm = metrics.llm().clone();
+        let call = |model| LlmCall::new("openai", model, LlmOutcome::Success, Duration::ZERO);
+        for model in ["a", "b", "first-folded"] {
+            llm.record(&call(model));
+        }
+        let guard = Arc::clone(&llm.inner.guard);
+        let held = (
+            guard.hold(GuardedLabel::Provider),
+            guard.hold(GuardedLabel::Model),
+        );
+        let (done, finished) = mpsc::channel();
+        let recorder = std::thread::spawn(move || {
+            llm.record(&call("flood-1"));
+            let _ = done.send(());
+        });
+        let waited = finished.recv_timeout(Duration::from_secs(10));
+        drop(held);
+        recorder.join().unwrap();
+        assert!(waited.is_ok(), "a folded call waited for the guard's mutex");
+        assert_eq!(metrics.guard().folded(GuardedLabel::Model), 2);
+        let text = registry.render();
+        assert!(
+            text.contains(r#"orchestrator_llm_requests_total{provider="openai",model="other",outcome="success"} 2"#),
+            "{text}"
+        );
+    }
 }

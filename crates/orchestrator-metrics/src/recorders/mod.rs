@@ -178,7 +178,7 @@ pub(crate) fn counter(registry: &Registry, def: &MetricDef, values: &[&str]) -> 
         detached(def, &err);
         CounterHandle {
             cell: Default::default(),
-            rejections: registry.rejections(),
+            rejections: registry.rejections().clone(),
         }
     })
 }
@@ -188,7 +188,7 @@ pub(crate) fn gauge(registry: &Registry, def: &MetricDef, values: &[&str]) -> Ga
         detached(def, &err);
         GaugeHandle {
             cell: Default::default(),
-            rejections: registry.rejections(),
+            rejections: registry.rejections().clone(),
         }
     })
 }
@@ -198,7 +198,7 @@ pub(crate) fn histogram(registry: &Registry, def: &MetricDef, values: &[&str]) -
         detached(def, &err);
         HistogramHandle {
             cell: Arc::new(crate::registry::detached_histogram(def)),
-            rejections: registry.rejections(),
+            rejections: registry.rejections().clone(),
         }
     })
 }

@@ -109,7 +109,7 @@ impl Recorder for Registry {
         match self.facade_cell(key, MetricKind::Counter) {
             Some(Cell::Counter(cell)) => Counter::from_arc(Arc::new(CounterHandle {
                 cell,
-                rejections: self.rejections(),
+                rejections: self.rejections().clone(),
             })),
             _ => Counter::noop(),
         }
@@ -119,7 +119,7 @@ impl Recorder for Registry {
         match self.facade_cell(key, MetricKind::Gauge) {
             Some(Cell::Gauge(cell)) => Gauge::from_arc(Arc::new(GaugeHandle {
                 cell,
-                rejections: self.rejections(),
+                rejections: self.rejections().clone(),
             })),
             _ => Gauge::noop(),
         }
@@ -129,7 +129,7 @@ impl Recorder for Registry {
         match self.facade_cell(key, MetricKind::Histogram) {
             Some(Cell::Histogram(cell)) => Histogram::from_arc(Arc::new(HistogramHandle {
                 cell,
-                rejections: self.rejections(),
+                rejections: self.rejections().clone(),
             })),
             _ => Histogram::noop(),
         }

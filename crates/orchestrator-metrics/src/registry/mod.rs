@@ -172,7 +172,7 @@ impl Registry {
         match self.typed_series(def, MetricKind::Counter, values)? {
             Cell::Counter(cell) => Ok(CounterHandle {
                 cell,
-                rejections: self.rejections(),
+                rejections: self.rejections().clone(),
             }),
             other => Err(self.kind_conflict(def, other.kind())),
         }
@@ -183,7 +183,7 @@ impl Registry {
         match self.typed_series(def, MetricKind::Gauge, values)? {
             Cell::Gauge(cell) => Ok(GaugeHandle {
                 cell,
-                rejections: self.rejections(),
+                rejections: self.rejections().clone(),
             }),
             other => Err(self.kind_conflict(def, other.kind())),
         }
@@ -198,7 +198,7 @@ impl Registry {
         match self.typed_series(def, MetricKind::Histogram, values)? {
             Cell::Histogram(cell) => Ok(HistogramHandle {
                 cell,
-                rejections: self.rejections(),
+                rejections: self.rejections().clone(),
             }),
             other => Err(self.kind_conflict(def, other.kind())),
         }
@@ -217,8 +217,8 @@ impl Registry {
             .map_or(0, |f| f.len())
     }
 
-    pub(crate) fn rejections(&self) -> Arc<Rejections> {
-        self.inner.rejections.clone()
+    pub(crate) fn rejections(&self) -> &Arc<Rejections> {
+        &self.inner.rejections
     }
 
     fn typed_series(
