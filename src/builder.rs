@@ -18,7 +18,7 @@ use orchestrator_exporters::{
 #[cfg(feature = "kpi")]
 use orchestrator_kpi::{ActivityBackend, KpiConfig};
 use orchestrator_metrics::{
-    CardinalityLimits, MetricsBuilder, PriceTable, Registry, RegistryError,
+    Budget, CardinalityLimits, MetricsBuilder, PriceTable, Registry, RegistryError,
 };
 
 use crate::guard::TelemetryGuard;
@@ -136,6 +136,14 @@ impl TelemetryBuilder {
     /// Sets the price table LLM costs are computed from.
     pub fn prices(mut self, prices: PriceTable) -> Self {
         self.metrics = self.metrics.prices(prices);
+        self
+    }
+
+    /// Adds an LLM budget for a tenant, or for the whole service (`*`): its spend is
+    /// exported against it and the `BudgetWarning`, `BudgetExceeded` and `SpendRateAnomaly`
+    /// rules watch it. See [`MetricsBuilder::budget`].
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.metrics = self.metrics.budget(budget);
         self
     }
 

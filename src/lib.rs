@@ -33,10 +33,11 @@ mod tracing;
 pub use builder::{InstallError, Telemetry, TelemetryBuilder};
 pub use guard::TelemetryGuard;
 pub use orchestrator_metrics::{
-    BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard, CardinalityLimits,
-    DependencyKind, DependencyMetrics, ErrorMetrics, GuardedLabel, InvalidPrice, LlmCall,
-    LlmMetrics, LlmOutcome, Metrics, ModelPrice, PriceTable, Registry, RejectReason,
-    RequestMetrics, SessionMetrics, Status, TokenUsage, catalogue, exposition,
+    Budget, BudgetPeriod, BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard,
+    CardinalityLimits, DependencyKind, DependencyMetrics, ErrorMetrics, GuardedLabel,
+    InvalidBudget, InvalidPrice, LlmCall, LlmMetrics, LlmOutcome, Metrics, ModelPrice, PriceTable,
+    Registry, RejectReason, RequestMetrics, SERVICE_BUDGET, SessionMetrics, Status, TokenUsage,
+    catalogue, exposition,
 };
 
 /// The metric catalogue, registry and typed recorders (the `orchestrator-metrics` crate).

@@ -164,3 +164,92 @@ fn alerts_fire_and_resolve_when_prometheus_says_so() {
     drop(server);
     telemetry.shutdown();
 }
+
+/// Issue 15 item 2: over a scripted spend, the in-process evaluator and a real Prometheus
+/// loaded with the generated budget rules go pending and firing within one evaluation
+/// interval plus one scrape interval of each other, for `BudgetWarning`, `BudgetExceeded`
+/// and `SpendRateAnomaly`.
+#[test]
+fn budget_alerts_agree_with_prometheus_over_a_scripted_spend() {
+    use orchestrator_telemetry::orchestrator_alerts::budget_rules;
+    use orchestrator_telemetry::{Budget, BudgetPeriod, TokenUsage};
+
+    let tuning = AlertTuning {
+        for_: Duration::from_secs(2),
+        ..AlertTuning::demo()
+    };
+    let telemetry = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .monitor_interval(Duration::from_millis(250))
+        .alert_tuning(tuning.clone())
+        .budget(Budget::new("acme", BudgetPeriod::Day, 1.0).unwrap())
+        .budget(Budget::new("*", BudgetPeriod::ThirtyDays, 1000.0).unwrap())
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("budgets.yml");
+    std::fs::write(
+        &rules,
+        rule_file(&[alert_group(
+            "orchestrator-budgets",
+            &budget_rules(&tuning).unwrap(),
+            None,
+        )]),
+    )
+    .unwrap();
+    let prometheus = Prometheus::start_with(
+        telemetry.metrics_addr().unwrap(),
+        &[rules.as_path()],
+        "250ms",
+        "1s",
+    );
+    prometheus.wait_for_first_scrape();
+    // $0.05 every 500 ms: 80 % of the day's $1 after 8 s; then $0.02 every 500 ms, so 100 %
+    // comes 5 s later and the warning has time to fire (`for: 2s`) before it gives way.
+    let usage = TokenUsage::new(0, 0);
+    let mut spent = 0.0;
+    while spent < 1.2 {
+        let step = if spent < 0.8 { 0.05 } else { 0.02 };
+        telemetry
+            .metrics()
+            .tenants()
+            .record_llm("acme", &usage, Some(step));
+        spent += step;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::thread::sleep(Duration::from_secs(4));
+
+    let report = telemetry.alerts_report().expect("an alert report");
+    let at = report.at;
+    let ours = |rule: &str, to: AlertState| {
+        report
+            .history
+            .iter()
+            .find(|t| t.rule == rule && t.to == Some(to))
+            .map(|t| t.at)
+    };
+    for rule in ["BudgetWarning", "BudgetExceeded", "SpendRateAnomaly"] {
+        let in_process = [
+            ours(rule, AlertState::Pending),
+            ours(rule, AlertState::Firing),
+        ];
+        let from_prometheus = prometheus_timeline(&prometheus, rule, at, 1000);
+        println!("{rule}: in-process {in_process:?}, Prometheus {from_prometheus:?}");
+        for (what, (a, b)) in ["pending", "firing"]
+            .iter()
+            .zip(in_process.iter().zip(&from_prometheus))
+        {
+            let a = a.unwrap_or_else(|| panic!("{rule}: in-process never went {what}"));
+            let b = b.unwrap_or_else(|| panic!("{rule}: Prometheus never went {what}"));
+            println!("  {what:<8} Prometheus - in-process = {:+} ms", b - a);
+            assert!(
+                (b - a).abs() <= 1_250,
+                "{rule} {what}: in-process {a}, Prometheus {b}"
+            );
+        }
+    }
+    // Only acme's budget alerted: the service's 30-day budget is barely touched.
+    let firing = prometheus.query_at("ALERTS{alertstate=\"firing\",tenant=\"*\"}", at);
+    assert!(firing.is_empty(), "{firing:?}");
+    telemetry.shutdown();
+}

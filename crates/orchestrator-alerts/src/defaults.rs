@@ -1,4 +1,4 @@
-//! The four rules of the spec.
+//! The four rules of the spec, and the three budget rules.
 
 use std::time::Duration;
 
@@ -18,6 +18,8 @@ pub struct AlertTuning {
     pub for_: Duration,
     /// `for` of the satisfaction rule.
     pub satisfaction_for: Duration,
+    /// The window `SpendRateAnomaly` measures the spend rate over.
+    pub spend_window: Window,
     /// The `service` label: Alertmanager groups and inhibits by it.
     pub service: String,
     /// Where runbooks live; each rule links `<base>/<rule-name>`.
@@ -32,6 +34,7 @@ impl AlertTuning {
             satisfaction_window: Window::hours(1).unwrap_or_else(|_| unreachable_window()),
             for_: Duration::from_secs(300),
             satisfaction_for: Duration::from_secs(900),
+            spend_window: Window::hours(1).unwrap_or_else(|_| unreachable_window()),
             service: "orchestrator".to_owned(),
             runbook_base: "https://runbooks.example.com/orchestrator".to_owned(),
         }
@@ -45,6 +48,7 @@ impl AlertTuning {
             satisfaction_window: Window::secs(30).unwrap_or_else(|_| unreachable_window()),
             for_: Duration::from_secs(10),
             satisfaction_for: Duration::from_secs(10),
+            spend_window: Window::secs(30).unwrap_or_else(|_| unreachable_window()),
             ..Self::production()
         }
     }
@@ -67,8 +71,67 @@ pub fn error_ratio(window: Window) -> Result<Expr, ExprError> {
 
 /// The rules of SPEC §3: high error rate (> 1 %, high), response time degradation
 /// (p95 > 200 ms, medium), memory usage critical (> 90 % of the limit, critical), low
-/// customer satisfaction (< 7.0, medium).
+/// customer satisfaction (< 7.0, medium); then the [`budget_rules`].
 pub fn default_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
+    let mut rules = spec_rules(t)?;
+    rules.extend(budget_rules(t)?);
+    Ok(rules)
+}
+
+/// The budget rules, over the budgets configured with `MetricsBuilder::budget` (no budget,
+/// no series, no alert):
+/// - `BudgetWarning` (medium): 80 % of a budget is spent over its rolling period (and not
+///   yet all of it, where `BudgetExceeded` takes over);
+/// - `BudgetExceeded` (high): all of it is spent;
+/// - `SpendRateAnomaly` (high): the spend rate over `spend_window` (an hour in production),
+///   kept up for the whole period, would spend more than the budget.
+pub fn budget_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
+    let ratio = || Expr::value(Selector::of(&catalogue::TENANT_BUDGET_SPEND_RATIO));
+    let burn = Expr::rate(
+        Selector::of(&catalogue::TENANT_BUDGET_SPEND_USD_TOTAL),
+        t.spend_window,
+    )
+    .and_then(|rate| {
+        rate.ratio(Expr::value(Selector::of(
+            &catalogue::TENANT_BUDGET_RATE_USD,
+        ))?)
+    });
+    let runbook = |name: &str| format!("{}/{}", t.runbook_base, name);
+    Ok(vec![
+        AlertRule::builder("BudgetWarning", ratio().and_then(|r| r.compare(CmpOp::Lt, 1.0)))
+            .when(CmpOp::Ge, 0.8)
+            .for_duration(t.for_)
+            .severity(Severity::Medium)
+            .label("service", &t.service)
+            .condition_text("spend >= 80% of budget")
+            .summary("LLM spend at 80 % of a budget")
+            .description("A tenant (or the service, tenant *) has spent 80 % of its LLM budget over the budget's rolling period.")
+            .runbook(&runbook("BudgetWarning"))
+            .build()?,
+        AlertRule::builder("BudgetExceeded", ratio())
+            .when(CmpOp::Ge, 1.0)
+            .for_duration(t.for_)
+            .severity(Severity::High)
+            .label("service", &t.service)
+            .condition_text("spend >= budget")
+            .summary("LLM budget spent")
+            .description("A tenant (or the service, tenant *) has spent all of its LLM budget over the budget's rolling period.")
+            .runbook(&runbook("BudgetExceeded"))
+            .build()?,
+        AlertRule::builder("SpendRateAnomaly", burn)
+            .when(CmpOp::Gt, 1.0)
+            .for_duration(t.for_)
+            .severity(Severity::High)
+            .label("service", &t.service)
+            .condition_text("spend rate x period > budget")
+            .summary("LLM spend rate would exceed the budget")
+            .description("The recent LLM spend rate, kept up for the budget's whole period, would spend more than the budget.")
+            .runbook(&runbook("SpendRateAnomaly"))
+            .build()?,
+    ])
+}
+
+fn spec_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
     let p95 = Expr::histogram_quantile_of(
         0.95,
         Selector::buckets(&catalogue::REQUEST_DURATION_SECONDS),

@@ -39,7 +39,7 @@ mod rule;
 mod slo;
 mod state;
 
-pub use defaults::{AlertTuning, default_rules, error_ratio};
+pub use defaults::{AlertTuning, budget_rules, default_rules, error_ratio};
 pub use evaluator::{AlertEvaluator, AlertsHandle, EvaluatorConfig, EvaluatorError};
 pub use notify::{
     AlertmanagerSink, Delivery, DeliveryError, Dispatcher, EmailSink, EmailSinkBuilder, LogSink,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use orchestrator_telemetry::orchestrator_alerts::AlertTuning;
 use orchestrator_telemetry::{
-    InstallError, InvalidPrice, ModelPrice, PriceTable, Telemetry, TelemetryGuard, exposition,
+    Budget, InstallError, InvalidPrice, ModelPrice, PriceTable, Telemetry, TelemetryGuard,
+    exposition,
 };
 
 use crate::app::{AppState, router};
@@ -48,6 +49,15 @@ pub struct DemoArgs {
     /// 0 sends none.
     #[arg(long, default_value_t = 5)]
     pub tenants: u64,
+    /// LLM budgets, `TENANT:PERIOD:USD` (period `1d` or `30d`; tenant `*` is the whole
+    /// service), repeatable. The default gives `tenant-0` a day's budget it spends within
+    /// the first 10 to 15 s of a run, so `BudgetExceeded` fires during a 30 s run.
+    #[arg(
+        long = "budget",
+        value_name = "TENANT:PERIOD:USD",
+        default_values = ["tenant-0:1d:0.04", "*:30d:100"]
+    )]
+    pub budgets: Vec<Budget>,
     /// Inject an incident: 30 % of LLM calls fail from 10 s to 30 s into the run, so the
     /// high-error-rate alert goes pending, fires, then resolves (the run lasts at least 75 s).
     #[arg(long)]
@@ -260,6 +270,10 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         // uses 5-minute windows held 5 minutes.
         .alert_tuning(AlertTuning::demo())
         .service_name("orchestrator-demo");
+    let telemetry = args
+        .budgets
+        .iter()
+        .fold(telemetry, |t, budget| t.budget(budget.clone()));
     let mut telemetry = if args.keep_errors {
         telemetry.keep_errors_and_slow(SLOW_TRACE)
     } else {

@@ -131,6 +131,25 @@ fn write_summary(out: &mut String, e: &Exposition, elapsed: Duration) -> fmt::Re
             .collect();
         writeln!(out, "  LLM spend by tenant  {}", top.join(", "))?;
     }
+    let budgets: Vec<String> = e
+        .samples(c::TENANT_BUDGET_USD.name)
+        .filter_map(|budget| {
+            let (tenant, period) = (budget.label("tenant")?, budget.label("period")?);
+            let ratio = e
+                .samples(c::TENANT_BUDGET_SPEND_RATIO.name)
+                .find(|r| r.label("tenant") == Some(tenant) && r.label("period") == Some(period))?
+                .value;
+            Some(format!(
+                "{tenant} {period}: ${:.4} of ${} ({})",
+                ratio * budget.value,
+                budget.value,
+                pct(Some(ratio))
+            ))
+        })
+        .collect();
+    if !budgets.is_empty() {
+        writeln!(out, "  LLM budgets       {}", budgets.join(", "))?;
+    }
 
     let hits = e.sum_where(c::CACHE_OPERATIONS_TOTAL.name, label_is("result", "hit"));
     let misses = e.sum_where(c::CACHE_OPERATIONS_TOTAL.name, label_is("result", "miss"));

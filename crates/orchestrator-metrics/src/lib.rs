@@ -26,6 +26,7 @@
 //! ```
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
+mod budget;
 pub mod catalogue;
 mod cost;
 pub mod exposition;
@@ -34,6 +35,7 @@ mod recorders;
 mod registry;
 mod reject;
 
+pub use budget::{Budget, BudgetPeriod, InvalidBudget, SERVICE_BUDGET};
 pub use cost::{InvalidPrice, ModelPrice, PriceTable, TokenUsage};
 pub use guard::{CardinalityGuard, CardinalityLimits, GuardedLabel, LabelPolicy, OTHER};
 pub use recorders::{

@@ -223,7 +223,8 @@ fn minutes(m: u64) -> Duration {
 
 /// Scenarios that make each default rule (production tuning) and the default SLOs fire,
 /// then recover: an error burst, slow responses, memory pressure, unhappy customers, an
-/// SLO burn, a latency SLO burn, and no traffic at all.
+/// SLO burn, a latency SLO burn, no traffic at all, and a tenant spending through its
+/// daily budget.
 pub fn default_scenarios() -> Vec<Scenario> {
     let chat = [("route", "/v1/chat"), ("method", "POST"), ("status", "200")];
     let api_errors = [("component", "api"), ("kind", "server_error")];
@@ -338,6 +339,26 @@ pub fn default_scenarios() -> Vec<Scenario> {
             "latency SLO: 20 % of requests take 2.5 s",
             latency(10, 150, 0.2),
             &[1, 5, 20],
+        ),
+        scenario(
+            "budget: acme passes 80 % of its day at minute 5, 100 % at minute 15, then spends fast",
+            {
+                let budget = [("tenant", "acme"), ("period", "1d")];
+                vec![
+                    InputSeries::new("orchestrator_tenant_budget_spend_ratio", &budget)
+                        .hold(0.5, 20)
+                        .hold(0.85, 40)
+                        .hold(1.1, 180),
+                    // $86.40 a day is $0.001 a second, $0.015 a step: 0.01 a step is under
+                    // it, 0.05 a step from minute 20 is over it.
+                    InputSeries::new("orchestrator_tenant_budget_rate_usd", &budget)
+                        .hold(0.001, 240),
+                    InputSeries::new("orchestrator_tenant_budget_spend_usd_total", &budget)
+                        .grow(0.01, 80)
+                        .grow(0.05, 160),
+                ]
+            },
+            &[4, 12, 22, 50],
         ),
         scenario(
             "no traffic: the SLI is absent",

@@ -24,12 +24,20 @@ impl Sink for LogSink {
                 .iter()
                 .find(|(k, _)| k == "summary")
                 .map_or("", |(_, v)| v.as_str());
+            // What tells one alert of a rule from another (`tenant`, `period`, ...).
+            let series: Vec<String> = n
+                .labels
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "alertname" | "severity" | "service"))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let labels = series.join(",");
             match n.state {
                 NotifyState::Firing => {
-                    tracing::warn!(alertname = %n.alertname, severity, value = n.value, summary, "alert firing")
+                    tracing::warn!(alertname = %n.alertname, severity, labels, value = n.value, summary, "alert firing")
                 }
                 NotifyState::Resolved => {
-                    tracing::info!(alertname = %n.alertname, severity, value = n.value, summary, "alert resolved")
+                    tracing::info!(alertname = %n.alertname, severity, labels, value = n.value, summary, "alert resolved")
                 }
             }
         }

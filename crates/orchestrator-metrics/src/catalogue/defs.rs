@@ -278,6 +278,47 @@ pub const TENANT_LLM_TOKENS_TOTAL: MetricDef = counter(
     Group::GenAi,
 );
 
+/// `orchestrator_tenant_budget_usd`: gauge of each configured budget, by tenant (`*` for
+/// the whole service) and period.
+pub const TENANT_BUDGET_USD: MetricDef = gauge(
+    "orchestrator_tenant_budget_usd",
+    Unit::Usd,
+    "Configured LLM budget in US dollars by tenant (* for the whole service) and period.",
+    &[BUDGET_TENANT, BUDGET_PERIOD],
+    Group::GenAi,
+);
+
+/// `orchestrator_tenant_budget_spend_ratio`: gauge of the spend over the budget's rolling
+/// period divided by the budget (1 means spent).
+pub const TENANT_BUDGET_SPEND_RATIO: MetricDef = gauge(
+    "orchestrator_tenant_budget_spend_ratio",
+    Unit::Ratio,
+    "LLM spend over the budget's rolling period divided by the budget.",
+    &[BUDGET_TENANT, BUDGET_PERIOD],
+    Group::GenAi,
+);
+
+/// `orchestrator_tenant_budget_spend_usd_total`: counter of the LLM spend charged to each
+/// budget since the process started (its rate is the budget's burn rate).
+pub const TENANT_BUDGET_SPEND_USD_TOTAL: MetricDef = counter(
+    "orchestrator_tenant_budget_spend_usd_total",
+    Unit::Usd,
+    "LLM spend in US dollars charged to a budget.",
+    &[BUDGET_TENANT, BUDGET_PERIOD],
+    Group::GenAi,
+);
+
+/// `orchestrator_tenant_budget_rate_usd`: gauge of the budget spread evenly over its
+/// period, in US dollars per second: the spend rate that uses it up exactly at the
+/// period's end (`SpendRateAnomaly` compares the last hour's spend rate with it).
+pub const TENANT_BUDGET_RATE_USD: MetricDef = gauge(
+    "orchestrator_tenant_budget_rate_usd",
+    Unit::Usd,
+    "The spend rate in US dollars per second that uses a budget up over its period.",
+    &[BUDGET_TENANT, BUDGET_PERIOD],
+    Group::GenAi,
+);
+
 // ---- dependencies -----------------------------------------------------------------------
 
 /// `orchestrator_memory_limit_bytes`: gauge of the memory the process may use (cgroup v2
@@ -423,6 +464,10 @@ pub const ALL: &[&MetricDef] = &[
     &TENANT_REQUESTS_TOTAL,
     &TENANT_LLM_COST_USD_TOTAL,
     &TENANT_LLM_TOKENS_TOTAL,
+    &TENANT_BUDGET_USD,
+    &TENANT_BUDGET_SPEND_RATIO,
+    &TENANT_BUDGET_SPEND_USD_TOTAL,
+    &TENANT_BUDGET_RATE_USD,
     &MEMORY_LIMIT_BYTES,
     &DEPENDENCY_DURATION_SECONDS,
     &ACTIVE_USERS,

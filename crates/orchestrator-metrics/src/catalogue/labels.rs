@@ -85,6 +85,9 @@ pub const REJECT_REASON: LabelDef = LabelDef::closed("reason", REJECT_REASONS);
 /// The windows distinct users are counted over.
 pub const USER_WINDOWS: &[&str] = &["1d", "7d", "30d"];
 
+/// The periods a budget is spent over: a rolling day or a rolling 30 days.
+pub const BUDGET_PERIODS: &[&str] = &["1d", "30d"];
+
 /// The identifiers of the five KPIs of the spec.
 pub const KPI_IDS: &[&str] = &[
     "monthly_active_users",
@@ -96,6 +99,11 @@ pub const KPI_IDS: &[&str] = &[
 
 /// The window distinct users are counted over.
 pub const USER_WINDOW: LabelDef = LabelDef::closed("window", USER_WINDOWS);
+/// The period of a budget.
+pub const BUDGET_PERIOD: LabelDef = LabelDef::closed("period", BUDGET_PERIODS);
+/// The tenant of a configured budget, or `*` for the whole service: configured values, so
+/// not guarded.
+pub const BUDGET_TENANT: LabelDef = LabelDef::closed("tenant", &[]);
 /// A KPI identifier.
 pub const KPI: LabelDef = LabelDef::closed("kpi", KPI_IDS);
 

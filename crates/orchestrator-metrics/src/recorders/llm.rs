@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, counter, histogram};
+use crate::budget::Budgets;
 use crate::catalogue::{self, labels::LLM_OUTCOMES};
 use crate::guard::OTHER;
 use crate::{
@@ -111,6 +112,7 @@ struct Inner {
     /// `errors_total{component="llm", kind=<outcome>}`, by outcome (unused for success).
     errors: [CounterHandle; 5],
     cache: HandleCache<(Box<str>, Box<str>), Handles>,
+    budgets: Arc<Budgets>,
 }
 
 /// Records LLM calls. Cheap to clone.
@@ -140,6 +142,7 @@ impl LlmMetrics {
         guard: Arc<CardinalityGuard>,
         errors: &ErrorMetrics,
         prices: PriceTable,
+        budgets: Arc<Budgets>,
     ) -> Self {
         LlmMetrics {
             inner: Arc::new(Inner {
@@ -148,6 +151,7 @@ impl LlmMetrics {
                 prices,
                 errors: LlmOutcome::ALL.map(|o| errors.handle("llm", o.as_str())),
                 cache: HandleCache::new(),
+                budgets,
             }),
         }
     }
@@ -159,10 +163,14 @@ impl LlmMetrics {
     pub fn record(&self, call: &LlmCall<'_>) -> Option<f64> {
         let cache = &self.inner.cache;
         let (provider, model) = (call.provider, call.model);
-        match cache.find(cache.hash2(provider, model), eq(provider, model)) {
+        let cost = match cache.find(cache.hash2(provider, model), eq(provider, model)) {
             Some(handles) => self.record_with(handles, call, handles.price),
             None => self.record_new(call),
+        };
+        if let Some(cost) = cost {
+            self.inner.budgets.charge_service(cost);
         }
+        cost
     }
 
     #[cold]

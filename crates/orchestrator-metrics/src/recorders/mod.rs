@@ -25,15 +25,17 @@ pub use request::{RequestMetrics, Status};
 pub use session::{SessionMetrics, SessionTimer};
 pub use tenant::TenantMetrics;
 
+use crate::budget::Budgets;
 use crate::catalogue::MetricDef;
 use crate::registry::{CounterHandle, GaugeHandle, HistogramHandle, Registry, RegistryError};
-use crate::{CardinalityGuard, CardinalityLimits, GuardedLabel, PriceTable};
+use crate::{Budget, CardinalityGuard, CardinalityLimits, GuardedLabel, PriceTable};
 
 /// Configures and builds [`Metrics`].
 #[derive(Debug, Clone, Default)]
 pub struct MetricsBuilder {
     limits: CardinalityLimits,
     prices: PriceTable,
+    budgets: Vec<Budget>,
 }
 
 impl MetricsBuilder {
@@ -51,23 +53,42 @@ impl MetricsBuilder {
         self
     }
 
+    /// Adds an LLM budget: the spend of its tenant (or of the whole service, `*`) over its
+    /// rolling period is exported against it, for the `BudgetWarning`, `BudgetExceeded` and
+    /// `SpendRateAnomaly` rules. A tenant with a budget is reserved in the cardinality
+    /// guard. A second budget for the same tenant and period replaces the first.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budgets
+            .retain(|b| (b.tenant(), b.period()) != (budget.tenant(), budget.period()));
+        self.budgets.push(budget);
+        self
+    }
+
     /// Builds the recorders over `registry`.
     pub fn build(self, registry: &Registry) -> Metrics {
+        let budgets = Budgets::new(registry, self.budgets);
         let limits = self
             .limits
             .reserve(GuardedLabel::Provider, self.prices.models().map(|(p, _)| p))
-            .reserve(GuardedLabel::Model, self.prices.models().map(|(_, m)| m));
+            .reserve(GuardedLabel::Model, self.prices.models().map(|(_, m)| m))
+            .reserve(GuardedLabel::Tenant, budgets.tenants());
         let guard = Arc::new(CardinalityGuard::new(registry, &limits));
         let errors = ErrorMetrics::new(registry, guard.clone());
         let dependencies = DependencyMetrics::new(registry, guard.clone(), errors.clone());
         Metrics {
             registry: registry.clone(),
             requests: RequestMetrics::new(registry, guard.clone(), &errors),
-            llm: LlmMetrics::new(registry, guard.clone(), &errors, self.prices),
+            llm: LlmMetrics::new(
+                registry,
+                guard.clone(),
+                &errors,
+                self.prices,
+                budgets.clone(),
+            ),
             cache: CacheMetrics::new(registry, guard.clone()),
             sessions: SessionMetrics::new(registry),
             business: BusinessMetrics::new(registry),
-            tenants: TenantMetrics::new(registry, guard.clone()),
+            tenants: TenantMetrics::new(registry, guard.clone(), budgets),
             dependencies,
             errors,
             guard,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::counter;
 use super::handle_cache::HandleCache;
+use crate::budget::Budgets;
 use crate::catalogue;
 use crate::{CardinalityGuard, CounterHandle, GuardedLabel, Registry, TokenUsage};
 
@@ -15,6 +16,7 @@ struct Inner {
     registry: Registry,
     guard: Arc<CardinalityGuard>,
     cache: HandleCache<(Box<str>, u64), Arc<Handles>>,
+    budgets: Arc<Budgets>,
 }
 
 #[derive(Debug)]
@@ -47,12 +49,17 @@ pub struct TenantMetrics {
 }
 
 impl TenantMetrics {
-    pub(crate) fn new(registry: &Registry, guard: Arc<CardinalityGuard>) -> Self {
+    pub(crate) fn new(
+        registry: &Registry,
+        guard: Arc<CardinalityGuard>,
+        budgets: Arc<Budgets>,
+    ) -> Self {
         TenantMetrics {
             inner: Arc::new(Inner {
                 registry: registry.clone(),
                 guard,
                 cache: HandleCache::new(),
+                budgets,
             }),
         }
     }
@@ -100,7 +107,8 @@ impl TenantMetrics {
     }
 
     /// Adds one LLM call's tokens and cost (as [`LlmMetrics::record`](crate::LlmMetrics::record)
-    /// priced it; `None` for an unpriced model) to `tenant`.
+    /// priced it; `None` for an unpriced model) to `tenant`, and charges the cost to the
+    /// tenant's budgets (the service-wide budgets are charged by `LlmMetrics::record`).
     pub fn record_llm(&self, tenant: &str, usage: &TokenUsage, cost: Option<f64>) {
         let h = self.handles(tenant);
         for (handle, n) in h.tokens.iter().zip([
@@ -116,6 +124,7 @@ impl TenantMetrics {
         if let Some(cost) = cost {
             // The cost was computed from checked prices: finite and non-negative.
             let _ = h.cost.add(cost);
+            self.inner.budgets.charge_tenant(tenant, cost);
         }
     }
 }

@@ -83,10 +83,24 @@ struct Families {
     order: Vec<Arc<Family>>,
 }
 
-#[derive(Debug)]
 struct Inner {
     families: RwLock<Families>,
     rejections: Arc<Rejections>,
+    /// Run before each render: gauges whose value moves with time alone (a rolling
+    /// budget's spend) are brought up to date there.
+    before_render: RwLock<Vec<RenderHook>>,
+}
+
+/// A function run before each render.
+pub(crate) type RenderHook = Arc<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("families", &self.families)
+            .field("rejections", &self.rejections)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The registry every recorder writes to and `/metrics` renders. Cheap to clone: clones share
@@ -125,6 +139,7 @@ impl Registry {
             inner: Arc::new(Inner {
                 families: RwLock::default(),
                 rejections: Arc::new(Rejections::new()),
+                before_render: RwLock::default(),
             }),
         };
         for def in catalogue::ALL {
@@ -215,6 +230,27 @@ impl Registry {
             .by_name
             .get(name)
             .map_or(0, |f| f.len())
+    }
+
+    /// Runs `hook` before every render from now on.
+    pub(crate) fn before_render(&self, hook: RenderHook) {
+        self.inner
+            .before_render
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(hook);
+    }
+
+    pub(crate) fn run_render_hooks(&self) {
+        let hooks = self
+            .inner
+            .before_render
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for hook in hooks {
+            hook();
+        }
     }
 
     pub(crate) fn rejections(&self) -> &Arc<Rejections> {

@@ -22,6 +22,7 @@ impl Registry {
     /// Renders into `out`, after what it already holds. Reusing one buffer between scrapes
     /// avoids growing a new one each time.
     pub fn render_into(&self, out: &mut String) {
+        self.run_render_hooks();
         let families = self.read_families();
         let mut prefix = String::new();
         for family in &families.order {
