@@ -139,14 +139,17 @@ async fn the_live_page_in_a_real_browser() {
             == 5
     })
     .await;
-    eventually("the four alert rows", || async {
-        client
-            .find_all(Locator::Css("#alert-table tbody tr[data-rule]"))
-            .await
-            .unwrap()
-            .len()
-            == 4
-    })
+    eventually(
+        "the seven alert rows (the spec's four and the three budget rules)",
+        || async {
+            client
+                .find_all(Locator::Css("#alert-table tbody tr[data-rule]"))
+                .await
+                .unwrap()
+                .len()
+                == 7
+        },
+    )
     .await;
     eventually("the request-rate chart", || async {
         client
@@ -157,6 +160,35 @@ async fn the_live_page_in_a_real_browser() {
             == 1
     })
     .await;
+    // Issue 15 item 1: the charts have a time axis (clock times, start and end) and
+    // value labels (a round maximum, its half and zero, and the latest value).
+    eventually("the request-rate chart's time axis", || async {
+        let start = text_of(&client, "#chart-rate-axis .x-start").await;
+        let end = text_of(&client, "#chart-rate-axis .x-end").await;
+        let clock = |t: &str| {
+            t.len() == 8
+                && t.bytes().enumerate().all(|(i, b)| {
+                    if i == 2 || i == 5 {
+                        b == b':'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+        };
+        clock(&start) && clock(&end) && start != end
+    })
+    .await;
+    let top = text_of(&client, "#chart-rate-axis .y-max").await;
+    let zero = text_of(&client, "#chart-rate-axis .y-min").await;
+    let latest = text_of(&client, "#chart-rate-axis .last").await;
+    assert!(top.ends_with("/s") && top != "0/s", "{top}");
+    assert!(zero.starts_with('0') && zero.ends_with("/s"), "{zero}");
+    assert!(
+        latest.starts_with("now ") && latest.ends_with("/s"),
+        "{latest}"
+    );
+    let p95_top = text_of(&client, "#chart-p95-axis .y-max").await;
+    assert!(p95_top.ends_with(" ms"), "{p95_top}");
     // Issue 15: the LLM panel (one row per demo model) and the top tenants by spend (the
     // demo's load bills its users to five tenants).
     eventually("the three LLM rows", || async {

@@ -51,11 +51,12 @@ pub struct DemoArgs {
     pub tenants: u64,
     /// LLM budgets, `TENANT:PERIOD:USD` (period `1d` or `30d`; tenant `*` is the whole
     /// service), repeatable. The default gives `tenant-0` a day's budget it spends within
-    /// the first 10 to 15 s of a run, so `BudgetExceeded` fires during a 30 s run.
+    /// the first 10 to 15 s of a run, so `BudgetExceeded` fires during a 30 s run, and the
+    /// service a 30-day budget its spend rate stays under.
     #[arg(
         long = "budget",
         value_name = "TENANT:PERIOD:USD",
-        default_values = ["tenant-0:1d:0.04", "*:30d:100"]
+        default_values = ["tenant-0:1d:0.04", "*:30d:100000"]
     )]
     pub budgets: Vec<Budget>,
     /// Inject an incident: 30 % of LLM calls fail from 10 s to 30 s into the run, so the

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use orchestrator_dashboards::{Context, dashboards};
 
 use super::md::md;
-use super::metrics::NOT_COMPUTABLE;
+use super::metrics::{NOT_COMPUTABLE, ONLY_WHEN_CONFIGURED};
 use super::report::{Check, Report, mark, thousands};
 
 impl Report {
@@ -57,6 +57,8 @@ impl Report {
                 "✅".to_owned()
             } else if NOT_COMPUTABLE.contains(&m.name) {
                 "absent (needs a previous window)".to_owned()
+            } else if ONLY_WHEN_CONFIGURED.contains(&m.name) {
+                "absent (no budget configured)".to_owned()
             } else {
                 "❌".to_owned()
             };

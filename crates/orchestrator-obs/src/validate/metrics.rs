@@ -11,6 +11,26 @@ pub const NOT_COMPUTABLE: [&str; 2] = [
     catalogue::CUSTOMER_LIFETIME_VALUE_USD.name,
 ];
 
+/// Metrics exported only when their feature is configured: the budget series exist once a
+/// budget does.
+pub const ONLY_WHEN_CONFIGURED: [&str; 4] = [
+    catalogue::TENANT_BUDGET_USD.name,
+    catalogue::TENANT_BUDGET_SPEND_RATIO.name,
+    catalogue::TENANT_BUDGET_SPEND_USD_TOTAL.name,
+    catalogue::TENANT_BUDGET_RATE_USD.name,
+];
+
+/// Why `name` may honestly be absent (`None`: it must be exposed).
+pub fn honest_absence(name: &str) -> Option<&'static str> {
+    if NOT_COMPUTABLE.contains(&name) {
+        Some("absent, as it must be until a previous 30-day window exists")
+    } else if ONLY_WHEN_CONFIGURED.contains(&name) {
+        Some("absent: exported once a budget is configured")
+    } else {
+        None
+    }
+}
+
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {

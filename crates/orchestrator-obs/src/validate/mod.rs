@@ -17,7 +17,7 @@ use orchestrator_dashboards::{Context, Source, dashboards};
 use orchestrator_http::HttpClient;
 
 pub use inputs::{Inputs, PrometheusInputs, Scrape};
-pub use metrics::{MetricRow, NOT_COMPUTABLE};
+pub use metrics::{MetricRow, NOT_COMPUTABLE, ONLY_WHEN_CONFIGURED, honest_absence};
 pub use report::{Check, Report};
 
 /// What to validate.

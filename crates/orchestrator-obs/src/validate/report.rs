@@ -6,7 +6,7 @@ use orchestrator_metrics::exposition::{self, Exposition};
 use serde_json::{Value, json};
 
 use super::inputs::Inputs;
-use super::metrics::{MetricRow, NOT_COMPUTABLE, rows};
+use super::metrics::{MetricRow, NOT_COMPUTABLE, honest_absence, rows};
 
 /// One check.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,14 +67,10 @@ impl Report {
         let seconds = (inputs.second.at_ms - inputs.first.at_ms) as f64 / 1000.0;
         let metrics = rows(&first, &second, seconds);
         for row in &metrics {
-            let not_computable = NOT_COMPUTABLE.contains(&row.name);
-            let (passed, reason) = match (row.present, not_computable) {
+            let (passed, reason) = match (row.present, honest_absence(row.name)) {
                 (true, _) => (true, format!("{} samples", row.samples)),
-                (false, true) => (
-                    true,
-                    "absent, as it must be until a previous 30-day window exists".to_owned(),
-                ),
-                (false, false) => (false, "not exposed".to_owned()),
+                (false, Some(why)) => (true, why.to_owned()),
+                (false, None) => (false, "not exposed".to_owned()),
             };
             check(
                 "metrics",
@@ -362,7 +358,7 @@ fn dashboard_checks(second: &Exposition, check: &mut CheckFn<'_>) {
                                 let name = selector.def().name;
                                 named += 1;
                                 if second.family(name).is_none()
-                                    && !NOT_COMPUTABLE.contains(&name)
+                                    && honest_absence(name).is_none()
                                     && !missing.contains(&name)
                                 {
                                     missing.push(name);

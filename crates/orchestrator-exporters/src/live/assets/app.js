@@ -47,29 +47,44 @@ async function get(path) {
   return response.json();
 }
 
+// The smallest of 1, 2 or 5 times a power of ten at or above `v`: gridlines at round values.
+function niceMax(v) {
+  if (!(v > 0)) return 1;
+  const power = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 5]) if (v <= m * power) return m * power;
+  return 10 * power;
+}
+
+function clock(ms) {
+  return new Date(ms).toLocaleTimeString('en-GB', { hour12: false });
+}
+
+// A line over time: x from the points' timestamps, y from 0 to a round maximum. The axis
+// labels are HTML beside the drawing, since text inside a stretched SVG would be distorted.
 function chart(id, points, key, format) {
   const svg = document.getElementById(id);
+  const axis = document.getElementById(id + '-axis');
   while (svg.firstChild) svg.removeChild(svg.firstChild);
-  const values = points.map((p) => p[key]).filter((v) => v !== null && v !== undefined);
-  const max = Math.max(...values, 0) || 1;
-  for (const y of [0, 60, 119]) {
+  const shown = points.filter((p) => p[key] !== null && p[key] !== undefined && p.t);
+  const max = niceMax(Math.max(...shown.map((p) => p[key]), 0));
+  for (const y of [1, 60, 119]) {
     const line = document.createElementNS(SVG, 'line');
     line.setAttribute('x1', '0'); line.setAttribute('x2', '400');
     line.setAttribute('y1', String(y)); line.setAttribute('y2', String(y));
     svg.appendChild(line);
   }
-  const label = document.createElementNS(SVG, 'text');
-  label.setAttribute('x', '4'); label.setAttribute('y', '12');
-  label.textContent = 'max ' + format(max);
-  svg.appendChild(label);
-  if (points.length < 2) return;
-  const step = 400 / (points.length - 1);
-  const coords = [];
-  points.forEach((p, i) => {
-    const v = p[key];
-    if (v === null || v === undefined) return;
-    coords.push((i * step).toFixed(1) + ',' + (118 - (v / max) * 104).toFixed(1));
-  });
+  axis.querySelector('.y-max').textContent = format(max);
+  axis.querySelector('.y-mid').textContent = format(max / 2);
+  axis.querySelector('.y-min').textContent = format(0);
+  const first = shown[0];
+  const last = shown[shown.length - 1];
+  axis.querySelector('.x-start').textContent = first ? clock(first.t) : '';
+  axis.querySelector('.x-end').textContent = last ? clock(last.t) : '';
+  axis.querySelector('.last').textContent = last ? 'now ' + format(last[key]) : '';
+  if (shown.length < 2) return;
+  const span = Math.max(1, last.t - first.t);
+  const coords = shown.map((p) =>
+    ((p.t - first.t) / span * 400).toFixed(1) + ',' + (119 - (p[key] / max) * 118).toFixed(1));
   const line = document.createElementNS(SVG, 'polyline');
   line.setAttribute('points', coords.join(' '));
   svg.appendChild(line);
@@ -82,7 +97,7 @@ function renderSummary(s) {
   document.getElementById('request-rate').textContent = fmt.rate(last.request_rate);
   document.getElementById('p95').textContent = fmt.ms(last.p95_seconds);
   document.getElementById('error-rate').textContent = fmt.pct(last.error_rate);
-  chart('chart-rate', points, 'request_rate', (v) => v.toFixed(0) + '/s');
+  chart('chart-rate', points, 'request_rate', (v) => (v < 10 ? v.toFixed(1) : v.toFixed(0)) + '/s');
   chart('chart-p95', points, 'p95_seconds', (v) => (v * 1000).toFixed(0) + ' ms');
   chart('chart-errors', points, 'error_rate', (v) => (v * 100).toFixed(1) + ' %');
   const llm = (s.llm || []).map((m) =>
