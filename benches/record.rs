@@ -1,6 +1,7 @@
 //! Recording one request's full set (requests counter, duration histogram, and the error
 //! counter when it failed), through:
-//! - this project's typed recorder (`RequestMetrics::record`);
+//! - this project's typed recorder (`RequestMetrics::record`), and the same for a request
+//!   in a sampled trace, whose duration is also its bucket's exemplar;
 //! - raw `metrics` macros into metrics-exporter-prometheus, with labels built per call as a
 //!   middleware must (the route is not `'static`, the status is a number), and with
 //!   `'static` labels as their best case;
@@ -55,6 +56,24 @@ fn typed(c: &mut Criterion) {
             },
         );
     }
+
+    // A request served in a sampled trace: its duration also becomes its bucket's exemplar
+    // (issue 15 item 8; unsampled requests take the `orchestrator_typed` path above).
+    let exemplar = orchestrator_telemetry::Exemplar::new([0x4b; 16], [0xf0; 8]);
+    group.bench_function(
+        BenchmarkId::new("orchestrator_typed_sampled_exemplar", 200),
+        |b| {
+            b.iter(|| {
+                metrics.requests().record_maybe_exemplar(
+                    black_box(&route),
+                    black_box(METHOD),
+                    black_box(200u16),
+                    black_box(DURATION),
+                    black_box(exemplar),
+                )
+            })
+        },
+    );
 
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
         .set_buckets(REQUEST_DURATION_SECONDS)

@@ -34,7 +34,7 @@ pub use builder::{InstallError, Telemetry, TelemetryBuilder};
 pub use guard::TelemetryGuard;
 pub use orchestrator_metrics::{
     Budget, BudgetPeriod, BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard,
-    CardinalityLimits, DependencyKind, DependencyMetrics, ErrorMetrics, GuardedLabel,
+    CardinalityLimits, DependencyKind, DependencyMetrics, ErrorMetrics, Exemplar, GuardedLabel,
     InvalidBudget, InvalidPrice, LlmCall, LlmMetrics, LlmOutcome, Metrics, ModelPrice, PriceTable,
     Registry, RejectReason, RequestMetrics, SERVICE_BUDGET, SessionMetrics, Status, TokenUsage,
     catalogue, exposition,

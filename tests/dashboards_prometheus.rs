@@ -69,7 +69,7 @@ fn every_orchestrator_panel_returns_data_from_prometheus() {
     }
     assert!(missing.is_empty(), "no data for:\n{}", missing.join("\n"));
     assert_eq!(
-        checked, 37,
+        checked, 39,
         "every orchestrator query but the two not computable"
     );
     drop(server);

@@ -184,13 +184,22 @@ fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
         .iter()
         .filter(|d| !not_computable.contains(&d.name))
     {
-        let kind = metadata["data"][def.name][0]["type"].as_str();
+        // Prometheus scrapes OpenMetrics, whose counter families are named without `_total`.
+        let family = def.name.strip_suffix("_total").unwrap_or(def.name);
+        let kind = metadata["data"][family][0]["type"].as_str();
         assert_eq!(
             kind,
             Some(def.kind.as_str()),
-            "{} in Prometheus metadata",
-            def.name
+            "{family} in Prometheus metadata"
         );
+        let unit = metadata["data"][family][0]["unit"].as_str().unwrap_or("");
+        if def.unit != orchestrator_telemetry::catalogue::Unit::Count {
+            assert_eq!(
+                unit,
+                def.unit.as_str(),
+                "{family}'s unit in Prometheus metadata"
+            );
+        }
         let series = prometheus.query(&format!(
             "count({{__name__=~\"{}\"}})",
             def.series_names().join("|")

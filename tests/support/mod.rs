@@ -72,9 +72,19 @@ impl Prometheus {
     /// Starts Prometheus with the configuration file at `config_path` (its relative rule
     /// paths resolve from its directory), its data in `dir`.
     pub fn start_config(config_path: &Path, dir: tempfile::TempDir) -> Prometheus {
+        Self::start_config_with(config_path, dir, &[])
+    }
+
+    /// The same, with extra command-line flags (`--enable-feature=exemplar-storage`).
+    pub fn start_config_with(
+        config_path: &Path,
+        dir: tempfile::TempDir,
+        flags: &[&str],
+    ) -> Prometheus {
         let binary = tool("prometheus", "prometheus");
         let port = free_port();
         let child = Command::new(binary)
+            .args(flags)
             .arg(format!("--config.file={}", config_path.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",

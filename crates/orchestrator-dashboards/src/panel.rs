@@ -1,11 +1,21 @@
 //! Panels: what they query, in which unit, against which thresholds.
 
+use orchestrator_metrics::catalogue;
 use orchestrator_query::Expr;
 use serde_json::{Value, json};
 
 use crate::exporters::ExporterMetric;
 
 /// Where a query's metrics come from.
+/// The histograms the middleware and the feedback API record exemplars on.
+const EXEMPLAR_HISTOGRAMS: [&str; 5] = [
+    catalogue::REQUEST_DURATION_SECONDS.name,
+    catalogue::LLM_LATENCY_SECONDS.name,
+    catalogue::LLM_TIME_TO_FIRST_TOKEN_SECONDS.name,
+    catalogue::USER_SATISFACTION_SCORE.name,
+    catalogue::QUALITY_SCORE.name,
+];
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     /// The orchestrator's own metrics: the query is an [`Expr`], validated against the
@@ -38,6 +48,20 @@ impl Query {
 
     /// A query over standard exporters' metrics: `uses` are the declared metrics `promql`
     /// names.
+    /// Whether the query is a quantile over a histogram whose buckets carry exemplars (the
+    /// request duration, LLM latency, time to first token and the two scores), so that its
+    /// panel shows them and links each to its trace.
+    pub fn shows_exemplars(&self) -> bool {
+        let Source::Orchestrator(expr) = &self.source else {
+            return false;
+        };
+        self.promql.contains("histogram_quantile")
+            && expr
+                .selectors()
+                .iter()
+                .any(|(s, _)| EXEMPLAR_HISTOGRAMS.contains(&s.def().name))
+    }
+
     pub fn exporter(promql: &str, uses: &[&'static ExporterMetric], legend: &str) -> Self {
         Query {
             promql: promql.to_owned(),
@@ -162,6 +186,7 @@ impl Panel {
                     "expr": q.promql,
                     "legendFormat": q.legend,
                     "range": true,
+                    "exemplar": q.shows_exemplars(),
                 })
             })
             .collect();

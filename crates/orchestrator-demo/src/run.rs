@@ -59,6 +59,10 @@ pub struct DemoArgs {
         default_values = ["tenant-0:1d:0.04", "*:30d:100000"]
     )]
     pub budgets: Vec<Budget>,
+    /// The share of the simulated provider's answers that are HTTP 500 (the API then
+    /// answers 502), between 0 and 1.
+    #[arg(long, default_value_t = 0.01, value_parser = share)]
+    pub llm_error_rate: f64,
     /// Inject an incident: 30 % of LLM calls fail from 10 s to 30 s into the run, so the
     /// high-error-rate alert goes pending, fires, then resolves (the run lasts at least 75 s).
     #[arg(long)]
@@ -81,6 +85,13 @@ pub struct DemoArgs {
     /// Alert channels (Slack-compatible webhook, email).
     #[command(flatten)]
     pub alerts: crate::channels::AlertArgs,
+}
+
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a share between 0 and 1")),
+    }
 }
 
 /// The latency from which `--keep-errors` keeps a trace: the latency SLO's threshold.
@@ -306,6 +317,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         api_addr: args.api_addr.clone(),
         provider: ProviderConfig {
             seed: args.seed,
+            error_rate: args.llm_error_rate,
             ..ProviderConfig::default()
         },
         observer: None,

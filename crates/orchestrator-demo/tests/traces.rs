@@ -147,9 +147,18 @@ async fn the_demo_exports_to_a_collector_when_an_endpoint_is_set() {
 /// a trace id the collector holds.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_nests_its_own_spans_and_logs_failures_with_trace_ids() {
+    // A 10 % provider error rate: at the default 1 % a 6 s run sometimes ended with no 5xx
+    // to log (CI saw 495 requests, none failed).
     let (output, received) = exporting(
         &[("OTEL_TRACES_SAMPLER", "always_on")],
-        &["--duration", "6", "--concurrency", "8"],
+        &[
+            "--duration",
+            "6",
+            "--concurrency",
+            "8",
+            "--llm-error-rate",
+            "0.1",
+        ],
     )
     .await;
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));

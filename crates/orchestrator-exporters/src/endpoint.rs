@@ -10,9 +10,40 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use orchestrator_metrics::{CONTENT_TYPE, Registry};
+use orchestrator_metrics::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions, Registry};
 
-use crate::encoding::{accepts_gzip, gzip};
+use crate::encoding::{accepts_gzip, gzip, prefers_openmetrics};
+
+/// The formats `/metrics` answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExpositionFormat {
+    /// The Prometheus text format 0.0.4: the default, for every client that does not ask
+    /// for OpenMetrics.
+    #[default]
+    Text,
+    /// OpenMetrics 1.0.0, with exemplars, units and `_created`: for a client whose `Accept`
+    /// header prefers `application/openmetrics-text` (Prometheus does).
+    OpenMetrics,
+}
+
+impl ExpositionFormat {
+    /// The format an `Accept` header asks for.
+    pub fn negotiate(accept: &str) -> Self {
+        if prefers_openmetrics(accept) {
+            ExpositionFormat::OpenMetrics
+        } else {
+            ExpositionFormat::Text
+        }
+    }
+
+    /// The `Content-Type` of this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExpositionFormat::Text => CONTENT_TYPE,
+            ExpositionFormat::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+}
 
 /// What the `/metrics` handler needs: the registry, and the size of the last rendering so
 /// the next one allocates its buffer once.
@@ -20,6 +51,7 @@ use crate::encoding::{accepts_gzip, gzip};
 pub struct MetricsEndpoint {
     registry: Registry,
     last_len: Arc<AtomicUsize>,
+    openmetrics: OpenMetricsOptions,
 }
 
 impl MetricsEndpoint {
@@ -28,7 +60,15 @@ impl MetricsEndpoint {
         MetricsEndpoint {
             registry,
             last_len: Arc::default(),
+            openmetrics: OpenMetricsOptions::default(),
         }
+    }
+
+    /// Sets the choices of the OpenMetrics exposition (`_created` lines are off by default:
+    /// Prometheus before its created-timestamp handling stores each as a series).
+    pub fn openmetrics_options(mut self, options: OpenMetricsOptions) -> Self {
+        self.openmetrics = options;
+        self
     }
 
     /// The registry it renders.
@@ -36,11 +76,28 @@ impl MetricsEndpoint {
         &self.registry
     }
 
-    /// Renders the exposition, gzip-compressed when `gzip` is set. Runs synchronously; the
-    /// handler calls it on Tokio's blocking pool.
+    /// Renders the exposition in the text format, gzip-compressed when `gzip` is set. Runs
+    /// synchronously; the handler calls it on Tokio's blocking pool.
     pub fn render(&self, gzip_body: bool) -> std::io::Result<Rendered> {
-        let mut text = String::with_capacity(self.last_len.load(Ordering::Relaxed) + 4096);
-        self.registry.render_into(&mut text);
+        self.render_as(ExpositionFormat::Text, gzip_body)
+    }
+
+    /// Renders the exposition in `format`, gzip-compressed when `gzip` is set.
+    pub fn render_as(
+        &self,
+        format: ExpositionFormat,
+        gzip_body: bool,
+    ) -> std::io::Result<Rendered> {
+        let text = match format {
+            ExpositionFormat::Text => {
+                let mut text = String::with_capacity(self.last_len.load(Ordering::Relaxed) + 4096);
+                self.registry.render_into(&mut text);
+                text
+            }
+            ExpositionFormat::OpenMetrics => {
+                self.registry.render_openmetrics_with(self.openmetrics)
+            }
+        };
         self.last_len.store(text.len(), Ordering::Relaxed);
         let raw_len = text.len();
         let body = if gzip_body {
@@ -52,6 +109,7 @@ impl MetricsEndpoint {
             body,
             raw_len,
             gzip: gzip_body,
+            format,
         })
     }
 
@@ -88,6 +146,8 @@ pub struct Rendered {
     pub raw_len: usize,
     /// Whether `body` is gzip-compressed.
     pub gzip: bool,
+    /// The format of the text.
+    pub format: ExpositionFormat,
 }
 
 /// The `GET /metrics` handler. Rendering and compression run on Tokio's blocking pool, so a
@@ -101,13 +161,25 @@ pub async fn metrics_handler(
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(accepts_gzip);
-    let rendered = tokio::task::spawn_blocking(move || endpoint.render(gzip_body)).await;
+    let accept: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let format = ExpositionFormat::negotiate(&accept.join(","));
+    let rendered = tokio::task::spawn_blocking(move || endpoint.render_as(format, gzip_body)).await;
     match rendered {
         Ok(Ok(rendered)) => {
             let mut response = Response::new(Body::from(rendered.body));
             let h = response.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(rendered.format.content_type()),
+            );
+            h.insert(
+                header::VARY,
+                HeaderValue::from_static("accept, accept-encoding"),
+            );
             if rendered.gzip {
                 h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             }

@@ -27,6 +27,6 @@ pub mod live;
 mod process;
 mod server;
 
-pub use endpoint::{MetricsEndpoint, Rendered, metrics_handler};
+pub use endpoint::{ExpositionFormat, MetricsEndpoint, Rendered, metrics_handler};
 pub use process::{LimitSource, MemoryLimit, ProcessCollector, ProcessCollectorConfig};
 pub use server::{DEFAULT_ADDR, HEADER_READ_TIMEOUT, MetricsServer, SHUTDOWN_DEADLINE, ServeError};

@@ -74,6 +74,57 @@ async fn standalone_server_serves_plain_and_gzip() {
     server.shutdown();
 }
 
+/// Issue 15 item 8: OpenMetrics for a client that prefers it (Prometheus's own `Accept`),
+/// the text format for every other one, an unknown format included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openmetrics_is_negotiated_and_text_stays_the_default() {
+    let registry = registry_with_traffic();
+    let server = MetricsServer::bind(
+        "127.0.0.1:0",
+        MetricsEndpoint::new(registry.clone()).router(),
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    let scrape = |accept: &'static str| async move {
+        reqwest::Client::new()
+            .get(format!("http://{addr}/metrics"))
+            .header("accept", accept)
+            .send()
+            .await
+            .expect("scrape")
+    };
+    let prometheus = scrape(
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    )
+    .await;
+    assert_eq!(
+        prometheus.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    assert!(
+        prometheus.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .contains("accept")
+    );
+    let text = prometheus.text().await.unwrap();
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    assert!(
+        text.contains("# TYPE orchestrator_requests counter\n"),
+        "{text}"
+    );
+    for accept in ["application/x-unknown", "text/plain", "*/*"] {
+        let plain = scrape(accept).await;
+        assert_eq!(
+            plain.headers()["content-type"],
+            "text/plain; version=0.0.4; charset=utf-8",
+            "{accept}"
+        );
+        assert!(!plain.text().await.unwrap().contains("# EOF"));
+    }
+    server.shutdown();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mounts_on_an_orchestrator_router_with_its_own_state() {
     #[derive(Clone)]

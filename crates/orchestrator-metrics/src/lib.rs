@@ -44,7 +44,7 @@ pub use recorders::{
     SessionMetrics, SessionTimer, Status, TenantMetrics,
 };
 pub use registry::{
-    CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, GaugeHandle, HistogramHandle, Registry,
-    RegistryError,
+    CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, Exemplar, GaugeHandle, HistogramHandle,
+    OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions, Registry, RegistryError,
 };
 pub use reject::RejectReason;

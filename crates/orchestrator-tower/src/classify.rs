@@ -59,6 +59,9 @@ pub struct Ended {
     pub outcome: Outcome,
     /// From the call to the end of the response (for streamed bodies, the last chunk).
     pub duration: Duration,
+    /// The trace and span of a sampled call, for the exemplars of its latency histograms
+    /// (`None` when the call is not sampled).
+    pub exemplar: Option<orchestrator_metrics::Exemplar>,
 }
 
 #[cfg(test)]

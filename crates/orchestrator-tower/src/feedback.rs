@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
-use orchestrator_metrics::RejectReason;
+use orchestrator_metrics::{Exemplar, RejectReason};
 
 use crate::context::{TraceContext, new_span_id};
 use crate::span::{Operation, SpanRecord};
@@ -37,7 +37,8 @@ impl Tracer {
     /// Records a feedback score on the request it judges: the score histogram always (as
     /// `BusinessMetrics::record_satisfaction` / `record_quality`), and, when `judged`'s trace
     /// is sampled, a `feedback {kind}` span (internal) in that trace, a child of `judged`,
-    /// with `feedback.kind` and `feedback.score`. Save `judged` from the answered request
+    /// with `feedback.kind` and `feedback.score`; the score is then also its bucket's
+    /// exemplar, pointing at that span. Save `judged` from the answered request
     /// ([`current`](crate::current) inside its handler) to send feedback later.
     ///
     /// An out-of-range or non-finite score is refused (counted) and exports nothing.
@@ -48,17 +49,22 @@ impl Tracer {
         score: f64,
     ) -> Result<(), RejectReason> {
         let business = self.metrics().business();
+        // A sampled judged trace gets a feedback span, which is also the score's exemplar.
+        let span_id = judged.sampled.then(new_span_id);
+        let exemplar = span_id.and_then(|id| Exemplar::new(judged.trace_id.to_bytes(), id));
         match kind {
-            Feedback::Satisfaction => business.record_satisfaction(score)?,
-            Feedback::Quality => business.record_quality(score)?,
+            Feedback::Satisfaction => {
+                business.record_satisfaction_with_exemplar(score, exemplar)?
+            }
+            Feedback::Quality => business.record_quality_with_exemplar(score, exemplar)?,
         }
-        if !judged.sampled {
+        let Some(span_id) = span_id else {
             return Ok(());
-        }
+        };
         let now = SystemTime::now();
         self.end_span(SpanRecord {
             trace_id: judged.trace_id.to_bytes(),
-            span_id: new_span_id(),
+            span_id,
             parent_span_id: Some(judged.span_id.to_bytes()),
             // The judged request ended before the feedback came: this span is exported on
             // its own, as a span whose parent lives elsewhere.

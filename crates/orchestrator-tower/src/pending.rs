@@ -70,6 +70,11 @@ impl<C: CallState> Pending<C> {
         let ended = Ended {
             outcome,
             duration: self.start.elapsed(),
+            exemplar: self
+                .span
+                .as_ref()
+                .filter(|open| open.sampled)
+                .and_then(|open| orchestrator_metrics::Exemplar::new(open.trace_id, open.span_id)),
         };
         call.record(&ended, self.tracer.metrics());
         if let Some(open) = self.span.take() {

@@ -87,6 +87,13 @@ pub fn system_health(ctx: &Context) -> Result<Dashboard, DashboardError> {
             "s",
             Query::of(quantile(0.95, &c::REQUEST_DURATION_SECONDS)?, "p95"),
         )
+        // The LLM calls inside the requests, on the same axis; all three show exemplars.
+        .query(Query::of(quantile(0.95, &c::LLM_LATENCY_SECONDS)?, "LLM call p95"))
+        .query(Query::of(
+            quantile(0.95, &c::LLM_TIME_TO_FIRST_TOKEN_SECONDS)?,
+            "LLM first token p95",
+        ))
+        .describe("API requests, and the LLM calls they make, at the 95th percentile; points are exemplars that open their trace.")
         .thresholds(ctx.alert_thresholds("ResponseTimeDegradation")?),
     ];
     Ok(Dashboard {

@@ -2,7 +2,7 @@
 
 use super::{counter, histogram};
 use crate::catalogue;
-use crate::{CounterHandle, HistogramHandle, Registry, RejectReason};
+use crate::{CounterHandle, Exemplar, HistogramHandle, Registry, RejectReason};
 
 /// Records business events. Invalid values (negative revenue, NaN, a satisfaction of 11) are
 /// refused, counted in `orchestrator_telemetry_rejected_values_total`, and returned as an
@@ -52,19 +52,44 @@ impl BusinessMetrics {
 
     /// Records a satisfaction rating on the 0–10 scale.
     pub fn record_satisfaction(&self, score: f64) -> Result<(), RejectReason> {
-        self.score(&self.satisfaction, score, 10.0)
+        self.score(&self.satisfaction, score, 10.0, None)
+    }
+
+    /// Records a satisfaction rating given about a sampled trace: the score is also its
+    /// bucket's exemplar (`Tracer::record_feedback` passes the judged trace).
+    pub fn record_satisfaction_with_exemplar(
+        &self,
+        score: f64,
+        exemplar: Option<Exemplar>,
+    ) -> Result<(), RejectReason> {
+        self.score(&self.satisfaction, score, 10.0, exemplar)
     }
 
     /// Records a quality score on the 0–100 scale.
     pub fn record_quality(&self, score: f64) -> Result<(), RejectReason> {
-        self.score(&self.quality, score, 100.0)
+        self.score(&self.quality, score, 100.0, None)
     }
 
-    fn score(&self, histogram: &HistogramHandle, score: f64, max: f64) -> Result<(), RejectReason> {
+    /// Records a quality score given about a sampled trace, with it as the exemplar.
+    pub fn record_quality_with_exemplar(
+        &self,
+        score: f64,
+        exemplar: Option<Exemplar>,
+    ) -> Result<(), RejectReason> {
+        self.score(&self.quality, score, 100.0, exemplar)
+    }
+
+    fn score(
+        &self,
+        histogram: &HistogramHandle,
+        score: f64,
+        max: f64,
+        exemplar: Option<Exemplar>,
+    ) -> Result<(), RejectReason> {
         if score.is_finite() && !(0.0..=max).contains(&score) {
             self.registry.rejections().count(RejectReason::OutOfRange);
             return Err(RejectReason::OutOfRange);
         }
-        histogram.observe(score)
+        histogram.observe_maybe_exemplar(score, exemplar)
     }
 }

@@ -9,8 +9,8 @@ use crate::budget::Budgets;
 use crate::catalogue::{self, labels::LLM_OUTCOMES};
 use crate::guard::OTHER;
 use crate::{
-    CardinalityGuard, CounterHandle, GuardedLabel, HistogramHandle, ModelPrice, PriceTable,
-    Registry, RejectReason, TokenUsage,
+    CardinalityGuard, CounterHandle, Exemplar, GuardedLabel, HistogramHandle, ModelPrice,
+    PriceTable, Registry, RejectReason, TokenUsage,
 };
 
 /// How an LLM call ended.
@@ -58,6 +58,9 @@ pub struct LlmCall<'a> {
     pub time_to_first_token: Option<Duration>,
     /// Token counts, when the provider reported them.
     pub usage: Option<TokenUsage>,
+    /// The trace and span of a sampled call: its latency and time to first token become
+    /// their buckets' exemplars.
+    pub exemplar: Option<Exemplar>,
 }
 
 impl<'a> LlmCall<'a> {
@@ -70,7 +73,14 @@ impl<'a> LlmCall<'a> {
             duration,
             time_to_first_token: None,
             usage: None,
+            exemplar: None,
         }
+    }
+
+    /// The same call, made in a sampled trace (`None` leaves it without an exemplar).
+    pub fn with_exemplar(mut self, exemplar: Option<Exemplar>) -> Self {
+        self.exemplar = exemplar;
+        self
     }
 
     /// The same call with its time to first token.
@@ -257,9 +267,13 @@ impl LlmMetrics {
             self.inner.errors[outcome].increment(1);
         }
         // Durations are finite and non-negative: these observations cannot be refused.
-        let _ = h.latency.observe(call.duration.as_secs_f64());
+        let _ = h
+            .latency
+            .observe_maybe_exemplar(call.duration.as_secs_f64(), call.exemplar);
         if let Some(ttft) = call.time_to_first_token {
-            let _ = h.ttft.observe(ttft.as_secs_f64());
+            let _ = h
+                .ttft
+                .observe_maybe_exemplar(ttft.as_secs_f64(), call.exemplar);
         }
         let usage = call.usage?;
         let _ = h.input_tokens.observe(usage.input as f64);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, counter, histogram};
 use crate::catalogue::{self, labels::HTTP_METHODS};
-use crate::{CardinalityGuard, CounterHandle, GuardedLabel, HistogramHandle, Registry};
+use crate::{CardinalityGuard, CounterHandle, Exemplar, GuardedLabel, HistogramHandle, Registry};
 
 /// The outcome of an API request as recorded in the `status` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,19 +130,34 @@ impl RequestMetrics {
     /// and duration.
     #[inline]
     pub fn record(&self, route: &str, method: &str, status: impl Into<Status>, duration: Duration) {
+        self.record_maybe_exemplar(route, method, status, duration, None);
+    }
+
+    /// Records one request as [`record`](Self::record) does; when the request was served in
+    /// a sampled trace, its duration also becomes its bucket's exemplar (shown in the
+    /// OpenMetrics exposition, linking the latency histogram to the trace).
+    #[inline]
+    pub fn record_maybe_exemplar(
+        &self,
+        route: &str,
+        method: &str,
+        status: impl Into<Status>,
+        duration: Duration,
+        exemplar: Option<Exemplar>,
+    ) {
         let small = u32::from(method_index(method)) << 16 | u32::from(status.into().key());
         let seconds = duration.as_secs_f64();
         let cache = &self.inner.cache;
         match cache.find(cache.hash(route, small.into()), |k| {
             k.1 == small && &*k.0 == route
         }) {
-            Some(handles) => handles.record(seconds),
-            None => self.record_new(route, small, seconds),
+            Some(handles) => handles.record(seconds, exemplar),
+            None => self.record_new(route, small, seconds, exemplar),
         }
     }
 
     #[cold]
-    fn record_new(&self, route: &str, small: u32, seconds: f64) {
+    fn record_new(&self, route: &str, small: u32, seconds: f64, exemplar: Option<Exemplar>) {
         let route = self.inner.guard.admit(GuardedLabel::Route, route);
         let route: &str = &route;
         let cache = &self.inner.cache;
@@ -151,7 +166,7 @@ impl RequestMetrics {
         let handles = cache.get_or_insert_with(hash, (route.into(), small), eq, || {
             self.resolve(route, small)
         });
-        handles.record(seconds);
+        handles.record(seconds, exemplar);
     }
 
     fn resolve(&self, route: &str, small: u32) -> Handles {
@@ -180,10 +195,10 @@ impl RequestMetrics {
 
 impl Handles {
     #[inline]
-    fn record(&self, seconds: f64) {
+    fn record(&self, seconds: f64, exemplar: Option<Exemplar>) {
         self.requests.increment(1);
         // A Duration is finite and non-negative, so the observation cannot be refused.
-        let _ = self.duration.observe(seconds);
+        let _ = self.duration.observe_maybe_exemplar(seconds, exemplar);
         if let Some(errors) = &self.server_error {
             errors.increment(1);
         }

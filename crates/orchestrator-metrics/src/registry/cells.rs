@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::exemplar::{Exemplar, Slots};
 use crate::RejectReason;
 
 /// Storage of a counter: an integer part for `u64` increments (exact, one `fetch_add`) and a
@@ -71,6 +72,8 @@ pub(crate) struct HistogramCell {
     /// One count per bound plus the `+Inf` bucket; not cumulative.
     counts: Box<[AtomicU64]>,
     sum: AtomicU64,
+    /// The most recent exemplar per bucket, made on the first one.
+    pub(crate) exemplars: Slots,
 }
 
 impl HistogramCell {
@@ -80,6 +83,7 @@ impl HistogramCell {
             bounds,
             counts,
             sum: AtomicU64::new(0f64.to_bits()),
+            exemplars: Slots::default(),
         }
     }
 
@@ -95,6 +99,13 @@ impl HistogramCell {
         let idx = self.bucket(v);
         self.counts[idx].fetch_add(1, Ordering::Relaxed);
         add_f64(&self.sum, v);
+    }
+
+    fn observe_exemplar(&self, v: f64, exemplar: Exemplar) {
+        let idx = self.bucket(v);
+        self.counts[idx].fetch_add(1, Ordering::Relaxed);
+        add_f64(&self.sum, v);
+        self.exemplars.put(self.counts.len(), idx, exemplar, v);
     }
 
     fn observe_many(&self, v: f64, n: u64) {
@@ -251,6 +262,31 @@ impl HistogramHandle {
         }
         self.cell.observe(v);
         Ok(())
+    }
+
+    /// Records one observation made in a sampled trace: it also becomes its bucket's
+    /// exemplar (the OpenMetrics exposition shows the most recent one per bucket). NaN and
+    /// infinite values are refused and counted.
+    pub fn observe_exemplar(&self, v: f64, exemplar: Exemplar) -> Result<(), RejectReason> {
+        if let Some(reason) = RejectReason::check_finite(v) {
+            self.rejections.count(reason);
+            return Err(reason);
+        }
+        self.cell.observe_exemplar(v, exemplar);
+        Ok(())
+    }
+
+    /// Records one observation, with an exemplar when the caller's trace is sampled.
+    #[inline]
+    pub fn observe_maybe_exemplar(
+        &self,
+        v: f64,
+        exemplar: Option<Exemplar>,
+    ) -> Result<(), RejectReason> {
+        match exemplar {
+            None => self.observe(v),
+            Some(exemplar) => self.observe_exemplar(v, exemplar),
+        }
     }
 
     /// Records the same observation `n` times.

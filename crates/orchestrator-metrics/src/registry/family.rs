@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::RegistryError;
 use super::cells::{CounterCell, GaugeCell, HistogramCell};
 use super::text::{escape_label_value, format_le};
-use crate::catalogue::{MetricDef, MetricKind};
+use crate::catalogue::{MetricDef, MetricKind, Unit};
 
 /// The storage of one series.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ impl Cell {
 pub(crate) struct Series {
     pub(crate) labels: Box<str>,
     pub(crate) cell: Cell,
+    /// When the series was made, in Unix seconds (OpenMetrics' `_created`).
+    pub(crate) created: f64,
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +54,8 @@ pub(crate) struct Family {
     /// Whether the family comes from a definition (its help and labels are fixed).
     defined: bool,
     bounds: Arc<[f64]>,
+    /// The unit of a catalogue family (none for plain counts), for OpenMetrics' `# UNIT`.
+    pub(crate) unit: Option<&'static str>,
     /// The end of each bucket line up to its value (`0.005"} `), `+Inf` last.
     pub(crate) le_tails: Box<[Box<str>]>,
     label_names: Box<[Box<str>]>,
@@ -99,6 +104,7 @@ impl Family {
         family.defined = true;
         family.help = RwLock::new(def.help.into());
         family.label_names = def.label_names().map(Box::from).collect();
+        family.unit = (def.unit != Unit::Count).then(|| def.unit.as_str());
         Ok(family)
     }
 
@@ -125,6 +131,7 @@ impl Family {
             help: RwLock::new("".into()),
             defined: false,
             bounds: buckets.into(),
+            unit: None,
             le_tails,
             label_names: Box::default(),
             series: RwLock::default(),
@@ -243,7 +250,14 @@ impl Family {
 fn push(table: &mut SeriesTable, labels: String, cell: Cell) {
     let labels: Box<str> = labels.into();
     table.index.insert(labels.clone(), table.list.len());
-    table.list.push(Series { labels, cell });
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    table.list.push(Series {
+        labels,
+        cell,
+        created,
+    });
 }
 
 fn label_text<N: AsRef<str>>(pairs: &[(N, &str)]) -> String {

@@ -6,9 +6,13 @@
 //! implementation) or through [`Registry::register`] with a [`MetricDef`] of your own.
 
 mod cells;
+mod exemplar;
 mod facade;
 mod family;
+mod openmetrics;
 mod render;
+pub use exemplar::Exemplar;
+pub use openmetrics::{OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions};
 pub use render::CONTENT_TYPE;
 pub(crate) mod text;
 

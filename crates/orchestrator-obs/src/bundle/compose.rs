@@ -34,6 +34,9 @@ pub(crate) fn config(o: &BundleOptions) -> String {
                                     "--config.file=/etc/prometheus/prometheus.yml",
                                     &retention,
                                     "--web.enable-lifecycle",
+                                    // Keeps the exemplars of the latency histograms, which
+                                    // link Grafana's points to their traces in Jaeger.
+                                    "--enable-feature=exemplar-storage",
                                 ]),
                             ),
                             (

@@ -134,7 +134,7 @@ pub fn files(options: &BundleOptions) -> Result<Vec<(PathBuf, String)>, BundleEr
         ),
         (
             "grafana/provisioning/datasources/prometheus.yml".into(),
-            provisioning::datasource("http://prometheus:9090"),
+            provisioning::datasources_with_traces("http://prometheus:9090", "http://jaeger:16686"),
         ),
         (
             "grafana/provisioning/dashboards/orchestrator.yml".into(),

@@ -191,7 +191,8 @@ impl CallState for LlmCallState {
             &self.request.model,
             self.outcome(ended),
             ended.duration,
-        );
+        )
+        .with_exemplar(ended.exemplar);
         if let (true, Some(ttft)) = (self.streamed, self.time_to_first_token) {
             call = call.with_time_to_first_token(ttft);
         }

@@ -69,9 +69,13 @@ impl CallState for ServerCall {
             Outcome::Cancelled => Status::Cancelled,
             _ => Status::Code(self.status.unwrap_or(500)),
         };
-        metrics
-            .requests()
-            .record(self.route(), self.method.as_str(), status, ended.duration);
+        metrics.requests().record_maybe_exemplar(
+            self.route(),
+            self.method.as_str(),
+            status,
+            ended.duration,
+            ended.exemplar,
+        );
         if let Some(tenant) = &self.tenant {
             metrics.tenants().record_request(tenant);
         }

@@ -27,6 +27,7 @@ fn recorded_content_is_capped() {
     let ended = Ended {
         outcome: Outcome::Completed(Some(200)),
         duration: Duration::from_millis(5),
+        exemplar: None,
     };
     let mut attributes = Vec::new();
     call.attributes(&ended, &mut attributes);
@@ -78,6 +79,7 @@ fn a_panicking_redaction_hook_drops_the_attribute() {
     let ended = Ended {
         outcome: Outcome::Completed(Some(200)),
         duration: Duration::from_millis(5),
+        exemplar: None,
     };
     let mut attributes = Vec::new();
     call.attributes(&ended, &mut attributes);
