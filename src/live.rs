@@ -120,9 +120,30 @@ fn traces(tracer: &orchestrator_tower::Tracer) -> Value {
     }
     let stored = tracer.store().traces();
     let analysis = orchestrator_tower::TraceAnalysis::of(&stored);
+    // A feedback span arrives after its judged trace, as a trace of its own with the same
+    // id: its score is shown on the judged trace instead.
+    let feedback = |trace: &orchestrator_tower::Trace| -> Option<Value> {
+        let [span] = trace.spans.as_slice() else {
+            return None;
+        };
+        let attribute = |key: &str| {
+            span.attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == key)
+                .map(|kv| kv.value.to_string())
+        };
+        Some(json!({"kind": attribute("feedback.kind")?, "score": attribute("feedback.score")?}))
+    };
+    let mut scores: std::collections::HashMap<[u8; 16], Vec<Value>> = Default::default();
+    for trace in &stored {
+        if let Some(score) = feedback(trace) {
+            scores.entry(trace.trace_id()).or_default().push(score);
+        }
+    }
     let recent: Vec<Value> = stored
         .iter()
         .rev()
+        .filter(|trace| feedback(trace).is_none())
         .take(20)
         .filter_map(|trace| {
             let root = trace.root()?;
@@ -155,6 +176,7 @@ fn traces(tracer: &orchestrator_tower::Tracer) -> Value {
                 "start": root.start.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
                 "duration_ms": ms(trace.duration()),
                 "failed": root.failed,
+                "scores": scores.get(&trace.trace_id()).cloned().unwrap_or_default(),
                 "spans": spans,
             }))
         })

@@ -238,3 +238,54 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
         .await
         .unwrap();
 }
+
+/// Issue 15 item 7: the trace view shows the feedback scores on the trace they judge (the
+/// feedback span, exported as a trace of its own, is not listed apart).
+#[tokio::test(flavor = "multi_thread")]
+async fn feedback_scores_show_on_the_judged_trace() {
+    use orchestrator_telemetry::orchestrator_tower::{Feedback, current};
+
+    let guard = telemetry(None);
+    let base = format!("http://{}", guard.metrics_addr().unwrap());
+    let saved = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = saved.clone();
+    let service = TelemetryLayer::server(guard.tracer()).layer(service_fn(
+        move |_: http::Request<axum::body::Body>| {
+            let slot = slot.clone();
+            async move {
+                *slot.lock().unwrap() = current();
+                Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::empty()))
+            }
+        },
+    ));
+    service
+        .oneshot(
+            http::Request::get("/v1/answer")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let judged = saved.lock().unwrap().take().expect("the handler's context");
+    guard
+        .tracer()
+        .record_feedback(&judged, Feedback::Satisfaction, 9.0)
+        .unwrap();
+    guard
+        .tracer()
+        .record_feedback(&judged, Feedback::Quality, 75.0)
+        .unwrap();
+
+    let traces = json(&base, "/api/v1/traces").await;
+    let list = traces["traces"].as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        1,
+        "the feedback spans are not listed apart: {traces}"
+    );
+    let scores = &list[0]["scores"];
+    assert_eq!(scores[0]["kind"], "satisfaction", "{traces}");
+    assert_eq!(scores[0]["score"], "9");
+    assert_eq!(scores[1]["kind"], "quality");
+    assert_eq!(scores[1]["score"], "75");
+}

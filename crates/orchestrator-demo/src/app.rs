@@ -19,7 +19,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, middleware};
 use orchestrator_telemetry::orchestrator_kpi::BusinessRecorder;
-use orchestrator_telemetry::orchestrator_tower::{TelemetryLayer, Tracer};
+use orchestrator_telemetry::orchestrator_tower::{
+    Feedback, TelemetryLayer, TraceContext, Tracer, current,
+};
 use orchestrator_telemetry::{Metrics, TraceFutureExt as _};
 use serde::Deserialize;
 use tracing::instrument;
@@ -44,7 +46,15 @@ pub struct AppState {
     cache: AnswerCache,
     llm: LlmClient,
     external: ExternalClient,
-    open: Arc<Mutex<HashMap<i64, Instant>>>,
+    open: Arc<Mutex<HashMap<i64, OpenSession>>>,
+}
+
+/// A session between its creation and its end.
+#[derive(Debug, Clone)]
+struct OpenSession {
+    started: Instant,
+    /// The trace of the session's last answer: the feedback judges it.
+    judged: Option<TraceContext>,
 }
 
 impl AppState {
@@ -140,7 +150,13 @@ async fn create_session(State(state): State<AppState>, Json(body): Json<NewSessi
                 .open
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(id, Instant::now());
+                .insert(
+                    id,
+                    OpenSession {
+                        started: Instant::now(),
+                        judged: None,
+                    },
+                );
             (
                 StatusCode::CREATED,
                 Json(serde_json::json!({"session_id": id})),
@@ -168,6 +184,18 @@ fn model(name: Option<&str>) -> Option<&'static ModelProfile> {
     }
 }
 
+/// Keeps the current request's trace as the one the session's feedback judges.
+fn remember_answer(state: &AppState, id: i64) {
+    if let Some(session) = state
+        .open
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_mut(&id)
+    {
+        session.judged = current();
+    }
+}
+
 async fn send_message(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -189,6 +217,7 @@ async fn send_message(
     let simulate = headers.get("x-simulate").and_then(|v| v.to_str().ok());
     let completion = match answer(&state, profile, &body.prompt, simulate).await {
         Ok(Answer::Cached(reply)) => {
+            remember_answer(&state, id);
             return Json(
                 serde_json::json!({"reply": reply, "model": profile.model, "cached": true}),
             )
@@ -223,6 +252,7 @@ async fn send_message(
     if let Err(e) = persisted.map_err(|e| e.to_string()).and_then(|r| r) {
         return error(StatusCode::INTERNAL_SERVER_ERROR, e);
     }
+    remember_answer(&state, id);
     Json(serde_json::json!({
         "reply": completion.text,
         "model": profile.model,
@@ -289,7 +319,7 @@ async fn persist(state: AppState, stored: StoredMessage) -> Result<(), String> {
 }
 
 #[derive(Deserialize)]
-struct Feedback {
+struct FeedbackBody {
     satisfaction: Option<f64>,
     quality: Option<f64>,
     #[serde(default)]
@@ -300,16 +330,17 @@ struct Feedback {
 async fn feedback(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Json(body): Json<Feedback>,
+    Json(body): Json<FeedbackBody>,
 ) -> Response {
-    if !state
+    let Some(session) = state
         .open
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .contains_key(&id)
-    {
+        .get(&id)
+        .cloned()
+    else {
         return error(StatusCode::NOT_FOUND, "no open session with this id");
-    }
+    };
     // Validate the whole body before recording any of it.
     let within =
         |v: Option<f64>, max: f64| v.is_none_or(|v| v.is_finite() && (0.0..=max).contains(&v));
@@ -324,11 +355,20 @@ async fn feedback(
     }
     let business = &state.business;
     // Values are in range, so the recorders accept them.
+    // Scores on the trace of the answer they judge (a feedback span and an exemplar when
+    // that trace was sampled), or plain scores when the session has no answer yet.
+    let score = |kind: Feedback, value: f64| match &session.judged {
+        Some(judged) => state.tracer.record_feedback(judged, kind, value),
+        None => match kind {
+            Feedback::Satisfaction => business.satisfaction(value),
+            Feedback::Quality => business.quality(value),
+        },
+    };
     if let Some(s) = body.satisfaction {
-        let _ = business.satisfaction(s);
+        let _ = score(Feedback::Satisfaction, s);
     }
     if let Some(q) = body.quality {
-        let _ = business.quality(q);
+        let _ = score(Feedback::Quality, q);
     }
     if let Some(usd) = body.purchase_usd {
         let _ = business.revenue(usd);
@@ -347,8 +387,8 @@ async fn end_session(State(state): State<AppState>, Path(id): Path<i64>) -> Resp
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .remove(&id);
-            if let Some(started) = started {
-                state.business.session_ended(started.elapsed());
+            if let Some(session) = started {
+                state.business.session_ended(session.started.elapsed());
             }
             StatusCode::NO_CONTENT.into_response()
         }

@@ -93,6 +93,21 @@ async fn feedback_joins_the_judged_trace_as_a_child_span() {
         ),
         1.0
     );
+    // The score is its bucket's exemplar, pointing at the feedback span (issue 15 item 7).
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let exemplar = format!(
+        r#"# {{trace_id="{}",span_id="{}"}} 9 "#,
+        hex(&feedback.trace_id),
+        hex(&feedback.span_id)
+    );
+    let openmetrics = registry.render_openmetrics();
+    assert!(
+        openmetrics.lines().any(
+            |l| l.starts_with("orchestrator_user_satisfaction_score_bucket")
+                && l.contains(&exemplar)
+        ),
+        "{exemplar} not in\n{openmetrics}"
+    );
     let _ = tokio::task::spawn_blocking(move || tracer.shutdown()).await;
 }
 
@@ -108,6 +123,10 @@ async fn feedback_on_an_unsampled_trace_is_only_a_metric() {
         .record_feedback(&judged, Feedback::Quality, 80.0)
         .unwrap();
     assert!(tracer.store().is_empty());
+    assert!(
+        !registry.render_openmetrics().contains("trace_id"),
+        "an unsampled trace leaves no exemplar"
+    );
     assert_eq!(
         sum(&registry, "orchestrator_quality_score_count", |_| true),
         1.0

@@ -150,7 +150,10 @@ function renderTraces(t) {
   for (const trace of (t.traces || []).slice(0, 8)) {
     const div = el('div', 'trace');
     div.setAttribute('data-trace', trace.trace_id);
-    div.appendChild(el('h3', null, trace.root + ' · ' + trace.duration_ms.toFixed(1) + ' ms · ' + trace.spans.length + ' spans'));
+    const scores = (trace.scores || []).map((f) => f.kind + ' ' + f.score);
+    if (scores.length) div.setAttribute('data-scores', scores.join(', '));
+    div.appendChild(el('h3', null, trace.root + ' · ' + trace.duration_ms.toFixed(1) + ' ms · ' + trace.spans.length + ' spans'
+      + (scores.length ? ' · feedback: ' + scores.join(', ') : '')));
     const total = trace.duration_ms || 1;
     for (const span of trace.spans) {
       const line = el('div', span.failed ? 'span failed' : 'span');
