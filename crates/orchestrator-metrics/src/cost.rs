@@ -28,7 +28,41 @@ pub struct TokenUsage {
     pub reasoning: u64,
 }
 
+/// The most tokens one call may report in any part: more is a provider bug or hostile input,
+/// refused (no context window comes near it).
+pub const MAX_TOKENS_PER_CALL: u64 = 100_000_000;
+
 impl TokenUsage {
+    /// Whether the counts are plausible: each at most [`MAX_TOKENS_PER_CALL`], the cached and
+    /// cache-written parts within the input, the reasoning part within the output.
+    /// `LlmMetrics::record` refuses the usage of a call that fails this (counted as
+    /// `out_of_range`) and records neither its tokens nor its cost.
+    ///
+    /// ```
+    /// use orchestrator_metrics::{RejectReason, TokenUsage};
+    ///
+    /// assert_eq!(TokenUsage::new(1_000, 200).check(), Ok(()));
+    /// assert_eq!(TokenUsage::new(10, 2).with_cached_input(11).check(), Err(RejectReason::OutOfRange));
+    /// assert_eq!(TokenUsage::new(u64::MAX, 2).check(), Err(RejectReason::OutOfRange));
+    /// ```
+    pub fn check(&self) -> Result<(), crate::RejectReason> {
+        let parts = [
+            self.input,
+            self.output,
+            self.cached_input,
+            self.cache_write_input,
+            self.reasoning,
+        ];
+        let plausible = parts.iter().all(|n| *n <= MAX_TOKENS_PER_CALL)
+            && self.cached_input + self.cache_write_input <= self.input
+            && self.reasoning <= self.output;
+        if plausible {
+            Ok(())
+        } else {
+            Err(crate::RejectReason::OutOfRange)
+        }
+    }
+
     /// Usage without cached, cache-written or reasoning tokens.
     pub const fn new(input: u64, output: u64) -> Self {
         TokenUsage {

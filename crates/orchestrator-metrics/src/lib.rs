@@ -36,7 +36,7 @@ mod registry;
 mod reject;
 
 pub use budget::{Budget, BudgetPeriod, InvalidBudget, SERVICE_BUDGET};
-pub use cost::{InvalidPrice, ModelPrice, PriceTable, TokenUsage};
+pub use cost::{InvalidPrice, MAX_TOKENS_PER_CALL, ModelPrice, PriceTable, TokenUsage};
 pub use guard::{CardinalityGuard, CardinalityLimits, GuardedLabel, LabelPolicy, OTHER};
 pub use recorders::{
     BusinessMetrics, CacheMetrics, CacheOp, CacheResult, DependencyKind, DependencyMetrics,

@@ -183,6 +183,14 @@ impl LlmMetrics {
         cost
     }
 
+    /// Counts a usage the provider reported but that could not be read as token counts (a
+    /// negative, fractional or non-numeric count), in
+    /// `orchestrator_telemetry_rejected_values_total{reason}`. The adapters call it; the call
+    /// is then recorded without usage.
+    pub fn refuse_usage(&self, reason: RejectReason) {
+        self.inner.registry.rejections().count(reason);
+    }
+
     #[cold]
     fn record_new(&self, call: &LlmCall<'_>) -> Option<f64> {
         let guard = &self.inner.guard;
@@ -276,6 +284,11 @@ impl LlmMetrics {
                 .observe_maybe_exemplar(ttft.as_secs_f64(), call.exemplar);
         }
         let usage = call.usage?;
+        if let Err(reason) = usage.check() {
+            // Implausible counts: neither the tokens nor a cost made from them.
+            self.inner.registry.rejections().count(reason);
+            return None;
+        }
         let _ = h.input_tokens.observe(usage.input as f64);
         let _ = h.output_tokens.observe(usage.output as f64);
         if let (Some(ttft), true) = (call.time_to_first_token, usage.output >= 2) {

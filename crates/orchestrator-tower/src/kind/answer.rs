@@ -4,9 +4,32 @@
 //! what a payload or a body means ([`AnswerReader`]).
 
 use http::HeaderMap;
+use orchestrator_metrics::RejectReason;
+use serde_json::Value;
 
 /// The largest non-streamed body, or single pending stream line, the observer buffers.
 pub const MAX_BUFFERED: usize = 1 << 20;
+
+/// A token count from a provider's usage object: absent or `null` is `None`; anything but a
+/// non-negative integer is refused with the reason it would be counted under.
+pub(crate) fn token_count(value: Option<&Value>) -> Result<Option<u64>, RejectReason> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    if let Some(n) = value.as_u64() {
+        return Ok(Some(n));
+    }
+    Err(if value.as_f64().is_some_and(|f| f < 0.0) {
+        RejectReason::Negative
+    } else if value
+        .as_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("nan"))
+    {
+        RejectReason::Nan
+    } else {
+        RejectReason::OutOfRange
+    })
+}
 
 /// What an adapter reads from an answer.
 pub(crate) trait AnswerReader {

@@ -11,10 +11,10 @@
 use std::borrow::Cow;
 
 use http::{HeaderMap, Request};
-use orchestrator_metrics::TokenUsage;
+use orchestrator_metrics::{RejectReason, TokenUsage};
 use serde_json::Value;
 
-use super::answer::{Answer, AnswerReader, append_bounded, contains};
+use super::answer::{Answer, AnswerReader, append_bounded, contains, token_count};
 use super::llm::{GenAi, GenAiRequest, GenAiResponse, MAX_MODEL_BYTES, ResponseObserver};
 use crate::cap::capped;
 
@@ -51,6 +51,8 @@ impl GenAi for AnthropicMessages {
 #[derive(Debug, Default, Clone, Copy)]
 struct Usage {
     seen: bool,
+    /// A count that was not a non-negative integer: the usage is refused.
+    refused: Option<RejectReason>,
     input: u64,
     cache_read: u64,
     cache_write: u64,
@@ -59,22 +61,25 @@ struct Usage {
 
 impl Usage {
     fn read(&mut self, u: &Value) {
-        let field = |name: &str| u.get(name).and_then(Value::as_u64);
         for (name, slot) in [
             ("input_tokens", &mut self.input),
             ("cache_read_input_tokens", &mut self.cache_read),
             ("cache_creation_input_tokens", &mut self.cache_write),
             ("output_tokens", &mut self.output),
         ] {
-            if let Some(n) = field(name) {
-                *slot = n;
-                self.seen = true;
+            match token_count(u.get(name)) {
+                Ok(Some(n)) => {
+                    *slot = n;
+                    self.seen = true;
+                }
+                Ok(None) => {}
+                Err(reason) => self.refused = Some(reason),
             }
         }
     }
 
     fn usage(&self) -> Option<TokenUsage> {
-        self.seen.then(|| {
+        (self.seen && self.refused.is_none()).then(|| {
             let input = self
                 .input
                 .saturating_add(self.cache_read)
@@ -220,6 +225,7 @@ impl ResponseObserver for AnthropicObserver {
             reader.response.error = Some("incomplete_stream");
         }
         reader.response.usage = reader.usage.usage();
+        reader.response.refused_usage = reader.usage.refused;
         std::mem::take(&mut reader.response)
     }
 }

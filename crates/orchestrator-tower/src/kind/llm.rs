@@ -61,6 +61,9 @@ pub struct GenAiResponse {
     pub error: Option<&'static str>,
     /// The completion, recorded only when the layer is told to record content.
     pub completion: Option<String>,
+    /// Why a usage the provider reported was refused (a negative, fractional or non-numeric
+    /// count): counted, and the call is recorded without usage.
+    pub refused_usage: Option<orchestrator_metrics::RejectReason>,
 }
 
 /// Watches a response body go by.
@@ -199,8 +202,13 @@ impl CallState for LlmCallState {
         if let Some(usage) = self.response.usage {
             call = call.with_usage(usage);
         }
+        if let Some(reason) = self.response.refused_usage {
+            metrics.llm().refuse_usage(reason);
+        }
         let cost = metrics.llm().record(&call);
-        if let (Some(tenant), Some(usage)) = (&self.tenant, &self.response.usage) {
+        // An implausible usage (refused by `record`) is not billed to the tenant either.
+        let usage = self.response.usage.filter(|u| u.check().is_ok());
+        if let (Some(tenant), Some(usage)) = (&self.tenant, &usage) {
             metrics.tenants().record_llm(tenant, usage, cost);
         }
     }

@@ -9,7 +9,7 @@ use http::{HeaderMap, Request};
 use orchestrator_metrics::TokenUsage;
 use serde_json::Value;
 
-use super::answer::{Answer, AnswerReader, append_bounded, contains};
+use super::answer::{Answer, AnswerReader, append_bounded, contains, token_count};
 use super::llm::{GenAi, GenAiRequest, GenAiResponse, ResponseObserver};
 
 /// The adapter for OpenAI-compatible APIs.
@@ -62,12 +62,21 @@ impl OpenAiReader {
             self.response.model = Some(crate::cap::capped(model, super::llm::MAX_MODEL_BYTES));
         }
         if let Some(u) = value.get("usage").filter(|u| u.is_object()) {
-            let field = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
-            self.response.usage = Some(
-                TokenUsage::new(field("/prompt_tokens"), field("/completion_tokens"))
-                    .with_cached_input(field("/prompt_tokens_details/cached_tokens"))
-                    .with_reasoning(field("/completion_tokens_details/reasoning_tokens")),
-            );
+            let field = |p: &str| token_count(u.pointer(p)).map(Option::unwrap_or_default);
+            let usage = (|| {
+                Ok(
+                    TokenUsage::new(field("/prompt_tokens")?, field("/completion_tokens")?)
+                        .with_cached_input(field("/prompt_tokens_details/cached_tokens")?)
+                        .with_reasoning(field("/completion_tokens_details/reasoning_tokens")?),
+                )
+            })();
+            match usage {
+                Ok(usage) => self.response.usage = Some(usage),
+                Err(reason) => {
+                    self.response.usage = None;
+                    self.response.refused_usage = Some(reason);
+                }
+            }
         }
         if value.get("error").is_some_and(|e| !e.is_null()) {
             self.response.error = Some("provider_error");
