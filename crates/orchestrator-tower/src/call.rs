@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::Method;
 use orchestrator_metrics::{CacheOp, LlmOutcome, TokenUsage};
 
-use crate::classify::{OTHER_ERROR, Outcome, status_str};
+use crate::classify::{ErrorKind, Outcome};
 use crate::context::{self, Current, TraceContext};
 use crate::kind::content::ContentPolicy;
 use crate::kind::{
@@ -86,9 +86,9 @@ impl<C: CallState> CallGuard<C> {
         context::enter(&mut current, f)
     }
 
-    /// Ends the call as failed, with `error_type` as `error.type` (`timeout`, `500`...).
-    pub fn fail(self, error_type: &'static str) {
-        self.pending.finish(Outcome::Failed(error_type));
+    /// Ends the call as failed, for this reason (its `error.type`: `timeout`, `500`...).
+    pub fn fail(self, kind: ErrorKind) {
+        self.pending.finish(Outcome::Failed(kind));
     }
 
     /// Ends the call with `outcome`.
@@ -220,13 +220,13 @@ impl LlmCallGuard {
         let status = call.status;
         let outcome = match outcome {
             LlmOutcome::Success => Outcome::Completed(status),
-            LlmOutcome::RateLimited => Outcome::Failed("rate_limited"),
-            LlmOutcome::Timeout => Outcome::Failed("timeout"),
+            LlmOutcome::RateLimited => Outcome::Failed(ErrorKind::RateLimited),
+            LlmOutcome::Timeout => Outcome::Failed(ErrorKind::Timeout),
             LlmOutcome::Cancelled => Outcome::Cancelled,
             LlmOutcome::Error => match status {
-                Some(code @ 500..) => Outcome::Failed(status_str(code)),
-                Some(400..) => Outcome::Failed("client_error"),
-                _ => Outcome::Failed(OTHER_ERROR),
+                Some(code @ 500..) => Outcome::Failed(ErrorKind::Status(code)),
+                Some(400..) => Outcome::Failed(ErrorKind::ClientError),
+                _ => Outcome::Failed(ErrorKind::Other),
             },
         };
         self.pending.finish(outcome);

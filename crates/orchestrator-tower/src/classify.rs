@@ -2,22 +2,62 @@
 
 use std::time::Duration;
 
+use orchestrator_metrics::LlmOutcome;
+
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The call completed; for HTTP, with this status code.
     Completed(Option<u16>),
-    /// The call failed; the `error.type` value (`timeout`, `rate_limited`, `500`, `_OTHER`...).
-    Failed(&'static str),
+    /// The call failed, for this reason.
+    Failed(ErrorKind),
     /// The caller dropped the call (or the response body) before it finished.
     Cancelled,
+}
+
+/// Why a call failed; [`as_str`](Self::as_str) is its `error.type` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The callee refused the call for rate limiting (HTTP 429, a provider's rate-limit
+    /// error): `rate_limited`.
+    RateLimited,
+    /// The call outlived its deadline: `timeout`.
+    Timeout,
+    /// The callee answered a 4xx other than 429: `client_error`.
+    ClientError,
+    /// The callee answered this 5xx status: its code (`503`), `_OTHER` past 511.
+    Status(u16),
+    /// A stream ended before its last event: `incomplete_stream`.
+    IncompleteStream,
+    /// An error the callee named itself (an error event in a 200 stream: `provider_error`,
+    /// Anthropic's `overloaded_error`...), or one named by the caller of
+    /// [`CallGuard::fail`](crate::CallGuard::fail).
+    Named(&'static str),
+    /// None of the above: `_OTHER`, the semantic conventions' fallback.
+    Other,
+}
+
+impl ErrorKind {
+    /// The `error.type` attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::ClientError => "client_error",
+            ErrorKind::Status(code) => status_str(code),
+            ErrorKind::IncompleteStream => "incomplete_stream",
+            ErrorKind::Named(name) => name,
+            ErrorKind::Other => OTHER_ERROR,
+        }
+    }
 }
 
 impl Outcome {
     /// The outcome of an HTTP response: 5xx answers are failures of the callee.
     pub fn from_status(status: u16) -> Self {
         if (500..=599).contains(&status) {
-            Outcome::Failed(status_str(status))
+            Outcome::Failed(ErrorKind::Status(status))
         } else {
             Outcome::Completed(Some(status))
         }
@@ -32,8 +72,22 @@ impl Outcome {
     pub fn error_type(&self) -> Option<&'static str> {
         match self {
             Outcome::Completed(_) => None,
-            Outcome::Failed(kind) => Some(kind),
+            Outcome::Failed(kind) => Some(kind.as_str()),
             Outcome::Cancelled => Some("cancelled"),
+        }
+    }
+}
+
+/// How an LLM call ended, for its metrics: a rate limit and a timeout keep their meaning,
+/// every other failure is an error.
+impl From<&Outcome> for LlmOutcome {
+    fn from(outcome: &Outcome) -> Self {
+        match outcome {
+            Outcome::Completed(_) => LlmOutcome::Success,
+            Outcome::Failed(ErrorKind::RateLimited) => LlmOutcome::RateLimited,
+            Outcome::Failed(ErrorKind::Timeout) => LlmOutcome::Timeout,
+            Outcome::Failed(_) => LlmOutcome::Error,
+            Outcome::Cancelled => LlmOutcome::Cancelled,
         }
     }
 }
@@ -70,9 +124,22 @@ mod tests {
 
     #[test]
     fn server_errors_fail_others_complete() {
-        assert_eq!(Outcome::from_status(503), Outcome::Failed("503"));
+        assert_eq!(
+            Outcome::from_status(503),
+            Outcome::Failed(ErrorKind::Status(503))
+        );
+        assert_eq!(Outcome::from_status(503).error_type(), Some("503"));
         assert_eq!(Outcome::from_status(404), Outcome::Completed(Some(404)));
         assert_eq!(Outcome::from_status(599).error_type(), Some(OTHER_ERROR));
+        assert_eq!(
+            LlmOutcome::from(&Outcome::Failed(ErrorKind::RateLimited)),
+            LlmOutcome::RateLimited
+        );
+        assert_eq!(
+            LlmOutcome::from(&Outcome::Failed(ErrorKind::Named("rate_limited"))),
+            LlmOutcome::Error,
+            "a name is only a name"
+        );
         assert!(!Outcome::Cancelled.is_failure());
     }
 }

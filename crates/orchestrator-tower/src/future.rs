@@ -6,7 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use pin_project::pin_project;
 
-use crate::classify::{OTHER_ERROR, Outcome};
+use crate::classify::{ErrorKind, Outcome};
 use crate::context::{self, Current};
 use crate::kind::{Kind, OnResponse};
 use crate::pending::Pending;
@@ -58,7 +58,7 @@ where
         Poll::Ready(match result {
             Ok(response) => Ok(this.kind.on_response(response, pending)),
             Err(error) => {
-                pending.finish(Outcome::Failed(OTHER_ERROR));
+                pending.finish(Outcome::Failed(ErrorKind::Other));
                 Err(error)
             }
         })

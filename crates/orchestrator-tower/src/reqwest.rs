@@ -9,7 +9,7 @@ use ::reqwest::{Body, Client, Error, Request, Response, ResponseBuilderExt as _}
 use reqwest_middleware::{Middleware, Next};
 use tower::Service;
 
-use crate::classify::{OTHER_ERROR, Outcome};
+use crate::classify::{ErrorKind, Outcome};
 use crate::kind::{
     External, ExternalCall, GenAi, GenAiRequest, Llm, LlmCallState, OnRequest, OnResponse,
 };
@@ -208,7 +208,7 @@ impl<K: ReqwestKind> Middleware for TelemetryMiddleware<K> {
         match sent {
             Ok(response) => Ok(self.kind.end(into_http(response), pending)),
             Err(error) => {
-                pending.finish(Outcome::Failed(OTHER_ERROR));
+                pending.finish(Outcome::Failed(ErrorKind::Other));
                 Err(error)
             }
         }

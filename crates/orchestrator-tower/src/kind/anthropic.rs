@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::answer::{Answer, AnswerReader, append_bounded, contains, token_count};
 use super::llm::{GenAi, GenAiRequest, GenAiResponse, MAX_MODEL_BYTES, ResponseObserver};
 use crate::cap::capped;
+use crate::classify::ErrorKind;
 
 /// The adapter for Anthropic's Messages API (`POST /v1/messages`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -107,21 +108,21 @@ struct AnthropicReader {
     capture: Option<usize>,
 }
 
-/// `error.type` for an Anthropic error type (its documented list); others are
-/// `provider_error`. A rate limit reads as `rate_limited`, so the call's outcome is
-/// `rate_limited` as for a 429.
-fn error_type(kind: &str) -> &'static str {
+/// The failure of an Anthropic error type (its documented list; others are
+/// `provider_error`). A rate limit and a timeout keep their meaning, so the call's outcome is
+/// `rate_limited` as for a 429, and `timeout`.
+fn error_kind(kind: &str) -> ErrorKind {
     match kind {
-        "rate_limit_error" => "rate_limited",
-        "overloaded_error" => "overloaded_error",
-        "api_error" => "api_error",
-        "invalid_request_error" => "invalid_request_error",
-        "authentication_error" => "authentication_error",
-        "permission_error" => "permission_error",
-        "not_found_error" => "not_found_error",
-        "request_too_large" => "request_too_large",
-        "timeout_error" => "timeout",
-        _ => "provider_error",
+        "rate_limit_error" => ErrorKind::RateLimited,
+        "timeout_error" => ErrorKind::Timeout,
+        "overloaded_error" => ErrorKind::Named("overloaded_error"),
+        "api_error" => ErrorKind::Named("api_error"),
+        "invalid_request_error" => ErrorKind::Named("invalid_request_error"),
+        "authentication_error" => ErrorKind::Named("authentication_error"),
+        "permission_error" => ErrorKind::Named("permission_error"),
+        "not_found_error" => ErrorKind::Named("not_found_error"),
+        "request_too_large" => ErrorKind::Named("request_too_large"),
+        _ => ErrorKind::Named("provider_error"),
     }
 }
 
@@ -160,7 +161,7 @@ impl AnthropicReader {
             }
             Some("error") => {
                 let kind = value.pointer("/error/type").and_then(Value::as_str);
-                self.response.error = Some(error_type(kind.unwrap_or_default()));
+                self.response.error = Some(error_kind(kind.unwrap_or_default()));
             }
             // A JSON (non-streamed) answer.
             Some("message") => {
@@ -222,7 +223,7 @@ impl ResponseObserver for AnthropicObserver {
             && !reader.stopped
             && reader.response.error.is_none()
         {
-            reader.response.error = Some("incomplete_stream");
+            reader.response.error = Some(ErrorKind::IncompleteStream);
         }
         reader.response.usage = reader.usage.usage();
         reader.response.refused_usage = reader.usage.refused;

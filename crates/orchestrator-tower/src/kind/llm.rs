@@ -22,7 +22,7 @@ use pin_project::pin_project;
 use super::content::ContentPolicy;
 use super::{CallState, Kind, OnRequest, OnResponse, outcome_attributes};
 use crate::cap::capped;
-use crate::classify::{Ended, Outcome, status_str};
+use crate::classify::{Ended, ErrorKind, Outcome};
 use crate::context::TraceContext;
 use crate::pending::Pending;
 use crate::propagation;
@@ -58,7 +58,7 @@ pub struct GenAiResponse {
     /// `gen_ai.usage.input_tokens` and `gen_ai.usage.output_tokens`.
     pub usage: Option<TokenUsage>,
     /// A failure the body reported (an error event in a 200 stream), as `error.type`.
-    pub error: Option<&'static str>,
+    pub error: Option<ErrorKind>,
     /// The completion, recorded only when the layer is told to record content.
     pub completion: Option<String>,
     /// Why a usage the provider reported was refused (a negative, fractional or non-numeric
@@ -174,13 +174,7 @@ pub struct LlmCallState {
 
 impl LlmCallState {
     fn outcome(&self, ended: &Ended) -> LlmOutcome {
-        match ended.outcome {
-            Outcome::Cancelled => LlmOutcome::Cancelled,
-            Outcome::Failed("rate_limited") => LlmOutcome::RateLimited,
-            Outcome::Failed("timeout") => LlmOutcome::Timeout,
-            Outcome::Failed(_) => LlmOutcome::Error,
-            Outcome::Completed(_) => LlmOutcome::Success,
-        }
+        LlmOutcome::from(&ended.outcome)
     }
 }
 
@@ -363,7 +357,7 @@ pub struct LlmBody<B, O: ResponseObserver> {
 fn end<O: ResponseObserver>(
     pending: &mut Option<Pending<LlmCallState>>,
     observer: &mut O,
-    failure: Option<&'static str>,
+    failure: Option<ErrorKind>,
 ) {
     let Some(mut pending) = pending.take() else {
         return;
@@ -373,9 +367,9 @@ fn end<O: ResponseObserver>(
     let status = call.status.unwrap_or(200);
     let outcome = match (failure, response.error, status) {
         (Some(kind), _, _) | (None, Some(kind), _) => Outcome::Failed(kind),
-        (None, None, 429) => Outcome::Failed("rate_limited"),
-        (None, None, 500..) => Outcome::Failed(status_str(status)),
-        (None, None, 400..) => Outcome::Failed("client_error"),
+        (None, None, 429) => Outcome::Failed(ErrorKind::RateLimited),
+        (None, None, 500..) => Outcome::Failed(ErrorKind::Status(status)),
+        (None, None, 400..) => Outcome::Failed(ErrorKind::ClientError),
         (None, None, _) => Outcome::Completed(Some(status)),
     };
     call.response = response;
@@ -405,7 +399,11 @@ impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
                     this.observer.on_chunk(data.chunk());
                 }
             }
-            Some(Err(_)) => end(this.pending, this.observer, Some("transport")),
+            Some(Err(_)) => end(
+                this.pending,
+                this.observer,
+                Some(ErrorKind::Named("transport")),
+            ),
             None => end(this.pending, this.observer, None),
         }
         Poll::Ready(frame)

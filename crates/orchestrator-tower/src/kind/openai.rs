@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::answer::{Answer, AnswerReader, append_bounded, contains, token_count};
 use super::llm::{GenAi, GenAiRequest, GenAiResponse, ResponseObserver};
+use crate::classify::ErrorKind;
 
 /// The adapter for OpenAI-compatible APIs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -79,7 +80,7 @@ impl OpenAiReader {
             }
         }
         if value.get("error").is_some_and(|e| !e.is_null()) {
-            self.response.error = Some("provider_error");
+            self.response.error = Some(ErrorKind::Named("provider_error"));
         }
         if let Some(limit) = self.capture {
             let text = value
