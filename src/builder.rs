@@ -58,9 +58,10 @@ pub enum InstallError {
     /// The monitor thread (sampling, KPIs) could not start.
     #[error("cannot start the monitor thread: {0}")]
     Monitor(#[source] std::io::Error),
-    /// An alert rule, SLO or sink could not be set up; the message names it.
+    /// An alert rule, SLO or the evaluator could not be set up; the error names it.
+    #[cfg(feature = "alerts")]
     #[error("alerting: {0}")]
-    Alerts(String),
+    Alerts(#[from] crate::monitor::AlertSetupError),
     /// The tracer could not be configured: a malformed `OTEL_*` variable, an invalid
     /// sampler ratio, or an exporter that cannot start. The message names the setting.
     #[cfg(feature = "traces")]

@@ -32,6 +32,8 @@ mod tracing;
 
 pub use builder::{InstallError, Telemetry, TelemetryBuilder};
 pub use guard::TelemetryGuard;
+#[cfg(feature = "alerts")]
+pub use monitor::AlertSetupError;
 pub use orchestrator_metrics::{
     Budget, BudgetPeriod, BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard,
     CardinalityLimits, DependencyKind, DependencyMetrics, ErrorMetrics, Exemplar, GuardedLabel,

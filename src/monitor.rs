@@ -37,6 +37,21 @@ impl Default for MonitorConfig {
     }
 }
 
+/// Why alerting could not be set up ([`InstallError::Alerts`]).
+#[cfg(feature = "alerts")]
+#[derive(Debug, thiserror::Error)]
+pub enum AlertSetupError {
+    /// A default rule could not be built (a bug: they are tested).
+    #[error(transparent)]
+    Rule(#[from] orchestrator_alerts::RuleError),
+    /// An SLO could not be turned into rules.
+    #[error(transparent)]
+    Slo(#[from] orchestrator_alerts::SloError),
+    /// The evaluator refused the rules or could not start.
+    #[error(transparent)]
+    Evaluator(#[from] orchestrator_alerts::EvaluatorError),
+}
+
 /// The alert rules and where their notifications go.
 #[cfg(feature = "alerts")]
 #[derive(Debug, Clone)]
@@ -79,15 +94,14 @@ fn alert_evaluator(
     registry: &Registry,
 ) -> Result<orchestrator_alerts::AlertEvaluator, InstallError> {
     use orchestrator_alerts::{AlertEvaluator, EvaluatorConfig, default_rules};
-    let failed = |e: &dyn std::fmt::Display| InstallError::Alerts(e.to_string());
     let mut rules = match config.rules {
         Some(rules) => rules,
-        None => default_rules(&config.tuning).map_err(|e| failed(&e))?,
+        None => default_rules(&config.tuning).map_err(AlertSetupError::from)?,
     };
     for slo in &config.slos {
         rules.extend(
             slo.rules(&config.tuning.service)
-                .map_err(|e| failed(&e))?
+                .map_err(AlertSetupError::from)?
                 .alerts,
         );
     }
@@ -101,7 +115,8 @@ fn alert_evaluator(
     for (channel, sink) in config.channels {
         sinks.push(config.routing.sink(channel, sink));
     }
-    AlertEvaluator::new(rules, registry, sinks, evaluator_config).map_err(|e| failed(&e))
+    AlertEvaluator::new(rules, registry, sinks, evaluator_config)
+        .map_err(|e| InstallError::Alerts(e.into()))
 }
 
 /// What the monitor hands to the guard.

@@ -28,7 +28,7 @@ pub enum TracerError {
     Export(#[from] ExportConfigError),
     /// The registry refused the drop counter.
     #[error("the span drop counter could not be registered: {0}")]
-    Registry(String),
+    Registry(#[source] orchestrator_metrics::RegistryError),
     /// Shutdown did not finish within its timeout; queued spans may be lost.
     #[error("the OTLP exporter did not finish within its timeout")]
     ShutdownTimedOut,
@@ -158,7 +158,7 @@ impl TracerBuilder {
         let dropped = |queue: &str| {
             registry
                 .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &[queue])
-                .map_err(|e| TracerError::Registry(e.to_string()))
+                .map_err(TracerError::Registry)
         };
         let counter = dropped("spans")?;
         let forced_drops = dropped("forced_traces")?;

@@ -76,16 +76,15 @@ fn malformed_exporter_variables_are_errors() {
 
 #[test]
 fn valid_exporter_variables_configure_the_export() {
-    assert_eq!(
-        OtlpConfig::from_vars(&vars(&[])),
-        Ok(None),
+    assert!(
+        matches!(OtlpConfig::from_vars(&vars(&[])), Ok(None)),
         "no endpoint, no export"
     );
     let none = vars(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
         ("OTEL_TRACES_EXPORTER", "none"),
     ]);
-    assert_eq!(OtlpConfig::from_vars(&none), Ok(None));
+    assert!(matches!(OtlpConfig::from_vars(&none), Ok(None)));
     let lookup = vars(&[
         ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4317"),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
@@ -122,8 +121,9 @@ fn a_malformed_endpoint_fails_the_build() {
     let built = Tracer::builder(metrics)
         .otlp(OtlpConfig::new("not a url", Protocol::Grpc))
         .build();
-    assert!(
-        matches!(built, Err(TracerError::Export(ExportConfigError::Build(_)))),
-        "{built:?}"
-    );
+    let Err(TracerError::Export(err @ ExportConfigError::Build(_))) = built else {
+        panic!("{built:?}");
+    };
+    // Issue 16 item 7: the exporter's own error is the source, not a string.
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
 }

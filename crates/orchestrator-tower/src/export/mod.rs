@@ -29,7 +29,7 @@ pub enum Protocol {
 }
 
 /// A configuration the exporter cannot use.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ExportConfigError {
     /// A variable holds a value outside its allowed set or range.
     #[error("{name}={value:?} is invalid: {expected}")]
@@ -43,14 +43,24 @@ pub enum ExportConfigError {
     },
     /// The exporter could not be built (a malformed endpoint, for example).
     #[error("the OTLP exporter could not be built: {0}")]
-    Build(String),
+    Build(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The TLS files are missing, malformed or incomplete (names the variables and the
     /// path).
     #[error("OTLP TLS: {0}")]
     Tls(String),
-    /// The export thread could not be started.
+    /// The export thread, or its runtime, could not be started.
     #[error("the export thread could not be started: {0}")]
-    Thread(String),
+    Thread(#[source] std::io::Error),
+    /// A header set in code is not a valid HTTP header name or value (the value is never
+    /// printed: it is usually a credential).
+    #[error("the OTLP header `{name}` is not a valid HTTP header name or value")]
+    InvalidHeader {
+        /// The header's name, as given.
+        name: String,
+    },
+    /// The export thread ended before saying whether the exporter was built.
+    #[error("the export thread exited before the exporter was built")]
+    ThreadExited,
 }
 
 /// Where and how spans are exported.

@@ -95,14 +95,14 @@ impl Exporter {
         let thread = std::thread::Builder::new()
             .name("otlp-export".into())
             .spawn(move || worker.run(config, resource, built_tx))
-            .map_err(|e| ExportConfigError::Thread(e.to_string()))?;
+            .map_err(ExportConfigError::Thread)?;
         match built_rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 let _ = thread.join();
                 return Err(e);
             }
-            Err(_) => return Err(ExportConfigError::Thread("the export thread exited".into())),
+            Err(_) => return Err(ExportConfigError::ThreadExited),
         }
         Ok(Exporter {
             tx,
@@ -236,7 +236,7 @@ fn build(config: &OtlpConfig) -> Result<opentelemetry_otlp::SpanExporter, Export
             b.build()
         }
     };
-    built.map_err(|e| ExportConfigError::Build(e.to_string()))
+    built.map_err(|e| ExportConfigError::Build(Box::new(e)))
 }
 
 impl Worker {
@@ -255,7 +255,7 @@ impl Worker {
         {
             Ok(rt) => rt,
             Err(e) => {
-                let _ = built.send(Err(ExportConfigError::Thread(e.to_string())));
+                let _ = built.send(Err(ExportConfigError::Thread(e)));
                 return;
             }
         };

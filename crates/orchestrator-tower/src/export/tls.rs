@@ -86,7 +86,7 @@ pub(super) fn http_client(config: &OtlpConfig) -> Result<reqwest::Client, Export
         .configure(builder)
         .map_err(|e| ExportConfigError::Tls(e.to_string()))?
         .build()
-        .map_err(|e| ExportConfigError::Build(e.to_string()))
+        .map_err(|e| ExportConfigError::Build(Box::new(e)))
 }
 
 /// The headers set in code, for OTLP/HTTP (those of `OTEL_EXPORTER_OTLP_HEADERS` are added
@@ -104,9 +104,9 @@ pub(super) fn metadata(config: &OtlpConfig) -> Result<MetadataMap, ExportConfigE
     let mut headers = http::HeaderMap::new();
     for (k, v) in &config.headers {
         let name = http::HeaderName::from_bytes(k.as_bytes())
-            .map_err(|_| ExportConfigError::Build(format!("invalid header name {k:?}")))?;
+            .map_err(|_| ExportConfigError::InvalidHeader { name: k.clone() })?;
         let value = http::HeaderValue::from_str(v.expose())
-            .map_err(|_| ExportConfigError::Build(format!("invalid value for header {k}")))?;
+            .map_err(|_| ExportConfigError::InvalidHeader { name: k.clone() })?;
         headers.insert(name, value);
     }
     Ok(MetadataMap::from_headers(headers))
