@@ -1,8 +1,7 @@
 //! The facade's guard flushes the span queue: on `shutdown()` and when dropped, every queued
 //! span reaches a real OTLP/gRPC receiver, even when the scheduled delay has not passed.
 
-#[path = "../crates/orchestrator-tower/tests/support/mod.rs"]
-mod otlp;
+use orchestrator_testkit::otlp;
 
 use std::time::Duration;
 
@@ -30,10 +29,14 @@ async fn run(explicit_shutdown: bool) {
         .otlp(config)
         .build()
         .unwrap();
-    let service = TelemetryLayer::server(telemetry.tracer())
-        .layer(service_fn(|_: http::Request<Body>| otlp::answer(200)));
+    let service = TelemetryLayer::server(telemetry.tracer()).layer(service_fn(
+        |_: http::Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("ok")))
+        },
+    ));
     for _ in 0..30 {
-        service.clone().oneshot(otlp::request(None)).await.unwrap();
+        let request = http::Request::post("/v1/chat").body(Body::empty()).unwrap();
+        service.clone().oneshot(request).await.unwrap();
     }
     drop(service);
     assert!(received.spans().is_empty(), "queued, not yet sent");

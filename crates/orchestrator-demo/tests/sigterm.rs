@@ -3,8 +3,7 @@
 //! in: it exits 0, prints its summary, and the receiver holds exactly one server span per
 //! request the summary counts as answered.
 
-#[path = "../../orchestrator-tower/tests/support/mod.rs"]
-mod support;
+use orchestrator_testkit::otlp as support;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,8 +2,7 @@
 //! to a real OTLP/gRPC receiver (built from the official proto definitions); without, it
 //! prints the embedded trace analysis; with a malformed `OTEL_*` value it refuses to start.
 
-#[path = "../../orchestrator-tower/tests/support/mod.rs"]
-mod support;
+use orchestrator_testkit::otlp as support;
 
 use std::process::{Command, Output};
 

@@ -8,7 +8,11 @@
 //! - `pki` and `server` (feature `tls`): a test CA with certificates for `127.0.0.1`, `::1`
 //!   and `localhost`, and a recording HTTP/1.1 server over TLS or plain TCP; `smtp`, a real
 //!   SMTP server (aiosmtpd).
+//! - `otlp` (feature `otlp`): real OTLP/gRPC and OTLP/HTTP receivers built from the official
+//!   `opentelemetry-proto` definitions.
 
+#[cfg(feature = "otlp")]
+pub mod otlp;
 #[cfg(feature = "tls")]
 pub mod pki;
 #[cfg(feature = "tls")]

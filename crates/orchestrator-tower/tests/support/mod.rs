@@ -1,129 +1,16 @@
-//! Shared pieces of the middleware tests: services to wrap, and real OTLP receivers built
-//! from the official `opentelemetry-proto` definitions (gRPC through tonic, HTTP/protobuf).
-#![allow(dead_code)]
+//! Shared pieces of the middleware tests: services to wrap, and (from `orchestrator-testkit`)
+//! real OTLP receivers built from the official `opentelemetry-proto` definitions.
+#![allow(dead_code, unused_imports)]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::routing::post;
-use http::{HeaderMap, Request, Response};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use opentelemetry_proto::tonic::trace::v1::Span;
+use axum::body::Body;
+use http::{Request, Response};
 use orchestrator_metrics::{Metrics, ModelPrice, PriceTable, Registry, exposition};
+// Not every test binary uses every receiver.
+pub use orchestrator_testkit::otlp::{Grpc, Received, grpc_receiver, hex, http_receiver};
 use orchestrator_tower::{Sampler, Tracer};
-use prost::Message as _;
-
-/// Every span a receiver got, with the resource attributes of its batch.
-#[derive(Clone, Default)]
-pub struct Received {
-    pub spans: Arc<Mutex<Vec<Span>>>,
-    pub requests: Arc<Mutex<usize>>,
-    pub service_names: Arc<Mutex<Vec<String>>>,
-}
-
-impl Received {
-    fn take(&self, request: ExportTraceServiceRequest) {
-        *self.requests.lock().unwrap() += 1;
-        for resource in request.resource_spans {
-            if let Some(r) = &resource.resource {
-                for kv in &r.attributes {
-                    if kv.key == "service.name" {
-                        self.service_names
-                            .lock()
-                            .unwrap()
-                            .push(format!("{:?}", kv.value));
-                    }
-                }
-            }
-            for scope in resource.scope_spans {
-                self.spans.lock().unwrap().extend(scope.spans);
-            }
-        }
-    }
-
-    pub fn spans(&self) -> Vec<Span> {
-        self.spans.lock().unwrap().clone()
-    }
-
-    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Span> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let spans = self.spans();
-            if spans.len() >= n || tokio::time::Instant::now() > deadline {
-                return spans;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-/// The trace service of the receivers, recording into a [`Received`].
-pub struct Grpc(pub Received);
-
-#[tonic::async_trait]
-impl TraceService for Grpc {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        self.0.take(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
-
-/// An OTLP/gRPC receiver on a loopback port.
-pub async fn grpc_receiver() -> (SocketAddr, Received) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let received = Received::default();
-    let service = TraceServiceServer::new(Grpc(received.clone()));
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(service)
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-            .await
-            .unwrap();
-    });
-    (addr, received)
-}
-
-/// An OTLP/HTTP-protobuf receiver on a loopback port (`POST /v1/traces`).
-pub async fn http_receiver() -> (SocketAddr, Received) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let received = Received::default();
-    let state = received.clone();
-    let app = axum::Router::new().route(
-        "/v1/traces",
-        post(move |headers: HeaderMap, body: Bytes| {
-            let state = state.clone();
-            async move {
-                assert_eq!(headers["content-type"], "application/x-protobuf");
-                let request = ExportTraceServiceRequest::decode(body).expect("a valid OTLP body");
-                state.take(request);
-                let response = ExportTraceServiceResponse {
-                    partial_success: None,
-                };
-                (
-                    [("content-type", "application/x-protobuf")],
-                    response.encode_to_vec(),
-                )
-            }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, received)
-}
 
 /// A port that refuses connections (bound, then closed).
 pub fn refusing_port() -> SocketAddr {
@@ -173,11 +60,6 @@ pub fn request(traceparent: Option<&str>) -> Request<Body> {
         builder = builder.header("traceparent", tp);
     }
     builder.body(Body::empty()).unwrap()
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A tracer over a fresh registry pricing with `prices`, sampling with `sampler`.
