@@ -138,21 +138,14 @@ impl Prometheus {
 
     /// Runs an instant query and returns `data.result`.
     pub fn query(&self, promql: &str) -> Vec<Value> {
-        self.query_url(
-            format!("{}/api/v1/query?query={}", self.url, encode(promql)),
-            promql,
-        )
+        self.query_url(query_url(&self.url, &[("query", promql)]), promql)
     }
 
     /// Runs an instant query at `time_ms` (milliseconds since the epoch).
     pub fn query_at(&self, promql: &str, time_ms: i64) -> Vec<Value> {
         let time = format!("{}.{:03}", time_ms / 1000, time_ms % 1000);
         self.query_url(
-            format!(
-                "{}/api/v1/query?query={}&time={time}",
-                self.url,
-                encode(promql)
-            ),
+            query_url(&self.url, &[("query", promql), ("time", &time)]),
             promql,
         )
     }
@@ -202,15 +195,14 @@ impl Drop for Prometheus {
     }
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// `base/api/v1/query` with `params` form-encoded by the URL parser.
+fn query_url(base: &str, params: &[(&str, &str)]) -> String {
+    orchestrator_telemetry::orchestrator_http::Url::parse_with_params(
+        &format!("{base}/api/v1/query"),
+        params,
+    )
+    .expect("a valid Prometheus URL")
+    .to_string()
 }
 
 /// A blocking HTTP GET over a plain TCP stream (no async runtime needed): (status, body).

@@ -154,16 +154,12 @@ pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
                 for panel in &d.panels {
                     for q in &panel.queries {
                         if matches!(q.source, Source::Orchestrator(_)) {
-                            let result = fetch::json(
-                                client,
-                                &format!("{p}/api/v1/query?query={}", encode(&q.promql)),
-                                &[],
-                            )
-                            .map(|v| {
-                                v["data"]["result"]
-                                    .as_array()
-                                    .is_some_and(|r| !r.is_empty())
-                            });
+                            let result =
+                                fetch::json(client, &query_url(p, &q.promql), &[]).map(|v| {
+                                    v["data"]["result"]
+                                        .as_array()
+                                        .is_some_and(|r| !r.is_empty())
+                                });
                             panels.push((
                                 d.title.to_owned(),
                                 panel.title.clone(),
@@ -202,15 +198,11 @@ pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
     })
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// `base/api/v1/query?query=…`, the query form-encoded by the URL parser.
+fn query_url(base: &str, promql: &str) -> String {
+    let endpoint = format!("{base}/api/v1/query");
+    orchestrator_http::Url::parse_with_params(&endpoint, [("query", promql)])
+        .map_or(endpoint, |url| url.to_string())
 }
 
 /// Collects, judges, and writes `report.json` and `report.md` into `dir`.
