@@ -14,12 +14,10 @@
 //! allocator, 10 000 requests after warm-up) and prints them.
 //!
 //! `cargo bench --bench middleware`
-#![allow(unsafe_code)] // the counting allocator
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use orchestrator_testkit::alloc::{Counting, allocations};
 use std::hint::black_box;
 
 use common::{Body, bare, once, otel_dispatch, tracer};
@@ -28,26 +26,6 @@ use http::{Request, Response};
 use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer};
 use tower::{Layer, Service};
 use tower_http::trace::TraceLayer;
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: delegates every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -61,11 +39,11 @@ where
     for _ in 0..1_000 {
         once(&mut service);
     }
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = allocations();
     for _ in 0..N {
         once(&mut service);
     }
-    (ALLOCATIONS.with(Cell::get) - before) as f64 / N as f64
+    (allocations() - before) as f64 / N as f64
 }
 
 fn count_allocations() {

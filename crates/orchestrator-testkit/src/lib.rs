@@ -5,12 +5,14 @@
 //! - [`tool`]: the path of a real tool (promtool, amtool, chromium...) on `PATH`; a missing
 //!   one fails the test with how to install it, never skips.
 //! - [`run`]: runs a tool in a directory and returns whether it succeeded and what it said.
+//! - [`alloc`]: a counting global allocator, for allocation-free paths.
 //! - `pki` and `server` (feature `tls`): a test CA with certificates for `127.0.0.1`, `::1`
 //!   and `localhost`, and a recording HTTP/1.1 server over TLS or plain TCP; `smtp`, a real
 //!   SMTP server (aiosmtpd).
 //! - `otlp` (feature `otlp`): real OTLP/gRPC and OTLP/HTTP receivers built from the official
 //!   `opentelemetry-proto` definitions.
 
+pub mod alloc;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "tls")]
