@@ -15,10 +15,12 @@ use std::time::Duration;
 use orchestrator_demo::load::{self, LoadConfig};
 use orchestrator_demo::provider::ProviderConfig;
 use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
-use orchestrator_telemetry::Telemetry;
 use orchestrator_telemetry::orchestrator_alerts::generate::alert_group;
-use orchestrator_telemetry::orchestrator_alerts::{AlertState, AlertTuning, default_rules};
+use orchestrator_telemetry::orchestrator_alerts::{
+    AlertRule, AlertState, AlertTuning, AlertsReport, default_rules,
+};
 use orchestrator_telemetry::orchestrator_query::rules::rule_file;
+use orchestrator_telemetry::{Telemetry, TelemetryGuard};
 use support::Prometheus;
 
 /// Prometheus's transitions of an alert from its `ALERTS` series: when pending started,
@@ -54,6 +56,54 @@ fn prometheus_timeline(
     ]
 }
 
+/// Prometheus scraping `telemetry` every 250 ms, with `rules` as one group evaluated every
+/// second (the directory holding the rule file must outlive it).
+fn prometheus_with_rules(
+    telemetry: &TelemetryGuard,
+    group: &str,
+    rules: &[AlertRule],
+) -> (tempfile::TempDir, Prometheus) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rules.yml");
+    std::fs::write(&file, rule_file(&[alert_group(group, rules, None)])).unwrap();
+    let prometheus = Prometheus::start_with(
+        telemetry.metrics_addr().unwrap(),
+        &[file.as_path()],
+        "250ms",
+        "1s",
+    );
+    (dir, prometheus)
+}
+
+/// When the in-process evaluator moved `rule` to each of `states`.
+fn in_process(report: &AlertsReport, rule: &str, states: &[AlertState]) -> Vec<Option<i64>> {
+    states
+        .iter()
+        .map(|to| {
+            report
+                .history
+                .iter()
+                .find(|t| t.rule == rule && t.to == Some(*to))
+                .map(|t| t.at)
+        })
+        .collect()
+}
+
+/// Asserts that each transition `what` of `rule` happened in-process and in Prometheus
+/// within 1 250 ms of each other.
+fn assert_agree(rule: &str, what: &[&str], ours: &[Option<i64>], theirs: &[Option<i64>]) {
+    println!("{rule}: in-process {ours:?}, Prometheus {theirs:?}");
+    for (what, (a, b)) in what.iter().zip(ours.iter().zip(theirs)) {
+        let a = a.unwrap_or_else(|| panic!("{rule}: in-process never went {what}"));
+        let b = b.unwrap_or_else(|| panic!("{rule}: Prometheus never went {what}"));
+        println!("  {what:<9} Prometheus - in-process = {:+} ms", b - a);
+        assert!(
+            (b - a).abs() <= 1_250,
+            "{rule} {what}: in-process {a}, Prometheus {b}"
+        );
+    }
+}
+
 #[test]
 fn alerts_fire_and_resolve_when_prometheus_says_so() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -69,22 +119,10 @@ fn alerts_fire_and_resolve_when_prometheus_says_so() {
         .alert_tuning(tuning.clone())
         .build()
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("alerts.yml");
-    std::fs::write(
-        &rules,
-        rule_file(&[alert_group(
-            "orchestrator-alerts",
-            &default_rules(&tuning).unwrap(),
-            None,
-        )]),
-    )
-    .unwrap();
-    let prometheus = Prometheus::start_with(
-        telemetry.metrics_addr().unwrap(),
-        &[rules.as_path()],
-        "250ms",
-        "1s",
+    let (_rules, prometheus) = prometheus_with_rules(
+        &telemetry,
+        "orchestrator-alerts",
+        &default_rules(&tuning).unwrap(),
     );
     // No background errors: the incident is the only cause of server errors.
     let provider = ProviderConfig {
@@ -119,41 +157,24 @@ fn alerts_fire_and_resolve_when_prometheus_says_so() {
 
     let report = telemetry.alerts_report().expect("an alert report");
     let at = report.at;
-    let ours = |rule: &str, to: AlertState| {
-        report
-            .history
-            .iter()
-            .find(|t| t.rule == rule && t.to == Some(to))
-            .map(|t| t.at)
-    };
-    let in_process = [
-        ours("HighErrorRate", AlertState::Pending),
-        ours("HighErrorRate", AlertState::Firing),
-        ours("HighErrorRate", AlertState::Resolved),
+    let states = [
+        AlertState::Pending,
+        AlertState::Firing,
+        AlertState::Resolved,
     ];
-    let from_prometheus = prometheus_timeline(&prometheus, "HighErrorRate", at, 1000);
-    println!("in-process {in_process:?}\nPrometheus {from_prometheus:?}");
-    for (what, (a, b)) in ["pending", "firing", "resolved"]
-        .iter()
-        .zip(in_process.iter().zip(&from_prometheus))
-    {
-        let (a, b) = (
-            a.unwrap_or_else(|| panic!("in-process never went {what}")),
-            b.unwrap_or_else(|| panic!("Prometheus never went {what}")),
-        );
-        println!("{what:<9} Prometheus - in-process = {:+} ms", b - a);
-        assert!(
-            (b - a).abs() <= 1_250,
-            "{what}: in-process {a}, Prometheus {b}"
-        );
-    }
+    assert_agree(
+        "HighErrorRate",
+        &["pending", "firing", "resolved"],
+        &in_process(&report, "HighErrorRate", &states),
+        &prometheus_timeline(&prometheus, "HighErrorRate", at, 1000),
+    );
     for rule in [
         "ResponseTimeDegradation",
         "MemoryUsageCritical",
         "LowCustomerSatisfaction",
     ] {
         assert!(
-            ours(rule, AlertState::Firing).is_none(),
+            in_process(&report, rule, &[AlertState::Firing])[0].is_none(),
             "{rule} fired in-process"
         );
         assert!(
@@ -186,22 +207,10 @@ fn budget_alerts_agree_with_prometheus_over_a_scripted_spend() {
         .budget(Budget::new("*", BudgetPeriod::ThirtyDays, 1000.0).unwrap())
         .build()
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("budgets.yml");
-    std::fs::write(
-        &rules,
-        rule_file(&[alert_group(
-            "orchestrator-budgets",
-            &budget_rules(&tuning).unwrap(),
-            None,
-        )]),
-    )
-    .unwrap();
-    let prometheus = Prometheus::start_with(
-        telemetry.metrics_addr().unwrap(),
-        &[rules.as_path()],
-        "250ms",
-        "1s",
+    let (_rules, prometheus) = prometheus_with_rules(
+        &telemetry,
+        "orchestrator-budgets",
+        &budget_rules(&tuning).unwrap(),
     );
     prometheus.wait_for_first_scrape();
     // $0.05 every 500 ms: 80 % of the day's $1 after 8 s; then $0.02 every 500 ms, so 100 %
@@ -221,32 +230,13 @@ fn budget_alerts_agree_with_prometheus_over_a_scripted_spend() {
 
     let report = telemetry.alerts_report().expect("an alert report");
     let at = report.at;
-    let ours = |rule: &str, to: AlertState| {
-        report
-            .history
-            .iter()
-            .find(|t| t.rule == rule && t.to == Some(to))
-            .map(|t| t.at)
-    };
     for rule in ["BudgetWarning", "BudgetExceeded", "SpendRateAnomaly"] {
-        let in_process = [
-            ours(rule, AlertState::Pending),
-            ours(rule, AlertState::Firing),
-        ];
-        let from_prometheus = prometheus_timeline(&prometheus, rule, at, 1000);
-        println!("{rule}: in-process {in_process:?}, Prometheus {from_prometheus:?}");
-        for (what, (a, b)) in ["pending", "firing"]
-            .iter()
-            .zip(in_process.iter().zip(&from_prometheus))
-        {
-            let a = a.unwrap_or_else(|| panic!("{rule}: in-process never went {what}"));
-            let b = b.unwrap_or_else(|| panic!("{rule}: Prometheus never went {what}"));
-            println!("  {what:<8} Prometheus - in-process = {:+} ms", b - a);
-            assert!(
-                (b - a).abs() <= 1_250,
-                "{rule} {what}: in-process {a}, Prometheus {b}"
-            );
-        }
+        assert_agree(
+            rule,
+            &["pending", "firing"],
+            &in_process(&report, rule, &[AlertState::Pending, AlertState::Firing]),
+            &prometheus_timeline(&prometheus, rule, at, 1000),
+        );
     }
     // Only acme's budget alerted: the service's 30-day budget is barely touched.
     let firing = prometheus.query_at("ALERTS{alertstate=\"firing\",tenant=\"*\"}", at);

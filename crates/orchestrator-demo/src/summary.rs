@@ -83,18 +83,7 @@ fn write_summary(out: &mut String, e: &Exposition, elapsed: Duration) -> fmt::Re
     )?;
 
     writeln!(out, "  LLM calls")?;
-    let mut models: Vec<(String, String)> = e
-        .samples(c::LLM_REQUESTS_TOTAL.name)
-        .filter_map(|s| {
-            Some((
-                s.label("provider")?.to_owned(),
-                s.label("model")?.to_owned(),
-            ))
-        })
-        .collect();
-    models.sort();
-    models.dedup();
-    for (provider, model) in &models {
+    for (provider, model) in &e.label_pairs(c::LLM_REQUESTS_TOTAL.name, "provider", "model") {
         let this =
             |s: &Sample| s.label("provider") == Some(provider) && s.label("model") == Some(model);
         let calls = e.sum_where(c::LLM_REQUESTS_TOTAL.name, this);

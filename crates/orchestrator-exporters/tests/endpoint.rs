@@ -21,10 +21,14 @@ fn registry_with_traffic() -> Registry {
 }
 
 async fn get_metrics(addr: std::net::SocketAddr, encoding: Option<&str>) -> reqwest::Response {
-    let client = reqwest::Client::new();
-    let mut request = client.get(format!("http://{addr}/metrics"));
-    if let Some(encoding) = encoding {
-        request = request.header("accept-encoding", encoding);
+    scrape(addr, encoding.map(|e| ("accept-encoding", e))).await
+}
+
+/// `GET /metrics`, with one request header when given.
+async fn scrape(addr: std::net::SocketAddr, header: Option<(&str, &str)>) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("http://{addr}/metrics"));
+    if let Some((name, value)) = header {
+        request = request.header(name, value);
     }
     request.send().await.expect("scrape")
 }
@@ -85,15 +89,8 @@ async fn openmetrics_is_negotiated_and_text_stays_the_default() {
     )
     .unwrap();
     let addr = server.local_addr();
-    let scrape = |accept: &'static str| async move {
-        reqwest::Client::new()
-            .get(format!("http://{addr}/metrics"))
-            .header("accept", accept)
-            .send()
-            .await
-            .expect("scrape")
-    };
-    let prometheus = scrape(
+    let with_accept = |accept: &'static str| scrape(addr, Some(("accept", accept)));
+    let prometheus = with_accept(
         "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
     )
     .await;
@@ -114,7 +111,7 @@ async fn openmetrics_is_negotiated_and_text_stays_the_default() {
         "{text}"
     );
     for accept in ["application/x-unknown", "text/plain", "*/*"] {
-        let plain = scrape(accept).await;
+        let plain = with_accept(accept).await;
         assert_eq!(
             plain.headers()["content-type"],
             "text/plain; version=0.0.4; charset=utf-8",

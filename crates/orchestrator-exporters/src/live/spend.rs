@@ -14,18 +14,7 @@ pub(super) const TOP_TENANTS: usize = 10;
 
 /// One row per (provider, model), sorted.
 pub(super) fn llm_rows(e: &Exposition) -> Vec<Value> {
-    let mut models: Vec<(String, String)> = e
-        .samples(LLM_REQUESTS_TOTAL.name)
-        .filter_map(|s| {
-            Some((
-                s.label("provider")?.to_owned(),
-                s.label("model")?.to_owned(),
-            ))
-        })
-        .collect();
-    models.sort();
-    models.dedup();
-    models
+    e.label_pairs(LLM_REQUESTS_TOTAL.name, "provider", "model")
         .iter()
         .map(|(provider, model)| {
             let this = |s: &Sample| {

@@ -164,6 +164,19 @@ impl Exposition {
             .fold(0.0, |acc, s| acc + s.value)
     }
 
+    /// The distinct `(a, b)` label value pairs among the samples of `series` that carry
+    /// both labels, sorted (for example every `(provider, model)` of
+    /// `orchestrator_llm_requests_total`).
+    pub fn label_pairs(&self, series: &str, a: &str, b: &str) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .samples(series)
+            .filter_map(|s| Some((s.label(a)?.to_owned(), s.label(b)?.to_owned())))
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        pairs
+    }
+
     /// The number of samples, all families together.
     pub fn sample_count(&self) -> usize {
         self.families.iter().map(|f| f.samples.len()).sum()

@@ -109,7 +109,12 @@ impl TenantMetrics {
     /// Adds one LLM call's tokens and cost (as [`LlmMetrics::record`](crate::LlmMetrics::record)
     /// priced it; `None` for an unpriced model) to `tenant`, and charges the cost to the
     /// tenant's budgets (the service-wide budgets are charged by `LlmMetrics::record`).
+    /// An implausible usage ([`TokenUsage::check`]) is not billed (`LlmMetrics::record` has
+    /// refused and counted it).
     pub fn record_llm(&self, tenant: &str, usage: &TokenUsage, cost: Option<f64>) {
+        if usage.check().is_err() {
+            return;
+        }
         let h = self.handles(tenant);
         for (handle, n) in h.tokens.iter().zip([
             usage.input,

@@ -75,17 +75,14 @@ fn render_family(family: &Family, options: OpenMetricsOptions, out: &mut String)
         MetricKind::Gauge => (&*family.name, "gauge"),
         MetricKind::Histogram => (&*family.name, "histogram"),
     };
-    for (line, value) in [("TYPE", kind), ("UNIT", family.unit.unwrap_or(""))] {
-        if line == "UNIT" && (value.is_empty() || !name.ends_with(&format!("_{value}"))) {
-            continue;
-        }
-        out.push_str("# ");
-        out.push_str(line);
-        out.push(' ');
-        out.push_str(name);
-        out.push(' ');
-        out.push_str(value);
-        out.push('\n');
+    metadata("TYPE", name, kind, out);
+    // The format requires the family name to end with `_<unit>`.
+    if let Some(unit) = family.unit
+        && name
+            .strip_suffix(unit)
+            .is_some_and(|base| base.ends_with('_'))
+    {
+        metadata("UNIT", name, unit, out);
     }
     out.push_str("# HELP ");
     out.push_str(name);
@@ -95,6 +92,17 @@ fn render_family(family: &Family, options: OpenMetricsOptions, out: &mut String)
     for series in &table.list {
         render_series(family, name, kind, series, options, out);
     }
+}
+
+/// `# LINE name value`.
+fn metadata(line: &str, name: &str, value: &str, out: &mut String) {
+    out.push_str("# ");
+    out.push_str(line);
+    out.push(' ');
+    out.push_str(name);
+    out.push(' ');
+    out.push_str(value);
+    out.push('\n');
 }
 
 fn render_series(

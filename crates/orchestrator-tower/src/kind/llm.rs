@@ -200,9 +200,7 @@ impl CallState for LlmCallState {
             metrics.llm().refuse_usage(reason);
         }
         let cost = metrics.llm().record(&call);
-        // An implausible usage (refused by `record`) is not billed to the tenant either.
-        let usage = self.response.usage.filter(|u| u.check().is_ok());
-        if let (Some(tenant), Some(usage)) = (&self.tenant, &usage) {
+        if let (Some(tenant), Some(usage)) = (&self.tenant, &self.response.usage) {
             metrics.tenants().record_llm(tenant, usage, cost);
         }
     }
