@@ -67,6 +67,10 @@ pub enum InstallError {
     #[cfg(feature = "traces")]
     #[error("tracing: {0}")]
     Tracing(#[from] orchestrator_tower::TracerError),
+    /// The distinct-user backend could not be set up (an invalid Redis URL, no thread).
+    #[cfg(feature = "kpi")]
+    #[error(transparent)]
+    Activity(#[from] orchestrator_kpi::ActivityError),
     /// A series of the catalogue could not be registered (a bug: the catalogue is tested).
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -103,6 +107,7 @@ pub struct TelemetryBuilder {
     monitor: crate::monitor::MonitorConfig,
     #[cfg(feature = "traces")]
     tracing: crate::tracing::TracingConfig,
+    instance: Option<String>,
 }
 
 impl Default for TelemetryBuilder {
@@ -123,6 +128,7 @@ impl Default for TelemetryBuilder {
             monitor: crate::monitor::MonitorConfig::default(),
             #[cfg(feature = "traces")]
             tracing: crate::tracing::TracingConfig::default(),
+            instance: None,
         }
     }
 }
@@ -196,6 +202,39 @@ impl TelemetryBuilder {
     #[cfg(feature = "kpi")]
     pub fn activity(mut self, activity: Arc<dyn ActivityBackend>) -> Self {
         self.monitor.activity = Some(activity);
+        self
+    }
+
+    /// Names this replica: the `service.instance.id` of its exported spans, and the name
+    /// the live page shows. Prometheus tells replicas apart by their scrape target (the
+    /// `instance` label), so the metrics carry no such label.
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        #[cfg(feature = "traces")]
+        {
+            self.tracing.instance = Some(name.clone());
+        }
+        self.instance = Some(name);
+        self
+    }
+
+    /// Counts distinct users in Redis, shared by every replica (`PFADD`/`PFCOUNT`), instead
+    /// of in this process: the `monthly_active_users` KPI is then the fleet's. Redis is
+    /// reached lazily; while it is unreachable, user activity is dropped and counted
+    /// (`orchestrator_telemetry_dropped_total{queue="user_activity"}`) and the
+    /// `orchestrator_active_users` series are absent. An invalid URL fails `build`.
+    #[cfg(feature = "redis")]
+    pub fn redis_activity(mut self, config: orchestrator_kpi::RedisActivityConfig) -> Self {
+        self.monitor.redis = Some(config);
+        self
+    }
+
+    /// Evaluates no alert rule in this process (no evaluator work, no notification): for
+    /// a fleet where Prometheus evaluates the rules `orchestrator-obs generate` writes, over
+    /// every replica's series, and sends them to Alertmanager. The KPIs are still evaluated.
+    #[cfg(feature = "alerts")]
+    pub fn without_alert_evaluator(mut self) -> Self {
+        self.monitor.alerts.evaluate = false;
         self
     }
 
@@ -381,6 +420,10 @@ impl TelemetryBuilder {
                 kpis: monitor.kpis.clone(),
                 #[cfg(feature = "kpi")]
                 kpi_config,
+                #[cfg(feature = "kpi")]
+                activity: monitor.activity.clone(),
+                #[cfg(feature = "kpi")]
+                instance: self.instance.clone(),
                 #[cfg(feature = "alerts")]
                 alerts: monitor.alerts.clone(),
                 #[cfg(feature = "traces")]
@@ -421,6 +464,7 @@ impl TelemetryBuilder {
             monitor,
             registry,
             metrics,
+            instance: self.instance,
             #[cfg(feature = "prometheus")]
             server,
             #[cfg(feature = "prometheus")]

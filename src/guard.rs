@@ -20,6 +20,7 @@ pub struct TelemetryGuard {
     pub(crate) monitor: crate::monitor::Running,
     pub(crate) registry: Registry,
     pub(crate) metrics: Metrics,
+    pub(crate) instance: Option<String>,
     #[cfg(feature = "prometheus")]
     pub(crate) server: Option<MetricsServer>,
     #[cfg(feature = "prometheus")]
@@ -30,6 +31,11 @@ impl TelemetryGuard {
     /// The typed recorders.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// This replica's name, when [`instance`](crate::TelemetryBuilder::instance) set one.
+    pub fn instance(&self) -> Option<&str> {
+        self.instance.as_deref()
     }
 
     /// The registry `/metrics` renders.
@@ -55,6 +61,13 @@ impl TelemetryGuard {
         self.monitor.kpis.latest()
     }
 
+    /// Whose distinct users are counted (this replica's, or the fleet's through Redis) and
+    /// whether the last count succeeded.
+    #[cfg(feature = "kpi")]
+    pub fn activity_status(&self) -> &orchestrator_kpi::ActivityStatus {
+        &self.monitor.activity
+    }
+
     /// A handle to the latest KPI report, to share with a page or a report writer.
     #[cfg(feature = "kpi")]
     pub fn kpi_handle(&self) -> KpiHandle {
@@ -73,9 +86,12 @@ impl TelemetryGuard {
         self.monitor.alerts.clone()
     }
 
-    /// Samples and evaluates now, on the monitor thread, and returns the KPI report.
+    /// Samples and evaluates now, on the monitor thread, and returns the KPI report. User
+    /// activity still queued for a shared backend (Redis) is sent first, so the distinct
+    /// users counted include every session recorded before the call.
     #[cfg(feature = "kpi")]
     pub fn evaluate_now(&self) -> Option<KpiReport> {
+        self.monitor.business.activity().flush();
         if let Some(monitor) = &self.monitor.monitor {
             monitor.tick_now();
         }

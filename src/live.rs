@@ -10,6 +10,11 @@ pub(crate) struct Source {
     pub(crate) kpis: orchestrator_kpi::KpiHandle,
     #[cfg(feature = "kpi")]
     pub(crate) kpi_config: orchestrator_kpi::KpiConfig,
+    #[cfg(feature = "kpi")]
+    pub(crate) activity: orchestrator_kpi::ActivityStatus,
+    /// The replica's name (`service.instance.id`), shown on the page.
+    #[cfg(feature = "kpi")]
+    pub(crate) instance: Option<String>,
     #[cfg(feature = "alerts")]
     pub(crate) alerts: orchestrator_alerts::AlertsHandle,
     #[cfg(feature = "traces")]
@@ -47,8 +52,9 @@ impl LiveSource for Source {
 
 #[cfg(feature = "kpi")]
 fn kpis(source: &Source) -> Value {
-    use orchestrator_kpi::Direction;
+    use orchestrator_kpi::{ActivityScope, Direction};
     let report = source.kpis.latest();
+    let users = &source.activity;
     let list: Vec<Value> = source
         .kpi_config
         .kpis()
@@ -56,6 +62,24 @@ fn kpis(source: &Source) -> Value {
         .map(|kpi| {
             let result = report.as_ref().and_then(|r| r.get(kpi.id));
             let value = result.and_then(|r| r.value);
+            let reads_users = kpi.expr.selectors().iter().any(|(sel, _)| {
+                sel.series_name() == orchestrator_metrics::catalogue::ACTIVE_USERS.name
+            });
+            let reads_others = kpi.expr.selectors().iter().any(|(sel, _)| {
+                sel.series_name() != orchestrator_metrics::catalogue::ACTIVE_USERS.name
+            });
+            // Whose figure it is: distinct users are the fleet's when counted in Redis,
+            // every other series is this replica's own.
+            let scope = match (reads_users, reads_others, users.scope()) {
+                (true, false, ActivityScope::Fleet) => "fleet",
+                (true, true, ActivityScope::Fleet) => "replica/fleet",
+                _ => "replica",
+            };
+            let display = match value {
+                None if reads_users && !users.is_available() => "unavailable".to_owned(),
+                None => "no data".to_owned(),
+                Some(v) => kpi.unit.format(v),
+            };
             json!({
                 "id": kpi.id,
                 "name": kpi.name,
@@ -67,7 +91,8 @@ fn kpis(source: &Source) -> Value {
                     Direction::HigherIsBetter => "higher",
                     Direction::LowerIsBetter => "lower",
                 },
-                "display_value": value.map_or_else(|| "no data".to_owned(), |v| kpi.unit.format(v)),
+                "display_value": display,
+                "scope": scope,
                 "display_target": kpi.unit.format(kpi.target),
             })
         })
@@ -77,6 +102,12 @@ fn kpis(source: &Source) -> Value {
         "met": report.as_ref().map_or(0, |r| r.met()),
         "total": list.len(),
         "kpis": list,
+        "instance": source.instance,
+        "users": {
+            "scope": users.scope().as_str(),
+            "available": users.is_available(),
+            "error": users.error(),
+        },
     })
 }
 

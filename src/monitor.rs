@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orchestrator_kpi::{
-    ActivityBackend, BusinessRecorder, KpiConfig, KpiEngine, KpiHandle, LocalActivity,
-    activity_hook,
+    ActivityBackend, ActivityStatus, BusinessRecorder, KpiConfig, KpiEngine, KpiHandle,
+    LocalActivity, activity_hook,
 };
 use orchestrator_metrics::{Metrics, Registry};
 use orchestrator_query::{Monitor, MonitorBuilder, Sampler};
@@ -20,6 +20,9 @@ pub(crate) struct MonitorConfig {
     pub(crate) interval: Duration,
     pub(crate) kpis: KpiConfig,
     pub(crate) activity: Option<Arc<dyn ActivityBackend>>,
+    /// Distinct users in Redis, built with the guard's registry (its drop counter).
+    #[cfg(feature = "redis")]
+    pub(crate) redis: Option<orchestrator_kpi::RedisActivityConfig>,
     #[cfg(feature = "alerts")]
     pub(crate) alerts: AlertConfig,
 }
@@ -31,6 +34,8 @@ impl Default for MonitorConfig {
             interval: Duration::from_secs(15),
             kpis: KpiConfig::default(),
             activity: None,
+            #[cfg(feature = "redis")]
+            redis: None,
             #[cfg(feature = "alerts")]
             alerts: AlertConfig::default(),
         }
@@ -69,6 +74,8 @@ pub(crate) struct AlertConfig {
     pub(crate) routing: orchestrator_alerts::generate::Routing,
     pub(crate) retry: orchestrator_alerts::RetryPolicy,
     pub(crate) resend_delay: Duration,
+    /// `false`: no rule is evaluated in-process (Prometheus evaluates the generated ones).
+    pub(crate) evaluate: bool,
 }
 
 #[cfg(feature = "alerts")]
@@ -83,6 +90,7 @@ impl Default for AlertConfig {
             routing: orchestrator_alerts::generate::Routing::default(),
             retry: orchestrator_alerts::RetryPolicy::default(),
             resend_delay: Duration::from_secs(60),
+            evaluate: true,
         }
     }
 }
@@ -95,10 +103,11 @@ fn alert_evaluator(
 ) -> Result<orchestrator_alerts::AlertEvaluator, InstallError> {
     use orchestrator_alerts::{AlertEvaluator, EvaluatorConfig, default_rules};
     let mut rules = match config.rules {
+        _ if !config.evaluate => Vec::new(),
         Some(rules) => rules,
         None => default_rules(&config.tuning).map_err(AlertSetupError::from)?,
     };
-    for slo in &config.slos {
+    for slo in config.slos.iter().filter(|_| config.evaluate) {
         rules.extend(
             slo.rules(&config.tuning.service)
                 .map_err(AlertSetupError::from)?
@@ -125,6 +134,7 @@ pub(crate) struct Running {
     pub(crate) monitor: Option<Monitor>,
     pub(crate) kpis: KpiHandle,
     pub(crate) business: BusinessRecorder,
+    pub(crate) activity: ActivityStatus,
     #[cfg(feature = "alerts")]
     pub(crate) alerts: orchestrator_alerts::AlertsHandle,
 }
@@ -134,9 +144,18 @@ pub(crate) fn start(
     registry: &Registry,
     metrics: &Metrics,
 ) -> Result<Running, InstallError> {
-    let activity = config
-        .activity
-        .unwrap_or_else(|| Arc::new(LocalActivity::new()));
+    #[cfg(feature = "redis")]
+    let activity = match config.redis {
+        Some(redis) => Some(Arc::new(
+            orchestrator_kpi::RedisActivity::new(redis, registry)
+                .map_err(InstallError::Activity)?,
+        ) as Arc<dyn ActivityBackend>),
+        None => config.activity,
+    };
+    #[cfg(not(feature = "redis"))]
+    let activity = config.activity;
+    let activity = activity.unwrap_or_else(|| Arc::new(LocalActivity::new()));
+    let status = ActivityStatus::new(activity.scope());
     let business = BusinessRecorder::new(metrics.clone(), activity.clone());
     let engine = KpiEngine::new(config.kpis, registry)?;
     let kpis = engine.handle();
@@ -147,7 +166,7 @@ pub(crate) fn start(
     let monitor = if config.enabled {
         let builder = MonitorBuilder::new(Sampler::local(registry))
             .interval(config.interval)
-            .hook(activity_hook(activity, registry)?)
+            .hook(activity_hook(activity, registry, status.clone())?)
             .evaluator(Box::new(engine));
         #[cfg(feature = "alerts")]
         let builder = builder.evaluator(Box::new(evaluator));
@@ -159,6 +178,7 @@ pub(crate) fn start(
         monitor,
         kpis,
         business,
+        activity: status,
         #[cfg(feature = "alerts")]
         alerts,
     })

@@ -12,6 +12,7 @@ pub(crate) struct TracingConfig {
     pub(crate) otlp: Option<OtlpConfig>,
     pub(crate) store_capacity: Option<usize>,
     pub(crate) service_name: Option<String>,
+    pub(crate) instance: Option<String>,
     pub(crate) read_env: bool,
 }
 
@@ -23,6 +24,7 @@ impl Default for TracingConfig {
             otlp: None,
             store_capacity: None,
             service_name: None,
+            instance: None,
             read_env: true,
         }
     }
@@ -48,6 +50,9 @@ impl TracingConfig {
         }
         if let Some(name) = self.service_name {
             builder = builder.service_name(name);
+        }
+        if let Some(id) = self.instance {
+            builder = builder.instance_id(id);
         }
         builder.build()
     }

@@ -75,3 +75,34 @@ fn a_custom_routing_keeps_critical_off_pagerduty() {
     let routing = Routing::parse(&["critical|high=slack", "medium|low=email"]).unwrap();
     assert_eq!(fire(Some(routing)), (1, 0));
 }
+
+/// Issue 17: in a fleet where Prometheus evaluates the generated rules, one builder call
+/// switches the in-process evaluation off: no rule, no notification, KPIs still evaluated.
+#[test]
+fn without_the_alert_evaluator_nothing_is_evaluated_or_sent() {
+    let slack = RecordingServer::start("127.0.0.1:0", None, |_| (200, "ok".into()));
+    let telemetry = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .monitor_interval(Duration::from_millis(100))
+        .alert_rules(vec![rule()])
+        .alert_channel(
+            Channel::Slack,
+            Arc::new(SlackSink::new(
+                Secret::new(format!("{}/hook", slack.url())),
+                HttpClient::new().unwrap(),
+            )),
+        )
+        .without_alert_evaluator()
+        .build()
+        .unwrap();
+    let sessions: Vec<_> = (0..3)
+        .map(|_| telemetry.metrics().sessions().start())
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(slack.requests().is_empty());
+    let report = telemetry.alerts_report().expect("evaluated, with no rule");
+    assert!(report.rules.is_empty(), "{report}");
+    assert!(telemetry.kpi_report().is_some());
+    drop(sessions);
+    telemetry.shutdown();
+}

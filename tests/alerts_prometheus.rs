@@ -1,5 +1,6 @@
 //! The in-process alert evaluator and a real Prometheus loaded with the generated rules
-//! agree on which alerts fire and when, over a workload with an incident.
+//! agree on which alerts fire and when, over a workload with an incident: one per seed
+//! rule (errors, slow LLM, memory, unhappy users), and a scripted spend for the budgets.
 //!
 //! "When" is compared within 1.25 s: one Prometheus evaluation interval (1 s) plus one
 //! scrape interval (250 ms). Prometheus evaluates its rules on scraped data, which trails
@@ -9,9 +10,9 @@
 
 mod support;
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use orchestrator_demo::incident::Incident;
 use orchestrator_demo::load::{self, LoadConfig};
 use orchestrator_demo::provider::ProviderConfig;
 use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
@@ -19,6 +20,7 @@ use orchestrator_telemetry::orchestrator_alerts::generate::alert_group;
 use orchestrator_telemetry::orchestrator_alerts::{
     AlertRule, AlertState, AlertTuning, AlertsReport, default_rules,
 };
+use orchestrator_telemetry::orchestrator_exporters::{ProcessCollectorConfig, resident_memory};
 use orchestrator_telemetry::orchestrator_query::rules::rule_file;
 use orchestrator_telemetry::{Telemetry, TelemetryGuard};
 use support::Prometheus;
@@ -49,9 +51,24 @@ fn prometheus_timeline(
             .unwrap_or_default()
     };
     let (pending, firing) = (series("pending"), series("firing"));
+    // The pending episode that led to firing: a brief crossing earlier (noise near the
+    // threshold, shorter than `for`) is an episode of its own, not the incident's.
+    let first_firing = firing.first().copied();
+    let before: Vec<i64> = pending
+        .iter()
+        .copied()
+        .filter(|t| first_firing.is_none_or(|f| *t < f))
+        .collect();
+    let mut start = before.last().copied();
+    for pair in before.windows(2).rev() {
+        if pair[1] - pair[0] > evaluation_ms * 3 / 2 {
+            break;
+        }
+        start = Some(pair[0]);
+    }
     [
-        pending.first().copied(),
-        firing.first().copied(),
+        start,
+        first_firing,
         firing.last().map(|t| t + evaluation_ms),
     ]
 }
@@ -75,16 +92,28 @@ fn prometheus_with_rules(
     (dir, prometheus)
 }
 
-/// When the in-process evaluator moved `rule` to each of `states`.
+/// When the in-process evaluator moved `rule` to each of `states`: the first firing and
+/// resolution, and the pending that led to that firing (an earlier pending that went back
+/// to inactive, noise near the threshold, is not the incident's).
 fn in_process(report: &AlertsReport, rule: &str, states: &[AlertState]) -> Vec<Option<i64>> {
+    let when = |to: AlertState| {
+        report
+            .history
+            .iter()
+            .find(|t| t.rule == rule && t.to == Some(to))
+            .map(|t| t.at)
+    };
+    let firing = when(AlertState::Firing);
     states
         .iter()
-        .map(|to| {
-            report
+        .map(|to| match (to, firing) {
+            (AlertState::Pending, Some(fired)) => report
                 .history
                 .iter()
-                .find(|t| t.rule == rule && t.to == Some(*to))
+                .filter(|t| t.rule == rule && t.to == Some(AlertState::Pending) && t.at <= fired)
                 .map(|t| t.at)
+                .next_back(),
+            _ => when(*to),
         })
         .collect()
 }
@@ -104,19 +133,41 @@ fn assert_agree(rule: &str, what: &[&str], ours: &[Option<i64>], theirs: &[Optio
     }
 }
 
-#[test]
-fn alerts_fire_and_resolve_when_prometheus_says_so() {
+/// The four seed rules, and the incident that provokes each.
+const SPEC_RULES: [(Incident, &str); 4] = [
+    (Incident::Errors, "HighErrorRate"),
+    (Incident::Slow, "ResponseTimeDegradation"),
+    (Incident::Memory, "MemoryUsageCritical"),
+    (Incident::Unhappy, "LowCustomerSatisfaction"),
+];
+
+/// How much the memory incident holds in these tests: the limit is resident memory at
+/// start plus this, so the rest of the process (other tests run beside) has room to grow.
+const TEST_BALLAST: usize = 512 << 20;
+
+/// Runs the demo with `incident` from 8 s to 28 s of a 75 s load, beside a real Prometheus
+/// loaded with the generated default rules and scraping the same registry, and checks that
+/// the incident's rule goes pending, firing and resolved in both within one evaluation
+/// interval plus one scrape interval, and that no other seed rule fires in-process.
+fn incident_agrees_with_prometheus(incident: Incident) {
+    let rule = SPEC_RULES.iter().find(|(i, _)| *i == incident).unwrap().1;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let tuning = AlertTuning::demo();
+    let mut collector = ProcessCollectorConfig::default().interval(Duration::from_millis(250));
+    if incident == Incident::Memory {
+        let rss = resident_memory().expect("/proc/self/status");
+        collector = collector.memory_limit(rss + TEST_BALLAST as u64);
+    }
     let telemetry = Telemetry::builder()
         .listen("127.0.0.1:0")
         .prices(demo_prices().unwrap())
         .monitor_interval(Duration::from_millis(250))
         .alert_tuning(tuning.clone())
+        .process_collector(collector)
         .build()
         .unwrap();
     let (_rules, prometheus) = prometheus_with_rules(
@@ -133,23 +184,23 @@ fn alerts_fire_and_resolve_when_prometheus_says_so() {
     let config = DemoConfig {
         api_addr: "127.0.0.1:0".into(),
         provider,
-        observer: None,
+        ballast_bytes: TEST_BALLAST,
+        ..Default::default()
     };
     let server = runtime
         .block_on(DemoServer::start(config, &telemetry))
         .unwrap();
     prometheus.wait_for_first_scrape();
-    let incident = server.incident().clone();
-    runtime.spawn(async move {
-        tokio::time::sleep(Duration::from_secs(8)).await;
-        incident.store(true, Ordering::Relaxed);
-        tokio::time::sleep(Duration::from_secs(20)).await;
-        incident.store(false, Ordering::Relaxed);
+    runtime.block_on(async {
+        server
+            .incident()
+            .schedule(incident, Duration::from_secs(8), Duration::from_secs(20))
     });
     let load_config = LoadConfig {
         duration: Duration::from_secs(75),
         concurrency: 8,
         seed: 11,
+        incident: server.incident().clone(),
         ..LoadConfig::default()
     };
     runtime.block_on(load::run(&server.api_url(), &load_config));
@@ -163,27 +214,47 @@ fn alerts_fire_and_resolve_when_prometheus_says_so() {
         AlertState::Resolved,
     ];
     assert_agree(
-        "HighErrorRate",
+        rule,
         &["pending", "firing", "resolved"],
-        &in_process(&report, "HighErrorRate", &states),
-        &prometheus_timeline(&prometheus, "HighErrorRate", at, 1000),
+        &in_process(&report, rule, &states),
+        &prometheus_timeline(&prometheus, rule, at, 1000),
     );
-    for rule in [
-        "ResponseTimeDegradation",
-        "MemoryUsageCritical",
-        "LowCustomerSatisfaction",
-    ] {
+    for (_, other) in SPEC_RULES.iter().filter(|(i, _)| *i != incident) {
         assert!(
-            in_process(&report, rule, &[AlertState::Firing])[0].is_none(),
-            "{rule} fired in-process"
+            in_process(&report, other, &[AlertState::Firing])[0].is_none(),
+            "{other} fired in-process during the {incident:?} incident"
         );
         assert!(
-            prometheus_timeline(&prometheus, rule, at, 1000)[1].is_none(),
-            "{rule} fired in Prometheus"
+            prometheus_timeline(&prometheus, other, at, 1000)[1].is_none(),
+            "{other} fired in Prometheus during the {incident:?} incident"
         );
     }
     drop(server);
     telemetry.shutdown();
+}
+
+#[test]
+fn high_error_rate_fires_and_resolves_when_prometheus_says_so() {
+    incident_agrees_with_prometheus(Incident::Errors);
+}
+
+/// Issue 17: `--incident slow` (the LLM 5x slower) moves `ResponseTimeDegradation`.
+#[test]
+fn response_time_degradation_fires_and_resolves_when_prometheus_says_so() {
+    incident_agrees_with_prometheus(Incident::Slow);
+}
+
+/// Issue 17: `--incident memory` (a cache filling past 90 % of the configured limit)
+/// moves `MemoryUsageCritical`.
+#[test]
+fn memory_usage_critical_fires_and_resolves_when_prometheus_says_so() {
+    incident_agrees_with_prometheus(Incident::Memory);
+}
+
+/// Issue 17: `--incident unhappy` (scores around 3/10) moves `LowCustomerSatisfaction`.
+#[test]
+fn low_customer_satisfaction_fires_and_resolves_when_prometheus_says_so() {
+    incident_agrees_with_prometheus(Incident::Unhappy);
 }
 
 /// Issue 15 item 2: over a scripted spend, the in-process evaluator and a real Prometheus

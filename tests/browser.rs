@@ -88,6 +88,7 @@ async fn the_live_page_in_a_real_browser() {
         .alert_tuning(AlertTuning::demo())
         .ignore_otel_env()
         .sampler(Sampler::always_on())
+        .instance("replica-7")
         .build()
         .unwrap();
     let base = format!("http://{}", telemetry.metrics_addr().unwrap());
@@ -95,6 +96,7 @@ async fn the_live_page_in_a_real_browser() {
         api_addr: "127.0.0.1:0".into(),
         provider: ProviderConfig::default(),
         observer: None,
+        ..Default::default()
     };
     let server = DemoServer::start(config, &telemetry).await.unwrap();
     let api = server.api_url();
@@ -151,6 +153,17 @@ async fn the_live_page_in_a_real_browser() {
         },
     )
     .await;
+    // Issue 17: the replica's name, and whose figures these are (users counted in this
+    // process here: every figure is this replica's).
+    eventually("the instance name in the header", || async {
+        text_of(&client, "#instance").await == "· replica-7"
+    })
+    .await;
+    let scope = text_of(&client, "#kpi-scope").await;
+    assert!(
+        scope.starts_with("Every figure is this replica's own"),
+        "{scope}"
+    );
     eventually("the request-rate chart", || async {
         client
             .find_all(Locator::Css("#chart-rate polyline"))

@@ -91,6 +91,7 @@ fn kpis_in_process_equal_prometheus() {
         api_addr: "127.0.0.1:0".into(),
         provider: ProviderConfig::default(),
         observer: None,
+        ..Default::default()
     };
     let server = runtime
         .block_on(DemoServer::start(config, &telemetry))

@@ -134,6 +134,7 @@ fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
         observer: Some(Arc::new(move |r: &ObservedRequest| {
             sink.lock().unwrap().push(r.clone())
         })),
+        ..Default::default()
     };
     let server = runtime
         .block_on(DemoServer::start(config, &telemetry))

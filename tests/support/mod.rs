@@ -304,6 +304,7 @@ pub fn start_demo(
         api_addr: "127.0.0.1:0".into(),
         provider: orchestrator_demo::provider::ProviderConfig::default(),
         observer: None,
+        ..Default::default()
     };
     runtime
         .block_on(orchestrator_demo::DemoServer::start(config, telemetry))

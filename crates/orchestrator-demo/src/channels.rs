@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orchestrator_telemetry::orchestrator_alerts::{EmailSink, HttpClient, Secret, Sink, SlackSink};
+use orchestrator_telemetry::orchestrator_alerts::{
+    AlertmanagerSink, EmailSink, HttpClient, Secret, Sink, SlackSink,
+};
 
 /// Why the alert channels cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +19,9 @@ pub enum ChannelError {
     /// `--alert-webhook` is not a usable URL, or its client cannot be built.
     #[error("--alert-webhook: {0}")]
     Webhook(#[from] orchestrator_http::HttpError),
+    /// `--alertmanager` is not a usable URL.
+    #[error("--alertmanager: {0}")]
+    Alertmanager(orchestrator_http::HttpError),
     /// `--smtp` or `--alert-email` cannot be used.
     #[error("--smtp: {0}")]
     Smtp(#[from] orchestrator_telemetry::orchestrator_alerts::SmtpError),
@@ -36,10 +41,14 @@ pub struct AlertArgs {
     /// Who receives alert email (repeat for several); needs `--smtp`.
     #[arg(long, requires = "smtp")]
     pub alert_email: Vec<String>,
-    /// PEM certificates trusted beside the system's roots by the webhook and SMTP clients
-    /// (a private CA).
+    /// PEM certificates trusted beside the system's roots by the webhook, Alertmanager and
+    /// SMTP clients (a private CA).
     #[arg(long)]
     pub alert_cacert: Option<PathBuf>,
+    /// An Alertmanager (`http://host:9093`): alerts are pushed to its API v2 as Prometheus
+    /// pushes them, so replicas that see one incident give one notification per group.
+    #[arg(long, value_name = "URL")]
+    pub alertmanager: Option<String>,
 }
 
 impl AlertArgs {
@@ -61,6 +70,18 @@ impl AlertArgs {
                 .build()?;
             sinks.push(Arc::new(
                 SlackSink::new(Secret::new(url.clone()), client).link(link),
+            ));
+        }
+        if let Some(url) = &self.alertmanager {
+            let client = HttpClient::builder()
+                .deadline(Duration::from_secs(5))
+                .tls(tls.clone())
+                .build()
+                .map_err(ChannelError::Alertmanager)?;
+            sinks.push(Arc::new(
+                AlertmanagerSink::with_client(url, client)
+                    .map_err(ChannelError::Alertmanager)?
+                    .generator_url(link),
             ));
         }
         if let Some(url) = &self.smtp {

@@ -8,11 +8,14 @@
 
 mod anthropic_wire;
 pub mod app;
+mod args;
 pub mod cache;
 pub mod channels;
 pub mod db;
 pub mod external;
+pub mod fleet;
 pub mod http_client;
+pub mod incident;
 pub mod llm_client;
 pub mod load;
 pub mod logging;
@@ -20,10 +23,12 @@ pub mod middleware;
 pub mod provider;
 pub mod rng;
 mod run;
+mod server;
 pub mod signals;
 pub mod summary;
 
-pub use run::{DemoArgs, DemoConfig, DemoError, DemoServer, demo_prices, run};
+pub use run::{DemoArgs, run};
+pub use server::{DemoConfig, DemoError, DemoServer, demo_prices};
 
 /// The command line: logs to stderr (`RUST_LOG`, default `warn`), parses [`DemoArgs`] and
 /// runs the demo. Shared by the `orchestrator-demo` binary and the `orchestrator` example.

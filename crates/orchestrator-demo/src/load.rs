@@ -1,7 +1,7 @@
 //! The load generator: virtual users open a session, send a few messages, leave feedback
 //! and close the session, until the deadline.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
+use crate::incident::{Incident, IncidentSwitch};
 use crate::provider::MODELS;
 use crate::rng::SharedRng;
 
@@ -19,7 +20,9 @@ pub struct LoadConfig {
     pub duration: Duration,
     /// Concurrent virtual users.
     pub concurrency: usize,
-    /// Distinct user ids to draw from.
+    /// The first user id drawn (`user-N`): replicas given overlapping ranges share users.
+    pub users_from: u64,
+    /// Distinct user ids to draw from, starting at `users_from`.
     pub users: u64,
     /// Tenants the users belong to (`tenant-0`...), sent as `x-tenant-id`; 0 sends none.
     pub tenants: u64,
@@ -30,6 +33,8 @@ pub struct LoadConfig {
     /// Set to stop early (SIGTERM): each virtual user sends no new message, closes its
     /// session, and returns; requests in flight finish.
     pub stop: Arc<AtomicBool>,
+    /// During an `unhappy` incident, users rate their sessions around 3 / 10.
+    pub incident: IncidentSwitch,
 }
 
 impl Default for LoadConfig {
@@ -37,11 +42,13 @@ impl Default for LoadConfig {
         LoadConfig {
             duration: Duration::from_secs(30),
             concurrency: 16,
+            users_from: 0,
             users: 2_000,
             tenants: 5,
             seed: 42,
             progress: false,
             stop: Arc::default(),
+            incident: IncidentSwitch::default(),
         }
     }
 }
@@ -53,6 +60,8 @@ pub struct LoadReport {
     pub by_status: BTreeMap<u16, u64>,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// The distinct user ids whose session the API opened (`user-N` for each `N`).
+    pub users: BTreeSet<u64>,
 }
 
 impl LoadReport {
@@ -84,6 +93,7 @@ const PROMPTS: &[&str] = &[
 struct Counts {
     by_status: Mutex<BTreeMap<u16, u64>>,
     total: AtomicU64,
+    users: Mutex<BTreeSet<u64>>,
 }
 
 impl Counts {
@@ -103,6 +113,7 @@ pub async fn run(base_url: &str, config: &LoadConfig) -> LoadReport {
     let counts = Arc::new(Counts {
         by_status: Mutex::default(),
         total: AtomicU64::new(0),
+        users: Mutex::default(),
     });
     let start = Instant::now();
     let deadline = start + config.duration;
@@ -129,10 +140,12 @@ pub async fn run(base_url: &str, config: &LoadConfig) -> LoadReport {
                 client: client.clone(),
                 base: base_url.trim_end_matches('/').to_owned(),
                 rng: SharedRng::new(config.seed.wrapping_add(i as u64 * 7919)),
+                users_from: config.users_from,
                 users: config.users,
                 tenants: config.tenants,
                 counts: counts.clone(),
                 stop: config.stop.clone(),
+                incident: config.incident.clone(),
             };
             tokio::spawn(async move { user.run_until(deadline).await })
         })
@@ -147,9 +160,11 @@ pub async fn run(base_url: &str, config: &LoadConfig) -> LoadReport {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
+    let users = std::mem::take(&mut *counts.users.lock().unwrap_or_else(PoisonError::into_inner));
     LoadReport {
         by_status,
         elapsed: start.elapsed(),
+        users,
     }
 }
 
@@ -168,10 +183,12 @@ struct VirtualUser {
     client: reqwest::Client,
     base: String,
     rng: SharedRng,
+    users_from: u64,
     users: u64,
     tenants: u64,
     counts: Arc<Counts>,
     stop: Arc<AtomicBool>,
+    incident: IncidentSwitch,
 }
 
 impl VirtualUser {
@@ -207,7 +224,9 @@ impl VirtualUser {
 
     async fn one_session(&self, deadline: Instant) {
         // A skewed draw: a few users come back often, most rarely.
-        let user = (self.rng.unit().powi(3) * self.users as f64) as u64;
+        let user = self.users_from
+            + ((self.rng.unit().powi(3) * self.users as f64) as u64)
+                .min(self.users.saturating_sub(1));
         // Each user belongs to one tenant: the API bills the session's calls to it.
         let tenant = (self.tenants > 0).then(|| format!("tenant-{}", user % self.tenants));
         let with_tenant = |request: reqwest::RequestBuilder| match &tenant {
@@ -223,6 +242,12 @@ impl VirtualUser {
         let Some(id) = created.and_then(|v| v.get("session_id").and_then(Value::as_i64)) else {
             return;
         };
+        // The API recorded the user's activity with the session.
+        self.counts
+            .users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(user);
         let messages = self.rng.range(1, 5);
         for _ in 0..messages {
             if self.over(deadline) {
@@ -255,7 +280,12 @@ impl VirtualUser {
             .await;
         }
         self.think().await;
-        let satisfaction = (8.3 + self.rng.log_normal(1.0, 0.5).ln() * 1.5).clamp(0.0, 10.0);
+        let typical = if self.incident.is(Incident::Unhappy) {
+            3.0
+        } else {
+            8.3
+        };
+        let satisfaction = (typical + self.rng.log_normal(1.0, 0.5).ln() * 1.5).clamp(0.0, 10.0);
         let quality = (78.0 + self.rng.log_normal(1.0, 0.4).ln() * 25.0).clamp(0.0, 100.0);
         let converted = self.rng.chance(0.18);
         let mut body = serde_json::json!({"satisfaction": satisfaction, "quality": quality, "converted": converted});

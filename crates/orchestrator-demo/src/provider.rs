@@ -13,8 +13,6 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -27,6 +25,7 @@ use futures_util::stream;
 use serde::Deserialize;
 use tokio::net::TcpListener;
 
+use crate::incident::{Incident, IncidentSwitch, SLOW_FACTOR};
 use crate::rng::SharedRng;
 
 /// How the simulated provider behaves.
@@ -40,9 +39,10 @@ pub struct ProviderConfig {
     pub latency_scale: f64,
     /// Seed of the random source.
     pub seed: u64,
-    /// While set, an incident: `incident_error_rate` of calls fail with HTTP 500.
-    pub incident: Arc<AtomicBool>,
-    /// Share of calls that fail during an incident.
+    /// The incident in progress: during `errors`, `incident_error_rate` of calls fail with
+    /// HTTP 500; during `slow`, every delay is [`SLOW_FACTOR`] times longer.
+    pub incident: IncidentSwitch,
+    /// Share of calls that fail during an `errors` incident.
     pub incident_error_rate: f64,
 }
 
@@ -53,7 +53,7 @@ impl Default for ProviderConfig {
             rate_limit_rate: 0.005,
             latency_scale: 1.0,
             seed: 7,
-            incident: Arc::default(),
+            incident: IncidentSwitch::default(),
             incident_error_rate: 0.3,
         }
     }
@@ -204,10 +204,15 @@ async fn plan(
     prompt_words: usize,
 ) -> Result<Plan, Failure> {
     let rng = &state.rng;
-    let scale = state.config.latency_scale;
+    let scale = state.config.latency_scale
+        * if state.config.incident.is(Incident::Slow) {
+            SLOW_FACTOR
+        } else {
+            1.0
+        };
     let force = forced(headers);
     let roll = rng.unit();
-    let error_rate = if state.config.incident.load(Ordering::Relaxed) {
+    let error_rate = if state.config.incident.is(Incident::Errors) {
         state.config.incident_error_rate
     } else {
         state.config.error_rate

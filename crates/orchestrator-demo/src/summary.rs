@@ -211,3 +211,26 @@ fn write_summary(out: &mut String, e: &Exposition, elapsed: Duration) -> fmt::Re
             .unwrap_or(0.0)
     )
 }
+
+/// Whose figures the summary shows: the replica's name, and whether distinct users are the
+/// fleet's (counted in Redis), this replica's, or unavailable.
+pub fn scope(telemetry: &orchestrator_telemetry::TelemetryGuard) -> String {
+    use orchestrator_telemetry::orchestrator_kpi::ActivityScope;
+    let status = telemetry.activity_status();
+    let users = match (status.scope(), status.error()) {
+        (_, Some(error)) => format!("distinct users are unavailable ({error})"),
+        (ActivityScope::Fleet, None) => {
+            "distinct users (and the monthly-active-users KPI) are the fleet's, counted in Redis"
+                .to_owned()
+        }
+        (ActivityScope::Replica, None) => {
+            "distinct users are counted in this process (this replica's only)".to_owned()
+        }
+    };
+    format!(
+        "\nScope: {}; {users}; every other figure is this replica's own.\n",
+        telemetry
+            .instance()
+            .map_or_else(|| "one replica".to_owned(), |i| format!("replica {i}"))
+    )
+}

@@ -28,5 +28,7 @@ mod process;
 mod server;
 
 pub use endpoint::{ExpositionFormat, MetricsEndpoint, Rendered, metrics_handler};
-pub use process::{LimitSource, MemoryLimit, ProcessCollector, ProcessCollectorConfig};
+pub use process::{
+    LimitSource, MemoryLimit, ProcessCollector, ProcessCollectorConfig, resident_memory,
+};
 pub use server::{DEFAULT_ADDR, HEADER_READ_TIMEOUT, MetricsServer, SHUTDOWN_DEADLINE, ServeError};

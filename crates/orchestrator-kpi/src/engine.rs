@@ -5,7 +5,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use orchestrator_metrics::{GaugeHandle, Registry, catalogue};
 use orchestrator_query::{Evaluator, Expr, Hook, Millis, SampleStore, Selector, eval};
 
-use crate::activity::{ActivityBackend, WINDOWS};
+use crate::activity::{ActivityBackend, ActivityStatus, WINDOWS};
 use crate::{KpiConfig, KpiReport, KpiResult};
 
 /// The latest KPI report, shared with whoever shows it (the demo, the live page).
@@ -172,10 +172,14 @@ impl Evaluator for KpiEngine {
 }
 
 /// A monitor hook that counts distinct users before every sample and sets
-/// `orchestrator_active_users{window}` and `orchestrator_churn_ratio`.
+/// `orchestrator_active_users{window}` and `orchestrator_churn_ratio`. When counting fails
+/// (Redis unreachable), the `orchestrator_active_users` series leave the exposition until a
+/// count succeeds again, so neither Prometheus nor the KPIs read a stale figure, and
+/// `status` says why.
 pub fn activity_hook(
     activity: Arc<dyn ActivityBackend>,
     registry: &Registry,
+    status: ActivityStatus,
 ) -> Result<Hook, orchestrator_metrics::RegistryError> {
     let active: Vec<GaugeHandle> = WINDOWS
         .iter()
@@ -183,7 +187,6 @@ pub fn activity_hook(
         .collect::<Result<_, _>>()?;
     // Churn exists only once there is a previous window to compare with.
     let mut churn = LazyGauge::new(registry, &catalogue::CHURN_RATIO, vec![]);
-    let mut last_error: Option<String> = None;
     Ok(Box::new(move |at| match activity.counts(at) {
         Ok(counts) => {
             for (gauge, n) in active.iter().zip(counts.active) {
@@ -192,13 +195,19 @@ pub fn activity_hook(
             if let Some(c) = counts.churn {
                 churn.set(c);
             }
-            last_error = None;
+            if status.error().is_some() {
+                tracing::info!("distinct users counted again");
+                status.set(None);
+            }
         }
         Err(err) => {
+            for gauge in &active {
+                gauge.clear();
+            }
             let text = err.to_string();
-            if last_error.as_deref() != Some(&text) {
-                tracing::warn!(error = %text, "distinct users not updated");
-                last_error = Some(text);
+            if status.error().as_deref() != Some(&text) {
+                tracing::warn!(error = %text, "distinct users unavailable; orchestrator_active_users is absent until they can be counted");
+                status.set(Some(text));
             }
         }
     }))

@@ -12,7 +12,9 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use orchestrator_kpi::{KpiConfig, KpiEngine, LocalActivity, activity_hook};
+//! use orchestrator_kpi::{
+//!     ActivityScope, ActivityStatus, KpiConfig, KpiEngine, LocalActivity, activity_hook,
+//! };
 //! use orchestrator_metrics::{Metrics, Registry};
 //! use orchestrator_query::{MonitorBuilder, Sampler};
 //!
@@ -21,7 +23,7 @@
 //! let engine = KpiEngine::new(KpiConfig::default(), &registry)?;
 //! let kpis = engine.handle();
 //! let monitor = MonitorBuilder::new(Sampler::local(&registry))
-//!     .hook(activity_hook(activity.clone(), &registry)?)
+//!     .hook(activity_hook(activity.clone(), &registry, ActivityStatus::new(ActivityScope::Replica))?)
 //!     .evaluator(Box::new(engine))
 //!     .start()?;
 //! monitor.tick_now();
@@ -42,7 +44,10 @@ mod recorder;
 mod report;
 mod rules;
 
-pub use activity::{ActivityBackend, ActivityCounts, ActivityError, LocalActivity, WINDOWS};
+pub use activity::{
+    ActivityBackend, ActivityCounts, ActivityError, ActivityScope, ActivityStatus, LocalActivity,
+    WINDOWS,
+};
 #[cfg(feature = "redis")]
 pub use activity::{MAX_USER_ID_BYTES, RedisActivity, RedisActivityConfig};
 pub use engine::{KpiEngine, KpiHandle, activity_hook};

@@ -51,6 +51,22 @@ enum Command {
         /// Collector's pipeline.
         #[arg(long)]
         tail_sampling: bool,
+        /// How often Prometheus scrapes and evaluates the alert rules (`15s`, `1m`, `500ms`).
+        #[arg(long, default_value = "15s", value_parser = prometheus_duration)]
+        scrape_interval: Duration,
+        /// How often Prometheus evaluates the KPI recording rules.
+        #[arg(long, default_value = "1m", value_parser = prometheus_duration)]
+        kpi_interval: Duration,
+        /// Sends every alert to this webhook instead of PagerDuty, Slack and email (routing,
+        /// grouping and inhibition stay as generated): for trying the setup locally.
+        #[arg(long, value_name = "URL")]
+        webhook: Option<String>,
+        /// How long Alertmanager waits to group a new alert group's first notification.
+        #[arg(long, default_value = "30s", value_parser = prometheus_duration)]
+        group_wait: Duration,
+        /// How long Alertmanager waits before notifying a group that changed.
+        #[arg(long, default_value = "5m", value_parser = prometheus_duration)]
+        group_interval: Duration,
     },
     /// Checks each component against a running orchestrator and writes report.json and
     /// report.md.
@@ -93,6 +109,28 @@ enum Command {
     },
 }
 
+/// A Prometheus duration: a whole number and `ms`, `s`, `m`, `h` or `d`.
+fn prometheus_duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration such as 15s, 1m or 500ms"))?;
+    let ms = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("`{s}` is not a duration such as 15s, 1m or 500ms")),
+    };
+    match n.checked_mul(ms) {
+        Some(0) => Err(format!("`{s}`: the duration must be positive")),
+        Some(ms) => Ok(Duration::from_millis(ms)),
+        None => Err(format!("`{s}` is too long")),
+    }
+}
+
 /// The environment variable `validate` reads the bearer token from, when neither
 /// `--token` nor `--token-file` is given.
 const TOKEN_ENV: &str = "ORCHESTRATOR_TELEMETRY_TOKEN";
@@ -129,15 +167,25 @@ fn main() -> ExitCode {
             alertmanager,
             routes: specs,
             tail_sampling,
+            scrape_interval,
+            kpi_interval,
+            webhook,
+            group_wait,
+            group_interval,
         } => {
             let mut options = BundleOptions {
                 targets,
                 service: service.clone(),
                 alertmanager_target: alertmanager,
                 tail_sampling,
+                scrape_interval,
+                kpi_interval,
                 ..BundleOptions::default()
             };
             options.alertmanager.service_label = "service".to_owned();
+            options.alertmanager.webhook_override = webhook;
+            options.alertmanager.group_wait = group_wait;
+            options.alertmanager.group_interval = group_interval;
             if !specs.is_empty() {
                 match Routing::parse(&specs) {
                     Ok(r) => options.alertmanager.routes = r,

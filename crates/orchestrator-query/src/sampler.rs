@@ -189,6 +189,7 @@ impl Sampler {
                 stored += 1;
             }
         }
+        self.store.mark_stale(at);
         Ok(stored)
     }
 

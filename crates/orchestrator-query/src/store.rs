@@ -65,17 +65,22 @@ impl StoredSeries {
 
     /// The points with `from <= t <= to`, oldest first (both ends inclusive, as in
     /// Prometheus 2.x range selectors).
+    /// Staleness markers are skipped, as in Prometheus.
     pub fn range(&self, from: Millis, to: Millis) -> impl Iterator<Item = (Millis, f64)> + '_ {
         let start = self.points.partition_point(|(t, _)| *t < from);
         let end = self.points.partition_point(|(t, _)| *t <= to);
-        self.points.range(start..end.max(start)).copied()
+        self.points
+            .range(start..end.max(start))
+            .copied()
+            .filter(|(_, v)| !is_stale(*v))
     }
 
-    /// The latest point with `t - lookback <= time <= t`.
+    /// The latest point with `t - lookback <= time <= t`; none when the series went stale
+    /// (was absent from a sample) after its last value, as in Prometheus.
     pub fn latest(&self, t: Millis, lookback: Millis) -> Option<(Millis, f64)> {
         let end = self.points.partition_point(|(time, _)| *time <= t);
         let (time, v) = *self.points.get(end.checked_sub(1)?)?;
-        (time >= t - lookback).then_some((time, v))
+        (time >= t - lookback && !is_stale(v)).then_some((time, v))
     }
 
     /// How many points are held.
@@ -87,6 +92,13 @@ impl StoredSeries {
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
     }
+}
+
+/// The bits of Prometheus's staleness marker, a NaN no computation produces.
+const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+fn is_stale(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
 }
 
 /// Sampled series, by name.
@@ -170,6 +182,23 @@ impl SampleStore {
         }
         series.points.push_back((t, v));
         self.points += 1;
+    }
+
+    /// Ends every series that got no point at `t` (it was absent from the sample taken
+    /// then) with a staleness marker, as Prometheus does: instant reads then find nothing
+    /// instead of the last value for the next five minutes, and range reads skip it.
+    pub fn mark_stale(&mut self, t: Millis) {
+        let stale = f64::from_bits(STALE_NAN_BITS);
+        for series in self.by_name.values_mut().flatten() {
+            if series
+                .points
+                .back()
+                .is_some_and(|(last, v)| *last < t && !is_stale(*v))
+            {
+                series.points.push_back((t, stale));
+                self.points += 1;
+            }
+        }
     }
 
     /// How many points are held in all.
@@ -291,6 +320,26 @@ mod tests {
         // still inside their (endless) retention.
         assert_eq!(store.dropped(), 20 + 2 * 5);
         assert!(store.iter().all(|s| s.len() == 5));
+    }
+
+    /// Issue 17: a series absent from a sample is stale from then on (no instant value,
+    /// skipped by range reads) until it comes back.
+    #[test]
+    fn an_absent_series_goes_stale() {
+        let mut store = SampleStore::new(StoreLimits::default());
+        let users = labels(&[("window", "30d")]);
+        store.append("users", &users, 1_000, 42.0, 600_000);
+        store.mark_stale(1_000);
+        let get = |store: &SampleStore| store.iter().next().unwrap().clone();
+        assert_eq!(get(&store).latest(1_500, 300_000), Some((1_000, 42.0)));
+        store.mark_stale(2_000);
+        store.mark_stale(3_000);
+        let series = get(&store);
+        assert_eq!(series.len(), 2, "one marker, not one per sample");
+        assert_eq!(series.latest(2_500, 300_000), None);
+        assert_eq!(series.range(0, 5_000).count(), 1);
+        store.append("users", &users, 4_000, 43.0, 600_000);
+        assert_eq!(get(&store).latest(4_000, 300_000), Some((4_000, 43.0)));
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub struct TracerBuilder {
     store_capacity: usize,
     otlp: Option<OtlpConfig>,
     service_name: Option<String>,
+    instance_id: Option<String>,
     max_forced: u32,
 }
 
@@ -130,6 +131,13 @@ impl TracerBuilder {
         self
     }
 
+    /// The `service.instance.id` resource attribute: which replica exported the spans
+    /// (default: none, or what `OTEL_RESOURCE_ATTRIBUTES` sets).
+    pub fn instance_id(mut self, id: impl Into<String>) -> Self {
+        self.instance_id = Some(id.into());
+        self
+    }
+
     /// Applies the standard variables: `OTEL_TRACES_SAMPLER`/`_ARG` when set, and the OTLP
     /// exporter when an endpoint is set (see [`OtlpConfig::from_env`]).
     pub fn from_env(self) -> Result<Self, TracerError> {
@@ -173,6 +181,10 @@ impl TracerBuilder {
                 let mut resource = Resource::builder();
                 if let Some(name) = self.service_name {
                     resource = resource.with_service_name(name);
+                }
+                if let Some(id) = self.instance_id {
+                    resource = resource
+                        .with_attribute(opentelemetry::KeyValue::new("service.instance.id", id));
                 }
                 Some(Exporter::start(config, resource.build(), drops.clone())?)
             }
@@ -263,6 +275,7 @@ impl Tracer {
             store_capacity: DEFAULT_STORE_CAPACITY,
             otlp: None,
             service_name: None,
+            instance_id: None,
             max_forced: DEFAULT_MAX_FORCED_PER_SECOND,
         }
     }

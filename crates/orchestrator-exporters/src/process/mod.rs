@@ -8,6 +8,12 @@ use std::time::Duration;
 
 use limit::Host;
 pub use limit::{LimitSource, MemoryLimit};
+
+/// This process's resident memory in bytes (`VmRSS`), as the collector reads it; none
+/// where `/proc` is not there.
+pub fn resident_memory() -> Option<u64> {
+    limit::Host::new("/").resident_memory()
+}
 use orchestrator_metrics::{GaugeHandle, Registry, catalogue};
 
 /// Configures the process collector.

@@ -41,6 +41,79 @@ pub trait ActivityBackend: Send + Sync + std::fmt::Debug {
 
     /// Counts distinct users as of `now`.
     fn counts(&self, now: orchestrator_query::Millis) -> Result<ActivityCounts, ActivityError>;
+
+    /// Whose users the counts are: this replica's (the default) or the whole fleet's.
+    fn scope(&self) -> ActivityScope {
+        ActivityScope::Replica
+    }
+
+    /// Waits until the users recorded so far are where `counts` reads them (nothing to
+    /// do for an in-process backend).
+    fn flush(&self) {}
+}
+
+/// Whose distinct users an [`ActivityBackend`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityScope {
+    /// Only the users this process saw.
+    Replica,
+    /// Every replica's users (a shared store such as Redis).
+    Fleet,
+}
+
+impl ActivityScope {
+    /// `replica` or `fleet`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityScope::Replica => "replica",
+            ActivityScope::Fleet => "fleet",
+        }
+    }
+}
+
+/// Whether distinct users could be counted at the last attempt, shared between the
+/// [`activity_hook`](crate::activity_hook) that counts and the readers that show the figure
+/// (the live page, a summary): while the count fails, the `orchestrator_active_users`
+/// series are absent and this says why.
+#[derive(Debug, Clone)]
+pub struct ActivityStatus {
+    scope: ActivityScope,
+    error: std::sync::Arc<std::sync::RwLock<Option<String>>>,
+}
+
+impl ActivityStatus {
+    /// The status of counting with a backend of `scope`; available until a count fails.
+    pub fn new(scope: ActivityScope) -> Self {
+        ActivityStatus {
+            scope,
+            error: std::sync::Arc::default(),
+        }
+    }
+
+    /// Whose users are counted.
+    pub fn scope(&self) -> ActivityScope {
+        self.scope
+    }
+
+    /// Why the last count failed; none when it succeeded.
+    pub fn error(&self) -> Option<String> {
+        self.error
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether the last count succeeded.
+    pub fn is_available(&self) -> bool {
+        self.error().is_none()
+    }
+
+    pub(crate) fn set(&self, error: Option<String>) {
+        *self
+            .error
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = error;
+    }
 }
 
 /// Churn from the distinct users of the previous window, the current one, and their union:

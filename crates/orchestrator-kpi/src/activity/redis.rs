@@ -14,7 +14,7 @@ use std::time::Duration;
 use orchestrator_metrics::{CounterHandle, Registry, catalogue};
 use orchestrator_query::{Clock, Millis, SystemClock};
 
-use super::{ActivityBackend, ActivityCounts, ActivityError, WINDOWS, churn};
+use super::{ActivityBackend, ActivityCounts, ActivityError, ActivityScope, WINDOWS, churn};
 use crate::days::{date, day_of};
 
 /// Configures [`RedisActivity`]. Its `Debug` hides the URL's password.
@@ -235,6 +235,14 @@ impl ActivityBackend for RedisActivity {
             active,
             churn: churn(previous, active[2], union),
         })
+    }
+
+    fn scope(&self) -> ActivityScope {
+        ActivityScope::Fleet
+    }
+
+    fn flush(&self) {
+        RedisActivity::flush(self);
     }
 }
 

@@ -56,6 +56,11 @@ impl GaugeCell {
         f64::from_bits(self.bits.load(Ordering::Relaxed))
     }
 
+    /// Whether the gauge is rendered: NaN only gets in through `GaugeHandle::clear`.
+    pub(crate) fn present(&self) -> bool {
+        !self.value().is_nan()
+    }
+
     fn set(&self, v: f64) {
         self.bits.store(v.to_bits(), Ordering::Relaxed);
     }
@@ -231,9 +236,21 @@ impl GaugeHandle {
         self.guard(v).map(|v| self.cell.add(-v))
     }
 
-    /// The current value.
+    /// The current value (NaN while [cleared](Self::clear)).
     pub fn get(&self) -> f64 {
         self.cell.value()
+    }
+
+    /// Takes the series out of the exposition until the next [`set`](Self::set): for a
+    /// value that is no longer known (a backend went away), so readers see an absent
+    /// series rather than a stale figure. `increment` and `decrement` leave it absent.
+    pub fn clear(&self) {
+        self.cell.set(f64::NAN);
+    }
+
+    /// Whether the series is in the exposition (set since created or last cleared).
+    pub fn is_present(&self) -> bool {
+        !self.cell.value().is_nan()
     }
 
     fn guard(&self, v: f64) -> Result<f64, RejectReason> {

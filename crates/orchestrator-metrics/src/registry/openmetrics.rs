@@ -128,6 +128,7 @@ fn render_series(
                 created(name, series, out);
             }
         }
+        Cell::Gauge(cell) if !cell.present() => {}
         Cell::Gauge(cell) => {
             sample_start(name, "", &series.labels, "", out);
             push_f64(cell.value(), out);

@@ -64,6 +64,7 @@ fn render_series(family: &Family, series: &Series, out: &mut String, prefix: &mu
             }
             out.push('\n');
         }
+        Cell::Gauge(cell) if !cell.present() => {}
         Cell::Gauge(cell) => {
             line_start(&family.name, "", &series.labels, out);
             push_f64(cell.value(), out);

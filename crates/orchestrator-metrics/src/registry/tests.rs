@@ -184,3 +184,30 @@ fn clones_share_storage() {
     );
     assert_eq!(a.series_count(), b.series_count());
 }
+
+/// Issue 17: a gauge whose value is no longer known leaves both expositions until it is
+/// set again, so no reader mistakes a stale figure for a current one.
+#[test]
+fn a_cleared_gauge_is_absent_until_set_again() {
+    let registry = Registry::new();
+    let gauge = registry
+        .gauge(&crate::catalogue::ACTIVE_USERS, &["30d"])
+        .unwrap();
+    gauge.set(42.0).unwrap();
+    let line = "orchestrator_active_users{window=\"30d\"} 42\n";
+    assert!(registry.render().contains(line));
+    gauge.clear();
+    assert!(!gauge.is_present());
+    gauge.increment(1.0).unwrap();
+    let text = registry.render();
+    assert!(!text.contains("orchestrator_active_users{"), "{text}");
+    assert!(
+        !registry
+            .render_openmetrics()
+            .contains("orchestrator_active_users{")
+    );
+    exposition::parse(&text).unwrap();
+    gauge.set(42.0).unwrap();
+    assert!(registry.render().contains(line));
+    assert!(gauge.is_present());
+}

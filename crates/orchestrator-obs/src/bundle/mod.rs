@@ -9,6 +9,7 @@ mod prometheus;
 mod readme;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use orchestrator_alerts::generate::{
     AlertmanagerOptions, alertmanager_config, default_scenarios, promtool_tests, rule_groups,
@@ -16,7 +17,7 @@ use orchestrator_alerts::generate::{
 use orchestrator_alerts::{AlertTuning, default_rules, default_slos};
 use orchestrator_dashboards::{Context, dashboards, provisioning};
 use orchestrator_kpi::{KpiConfig, recording_rules};
-use orchestrator_query::rules::rule_file;
+use orchestrator_query::rules::{RuleGroup, rule_file};
 
 /// What the bundle is generated for.
 #[derive(Debug, Clone)]
@@ -31,8 +32,10 @@ pub struct BundleOptions {
     pub alertmanager: AlertmanagerOptions,
     /// Whether the Collector's traces pipeline runs the tail-sampling processor.
     pub tail_sampling: bool,
-    /// How often Prometheus scrapes and evaluates.
-    pub scrape_interval: &'static str,
+    /// How often Prometheus scrapes and evaluates the alert rules.
+    pub scrape_interval: Duration,
+    /// How often Prometheus evaluates the KPI recording rules.
+    pub kpi_interval: Duration,
     /// How long Prometheus keeps data.
     pub retention: &'static str,
 }
@@ -45,7 +48,8 @@ impl Default for BundleOptions {
             alertmanager_target: "alertmanager:9093".to_owned(),
             alertmanager: AlertmanagerOptions::default(),
             tail_sampling: false,
-            scrape_interval: "15s",
+            scrape_interval: Duration::from_secs(15),
+            kpi_interval: Duration::from_secs(60),
             retention: "30d",
         }
     }
@@ -122,7 +126,10 @@ pub fn files(options: &BundleOptions) -> Result<Vec<(PathBuf, String)>, BundleEr
         ),
         (
             "prometheus/rules/kpis.yml".into(),
-            rule_file(&[recording_rules(&kpis)]),
+            rule_file(&[RuleGroup {
+                interval: Some(options.kpi_interval),
+                ..recording_rules(&kpis)
+            }]),
         ),
         (
             "prometheus/tests/alerts_test.yml".into(),

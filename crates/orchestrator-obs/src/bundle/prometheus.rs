@@ -1,5 +1,6 @@
 //! `prometheus/prometheus.yml`: the scrape job, the rule files, the Alertmanager target.
 
+use orchestrator_query::rules::duration;
 use orchestrator_query::yaml::{Yaml, map};
 
 use super::BundleOptions;
@@ -15,8 +16,8 @@ pub(crate) fn config(o: &BundleOptions) -> String {
         (
             "global",
             map([
-                ("scrape_interval", o.scrape_interval.into()),
-                ("evaluation_interval", o.scrape_interval.into()),
+                ("scrape_interval", duration(o.scrape_interval).into()),
+                ("evaluation_interval", duration(o.scrape_interval).into()),
                 (
                     "external_labels",
                     map([("service", o.service.clone().into())]),

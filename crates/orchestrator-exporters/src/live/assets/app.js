@@ -112,19 +112,29 @@ function renderSummary(s) {
   replaceRows(document.querySelector('#tenant-table tbody'), tenants);
 }
 
+const SCOPES = { fleet: 'fleet-wide', 'replica/fleet': "this replica's, over the fleet's users", replica: 'this replica' };
+
 function renderKpis(k) {
   const rows = (k.kpis || []).map((kpi) => {
-    const status = kpi.value === null ? 'no data' : kpi.met ? 'met' : 'missed';
+    const status = kpi.value !== null ? (kpi.met ? 'met' : 'missed')
+      : kpi.display_value === 'unavailable' ? 'unavailable' : 'no data';
     const gap = kpi.gap === null ? '–' : (kpi.gap >= 0 ? '+' : '') + (kpi.gap * 100).toFixed(1) + ' %';
+    const name = kpi.scope && kpi.scope !== 'replica' ? kpi.name + ' (' + SCOPES[kpi.scope] + ')' : kpi.name;
     return row(
-      [cell(kpi.name), cell(kpi.display_value, 'num'), cell(kpi.display_target, 'num'), cell(gap, 'num'),
-        cell(status, status === 'no data' ? 'nodata' : status)],
-      { 'data-kpi': kpi.id },
+      [cell(name), cell(kpi.display_value, 'num'), cell(kpi.display_target, 'num'), cell(gap, 'num'),
+        cell(status, kpi.value === null ? 'nodata' : status)],
+      { 'data-kpi': kpi.id, 'data-scope': kpi.scope || 'replica' },
     );
   });
   replaceRows(document.querySelector('#kpi-table tbody'), rows);
   document.getElementById('kpi-met').textContent =
     k.evaluated_at ? 'targets met ' + k.met + '/' + k.total + ' · evaluated ' + fmt.ago(k.evaluated_at) : 'not evaluated yet';
+  document.getElementById('instance').textContent = k.instance ? '· ' + k.instance : '';
+  const users = k.users || {};
+  document.getElementById('kpi-scope').textContent = !users.scope ? ''
+    : users.available === false ? 'Distinct users are unavailable: ' + users.error
+    : users.scope === 'fleet' ? "Distinct users are the fleet's (counted in Redis); every other figure is this replica's own."
+    : "Every figure is this replica's own (distinct users counted in this process).";
 }
 
 function renderAlerts(a) {

@@ -1,0 +1,158 @@
+//! Scripted incidents, one per seed alert rule, so each rule can be provoked on demand:
+//! `--incident errors|slow|memory|unhappy`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Duration;
+
+/// What goes wrong during an incident, and the rule it provokes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Incident {
+    /// 30 % of LLM calls fail with HTTP 500: `HighErrorRate`.
+    Errors,
+    /// The LLM answers [`SLOW_FACTOR`] times slower, so the API's p95 passes 200 ms:
+    /// `ResponseTimeDegradation`.
+    Slow,
+    /// A cache grows by [`DEFAULT_BALLAST`] past 90 % of the configured memory limit:
+    /// `MemoryUsageCritical`.
+    Memory,
+    /// Users rate their sessions around 3 / 10: `LowCustomerSatisfaction`.
+    Unhappy,
+}
+
+impl Incident {
+    /// What the incident does, for the demo's banner.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Incident::Errors => "30 % of LLM calls fail (HighErrorRate)",
+            Incident::Slow => "the LLM answers 5x slower (ResponseTimeDegradation)",
+            Incident::Memory => "a cache fills past 90 % of the memory limit (MemoryUsageCritical)",
+            Incident::Unhappy => "users rate their sessions around 3/10 (LowCustomerSatisfaction)",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Incident::Errors => 1,
+            Incident::Slow => 2,
+            Incident::Memory => 3,
+            Incident::Unhappy => 4,
+        }
+    }
+}
+
+/// How much slower the simulated LLM answers during a `slow` incident.
+pub const SLOW_FACTOR: f64 = 5.0;
+
+/// How much memory a `memory` incident holds: the cache that fills.
+pub const DEFAULT_BALLAST: usize = 256 << 20;
+
+/// The incident in progress, shared by the provider, the load generator and the cache that
+/// fills; none by default.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentSwitch(Arc<AtomicU8>);
+
+impl IncidentSwitch {
+    /// Starts `incident` (replacing any other).
+    pub fn start(&self, incident: Incident) {
+        self.0.store(incident.code(), Ordering::Relaxed);
+    }
+
+    /// Ends the incident in progress.
+    pub fn stop(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether `incident` is in progress.
+    pub fn is(&self, incident: Incident) -> bool {
+        self.0.load(Ordering::Relaxed) == incident.code()
+    }
+
+    /// Runs `incident` from `start` to `start + length` on the current Tokio runtime.
+    pub fn schedule(&self, incident: Incident, start: Duration, length: Duration) {
+        let switch = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(start).await;
+            switch.start(incident);
+            tokio::time::sleep(length).await;
+            switch.stop();
+        });
+    }
+}
+
+/// The cache that fills during a `memory` incident: a thread that holds `bytes` of touched
+/// memory while the incident lasts and frees it when it ends (a large allocation goes back
+/// to the system at once), so resident memory rises and falls with the incident.
+#[derive(Debug)]
+pub(crate) struct Ballast {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ballast {
+    pub(crate) fn start(switch: IncidentSwitch, bytes: usize) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("demo-ballast".into())
+            .spawn(move || {
+                let mut held: Option<Vec<u8>> = None;
+                while !stopped.load(Ordering::Relaxed) {
+                    match (switch.is(Incident::Memory), held.is_some()) {
+                        // Ones, not zeros: zeroed pages would not be resident until written.
+                        (true, false) => held = Some(vec![1u8; bytes]),
+                        (false, true) => held = None,
+                        _ => {}
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })?;
+        Ok(Ballast {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Ballast {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_incident_at_a_time() {
+        let switch = IncidentSwitch::default();
+        assert!(!switch.is(Incident::Errors));
+        switch.start(Incident::Slow);
+        assert!(switch.is(Incident::Slow) && !switch.is(Incident::Errors));
+        switch.start(Incident::Unhappy);
+        assert!(switch.is(Incident::Unhappy) && !switch.is(Incident::Slow));
+        switch.stop();
+        assert!(!switch.is(Incident::Unhappy));
+    }
+
+    #[test]
+    fn the_ballast_is_resident_while_the_memory_incident_lasts() {
+        let Some(before) = orchestrator_telemetry::orchestrator_exporters::resident_memory() else {
+            return; // no /proc: nothing to measure
+        };
+        let switch = IncidentSwitch::default();
+        let _ballast = Ballast::start(switch.clone(), 64 << 20).unwrap();
+        switch.start(Incident::Memory);
+        std::thread::sleep(Duration::from_millis(400));
+        let during = orchestrator_telemetry::orchestrator_exporters::resident_memory().unwrap();
+        switch.stop();
+        std::thread::sleep(Duration::from_millis(400));
+        let after = orchestrator_telemetry::orchestrator_exporters::resident_memory().unwrap();
+        assert!(during >= before + (60 << 20), "{before} -> {during}");
+        assert!(after + (60 << 20) <= during, "{during} -> {after}");
+    }
+}
