@@ -2,6 +2,11 @@
 //! format, through this project's registry, metrics-exporter-prometheus, and
 //! prometheus-client's text encoder, filled with the same series.
 //!
+//! Then the in-process readers over 1k and 10k histograms (issue 16 item 6): one monitor
+//! tick (the sampler watching a p95 over the family: read the registry, store the points)
+//! and one live-history read (the families the page charts), each through the registry's
+//! snapshot beside the render-and-parse path they used before.
+//!
 //! `cargo bench --bench render`
 
 use std::hint::black_box;
@@ -187,9 +192,62 @@ fn render(c: &mut Criterion) {
     }
 }
 
+fn ticks(c: &mut Criterion) {
+    use orchestrator_telemetry::exposition;
+    use orchestrator_telemetry::orchestrator_query::{Expr, Sampler, Selector, Window};
+
+    let p95 = Expr::histogram_quantile_of(
+        0.95,
+        Selector::buckets(&HISTOGRAM),
+        Window::minutes(5).expect("a window"),
+    )
+    .expect("an expression");
+    let mut group = c.benchmark_group("monitor_tick");
+    group.sample_size(20);
+    for n in SIZES {
+        let registry = ours(MetricKind::Histogram, n);
+        let mut sampler = Sampler::local(&registry);
+        sampler.watch(&p95);
+        sampler.fit_points_to(Duration::from_secs(15));
+        let mut at = 0;
+        group.bench_with_input(BenchmarkId::new("snapshot", n), &n, |b, _| {
+            b.iter(|| {
+                at += 15_000;
+                black_box(sampler.sample(at).expect("a sample"))
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("render_parse", n), &n, |b, _| {
+            b.iter(|| {
+                at += 15_000;
+                black_box(sampler.ingest(&registry.render(), at).expect("a sample"))
+            })
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("history_read");
+    group.sample_size(20);
+    for n in SIZES {
+        let registry = ours(MetricKind::Histogram, n);
+        group.bench_with_input(BenchmarkId::new("snapshot", n), &n, |b, _| {
+            b.iter(|| black_box(registry.snapshot(|f| f == HISTOGRAM.name).families.len()))
+        });
+        group.bench_with_input(BenchmarkId::new("render_parse", n), &n, |b, _| {
+            b.iter(|| {
+                black_box(
+                    exposition::parse(&registry.render())
+                        .expect("parses")
+                        .families
+                        .len(),
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
-    targets = render
+    targets = render, ticks
 }
 criterion_main!(benches);

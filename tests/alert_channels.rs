@@ -106,3 +106,46 @@ fn without_the_alert_evaluator_nothing_is_evaluated_or_sent() {
     drop(sessions);
     telemetry.shutdown();
 }
+
+/// Issue 17, bad input: an Alertmanager that refuses connections. The evaluator still
+/// fires on time; the pushes are retried a bounded number of times, then dropped and
+/// counted.
+#[test]
+fn an_unreachable_alertmanager_is_retried_then_counted_and_evaluation_goes_on() {
+    use orchestrator_telemetry::orchestrator_alerts::{AlertState, AlertmanagerSink, RetryPolicy};
+    let closed = format!(
+        "http://127.0.0.1:{}",
+        orchestrator_testkit::server::closed_port()
+    );
+    let telemetry = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .monitor_interval(Duration::from_millis(100))
+        .alert_rules(vec![rule()])
+        .alert_sink(Arc::new(AlertmanagerSink::new(&closed).unwrap()))
+        .alert_retry(RetryPolicy {
+            attempts: 2,
+            backoff: Duration::from_millis(20),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let sessions: Vec<_> = (0..3)
+        .map(|_| telemetry.metrics().sessions().start())
+        .collect();
+    let dropped = || {
+        orchestrator_telemetry::exposition::parse(&telemetry.registry().render())
+            .unwrap()
+            .sum_where("orchestrator_telemetry_dropped_total", |s| {
+                s.label("queue") == Some("alert_notifications")
+            })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while dropped() < 1.0 {
+        assert!(std::time::Instant::now() < deadline, "nothing dropped");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let report = telemetry.alerts_report().unwrap();
+    assert_eq!(report.rules[0].status, Some(AlertState::Firing), "{report}");
+    drop(sessions);
+    telemetry.shutdown();
+}

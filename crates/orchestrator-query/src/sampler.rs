@@ -1,12 +1,12 @@
-//! The sampler: renders the local registry (or takes a remote `/metrics` from a fetch
-//! function the caller gives, so this crate holds no HTTP client), parses the exposition, and
-//! keeps only the series that watched expressions read.
+//! The sampler: takes a snapshot of the local registry's watched families (or a remote
+//! `/metrics` from a fetch function the caller gives, so this crate holds no HTTP client,
+//! parsed), and keeps only the series that watched expressions read.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use orchestrator_metrics::Registry;
-use orchestrator_metrics::exposition::{self, ParseError};
+use orchestrator_metrics::exposition::{self, Exposition, ParseError};
 
 use crate::eval::LOOKBACK_MS;
 use crate::{Expr, Millis, SampleStore, Selector, StoreLimits};
@@ -51,6 +51,12 @@ impl std::fmt::Debug for Source {
             Source::Remote { url, .. } => f.debug_tuple("Remote").field(url).finish(),
         }
     }
+}
+
+/// Whether `selector` reads a series of the family `family` (a histogram's `_bucket`,
+/// `_sum` and `_count` series belong to its base name, the definition's).
+fn reads(selector: &Selector, family: &str) -> bool {
+    selector.def().name == family
 }
 
 #[derive(Debug, Clone)]
@@ -152,28 +158,35 @@ impl Sampler {
         }
     }
 
-    /// Takes one sample at time `at`: renders or fetches, parses, stores what is watched.
-    /// Returns how many points were stored.
+    /// Takes one sample at time `at` and stores what is watched: a snapshot of the watched
+    /// families of a local registry (no text rendered or parsed), or a remote exposition
+    /// fetched and parsed. Returns how many points were stored.
     pub fn sample(&mut self, at: Millis) -> Result<usize, SampleError> {
-        let (name, text) = match &self.source {
-            Source::Local(registry) => ("the local registry".to_owned(), registry.render()),
+        let parsed = match &self.source {
+            Source::Local(registry) => {
+                let interests = &self.interests;
+                registry.snapshot(|family| interests.iter().any(|i| reads(&i.selector, family)))
+            }
             Source::Remote { url, fetch } => {
                 let text = fetch().map_err(|e| SampleError::Fetch {
                     url: url.clone(),
                     reason: e.to_string(),
                 })?;
-                (url.clone(), text)
+                exposition::parse(&text).map_err(|error| SampleError::Parse {
+                    source_name: url.clone(),
+                    error,
+                })?
             }
         };
-        self.ingest(&text, at).map_err(|error| SampleError::Parse {
-            source_name: name,
-            error,
-        })
+        Ok(self.store_exposition(&parsed, at))
     }
 
     /// Stores what is watched from an exposition text taken at time `at`.
     pub fn ingest(&mut self, text: &str, at: Millis) -> Result<usize, ParseError> {
-        let parsed = exposition::parse(text)?;
+        Ok(self.store_exposition(&exposition::parse(text)?, at))
+    }
+
+    fn store_exposition(&mut self, parsed: &Exposition, at: Millis) -> usize {
         let mut stored = 0;
         for sample in parsed.families.iter().flat_map(|f| &f.samples) {
             let label = |name: &str| sample.label(name);
@@ -190,7 +203,7 @@ impl Sampler {
             }
         }
         self.store.mark_stale(at);
-        Ok(stored)
+        stored
     }
 
     /// The store.

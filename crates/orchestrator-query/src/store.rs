@@ -1,6 +1,6 @@
 //! The bounded store of sampled series the in-process interpreter reads.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::{Millis, Selector};
 
@@ -101,10 +101,19 @@ fn is_stale(v: f64) -> bool {
     v.to_bits() == STALE_NAN_BITS
 }
 
+/// The series of one name, and where each label set is among them.
+#[derive(Debug, Clone, Default)]
+struct Named {
+    list: Vec<StoredSeries>,
+    /// Sorted labels to position in `list`: a sample finds its series in constant time
+    /// (a scan of `list` made a tick over 10k histograms quadratic, 17 s).
+    index: HashMap<Vec<(String, String)>, usize>,
+}
+
 /// Sampled series, by name.
 #[derive(Debug, Clone, Default)]
 pub struct SampleStore {
-    by_name: BTreeMap<String, Vec<StoredSeries>>,
+    by_name: BTreeMap<String, Named>,
     limits: StoreLimits,
     series: usize,
     points: usize,
@@ -138,23 +147,29 @@ impl SampleStore {
         let mut sorted = labels.to_vec();
         sorted.sort();
         let max_points = self.limits.max_points.max(2);
-        let list = self.by_name.entry(name.to_owned()).or_default();
-        let series = match list.iter_mut().position(|s| s.labels == sorted) {
-            Some(i) => &mut list[i],
+        if !self.by_name.contains_key(name) {
+            self.by_name.insert(name.to_owned(), Named::default());
+        }
+        let Some(named) = self.by_name.get_mut(name) else {
+            return;
+        };
+        let series = match named.index.get(sorted.as_slice()) {
+            Some(&i) => &mut named.list[i],
             None => {
                 if self.series >= self.limits.max_series {
                     self.dropped += 1;
                     return;
                 }
                 self.series += 1;
-                list.push(StoredSeries {
+                named.index.insert(sorted.clone(), named.list.len());
+                named.list.push(StoredSeries {
                     name: name.to_owned(),
                     labels: sorted,
                     points: VecDeque::new(),
                     retention,
                 });
-                let last = list.len() - 1;
-                &mut list[last]
+                let last = named.list.len() - 1;
+                &mut named.list[last]
             }
         };
         series.retention = series.retention.max(retention);
@@ -189,7 +204,7 @@ impl SampleStore {
     /// instead of the last value for the next five minutes, and range reads skip it.
     pub fn mark_stale(&mut self, t: Millis) {
         let stale = f64::from_bits(STALE_NAN_BITS);
-        for series in self.by_name.values_mut().flatten() {
+        for series in self.by_name.values_mut().flat_map(|n| &mut n.list) {
             if series
                 .points
                 .back()
@@ -211,13 +226,13 @@ impl SampleStore {
         self.by_name
             .get(&sel.series_name())
             .into_iter()
-            .flatten()
+            .flat_map(|n| &n.list)
             .filter(|s| sel.matchers().iter().all(|m| m.matches(s.label(&m.label))))
     }
 
     /// Every series held.
     pub fn iter(&self) -> impl Iterator<Item = &StoredSeries> {
-        self.by_name.values().flatten()
+        self.by_name.values().flat_map(|n| &n.list)
     }
 
     /// How many series are held.

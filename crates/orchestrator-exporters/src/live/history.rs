@@ -8,14 +8,17 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use orchestrator_metrics::Registry;
-use orchestrator_metrics::catalogue::{REQUEST_DURATION_SECONDS, REQUESTS_TOTAL};
-use orchestrator_metrics::exposition::{self, Exposition, histogram_quantile};
+use orchestrator_metrics::catalogue::{
+    LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
+    LLM_TOKENS, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL, TENANT_LLM_COST_USD_TOTAL,
+};
+use orchestrator_metrics::exposition::{Exposition, histogram_quantile};
 use serde_json::{Value, json};
 
 /// How many points the charts keep (5 minutes at the default 1 s).
 pub const HISTORY_POINTS: usize = 300;
 
-/// Totals read from one rendering of the registry.
+/// Totals read from one snapshot of the registry.
 #[derive(Debug, Clone, PartialEq)]
 struct Totals {
     at_ms: i64,
@@ -27,21 +30,36 @@ struct Totals {
     tenants: Vec<Value>,
 }
 
-fn totals(text: &str, at_ms: i64) -> Result<Totals, exposition::ParseError> {
-    let parsed: Exposition = exposition::parse(text)?;
+/// The families the page reads: requests and their latency, the LLM panel, the tenants.
+fn read_by_the_page(family: &str) -> bool {
+    [
+        REQUESTS_TOTAL.name,
+        REQUEST_DURATION_SECONDS.name,
+        LLM_REQUESTS_TOTAL.name,
+        LLM_TOKENS.name,
+        LLM_LATENCY_SECONDS.name,
+        LLM_TIME_TO_FIRST_TOKEN_SECONDS.name,
+        LLM_COST_USD_TOTAL.name,
+        TENANT_LLM_COST_USD_TOTAL.name,
+    ]
+    .contains(&family)
+}
+
+/// The totals of one snapshot of the page's families (no text rendered or parsed).
+fn totals(parsed: &Exposition, at_ms: i64) -> Totals {
     let requests_name = REQUESTS_TOTAL.name;
     let requests = parsed.sum_where(requests_name, |_| true);
     let server_errors = parsed.sum_where(requests_name, |s| {
         s.label("status").is_some_and(|st| st.starts_with('5'))
     });
-    Ok(Totals {
+    Totals {
         at_ms,
         requests,
         server_errors,
         buckets: parsed.buckets(REQUEST_DURATION_SECONDS.name, |_| true),
-        llm: super::spend::llm_rows(&parsed),
-        tenants: super::spend::top_tenants(&parsed),
-    })
+        llm: super::spend::llm_rows(parsed),
+        tenants: super::spend::top_tenants(parsed),
+    }
 }
 
 /// One chart point: what happened between two samples.
@@ -184,14 +202,7 @@ impl History {
 }
 
 fn sample(registry: &Registry, state: &Mutex<State>) {
-    let text = registry.render();
-    let totals = match totals(&text, now_ms()) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(error = %e, "the live page could not read the registry");
-            return;
-        }
-    };
+    let totals = totals(&registry.snapshot(read_by_the_page), now_ms());
     let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(point) = state
         .last

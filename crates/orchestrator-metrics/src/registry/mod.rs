@@ -11,6 +11,7 @@ mod facade;
 mod family;
 mod openmetrics;
 mod render;
+mod snapshot;
 pub use exemplar::Exemplar;
 pub use openmetrics::{OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions};
 pub use render::CONTENT_TYPE;

@@ -1,0 +1,194 @@
+//! Reading the registry's current values without text: the [`Exposition`] that parsing
+//! [`Registry::render`] would give, built from the cells directly and only for the families
+//! asked for. In-process readers (the monitor's sampler, the live page's history) use it
+//! instead of rendering everything and parsing it back on every tick.
+
+use super::Registry;
+use super::family::{Cell, Family, Series};
+use crate::catalogue::MetricKind;
+use crate::exposition::{Exposition, Family as ExpositionFamily, FamilyType, Sample};
+
+impl Registry {
+    /// The current samples of the families whose name `keep` accepts (a histogram's
+    /// family name is its base name, without `_bucket`, `_sum` or `_count`), equal to
+    /// `exposition::parse(&self.render())` restricted to those families: same families in
+    /// the same order, same samples, labels and values (tested on every metric type and
+    /// hostile label values). Runs the render hooks, as rendering does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use orchestrator_metrics::{Metrics, Registry, catalogue::REQUESTS_TOTAL, exposition};
+    ///
+    /// let registry = Registry::new();
+    /// Metrics::new(&registry)
+    ///     .requests()
+    ///     .record("/v1/chat", "POST", 200, Duration::from_millis(10));
+    /// let snapshot = registry.snapshot(|family| family == REQUESTS_TOTAL.name);
+    /// assert_eq!(snapshot.sum_where(REQUESTS_TOTAL.name, |_| true), 1.0);
+    /// let parsed = exposition::parse(&registry.render())?;
+    /// assert_eq!(snapshot.families[0], *parsed.family(REQUESTS_TOTAL.name).unwrap());
+    /// # Ok::<(), exposition::ParseError>(())
+    /// ```
+    pub fn snapshot(&self, mut keep: impl FnMut(&str) -> bool) -> Exposition {
+        self.run_render_hooks();
+        let families = self.read_families();
+        let mut out = Exposition::default();
+        for family in families.order.iter().filter(|f| keep(&f.name)) {
+            let table = family.read();
+            if table.list.is_empty() {
+                continue;
+            }
+            let mut samples = Vec::new();
+            for series in &table.list {
+                push_series(family, series, &mut samples);
+            }
+            out.families.push(ExpositionFamily {
+                name: family.name.to_string(),
+                kind: match family.kind {
+                    MetricKind::Counter => FamilyType::Counter,
+                    MetricKind::Gauge => FamilyType::Gauge,
+                    MetricKind::Histogram => FamilyType::Histogram,
+                },
+                help: Some(family.help().to_string()),
+                samples,
+            });
+        }
+        out
+    }
+}
+
+fn sample(name: String, labels: Vec<(String, String)>, value: f64) -> Sample {
+    Sample {
+        name,
+        labels,
+        value,
+        timestamp_ms: None,
+    }
+}
+
+fn push_series(family: &Family, series: &Series, out: &mut Vec<Sample>) {
+    let labels = unescape_labels(&series.labels);
+    match &series.cell {
+        Cell::Counter(cell) => {
+            let (int, float) = cell.parts();
+            out.push(sample(family.name.to_string(), labels, int as f64 + float));
+        }
+        Cell::Gauge(cell) if !cell.present() => {}
+        Cell::Gauge(cell) => out.push(sample(family.name.to_string(), labels, cell.value())),
+        Cell::Histogram(cell) => {
+            let bucket = format!("{}_bucket", family.name);
+            let mut cumulative = 0u64;
+            for (tail, count) in family.le_tails.iter().zip(cell.counts()) {
+                cumulative += count;
+                // A tail is the end of a bucket line up to its value: `0.005"} `.
+                let le = tail.strip_suffix("\"} ").unwrap_or(tail);
+                let mut with_le = labels.clone();
+                with_le.push(("le".to_owned(), le.to_owned()));
+                out.push(sample(bucket.clone(), with_le, cumulative as f64));
+            }
+            out.push(sample(
+                format!("{}_sum", family.name),
+                labels.clone(),
+                cell.sum(),
+            ));
+            out.push(sample(
+                format!("{}_count", family.name),
+                labels,
+                cumulative as f64,
+            ));
+        }
+    }
+}
+
+/// `a="x",b="y\"z"` back to its pairs. The registry wrote it (names are valid metric label
+/// names, values escaped with `\\`, `\"` and `\n`), so it is well formed.
+fn unescape_labels(text: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut rest = text;
+    while let Some((name, after)) = rest.split_once("=\"") {
+        let mut value = String::new();
+        let mut chars = after.char_indices();
+        let mut end = after.len();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => value.push('\n'),
+                    Some((_, other)) => value.push(other),
+                    None => {}
+                },
+                '"' => {
+                    end = i + 1;
+                    break;
+                }
+                c => value.push(c),
+            }
+        }
+        pairs.push((name.trim_start_matches(',').to_owned(), value));
+        rest = &after[end..];
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{Group, LabelDef, MetricDef, Unit};
+    use crate::exposition;
+
+    const JOBS: MetricDef = MetricDef {
+        name: "custom_jobs_seconds",
+        kind: MetricKind::Histogram,
+        unit: Unit::Seconds,
+        help: "Custom \\ jobs\nover two lines.",
+        labels: &[LabelDef::guarded("queue"), LabelDef::guarded("kind")],
+        buckets: &[0.1, 0.25, 1.0],
+        group: Group::Core,
+    };
+
+    /// Issue 16 item 6: the snapshot and the render+parse path give identical samples on a
+    /// registry with every metric type and hostile label values.
+    #[test]
+    fn a_snapshot_equals_parsing_the_rendering() {
+        let registry = Registry::new();
+        let metrics = crate::Metrics::new(&registry);
+        let hostile = [
+            "plain",
+            "quote \" inside",
+            "back\\slash",
+            "new\nline",
+            "é ü 日本 🚀",
+            "",
+            "a=\"b\",c=\"d\"",
+            "trailing\\",
+        ];
+        for (i, value) in hostile.iter().enumerate() {
+            let h = registry.histogram(&JOBS, &[value, "x"]).unwrap();
+            h.observe(0.05 * i as f64).unwrap();
+            h.observe(3.0).unwrap();
+            registry
+                .counter(&crate::catalogue::ERRORS_TOTAL, &[value, "timeout"])
+                .unwrap()
+                .increment(i as u64 + 1);
+        }
+        metrics.business().record_revenue(12.345).unwrap();
+        metrics
+            .requests()
+            .record("/v1/chat", "POST", 200, std::time::Duration::from_millis(7));
+        let cleared = registry
+            .gauge(&crate::catalogue::ACTIVE_USERS, &["1d"])
+            .unwrap();
+        cleared.set(3.0).unwrap();
+        cleared.clear();
+        registry
+            .gauge(&crate::catalogue::ACTIVE_USERS, &["30d"])
+            .unwrap()
+            .set(-0.25)
+            .unwrap();
+
+        let parsed = exposition::parse(&registry.render()).unwrap();
+        assert_eq!(registry.snapshot(|_| true), parsed);
+        let only = registry.snapshot(|f| f == JOBS.name);
+        assert_eq!(only.families.len(), 1);
+        assert_eq!(only.families[0], *parsed.family(JOBS.name).unwrap());
+    }
+}
