@@ -6,7 +6,6 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use orchestrator_alerts::{
 };
 use orchestrator_metrics::{Registry, exposition};
 use orchestrator_query::SampleStore;
+use orchestrator_testkit::services::Alertmanager;
 use serde_json::Value;
 use support::drive;
 
@@ -117,63 +117,6 @@ fn webhook_receives_slack_compatible_firing_and_resolved() {
     assert_eq!(bodies[1]["status"], "resolved");
 }
 
-struct Alertmanager {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Alertmanager {
-    fn start(config: &str) -> Alertmanager {
-        let binary = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|d| d.join("prometheus-alertmanager"))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| panic!("`prometheus-alertmanager` is not installed. Run `scripts/test` (Debian package `prometheus-alertmanager`)."));
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("alertmanager.yml"), config).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(binary)
-            .arg(format!(
-                "--config.file={}",
-                dir.path().join("alertmanager.yml").display()
-            ))
-            .arg(format!(
-                "--storage.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--cluster.listen-address=")
-            .arg("--log.level=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus-alertmanager");
-        let url = format!("http://127.0.0.1:{port}");
-        let am = Alertmanager {
-            child,
-            url,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while get(&format!("{}/-/ready", am.url)).is_none_or(|(code, _)| code != 200) {
-            assert!(Instant::now() < deadline, "Alertmanager not ready");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        am
-    }
-}
-
-impl Drop for Alertmanager {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn get(url: &str) -> Option<(u16, String)> {
     let reply = orchestrator_http::HttpClient::new()
         .ok()?
@@ -185,7 +128,7 @@ fn get(url: &str) -> Option<(u16, String)> {
 #[test]
 fn pushed_alerts_show_up_in_alertmanager_with_their_labels() {
     let am = Alertmanager::start(&alertmanager_config(&AlertmanagerOptions::default()));
-    let sink: Arc<dyn Sink> = Arc::new(AlertmanagerSink::new(&am.url).unwrap());
+    let sink: Arc<dyn Sink> = Arc::new(AlertmanagerSink::new(&am.url()).unwrap());
     let mut evaluator = AlertEvaluator::new(
         vec![rule()],
         &Registry::new(),
@@ -195,7 +138,7 @@ fn pushed_alerts_show_up_in_alertmanager_with_their_labels() {
     .unwrap();
     drive(&mut evaluator, 3, None);
     evaluator.flush();
-    let (_, body) = get(&format!("{}/api/v2/alerts", am.url)).unwrap();
+    let (_, body) = get(&format!("{}/api/v2/alerts", am.url())).unwrap();
     let alerts: Value = serde_json::from_str(&body).unwrap();
     let alert = alerts
         .as_array()
@@ -223,7 +166,7 @@ fn alertmanager_delivers_firing_then_resolved_through_the_generated_routing() {
         ..AlertmanagerOptions::default()
     };
     let am = Alertmanager::start(&alertmanager_config(&options));
-    let sink: Arc<dyn Sink> = Arc::new(AlertmanagerSink::new(&am.url).unwrap());
+    let sink: Arc<dyn Sink> = Arc::new(AlertmanagerSink::new(&am.url()).unwrap());
     let mut evaluator = AlertEvaluator::new(
         vec![rule()],
         &Registry::new(),

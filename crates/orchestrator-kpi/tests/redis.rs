@@ -3,7 +3,6 @@
 #![cfg(feature = "redis")]
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,68 +11,13 @@ use orchestrator_kpi::{
 };
 use orchestrator_metrics::{Registry, exposition};
 use orchestrator_query::{Clock, ManualClock};
-
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let binary = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|d| d.join("redis-server"))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| {
-                panic!("`redis-server` is not installed. Run `scripts/test`, which installs it (Debian package `redis-server`).")
-            });
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        RedisServer { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use orchestrator_testkit::services::Redis;
 
 const DAY: Duration = Duration::from_secs(86_400);
 
 #[test]
 fn redis_counts_what_the_in_process_sketch_counts() {
-    let redis = RedisServer::start();
+    let redis = Redis::start();
     let clock = ManualClock::new(1_795_392_000_000);
     let registry = Registry::new();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -117,7 +61,7 @@ fn redis_counts_what_the_in_process_sketch_counts() {
 
 #[test]
 fn a_sketch_serialised_in_redis_format_counts_the_same_in_redis() {
-    let redis = RedisServer::start();
+    let redis = Redis::start();
     let sketch = HyperLogLog::new();
     for i in 0..25_000 {
         sketch.insert(format!("id-{i}").as_bytes());

@@ -9,7 +9,7 @@
 //! - `pki` and `server` (feature `tls`): a test CA with certificates for `127.0.0.1`, `::1`
 //!   and `localhost`, and a recording HTTP/1.1 server over TLS or plain TCP; `smtp`, a real
 //!   SMTP server (aiosmtpd).
-//! - `services` (feature `tls`): a real Redis and a real Alertmanager on free ports.
+//! - `services` (feature `services`): a real Redis and a real Alertmanager on free ports.
 //! - `otlp` (feature `otlp`): real OTLP/gRPC and OTLP/HTTP receivers built from the official
 //!   `opentelemetry-proto` definitions.
 
@@ -20,7 +20,7 @@ pub mod otlp;
 pub mod pki;
 #[cfg(feature = "tls")]
 pub mod server;
-#[cfg(feature = "tls")]
+#[cfg(feature = "services")]
 pub mod services;
 #[cfg(feature = "tls")]
 pub mod smtp;

@@ -1,6 +1,7 @@
 //! Real backing services started by a test on a free loopback port, stopped on drop:
 //! `redis-server` and `prometheus-alertmanager` (Debian packages of the same names).
 
+use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -25,6 +26,22 @@ fn wait_listening(port: u16, what: &str, child: &mut Child) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Whether `GET /-/ready` on the port answers 200.
+fn ready(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /-/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
 }
 
 /// A `redis-server` without persistence.
@@ -98,6 +115,14 @@ impl Alertmanager {
             .spawn()
             .expect("start prometheus-alertmanager");
         wait_listening(port, "prometheus-alertmanager", &mut child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !ready(port) {
+            assert!(
+                Instant::now() < deadline,
+                "Alertmanager not ready on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         Alertmanager {
             child,
             port,
