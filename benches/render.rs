@@ -4,8 +4,9 @@
 //!
 //! Then the in-process readers over 1k and 10k histograms (issue 16 item 6): one monitor
 //! tick (the sampler watching a p95 over the family: read the registry, store the points)
-//! and one live-history read (the families the page charts), each through the registry's
-//! snapshot beside the render-and-parse path they used before.
+//! and one live-history read (the latency family the page charts), through the registry's
+//! snapshot, by visiting its series (what the history thread does), and by the
+//! render-and-parse path they used before.
 //!
 //! `cargo bench --bench render`
 
@@ -230,6 +231,21 @@ fn ticks(c: &mut Criterion) {
         let registry = ours(MetricKind::Histogram, n);
         group.bench_with_input(BenchmarkId::new("snapshot", n), &n, |b, _| {
             b.iter(|| black_box(registry.snapshot(|f| f == HISTOGRAM.name).families.len()))
+        });
+        // What the history thread does now: merge the family's buckets series by series.
+        group.bench_with_input(BenchmarkId::new("visit", n), &n, |b, _| {
+            b.iter(|| {
+                let mut merged = [0u64; 13];
+                registry.visit_series(HISTOGRAM.name, |series| {
+                    for (slot, (_, count)) in merged
+                        .iter_mut()
+                        .zip(series.buckets().into_iter().flatten())
+                    {
+                        *slot += count;
+                    }
+                });
+                black_box(merged)
+            })
         });
         group.bench_with_input(BenchmarkId::new("render_parse", n), &n, |b, _| {
             b.iter(|| {

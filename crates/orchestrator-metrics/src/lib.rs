@@ -45,6 +45,6 @@ pub use recorders::{
 };
 pub use registry::{
     CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, Exemplar, GaugeHandle, HistogramHandle,
-    OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions, Registry, RegistryError,
+    OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions, Registry, RegistryError, SeriesRef,
 };
 pub use reject::RejectReason;

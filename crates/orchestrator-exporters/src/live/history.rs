@@ -12,7 +12,7 @@ use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
     LLM_TOKENS, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL, TENANT_LLM_COST_USD_TOTAL,
 };
-use orchestrator_metrics::exposition::{Exposition, histogram_quantile};
+use orchestrator_metrics::exposition::histogram_quantile;
 use serde_json::{Value, json};
 
 /// How many points the charts keep (5 minutes at the default 1 s).
@@ -30,11 +30,9 @@ struct Totals {
     tenants: Vec<Value>,
 }
 
-/// The families the page reads: requests and their latency, the LLM panel, the tenants.
-fn read_by_the_page(family: &str) -> bool {
+/// The families of the LLM panel and the tenant list (few series: read as a snapshot).
+fn spend_family(family: &str) -> bool {
     [
-        REQUESTS_TOTAL.name,
-        REQUEST_DURATION_SECONDS.name,
         LLM_REQUESTS_TOTAL.name,
         LLM_TOKENS.name,
         LLM_LATENCY_SECONDS.name,
@@ -45,20 +43,43 @@ fn read_by_the_page(family: &str) -> bool {
     .contains(&family)
 }
 
-/// The totals of one snapshot of the page's families (no text rendered or parsed).
-fn totals(parsed: &Exposition, at_ms: i64) -> Totals {
-    let requests_name = REQUESTS_TOTAL.name;
-    let requests = parsed.sum_where(requests_name, |_| true);
-    let server_errors = parsed.sum_where(requests_name, |s| {
-        s.label("status").is_some_and(|st| st.starts_with('5'))
+/// The totals the page charts, read from the registry without rendering text: the request
+/// counters summed and the latency histograms merged straight from their series (one per
+/// route, method and status: most of a large registry), the LLM families as a snapshot.
+fn totals(registry: &Registry, at_ms: i64) -> Totals {
+    let (mut requests, mut server_errors) = (0.0, 0.0);
+    registry.visit_series(REQUESTS_TOTAL.name, |series| {
+        let n = series.value().unwrap_or(0.0);
+        requests += n;
+        if series.label_is("status", |s| s.starts_with('5')) {
+            server_errors += n;
+        }
     });
+    let mut per_bucket: Vec<(f64, u64)> = Vec::new();
+    registry.visit_series(REQUEST_DURATION_SECONDS.name, |series| {
+        for (i, (le, n)) in series.buckets().into_iter().flatten().enumerate() {
+            match per_bucket.get_mut(i) {
+                Some((_, total)) => *total += n,
+                None => per_bucket.push((le, n)),
+            }
+        }
+    });
+    let mut cumulative = 0;
+    let buckets = per_bucket
+        .into_iter()
+        .map(|(le, n)| {
+            cumulative += n;
+            (le, cumulative as f64)
+        })
+        .collect();
+    let spend = registry.snapshot(spend_family);
     Totals {
         at_ms,
         requests,
         server_errors,
-        buckets: parsed.buckets(REQUEST_DURATION_SECONDS.name, |_| true),
-        llm: super::spend::llm_rows(parsed),
-        tenants: super::spend::top_tenants(parsed),
+        buckets,
+        llm: super::spend::llm_rows(&spend),
+        tenants: super::spend::top_tenants(&spend),
     }
 }
 
@@ -202,7 +223,7 @@ impl History {
 }
 
 fn sample(registry: &Registry, state: &Mutex<State>) {
-    let totals = totals(&registry.snapshot(read_by_the_page), now_ms());
+    let totals = totals(registry, now_ms());
     let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(point) = state
         .last
@@ -220,6 +241,40 @@ fn sample(registry: &Registry, state: &Mutex<State>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The totals read series by series equal those of the parsed exposition.
+    #[test]
+    fn totals_read_from_the_series_equal_the_exposition_s() {
+        use orchestrator_metrics::{Metrics, exposition};
+        let registry = Registry::new();
+        let metrics = Metrics::new(&registry);
+        let requests = metrics.requests();
+        for (i, (route, status)) in [("/a", 200), ("/b", 503), ("/a", 500), ("/c\"q", 200)]
+            .into_iter()
+            .enumerate()
+        {
+            for _ in 0..=i {
+                requests.record(
+                    route,
+                    "GET",
+                    status,
+                    Duration::from_millis(40 * i as u64 + 3),
+                );
+            }
+        }
+        let got = totals(&registry, 5);
+        let parsed = exposition::parse(&registry.render()).unwrap();
+        assert_eq!(
+            got.requests,
+            parsed.sum_where(REQUESTS_TOTAL.name, |_| true)
+        );
+        assert_eq!(got.requests, 10.0);
+        assert_eq!(got.server_errors, 5.0);
+        assert_eq!(
+            got.buckets,
+            parsed.buckets(REQUEST_DURATION_SECONDS.name, |_| true)
+        );
+    }
 
     #[test]
     fn points_are_rates_and_quantiles_of_the_interval() {

@@ -163,6 +163,11 @@ impl Family {
         Ok(())
     }
 
+    /// The bucket bounds of a histogram family (empty for the others), `+Inf` not included.
+    pub(crate) fn bounds(&self) -> &[f64] {
+        &self.bounds
+    }
+
     pub(crate) fn help(&self) -> RwLockReadGuard<'_, Box<str>> {
         self.help.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -15,6 +15,7 @@ mod snapshot;
 pub use exemplar::Exemplar;
 pub use openmetrics::{OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions};
 pub use render::CONTENT_TYPE;
+pub use snapshot::SeriesRef;
 pub(crate) mod text;
 
 use std::collections::HashMap;
