@@ -62,12 +62,12 @@ fn kpis(source: &Source) -> Value {
         .map(|kpi| {
             let result = report.as_ref().and_then(|r| r.get(kpi.id));
             let value = result.and_then(|r| r.value);
-            let reads_users = kpi.expr.selectors().iter().any(|(sel, _)| {
-                sel.series_name() == orchestrator_metrics::catalogue::ACTIVE_USERS.name
-            });
-            let reads_others = kpi.expr.selectors().iter().any(|(sel, _)| {
-                sel.series_name() != orchestrator_metrics::catalogue::ACTIVE_USERS.name
-            });
+            let users_series = |sel: &orchestrator_query::Selector| {
+                sel.def().name == orchestrator_metrics::catalogue::ACTIVE_USERS.name
+            };
+            let selectors = kpi.expr.selectors();
+            let reads_users = selectors.iter().any(|(sel, _)| users_series(sel));
+            let reads_others = selectors.iter().any(|(sel, _)| !users_series(sel));
             // Whose figure it is: distinct users are the fleet's when counted in Redis,
             // every other series is this replica's own.
             let scope = match (reads_users, reads_others, users.scope()) {

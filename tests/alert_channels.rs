@@ -5,13 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use orchestrator_telemetry::Telemetry;
 use orchestrator_telemetry::orchestrator_alerts::generate::{Channel, Routing};
 use orchestrator_telemetry::orchestrator_alerts::{
     AlertRule, HttpClient, PagerDutySink, Secret, Severity, SlackSink,
 };
+use orchestrator_telemetry::orchestrator_metrics::SessionTimer;
 use orchestrator_telemetry::orchestrator_metrics::catalogue::ACTIVE_SESSIONS;
 use orchestrator_telemetry::orchestrator_query::{CmpOp, Expr, Selector};
+use orchestrator_telemetry::{Telemetry, TelemetryBuilder, TelemetryGuard};
 use orchestrator_testkit::server::RecordingServer;
 
 fn rule() -> AlertRule {
@@ -27,23 +28,37 @@ fn rule() -> AlertRule {
     .unwrap()
 }
 
+/// Telemetry evaluating [`rule`] every 100 ms.
+fn with_rule() -> TelemetryBuilder {
+    Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .monitor_interval(Duration::from_millis(100))
+        .alert_rules(vec![rule()])
+}
+
+/// A Slack channel posting to `slack`.
+fn slack_channel(slack: &RecordingServer, client: HttpClient) -> Arc<SlackSink> {
+    Arc::new(SlackSink::new(
+        Secret::new(format!("{}/hook", slack.url())),
+        client,
+    ))
+}
+
+/// Three open sessions: enough for [`rule`] to fire.
+fn three_sessions(telemetry: &TelemetryGuard) -> Vec<SessionTimer> {
+    (0..3)
+        .map(|_| telemetry.metrics().sessions().start())
+        .collect()
+}
+
 /// Installs telemetry with Slack and PagerDuty channels (and `routing`), opens three
 /// sessions so the critical rule fires, and returns what each server received.
 fn fire(routing: Option<Routing>) -> (usize, usize) {
     let slack = RecordingServer::start("127.0.0.1:0", None, |_| (200, "ok".into()));
     let pagerduty = RecordingServer::start("127.0.0.1:0", None, |_| (202, "{}".into()));
     let client = HttpClient::new().unwrap();
-    let mut builder = Telemetry::builder()
-        .listen("127.0.0.1:0")
-        .monitor_interval(Duration::from_millis(100))
-        .alert_rules(vec![rule()])
-        .alert_channel(
-            Channel::Slack,
-            Arc::new(SlackSink::new(
-                Secret::new(format!("{}/hook", slack.url())),
-                client.clone(),
-            )),
-        )
+    let mut builder = with_rule()
+        .alert_channel(Channel::Slack, slack_channel(&slack, client.clone()))
         .alert_channel(
             Channel::PagerDuty,
             Arc::new(
@@ -55,9 +70,7 @@ fn fire(routing: Option<Routing>) -> (usize, usize) {
         builder = builder.alert_routing(routing);
     }
     let telemetry = builder.build().unwrap();
-    let sessions: Vec<_> = (0..3)
-        .map(|_| telemetry.metrics().sessions().start())
-        .collect();
+    let sessions = three_sessions(&telemetry);
     let got = slack.wait_for(1, Duration::from_secs(5)).len();
     std::thread::sleep(Duration::from_millis(300));
     telemetry.shutdown();
@@ -81,23 +94,15 @@ fn a_custom_routing_keeps_critical_off_pagerduty() {
 #[test]
 fn without_the_alert_evaluator_nothing_is_evaluated_or_sent() {
     let slack = RecordingServer::start("127.0.0.1:0", None, |_| (200, "ok".into()));
-    let telemetry = Telemetry::builder()
-        .listen("127.0.0.1:0")
-        .monitor_interval(Duration::from_millis(100))
-        .alert_rules(vec![rule()])
+    let telemetry = with_rule()
         .alert_channel(
             Channel::Slack,
-            Arc::new(SlackSink::new(
-                Secret::new(format!("{}/hook", slack.url())),
-                HttpClient::new().unwrap(),
-            )),
+            slack_channel(&slack, HttpClient::new().unwrap()),
         )
         .without_alert_evaluator()
         .build()
         .unwrap();
-    let sessions: Vec<_> = (0..3)
-        .map(|_| telemetry.metrics().sessions().start())
-        .collect();
+    let sessions = three_sessions(&telemetry);
     std::thread::sleep(Duration::from_millis(800));
     assert!(slack.requests().is_empty());
     let report = telemetry.alerts_report().expect("evaluated, with no rule");
@@ -117,10 +122,7 @@ fn an_unreachable_alertmanager_is_retried_then_counted_and_evaluation_goes_on() 
         "http://127.0.0.1:{}",
         orchestrator_testkit::server::closed_port()
     );
-    let telemetry = Telemetry::builder()
-        .listen("127.0.0.1:0")
-        .monitor_interval(Duration::from_millis(100))
-        .alert_rules(vec![rule()])
+    let telemetry = with_rule()
         .alert_sink(Arc::new(AlertmanagerSink::new(&closed).unwrap()))
         .alert_retry(RetryPolicy {
             attempts: 2,
@@ -129,9 +131,7 @@ fn an_unreachable_alertmanager_is_retried_then_counted_and_evaluation_goes_on() 
         })
         .build()
         .unwrap();
-    let sessions: Vec<_> = (0..3)
-        .map(|_| telemetry.metrics().sessions().start())
-        .collect();
+    let sessions = three_sessions(&telemetry);
     let dropped = || {
         orchestrator_telemetry::exposition::parse(&telemetry.registry().render())
             .unwrap()

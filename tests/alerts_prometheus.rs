@@ -180,10 +180,8 @@ fn incident_agrees_with_prometheus(incident: Incident) {
     // ms), even with two of these tests and their Prometheus sharing two cores; the slow
     // incident still takes it well above (5x).
     let provider = ProviderConfig {
-        error_rate: 0.0,
-        rate_limit_rate: 0.0,
         latency_scale: 0.5,
-        ..ProviderConfig::default()
+        ..ProviderConfig::without_failures()
     };
     let config = DemoConfig {
         api_addr: "127.0.0.1:0".into(),

@@ -86,11 +86,7 @@ fn three_replicas_one_redis_one_prometheus_one_alertmanager() {
             let config = DemoConfig {
                 api_addr: "127.0.0.1:0".into(),
                 // The incident is the only cause of server errors.
-                provider: ProviderConfig {
-                    error_rate: 0.0,
-                    rate_limit_rate: 0.0,
-                    ..ProviderConfig::default()
-                },
+                provider: ProviderConfig::without_failures(),
                 ..Default::default()
             };
             runtime

@@ -126,11 +126,7 @@ fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
     let config = DemoConfig {
         api_addr: "127.0.0.1:0".into(),
         // Only the forced failures fail, so the expected counts are exact.
-        provider: ProviderConfig {
-            error_rate: 0.0,
-            rate_limit_rate: 0.0,
-            ..ProviderConfig::default()
-        },
+        provider: ProviderConfig::without_failures(),
         observer: Some(Arc::new(move |r: &ObservedRequest| {
             sink.lock().unwrap().push(r.clone())
         })),

@@ -59,6 +59,18 @@ impl Default for ProviderConfig {
     }
 }
 
+impl ProviderConfig {
+    /// No background failures: only an incident or a forced `x-simulate` fails a call, so
+    /// a test knows the cause of every error it counts.
+    pub fn without_failures() -> Self {
+        ProviderConfig {
+            error_rate: 0.0,
+            rate_limit_rate: 0.0,
+            ..ProviderConfig::default()
+        }
+    }
+}
+
 /// A model the simulated provider serves, with its timing profile.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelProfile {

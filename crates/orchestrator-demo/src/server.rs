@@ -31,7 +31,7 @@ pub enum DemoError {
         source: std::io::Error,
     },
     /// The simulated provider (or the incident's cache thread) could not start.
-    #[error("cannot start the simulated LLM provider: {0}")]
+    #[error("cannot start the simulated LLM provider or its incident thread: {0}")]
     Provider(std::io::Error),
     /// The database could not be opened.
     #[error(transparent)]

@@ -2,27 +2,16 @@
 //! `BudgetExceeded` fired (the demo's alert windows: `for: 10s`), named in the summary's alert
 //! table, its budget line and the alert log, while the service's budget stays quiet.
 
-use std::process::Command;
+mod common;
 
 #[test]
 fn the_demo_fires_budget_exceeded_for_the_tenant_that_spent_its_budget() {
-    let output = Command::new(env!("CARGO_BIN_EXE_orchestrator-demo"))
-        .args(["--duration", "14", "--concurrency", "8"])
-        .args([
-            "--api-addr",
-            "127.0.0.1:0",
-            "--telemetry-addr",
-            "127.0.0.1:0",
-        ])
-        // $0.001 a day: spent within the first seconds (the default, $0.04, within 10 to 15 s).
-        .args(["--budget", "tenant-0:1d:0.001", "--budget", "*:30d:100000"])
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        .output()
-        .expect("the demo runs");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
+    let (output, stdout, stderr) = common::run(
+        common::demo()
+            .args(["--duration", "14", "--concurrency", "8"])
+            // $0.001 a day: spent within the first seconds (the default, $0.04, within 10 to
+            // 15 s).
+            .args(["--budget", "tenant-0:1d:0.001", "--budget", "*:30d:100000"]),
     );
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(

@@ -4,7 +4,8 @@
 //! notification reach each channel. Also: a bad `OTEL_EXPORTER_OTLP_CERTIFICATE` stops the
 //! demo with an error naming the variable and the path.
 
-use std::process::{Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
 use orchestrator_testkit::pki::TestPki;
@@ -25,33 +26,19 @@ fn an_incident_reaches_slack_and_email_firing_then_resolved() {
         "--tlskey",
         key.to_str().unwrap(),
     ]);
-    let output = Command::new(env!("CARGO_BIN_EXE_orchestrator-demo"))
-        .args(["--incident", "--concurrency", "4"])
-        .args([
-            "--api-addr",
-            "127.0.0.1:0",
-            "--telemetry-addr",
-            "127.0.0.1:0",
-        ])
-        .args([
-            "--alert-webhook",
-            &format!("{}/services/T0/B0/SECRETPATH", slack.url()),
-        ])
-        // No tenants: the default `tenant-0` budget is then never spent, so the incident's
-        // alert is the only one the channels receive.
-        .args(["--tenants", "0"])
-        .args(["--smtp", &format!("smtp://{}?tls=required", smtp.addr)])
-        .args(["--alert-email", "oncall@example.com"])
-        .args(["--alert-cacert", pki.path("ca.pem").to_str().unwrap()])
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("the demo runs");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
+    let (output, stdout, stderr) = common::run(
+        common::demo()
+            .args(["--incident", "--concurrency", "4"])
+            .args([
+                "--alert-webhook",
+                &format!("{}/services/T0/B0/SECRETPATH", slack.url()),
+            ])
+            // No tenants: the default `tenant-0` budget is then never spent, so the incident's
+            // alert is the only one the channels receive.
+            .args(["--tenants", "0"])
+            .args(["--smtp", &format!("smtp://{}?tls=required", smtp.addr)])
+            .args(["--alert-email", "oncall@example.com"])
+            .args(["--alert-cacert", pki.path("ca.pem").to_str().unwrap()]),
     );
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
@@ -99,20 +86,12 @@ fn an_incident_reaches_slack_and_email_firing_then_resolved() {
 
 #[test]
 fn a_missing_otlp_certificate_stops_the_demo_naming_the_variable_and_path() {
-    let output = Command::new(env!("CARGO_BIN_EXE_orchestrator-demo"))
-        .args([
-            "--duration",
-            "1",
-            "--api-addr",
-            "127.0.0.1:0",
-            "--telemetry-addr",
-            "127.0.0.1:0",
-        ])
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "https://127.0.0.1:4317")
-        .env("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem")
-        .output()
-        .expect("the demo runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (output, _, stderr) = common::run(
+        common::demo()
+            .args(["--duration", "1"])
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", "https://127.0.0.1:4317")
+            .env("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"),
+    );
     assert!(!output.status.success());
     assert!(
         stderr.contains("OTEL_EXPORTER_OTLP_CERTIFICATE") && stderr.contains("/nonexistent/ca.pem"),

@@ -2,29 +2,25 @@
 //! activity is dropped and counted, the summary says distinct users are unavailable), and
 //! two replicas under one `--instance` name (a clear warning at start), with a real Redis.
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 use orchestrator_demo::fleet::{self, Claim};
 use orchestrator_testkit::server::closed_port;
 use orchestrator_testkit::services::Redis;
 
 fn demo(args: &[&str]) -> (Output, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_orchestrator-demo"))
-        .args(["--concurrency", "4", "--tenants", "0"])
-        .args([
-            "--api-addr",
-            "127.0.0.1:0",
-            "--telemetry-addr",
-            "127.0.0.1:0",
-        ])
-        .args(args)
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        .output()
-        .expect("the demo runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (output, stdout, stderr)
+    common::run(
+        common::demo()
+            .args(["--concurrency", "4", "--tenants", "0"])
+            .args(args),
+    )
+}
+
+/// A one-second replica named `instance` counting users in the Redis at `url`.
+fn replica(url: &str, instance: &str) -> (Output, String, String) {
+    demo(&["--duration", "1", "--redis", url, "--instance", instance])
 }
 
 #[test]
@@ -62,14 +58,7 @@ fn a_second_replica_under_a_taken_name_is_warned_about_and_a_clean_stop_frees_th
     else {
         panic!("replica-a was free");
     };
-    let (output, stdout, stderr) = demo(&[
-        "--duration",
-        "1",
-        "--redis",
-        &url,
-        "--instance",
-        "replica-a",
-    ]);
+    let (output, stdout, stderr) = replica(&url, "replica-a");
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
         stderr.contains(
@@ -81,14 +70,7 @@ fn a_second_replica_under_a_taken_name_is_warned_about_and_a_clean_stop_frees_th
     drop(held);
 
     // A replica that stops cleanly frees its name for the next one, with no warning.
-    let (output, stdout, stderr) = demo(&[
-        "--duration",
-        "1",
-        "--redis",
-        &url,
-        "--instance",
-        "replica-b",
-    ]);
+    let (output, stdout, stderr) = replica(&url, "replica-b");
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(!stderr.contains("warning: another replica"), "{stderr}");
     assert!(

@@ -38,13 +38,9 @@ fn usage(u: &async_openai::types::chat::CompletionUsage) -> TokenUsage {
 
 #[tokio::test]
 async fn async_openai_calls_are_recorded_through_the_manual_api() {
-    let provider = Provider::start(ProviderConfig {
-        error_rate: 0.0,
-        rate_limit_rate: 0.0,
-        ..ProviderConfig::default()
-    })
-    .await
-    .unwrap();
+    let provider = Provider::start(ProviderConfig::without_failures())
+        .await
+        .unwrap();
     let registry = Registry::new();
     let metrics = Metrics::builder()
         .prices(orchestrator_demo::demo_prices().unwrap())

@@ -3,6 +3,8 @@
 //! in: it exits 0, prints its summary, and the receiver holds exactly one server span per
 //! request the summary counts as answered.
 
+mod common;
+
 use orchestrator_testkit::otlp as support;
 
 use std::process::{Command, Stdio};
@@ -13,21 +15,13 @@ use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_stops_the_load_drains_and_flushes_every_span() {
     let (addr, received) = support::grpc_receiver().await;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_orchestrator-demo"));
+    let mut command = common::demo();
     command
         .args(["--duration", "120", "--concurrency", "4"])
-        .args([
-            "--api-addr",
-            "127.0.0.1:0",
-            "--telemetry-addr",
-            "127.0.0.1:0",
-        ])
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{addr}"))
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
         .env("OTEL_TRACES_SAMPLER", "always_on")
         .env("OTEL_BSP_SCHEDULE_DELAY", "200")
-        .env_remove("OTEL_TRACES_SAMPLER_ARG")
-        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let child = command.spawn().expect("the demo starts");

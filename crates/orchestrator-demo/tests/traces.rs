@@ -2,38 +2,22 @@
 //! to a real OTLP/gRPC receiver (built from the official proto definitions); without, it
 //! prints the embedded trace analysis; with a malformed `OTEL_*` value it refuses to start.
 
+mod common;
+
 use orchestrator_testkit::otlp as support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 
-const OTEL_VARS: &[&str] = &[
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_PROTOCOL",
-    "OTEL_TRACES_SAMPLER",
-    "OTEL_TRACES_SAMPLER_ARG",
-    "OTEL_TRACES_EXPORTER",
-];
-
 fn demo(env: &[(&str, &str)], extra: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_orchestrator-demo"));
-    command.args([
-        "--api-addr",
-        "127.0.0.1:0",
-        "--telemetry-addr",
-        "127.0.0.1:0",
-    ]);
+    let mut command = common::demo();
     for (flag, default) in [("--duration", "3"), ("--concurrency", "4")] {
         if !extra.contains(&flag) {
             command.args([flag, default]);
         }
     }
     command.args(extra);
-    for var in OTEL_VARS {
-        command.env_remove(var);
-    }
     command.envs(env.iter().copied());
     command.output().expect("the demo binary runs")
 }

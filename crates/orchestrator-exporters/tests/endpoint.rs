@@ -8,6 +8,15 @@ use axum::routing::get;
 use orchestrator_exporters::{MetricsEndpoint, MetricsServer, ServeError};
 use orchestrator_metrics::{Metrics, Registry, exposition};
 
+/// A standalone listener serving [`registry_with_traffic`].
+fn serving_traffic() -> MetricsServer {
+    MetricsServer::bind(
+        "127.0.0.1:0",
+        MetricsEndpoint::new(registry_with_traffic()).router(),
+    )
+    .unwrap()
+}
+
 fn registry_with_traffic() -> Registry {
     let registry = Registry::new();
     let metrics = Metrics::new(&registry);
@@ -35,12 +44,7 @@ async fn scrape(addr: std::net::SocketAddr, header: Option<(&str, &str)>) -> req
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standalone_server_serves_plain_and_gzip() {
-    let registry = registry_with_traffic();
-    let server = MetricsServer::bind(
-        "127.0.0.1:0",
-        MetricsEndpoint::new(registry.clone()).router(),
-    )
-    .unwrap();
+    let server = serving_traffic();
     let addr = server.local_addr();
 
     let plain = get_metrics(addr, None).await;
@@ -82,12 +86,7 @@ async fn standalone_server_serves_plain_and_gzip() {
 /// the text format for every other one, an unknown format included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openmetrics_is_negotiated_and_text_stays_the_default() {
-    let registry = registry_with_traffic();
-    let server = MetricsServer::bind(
-        "127.0.0.1:0",
-        MetricsEndpoint::new(registry.clone()).router(),
-    )
-    .unwrap();
+    let server = serving_traffic();
     let addr = server.local_addr();
     let with_accept = |accept: &'static str| scrape(addr, Some(("accept", accept)));
     let prometheus = with_accept(

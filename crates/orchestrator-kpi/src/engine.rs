@@ -195,7 +195,7 @@ pub fn activity_hook(
             if let Some(c) = counts.churn {
                 churn.set(c);
             }
-            if status.error().is_some() {
+            if !status.is_available() {
                 tracing::info!("distinct users counted again");
                 status.set(None);
             }

@@ -105,7 +105,10 @@ impl ActivityStatus {
 
     /// Whether the last count succeeded.
     pub fn is_available(&self) -> bool {
-        self.error().is_none()
+        self.error
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none()
     }
 
     pub(crate) fn set(&self, error: Option<String>) {

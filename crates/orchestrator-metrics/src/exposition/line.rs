@@ -156,6 +156,20 @@ fn label_set<'a>(
     }
 }
 
+/// The pairs of a label set as the registry writes it: `a="x",b="y"`, no braces, values
+/// escaped (well formed, so nothing is reported: a malformed rest is left out).
+pub(crate) fn written_label_pairs(mut s: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    while let Some((name, rest)) = s.split_once("=\"") {
+        let Ok((value, after)) = label_value(rest) else {
+            break;
+        };
+        pairs.push((name.to_owned(), value));
+        s = after.strip_prefix(',').unwrap_or(after);
+    }
+    pairs
+}
+
 /// Reads an escaped label value up to its closing quote; returns it and what follows.
 fn label_value(s: &str) -> Result<(String, &str), ParseErrorKind> {
     let mut out = String::new();

@@ -15,6 +15,7 @@
 //! ```
 
 mod line;
+pub(crate) use line::written_label_pairs;
 mod quantile;
 
 pub use quantile::histogram_quantile;

@@ -6,7 +6,9 @@
 use super::Registry;
 use super::family::{Cell, Family, Series};
 use crate::catalogue::MetricKind;
-use crate::exposition::{Exposition, Family as ExpositionFamily, FamilyType, Sample};
+use crate::exposition::{
+    Exposition, Family as ExpositionFamily, FamilyType, Sample, written_label_pairs,
+};
 
 impl Registry {
     /// The current samples of the families whose name `keep` accepts (a histogram's
@@ -67,7 +69,7 @@ fn sample(name: String, labels: Vec<(String, String)>, value: f64) -> Sample {
 }
 
 fn push_series(family: &Family, series: &Series, out: &mut Vec<Sample>) {
-    let labels = unescape_labels(&series.labels);
+    let labels = written_label_pairs(&series.labels);
     match &series.cell {
         Cell::Counter(cell) => {
             let (int, float) = cell.parts();
@@ -100,35 +102,6 @@ fn push_series(family: &Family, series: &Series, out: &mut Vec<Sample>) {
     }
 }
 
-/// `a="x",b="y\"z"` back to its pairs. The registry wrote it (names are valid metric label
-/// names, values escaped with `\\`, `\"` and `\n`), so it is well formed.
-fn unescape_labels(text: &str) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    let mut rest = text;
-    while let Some((name, after)) = rest.split_once("=\"") {
-        let mut value = String::new();
-        let mut chars = after.char_indices();
-        let mut end = after.len();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => value.push('\n'),
-                    Some((_, other)) => value.push(other),
-                    None => {}
-                },
-                '"' => {
-                    end = i + 1;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        pairs.push((name.trim_start_matches(',').to_owned(), value));
-        rest = &after[end..];
-    }
-    pairs
-}
-
 /// One series of a family, borrowed from the registry while [`Registry::visit_series`]
 /// runs: its labels as the text format writes them and its current value, read without
 /// allocating.
@@ -142,7 +115,7 @@ pub struct SeriesRef<'a> {
 impl SeriesRef<'_> {
     /// The value of label `name`, unescaped; none when the series has no such label.
     pub fn label(&self, name: &str) -> Option<String> {
-        unescape_labels(self.labels)
+        written_label_pairs(self.labels)
             .into_iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v)
