@@ -27,6 +27,8 @@ pub struct Received {
     pub requests: Arc<Mutex<usize>>,
     /// The `service.name` of each batch, as the attribute's debug text.
     pub service_names: Arc<Mutex<Vec<String>>>,
+    /// Every resource attribute of every batch: its key, and its value's debug text.
+    pub resource_attributes: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Received {
@@ -35,6 +37,10 @@ impl Received {
         for resource in request.resource_spans {
             if let Some(r) = &resource.resource {
                 for kv in &r.attributes {
+                    self.resource_attributes
+                        .lock()
+                        .unwrap()
+                        .push((kv.key.clone(), format!("{:?}", kv.value)));
                     if kv.key == "service.name" {
                         self.service_names
                             .lock()

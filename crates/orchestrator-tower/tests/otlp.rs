@@ -118,6 +118,7 @@ fn tracer(
     let tracer = Tracer::builder(metrics)
         .sampler(Sampler::always_on())
         .service_name("otlp-test")
+        .instance_id("replica-7")
         .otlp(otlp)
         .build()
         .unwrap();
@@ -175,6 +176,15 @@ async fn spans_arrive_intact(protocol: Protocol) {
             .unwrap()
             .iter()
             .all(|n| n.contains("otlp-test"))
+    );
+    // Issue 17: which replica exported them, as OpenTelemetry's `service.instance.id`.
+    assert!(
+        received
+            .resource_attributes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(k, v)| k == "service.instance.id" && v.contains("replica-7"))
     );
 
     let servers: Vec<_> = spans
