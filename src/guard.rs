@@ -115,6 +115,13 @@ impl TelemetryGuard {
         self.live.as_ref()
     }
 
+    /// The live page's four documents (`/api/v1/summary`, `kpis`, `alerts`, `traces`) as
+    /// they would be answered now, read in process. `None` with `without_live_page`.
+    #[cfg(feature = "prometheus")]
+    pub fn documents(&self) -> Option<orchestrator_api::Documents> {
+        self.live.as_ref().map(LivePage::documents)
+    }
+
     /// The tracer the tower layers record through (metrics for every call, spans for
     /// sampled ones).
     #[cfg(feature = "traces")]

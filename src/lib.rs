@@ -25,6 +25,8 @@ mod builder;
 mod guard;
 #[cfg(feature = "prometheus")]
 mod live;
+#[cfg(all(feature = "prometheus", feature = "traces"))]
+mod live_traces;
 #[cfg(feature = "kpi")]
 mod monitor;
 #[cfg(feature = "traces")]
@@ -70,6 +72,10 @@ pub use orchestrator_tower::{TraceFutureExt, TraceIds, in_current_trace};
 /// never print (the `orchestrator-http` crate).
 #[cfg(any(feature = "alerts", feature = "traces"))]
 pub use orchestrator_http;
+
+/// The typed documents of the live page's `/api/v1` (the `orchestrator-api` crate).
+#[cfg(feature = "prometheus")]
+pub use orchestrator_api;
 
 /// The `/metrics` endpoint and process collector (the `orchestrator-exporters` crate).
 #[cfg(feature = "prometheus")]

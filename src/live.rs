@@ -1,8 +1,9 @@
-//! The facade's side of the live page: the JSON of `/api/v1/kpis`, `/api/v1/alerts` and
-//! `/api/v1/traces`, read from the KPI engine, the alert evaluator and the trace store.
+//! The facade's side of the live page: the documents of `/api/v1/kpis`, `/api/v1/alerts`
+//! and `/api/v1/traces` (typed in `orchestrator-api`), read from the KPI engine, the alert
+//! evaluator and the trace store.
 
+use orchestrator_api::{AlertsDoc, KpisDoc, TracesDoc};
 use orchestrator_exporters::live::LiveSource;
-use serde_json::{Value, json};
 
 /// Everything the page reads besides the registry.
 pub(crate) struct Source {
@@ -22,40 +23,41 @@ pub(crate) struct Source {
 }
 
 impl LiveSource for Source {
-    fn kpis(&self) -> Value {
+    fn kpis(&self) -> KpisDoc {
         #[cfg(feature = "kpi")]
         {
             kpis(self)
         }
         #[cfg(not(feature = "kpi"))]
-        json!({"evaluated_at": null, "met": 0, "total": 0, "kpis": []})
+        KpisDoc::default()
     }
 
-    fn alerts(&self) -> Value {
+    fn alerts(&self) -> AlertsDoc {
         #[cfg(feature = "alerts")]
         {
             alerts(self)
         }
         #[cfg(not(feature = "alerts"))]
-        json!({"evaluated_at": null, "firing": 0, "total": 0, "rules": []})
+        AlertsDoc::default()
     }
 
-    fn traces(&self) -> Value {
+    fn traces(&self) -> TracesDoc {
         #[cfg(feature = "traces")]
         {
-            traces(&self.tracer)
+            crate::live_traces::traces(&self.tracer)
         }
         #[cfg(not(feature = "traces"))]
-        json!({"analysis": {"traces": 0}, "traces": []})
+        TracesDoc::default()
     }
 }
 
 #[cfg(feature = "kpi")]
-fn kpis(source: &Source) -> Value {
-    use orchestrator_kpi::{ActivityScope, Direction};
+fn kpis(source: &Source) -> KpisDoc {
+    use orchestrator_api::{Direction, KpiDoc, KpiScope, UsersDoc, UsersScope};
+    use orchestrator_kpi::ActivityScope;
     let report = source.kpis.latest();
     let users = &source.activity;
-    let list: Vec<Value> = source
+    let list: Vec<KpiDoc> = source
         .kpi_config
         .kpis()
         .iter()
@@ -71,167 +73,83 @@ fn kpis(source: &Source) -> Value {
             // Whose figure it is: distinct users are the fleet's when counted in Redis,
             // every other series is this replica's own.
             let scope = match (reads_users, reads_others, users.scope()) {
-                (true, false, ActivityScope::Fleet) => "fleet",
-                (true, true, ActivityScope::Fleet) => "replica/fleet",
-                _ => "replica",
+                (true, false, ActivityScope::Fleet) => KpiScope::Fleet,
+                (true, true, ActivityScope::Fleet) => KpiScope::ReplicaOverFleet,
+                _ => KpiScope::Replica,
             };
             let display = match value {
                 None if reads_users && !users.is_available() => "unavailable".to_owned(),
                 None => "no data".to_owned(),
                 Some(v) => kpi.unit.format(v),
             };
-            json!({
-                "id": kpi.id,
-                "name": kpi.name,
-                "value": value,
-                "target": kpi.target,
-                "gap": result.and_then(|r| r.gap),
-                "met": result.is_some_and(|r| r.met()),
-                "direction": match kpi.direction {
-                    Direction::HigherIsBetter => "higher",
-                    Direction::LowerIsBetter => "lower",
+            KpiDoc {
+                id: kpi.id.to_owned(),
+                name: kpi.name.to_owned(),
+                value,
+                target: kpi.target,
+                gap: result.and_then(|r| r.gap),
+                met: result.is_some_and(|r| r.met()),
+                direction: match kpi.direction {
+                    orchestrator_kpi::Direction::HigherIsBetter => Direction::Higher,
+                    orchestrator_kpi::Direction::LowerIsBetter => Direction::Lower,
                 },
-                "display_value": display,
-                "scope": scope,
-                "display_target": kpi.unit.format(kpi.target),
-            })
+                display_value: display,
+                scope,
+                display_target: kpi.unit.format(kpi.target),
+            }
         })
         .collect();
-    json!({
-        "evaluated_at": report.as_ref().map(|r| r.at),
-        "met": report.as_ref().map_or(0, |r| r.met()),
-        "total": list.len(),
-        "kpis": list,
-        "instance": source.instance,
-        "users": {
-            "scope": users.scope().as_str(),
-            "available": users.is_available(),
-            "error": users.error(),
-        },
-    })
+    KpisDoc {
+        evaluated_at: report.as_ref().map(|r| r.at),
+        met: report.as_ref().map_or(0, |r| r.met()),
+        total: list.len(),
+        kpis: list,
+        instance: source.instance.clone(),
+        users: Some(UsersDoc {
+            scope: match users.scope() {
+                ActivityScope::Replica => UsersScope::Replica,
+                ActivityScope::Fleet => UsersScope::Fleet,
+            },
+            available: users.is_available(),
+            error: users.error(),
+        }),
+    }
 }
 
 #[cfg(feature = "alerts")]
-fn alerts(source: &Source) -> Value {
+fn alerts(source: &Source) -> AlertsDoc {
+    use orchestrator_alerts::{AlertState, Severity};
+    use orchestrator_api::{RuleDoc, RuleState};
     let Some(report) = source.alerts.latest() else {
-        return json!({"evaluated_at": null, "firing": 0, "total": 0, "rules": []});
+        return AlertsDoc::default();
     };
-    let rules: Vec<Value> = report
+    let rules: Vec<RuleDoc> = report
         .rules
         .iter()
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "title": orchestrator_alerts::title(&r.name),
-                "condition": r.condition,
-                "severity": r.severity.as_str(),
-                "state": r.status.map_or("inactive", |s| s.as_str()),
-                "since": r.since,
-                "active_alerts": r.alerts.len(),
-            })
+        .map(|r| RuleDoc {
+            name: r.name.clone(),
+            title: orchestrator_alerts::title(&r.name),
+            condition: r.condition.clone(),
+            severity: match r.severity {
+                Severity::Critical => orchestrator_api::Severity::Critical,
+                Severity::High => orchestrator_api::Severity::High,
+                Severity::Medium => orchestrator_api::Severity::Medium,
+                Severity::Low => orchestrator_api::Severity::Low,
+            },
+            state: match r.status {
+                None => RuleState::Inactive,
+                Some(AlertState::Pending) => RuleState::Pending,
+                Some(AlertState::Firing) => RuleState::Firing,
+                Some(AlertState::Resolved) => RuleState::Resolved,
+            },
+            since: r.since,
+            active_alerts: r.alerts.len(),
         })
         .collect();
-    json!({
-        "evaluated_at": report.at,
-        "firing": report.firing(),
-        "total": rules.len(),
-        "rules": rules,
-    })
-}
-
-#[cfg(feature = "traces")]
-fn traces(tracer: &orchestrator_tower::Tracer) -> Value {
-    use std::time::UNIX_EPOCH;
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    AlertsDoc {
+        evaluated_at: Some(report.at),
+        firing: report.firing(),
+        total: rules.len(),
+        rules,
     }
-    fn ms(d: std::time::Duration) -> f64 {
-        d.as_secs_f64() * 1e3
-    }
-    let stored = tracer.store().traces();
-    let analysis = orchestrator_tower::TraceAnalysis::of(&stored);
-    // A feedback span arrives after its judged trace, as a trace of its own with the same
-    // id: its score is shown on the judged trace instead.
-    let feedback = |trace: &orchestrator_tower::Trace| -> Option<Value> {
-        let [span] = trace.spans.as_slice() else {
-            return None;
-        };
-        let attribute = |key: &str| {
-            span.attributes
-                .iter()
-                .find(|kv| kv.key.as_str() == key)
-                .map(|kv| kv.value.to_string())
-        };
-        Some(json!({"kind": attribute("feedback.kind")?, "score": attribute("feedback.score")?}))
-    };
-    let mut scores: std::collections::HashMap<[u8; 16], Vec<Value>> = Default::default();
-    for trace in &stored {
-        if let Some(score) = feedback(trace) {
-            scores.entry(trace.trace_id()).or_default().push(score);
-        }
-    }
-    let recent: Vec<Value> = stored
-        .iter()
-        .rev()
-        .filter(|trace| feedback(trace).is_none())
-        .take(20)
-        .filter_map(|trace| {
-            let root = trace.root()?;
-            let mut spans: Vec<_> = trace.spans.iter().collect();
-            spans.sort_by_key(|s| s.start);
-            let spans: Vec<Value> = spans
-                .iter()
-                .map(|s| {
-                    let attributes: serde_json::Map<String, Value> = s
-                        .attributes
-                        .iter()
-                        .map(|kv| (kv.key.to_string(), Value::String(kv.value.to_string())))
-                        .collect();
-                    json!({
-                        "span_id": hex(&s.span_id),
-                        "parent_span_id": s.parent_span_id.map(|p| hex(&p)),
-                        "name": s.name,
-                        "operation": s.operation.name(),
-                        "offset_ms": ms(s.start.duration_since(root.start).unwrap_or_default()),
-                        "duration_ms": ms(s.duration()),
-                        "failed": s.failed,
-                        "error_type": s.error_type,
-                        "attributes": attributes,
-                    })
-                })
-                .collect();
-            Some(json!({
-                "trace_id": hex(&trace.trace_id()),
-                "root": root.name,
-                "start": root.start.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
-                "duration_ms": ms(trace.duration()),
-                "failed": root.failed,
-                "scores": scores.get(&trace.trace_id()).cloned().unwrap_or_default(),
-                "spans": spans,
-            }))
-        })
-        .collect();
-    let operations: Vec<Value> = analysis
-        .operations
-        .iter()
-        .map(|o| {
-            json!({
-                "operation": o.operation.name(),
-                "spans": o.spans,
-                "mean_ms": ms(o.mean),
-                "share": o.share,
-            })
-        })
-        .collect();
-    json!({
-        "analysis": {
-            "traces": analysis.traces,
-            "mean_duration_ms": ms(analysis.mean_duration),
-            "mean_spans": analysis.mean_spans,
-            "operations": operations,
-            "sampler": tracer.sampler().to_string(),
-        },
-        "traces": recent,
-    })
 }

@@ -23,6 +23,7 @@ use orchestrator_telemetry::orchestrator_alerts::generate::{
     AlertmanagerOptions, alertmanager_config,
 };
 use orchestrator_telemetry::orchestrator_alerts::{AlertState, AlertTuning, AlertmanagerSink};
+use orchestrator_telemetry::orchestrator_api::{KpiDoc, KpiScope, KpisDoc, UsersScope};
 use orchestrator_telemetry::orchestrator_kpi::RedisActivityConfig;
 use orchestrator_telemetry::{Telemetry, TelemetryGuard, catalogue};
 use orchestrator_testkit::server::RecordingServer;
@@ -242,20 +243,15 @@ fn three_replicas_one_redis_one_prometheus_one_alertmanager() {
 }
 
 /// The page's `/api/v1/kpis` document.
-fn kpis_doc(telemetry: &TelemetryGuard) -> Value {
+fn kpis_doc(telemetry: &TelemetryGuard) -> KpisDoc {
     let url = format!("http://{}/api/v1/kpis", telemetry.metrics_addr().unwrap());
     let (status, body) = support::http_get(&url).expect("the live page answers");
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
 }
 
-fn kpi<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["kpis"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["id"] == id)
-        .unwrap()
+fn kpi<'a>(doc: &'a KpisDoc, id: &str) -> &'a KpiDoc {
+    doc.kpis.iter().find(|k| k.id == id).unwrap()
 }
 
 /// Issue 17, bad input: Redis going away mid-run. The replica keeps recording; user
@@ -279,12 +275,16 @@ fn redis_going_away_makes_distinct_users_unavailable_not_stale() {
     };
     assert_eq!(mau(&telemetry), Some(2.0));
     let doc = kpis_doc(&telemetry);
-    assert_eq!(doc["instance"], "replica-x");
-    assert_eq!(doc["users"]["scope"], "fleet");
-    assert_eq!(doc["users"]["available"], true);
-    assert_eq!(kpi(&doc, "monthly_active_users")["scope"], "fleet");
-    assert_eq!(kpi(&doc, "revenue_per_user")["scope"], "replica/fleet");
-    assert_eq!(kpi(&doc, "error_rate")["scope"], "replica");
+    assert_eq!(doc.instance.as_deref(), Some("replica-x"));
+    let users = doc.users.as_ref().unwrap();
+    assert_eq!(users.scope, UsersScope::Fleet);
+    assert!(users.available);
+    assert_eq!(kpi(&doc, "monthly_active_users").scope, KpiScope::Fleet);
+    assert_eq!(
+        kpi(&doc, "revenue_per_user").scope,
+        KpiScope::ReplicaOverFleet
+    );
+    assert_eq!(kpi(&doc, "error_rate").scope, KpiScope::Replica);
 
     redis.stop();
     telemetry.business().session_started("user-3");
@@ -298,16 +298,18 @@ fn redis_going_away_makes_distinct_users_unavailable_not_stale() {
     let status = telemetry.activity_status();
     assert!(!status.is_available());
     let doc = kpis_doc(&telemetry);
-    assert_eq!(doc["users"]["available"], false);
+    let users = doc.users.as_ref().unwrap();
+    assert!(!users.available);
     assert!(
-        doc["users"]["error"]
-            .as_str()
+        users
+            .error
+            .as_deref()
             .unwrap()
             .contains("cannot count distinct users"),
-        "{doc}"
+        "{doc:?}"
     );
     assert_eq!(
-        kpi(&doc, "monthly_active_users")["display_value"],
+        kpi(&doc, "monthly_active_users").display_value,
         "unavailable"
     );
     telemetry.shutdown();

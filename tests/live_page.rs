@@ -3,11 +3,13 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use orchestrator_telemetry::orchestrator_api::{
+    AlertsDoc, KpisDoc, RuleState, SummaryDoc, TracesDoc,
+};
 use orchestrator_telemetry::orchestrator_tower::{
     GenAiRequest, OpenAiCompatible, Sampler, TelemetryLayer,
 };
 use orchestrator_telemetry::{Telemetry, TelemetryGuard};
-use serde_json::Value;
 use tower::{Layer as _, ServiceExt as _, service_fn};
 
 fn telemetry(token: Option<&str>) -> TelemetryGuard {
@@ -96,7 +98,8 @@ fn an_empty_token_is_refused() {
     assert!(err.to_string().contains("token is empty"), "{err}");
 }
 
-async fn json(base: &str, path: &str) -> Value {
+/// An `/api/v1` document, read as its type (the wire format must deserialize).
+async fn doc<T: serde::de::DeserializeOwned>(base: &str, path: &str) -> T {
     client()
         .get(format!("{base}{path}"))
         .send()
@@ -156,14 +159,9 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
     tokio::task::block_in_place(|| guard.evaluate_now());
     tokio::time::sleep(Duration::from_millis(1_500)).await; // two chart samples
 
-    let kpis = json(&base, "/api/v1/kpis").await;
-    assert_eq!(kpis["total"], 5);
-    let ids: Vec<&str> = kpis["kpis"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["id"].as_str().unwrap())
-        .collect();
+    let kpis: KpisDoc = doc(&base, "/api/v1/kpis").await;
+    assert_eq!(kpis.total, 5);
+    let ids: Vec<&str> = kpis.kpis.iter().map(|k| k.id.as_str()).collect();
     assert_eq!(
         ids,
         [
@@ -174,48 +172,49 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
             "error_rate"
         ]
     );
-    let error_rate = &kpis["kpis"][4];
+    let error_rate = &kpis.kpis[4];
     // 2 of the 5 requests failed (the exact window arithmetic is the KPI tests' business).
-    let value = error_rate["value"].as_f64().unwrap();
-    assert!(value > 0.2 && value <= 0.4, "{error_rate}");
-    assert_eq!(error_rate["met"], false);
-    assert_eq!(
-        error_rate["display_value"],
-        format!("{:.2}%", value * 100.0)
-    );
-    for kpi in kpis["kpis"].as_array().unwrap() {
-        if let Some(gap) = kpi["gap"].as_f64() {
-            assert_eq!(kpi["met"], gap >= 0.0, "{kpi}");
+    let value = error_rate.value.unwrap();
+    assert!(value > 0.2 && value <= 0.4, "{error_rate:?}");
+    assert!(!error_rate.met);
+    assert_eq!(error_rate.display_value, format!("{:.2}%", value * 100.0));
+    for kpi in &kpis.kpis {
+        if let Some(gap) = kpi.gap {
+            assert_eq!(kpi.met, gap >= 0.0, "{kpi:?}");
         }
     }
 
-    let alerts = json(&base, "/api/v1/alerts").await;
-    let states: Vec<(&str, &str)> = alerts["rules"]
-        .as_array()
-        .unwrap()
+    let alerts: AlertsDoc = doc(&base, "/api/v1/alerts").await;
+    let states: Vec<(&str, RuleState)> = alerts
+        .rules
         .iter()
-        .map(|r| (r["name"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .map(|r| (r.name.as_str(), r.state))
         .collect();
     assert_eq!(
         states.len(),
         7,
-        "every rule, inactive ones included: {alerts}"
+        "every rule, inactive ones included: {alerts:?}"
     );
-    assert!(states.contains(&("MemoryUsageCritical", "inactive")));
+    assert!(states.contains(&("MemoryUsageCritical", RuleState::Inactive)));
 
-    let traces = json(&base, "/api/v1/traces").await;
-    assert_eq!(traces["analysis"]["traces"], 1);
-    let span = &traces["traces"][0]["spans"][0];
-    assert_eq!(span["name"], format!("chat {hostile}"));
-    assert_eq!(span["attributes"]["gen_ai.request.model"], hostile);
-    assert_eq!(span["attributes"]["gen_ai.usage.output_tokens"], "4");
+    let traces: TracesDoc = doc(&base, "/api/v1/traces").await;
+    assert_eq!(traces.analysis.traces, 1);
+    let span = &traces.traces[0].spans[0];
+    assert_eq!(span.name, format!("chat {hostile}"));
+    assert_eq!(span.attributes["gen_ai.request.model"], hostile);
+    assert_eq!(span.attributes["gen_ai.usage.output_tokens"], "4");
 
-    let summary = json(&base, "/api/v1/summary").await;
-    assert_eq!(summary["requests_total"], 5.0);
-    assert!(
-        !summary["points"].as_array().unwrap().is_empty(),
-        "{summary}"
-    );
+    let summary: SummaryDoc = doc(&base, "/api/v1/summary").await;
+    assert_eq!(summary.requests_total, 5.0);
+    assert!(!summary.points.is_empty(), "{summary:?}");
+
+    // In process, the same documents (what the demo's `--report` judges). The monitor may
+    // evaluate in between, so only what it cannot change is compared whole.
+    let documents = guard.documents().unwrap();
+    assert_eq!(documents.traces, traces);
+    assert_eq!(documents.kpis.kpis.len(), kpis.kpis.len());
+    assert_eq!(documents.alerts.rules.len(), alerts.rules.len());
+    assert_eq!(documents.summary.requests_total, summary.requests_total);
 
     let page = client()
         .get(format!("{base}/dashboard"))
@@ -276,16 +275,17 @@ async fn feedback_scores_show_on_the_judged_trace() {
         .record_feedback(&judged, Feedback::Quality, 75.0)
         .unwrap();
 
-    let traces = json(&base, "/api/v1/traces").await;
-    let list = traces["traces"].as_array().unwrap();
+    let traces: TracesDoc = doc(&base, "/api/v1/traces").await;
+    let list = &traces.traces;
     assert_eq!(
         list.len(),
         1,
-        "the feedback spans are not listed apart: {traces}"
+        "the feedback spans are not listed apart: {traces:?}"
     );
-    let scores = &list[0]["scores"];
-    assert_eq!(scores[0]["kind"], "satisfaction", "{traces}");
-    assert_eq!(scores[0]["score"], "9");
-    assert_eq!(scores[1]["kind"], "quality");
-    assert_eq!(scores[1]["score"], "75");
+    let scores: Vec<(&str, &str)> = list[0]
+        .scores
+        .iter()
+        .map(|s| (s.kind.as_str(), s.score.as_str()))
+        .collect();
+    assert_eq!(scores, [("satisfaction", "9"), ("quality", "75")]);
 }

@@ -223,6 +223,9 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
                 ..orchestrator_obs::validate::ValidateOptions::new(format!("http://{addr}"))
             };
             let dir = dir.clone();
+            // The `/api/v1` documents are read in process, from the values the page serves;
+            // only `/metrics` is fetched over HTTP (the endpoint is judged too).
+            let page = telemetry.live_page().cloned();
             let lead = Duration::from_secs(duration).saturating_sub(Duration::from_millis(2_500));
             let stopped = signal.clone();
             Some(tokio::spawn(async move {
@@ -232,7 +235,8 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
                     () = stopped.wait() => {}
                 }
                 match tokio::task::spawn_blocking(move || {
-                    orchestrator_obs::validate::run(&options, &dir)
+                    let documents = move || page.as_ref().map(|p| p.documents());
+                    orchestrator_obs::validate::run_with(&options, Some(&documents), &dir)
                 })
                 .await
                 {

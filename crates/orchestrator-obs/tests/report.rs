@@ -5,6 +5,10 @@
 
 use std::time::Duration;
 
+use orchestrator_api::{
+    AlertsDoc, Direction, KpiDoc, KpiScope, KpisDoc, OperationDoc, RuleDoc, RuleState, Severity,
+    SummaryDoc, TraceAnalysisDoc, TracesDoc,
+};
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, Registry, TokenUsage};
 use orchestrator_obs::validate::{Inputs, Report, Scrape};
 use serde_json::json;
@@ -21,6 +25,57 @@ fn scrape(registry: &Registry, at_ms: i64) -> Scrape {
         text,
         duration_ms: 2.5,
         gzip_bytes: Some(1_000),
+    }
+}
+
+fn kpi(
+    id: &str,
+    name: &str,
+    value: Option<f64>,
+    target: f64,
+    gap: Option<f64>,
+    display_value: &str,
+    display_target: &str,
+) -> KpiDoc {
+    KpiDoc {
+        id: id.into(),
+        name: name.into(),
+        value,
+        target,
+        gap,
+        met: false,
+        direction: Direction::Higher,
+        display_value: display_value.into(),
+        scope: KpiScope::Replica,
+        display_target: display_target.into(),
+    }
+}
+
+fn rule(
+    name: &str,
+    title: &str,
+    condition: &str,
+    severity: Severity,
+    state: RuleState,
+    since: Option<i64>,
+) -> RuleDoc {
+    RuleDoc {
+        name: name.into(),
+        title: title.into(),
+        condition: condition.into(),
+        severity,
+        state,
+        since,
+        active_alerts: usize::from(state == RuleState::Firing),
+    }
+}
+
+fn operation(name: &str, spans: usize, mean_ms: f64, share: f64) -> OperationDoc {
+    OperationDoc {
+        operation: name.into(),
+        spans,
+        mean_ms,
+        share,
     }
 }
 
@@ -60,33 +115,114 @@ fn inputs() -> Inputs {
         generated_at: "2026-11-24T12:00:00.000Z".into(),
         first,
         second,
-        kpis: Ok(json!({
-            "evaluated_at": 1_795_000_002_000i64, "met": 1, "total": 5,
-            "kpis": [
-                {"id": "monthly_active_users", "name": "Monthly Active Users", "value": 3.0, "target": 10000.0, "gap": -0.9997, "met": false, "display_value": "3", "display_target": "10,000"},
-                {"id": "revenue_per_user", "name": "Revenue per User", "value": null, "target": 35.0, "gap": null, "met": false, "display_value": "no data", "display_target": "$35.00"},
-                {"id": "customer_satisfaction", "name": "Customer Satisfaction", "value": 8.0, "target": 8.5, "gap": -0.0588, "met": false, "display_value": "8.00/10", "display_target": "8.50/10"},
-                {"id": "response_time_p95", "name": "Response Time P95", "value": 0.19, "target": 0.15, "gap": -0.2667, "met": false, "display_value": "190.00ms", "display_target": "150.00ms"},
-                {"id": "error_rate", "name": "Error Rate", "value": 0.1, "target": 0.003, "gap": -32.3, "met": false, "display_value": "10.00%", "display_target": "0.30%"}
-            ]
-        })),
-        alerts: Ok(json!({
-            "evaluated_at": 1_795_000_002_000i64, "firing": 1, "total": 4,
-            "rules": [
-                {"name": "HighErrorRate", "title": "High Error Rate", "condition": "error_rate > 1%", "severity": "high", "state": "firing", "since": 1_794_999_990_000i64},
-                {"name": "ResponseTimeDegradation", "title": "Response Time Degradation", "condition": "p95_latency > 200ms", "severity": "medium", "state": "inactive", "since": null},
-                {"name": "MemoryUsageCritical", "title": "Memory Usage Critical", "condition": "memory_usage > 90%", "severity": "critical", "state": "inactive", "since": null},
-                {"name": "LowCustomerSatisfaction", "title": "Low Customer Satisfaction", "condition": "satisfaction < 7.0", "severity": "medium", "state": "pending", "since": 1_795_000_001_000i64}
-            ]
-        })),
-        traces: Ok(json!({
-            "analysis": {"traces": 6, "mean_duration_ms": 715.6, "mean_spans": 4.9, "sampler": "parentbased_traceidratio(0.1)",
-                "operations": [
-                    {"operation": "API Request", "spans": 6, "mean_ms": 715.6, "share": 1.0},
-                    {"operation": "LLM Request", "spans": 6, "mean_ms": 245.3, "share": 0.34}
-                ]},
-            "traces": []
-        })),
+        summary: Ok(SummaryDoc::default()),
+        kpis: Ok(KpisDoc {
+            evaluated_at: Some(1_795_000_002_000),
+            met: 1,
+            total: 5,
+            kpis: vec![
+                kpi(
+                    "monthly_active_users",
+                    "Monthly Active Users",
+                    Some(3.0),
+                    10000.0,
+                    Some(-0.9997),
+                    "3",
+                    "10,000",
+                ),
+                kpi(
+                    "revenue_per_user",
+                    "Revenue per User",
+                    None,
+                    35.0,
+                    None,
+                    "no data",
+                    "$35.00",
+                ),
+                kpi(
+                    "customer_satisfaction",
+                    "Customer Satisfaction",
+                    Some(8.0),
+                    8.5,
+                    Some(-0.0588),
+                    "8.00/10",
+                    "8.50/10",
+                ),
+                kpi(
+                    "response_time_p95",
+                    "Response Time P95",
+                    Some(0.19),
+                    0.15,
+                    Some(-0.2667),
+                    "190.00ms",
+                    "150.00ms",
+                ),
+                kpi(
+                    "error_rate",
+                    "Error Rate",
+                    Some(0.1),
+                    0.003,
+                    Some(-32.3),
+                    "10.00%",
+                    "0.30%",
+                ),
+            ],
+            instance: None,
+            users: None,
+        }),
+        alerts: Ok(AlertsDoc {
+            evaluated_at: Some(1_795_000_002_000),
+            firing: 1,
+            total: 4,
+            rules: vec![
+                rule(
+                    "HighErrorRate",
+                    "High Error Rate",
+                    "error_rate > 1%",
+                    Severity::High,
+                    RuleState::Firing,
+                    Some(1_794_999_990_000),
+                ),
+                rule(
+                    "ResponseTimeDegradation",
+                    "Response Time Degradation",
+                    "p95_latency > 200ms",
+                    Severity::Medium,
+                    RuleState::Inactive,
+                    None,
+                ),
+                rule(
+                    "MemoryUsageCritical",
+                    "Memory Usage Critical",
+                    "memory_usage > 90%",
+                    Severity::Critical,
+                    RuleState::Inactive,
+                    None,
+                ),
+                rule(
+                    "LowCustomerSatisfaction",
+                    "Low Customer Satisfaction",
+                    "satisfaction < 7.0",
+                    Severity::Medium,
+                    RuleState::Pending,
+                    Some(1_795_000_001_000),
+                ),
+            ],
+        }),
+        traces: Ok(TracesDoc {
+            analysis: TraceAnalysisDoc {
+                traces: 6,
+                mean_duration_ms: 715.6,
+                mean_spans: 4.9,
+                sampler: "parentbased_traceidratio(0.1)".into(),
+                operations: vec![
+                    operation("API Request", 6, 715.6, 1.0),
+                    operation("LLM Request", 6, 245.3, 0.34),
+                ],
+                export: None,
+            },
+            traces: Vec::new(),
+        }),
         prometheus: None,
         alertmanager: None,
     }

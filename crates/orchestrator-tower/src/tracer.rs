@@ -320,6 +320,13 @@ impl Tracer {
         self.inner.exporter.as_ref().map_or(0, Exporter::exported)
     }
 
+    /// The last OTLP export that failed (its time and error), if any did: with
+    /// [`exported_spans`](Self::exported_spans) and [`dropped_spans`](Self::dropped_spans),
+    /// the export health the live page's `/api/v1/traces` shows.
+    pub fn last_export_error(&self) -> Option<crate::export::ExportFailure> {
+        self.inner.exporter.as_ref().and_then(Exporter::last_error)
+    }
+
     /// Exports every queued span now.
     pub fn force_flush(&self) -> Result<(), TracerError> {
         match &self.inner.exporter {

@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use orchestrator_api::{LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
 use orchestrator_metrics::Registry;
 use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
     LLM_TOKENS, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL, TENANT_LLM_COST_USD_TOTAL,
 };
 use orchestrator_metrics::exposition::histogram_quantile;
-use serde_json::{Value, json};
 
 /// How many points the charts keep (5 minutes at the default 1 s).
 pub const HISTORY_POINTS: usize = 300;
@@ -25,9 +25,9 @@ struct Totals {
     requests: f64,
     server_errors: f64,
     buckets: Vec<(f64, f64)>,
-    /// The LLM panel's rows and the top tenants (JSON, as the page reads them).
-    llm: Vec<Value>,
-    tenants: Vec<Value>,
+    /// The LLM panel's rows and the top tenants.
+    llm: Vec<LlmRow>,
+    tenants: Vec<TenantSpend>,
 }
 
 /// The families of the LLM panel and the tenant list (few series: read as a snapshot).
@@ -195,30 +195,27 @@ impl History {
     }
 
     /// The summary: totals since start, and the chart points, oldest first.
-    pub fn summary(&self) -> Value {
+    pub fn summary(&self) -> SummaryDoc {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let points: Vec<Value> = state
-            .points
-            .iter()
-            .map(|p| {
-                json!({
-                    "t": p.at_ms,
-                    "request_rate": p.request_rate,
-                    "p95_seconds": p.p95_seconds,
-                    "error_rate": p.error_rate,
-                })
-            })
-            .collect();
         let last = state.last.as_ref();
-        json!({
-            "started_at": state.started_ms,
-            "sampled_at": last.map(|t| t.at_ms),
-            "requests_total": last.map_or(0.0, |t| t.requests),
-            "server_errors_total": last.map_or(0.0, |t| t.server_errors),
-            "points": points,
-            "llm": last.map_or(Value::Array(Vec::new()), |t| Value::Array(t.llm.clone())),
-            "top_tenants": last.map_or(Value::Array(Vec::new()), |t| Value::Array(t.tenants.clone())),
-        })
+        SummaryDoc {
+            started_at: state.started_ms,
+            sampled_at: last.map(|t| t.at_ms),
+            requests_total: last.map_or(0.0, |t| t.requests),
+            server_errors_total: last.map_or(0.0, |t| t.server_errors),
+            points: state
+                .points
+                .iter()
+                .map(|p| SummaryPoint {
+                    t: p.at_ms,
+                    request_rate: p.request_rate,
+                    p95_seconds: p.p95_seconds,
+                    error_rate: p.error_rate,
+                })
+                .collect(),
+            llm: last.map_or_else(Vec::new, |t| t.llm.clone()),
+            top_tenants: last.map_or_else(Vec::new, |t| t.tenants.clone()),
+        }
     }
 }
 

@@ -25,21 +25,22 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use orchestrator_api::{AlertsDoc, KpisDoc, TracesDoc};
 use orchestrator_metrics::Registry;
-use serde_json::Value;
+use serde::Serialize;
 
 pub use history::{HISTORY_POINTS, History};
 
 /// What the page shows besides the registry's own figures. The facade implements it over
-/// the KPI engine, the alert evaluator and the trace store; each method returns the JSON
-/// document of its endpoint.
+/// the KPI engine, the alert evaluator and the trace store; each method returns the typed
+/// document of its endpoint (see `orchestrator-api`).
 pub trait LiveSource: Send + Sync + 'static {
     /// `GET /api/v1/kpis`.
-    fn kpis(&self) -> Value;
+    fn kpis(&self) -> KpisDoc;
     /// `GET /api/v1/alerts`.
-    fn alerts(&self) -> Value;
+    fn alerts(&self) -> AlertsDoc;
     /// `GET /api/v1/traces`.
-    fn traces(&self) -> Value;
+    fn traces(&self) -> TracesDoc;
 }
 
 /// The live page: its source and the sampled history of the charts. Cheap to clone.
@@ -83,6 +84,17 @@ impl LivePage {
     pub fn with_auth(mut self, auth: crate::auth::BearerAuth) -> Self {
         self.auth = Some(auth);
         self
+    }
+
+    /// The four documents as the endpoints would answer now, read in process (no HTTP):
+    /// what a report made inside the service judges.
+    pub fn documents(&self) -> orchestrator_api::Documents {
+        orchestrator_api::Documents {
+            summary: self.history.summary(),
+            kpis: self.source.kpis(),
+            alerts: self.source.alerts(),
+            traces: self.source.traces(),
+        }
     }
 
     /// The router of the page and its endpoints; merge it beside `/metrics`.
@@ -136,7 +148,7 @@ async fn style() -> Response {
 }
 
 /// A JSON answer, computed on the blocking pool (the sources take locks and walk stores).
-async fn json(page: LivePage, f: fn(&LivePage) -> Value) -> Response {
+async fn json<T: Serialize + 'static>(page: LivePage, f: fn(&LivePage) -> T) -> Response {
     match tokio::task::spawn_blocking(move || serde_json::to_vec(&f(&page))).await {
         Ok(Ok(body)) => {
             let mut response = Response::new(Body::from(body));

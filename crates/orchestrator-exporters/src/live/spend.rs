@@ -2,48 +2,54 @@
 //! and model the calls, failures, p95 latency, p95 time to first token, tokens and cost since
 //! start; the tenants with the highest LLM spend.
 
+use orchestrator_api::{LlmRow, TenantSpend};
 use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
     LLM_TOKENS, TENANT_LLM_COST_USD_TOTAL,
 };
 use orchestrator_metrics::exposition::{Exposition, Sample, histogram_quantile};
-use serde_json::{Value, json};
 
 /// How many tenants the page lists.
 pub(super) const TOP_TENANTS: usize = 10;
 
 /// One row per (provider, model), sorted.
-pub(super) fn llm_rows(e: &Exposition) -> Vec<Value> {
+pub(super) fn llm_rows(e: &Exposition) -> Vec<LlmRow> {
     e.label_pairs(LLM_REQUESTS_TOTAL.name, "provider", "model")
         .iter()
         .map(|(provider, model)| {
             let this = |s: &Sample| {
-                s.label("provider") == Some(provider.as_str()) && s.label("model") == Some(model.as_str())
+                s.label("provider") == Some(provider.as_str())
+                    && s.label("model") == Some(model.as_str())
             };
             let calls = e.sum_where(LLM_REQUESTS_TOTAL.name, this);
-            let ok = e.sum_where(LLM_REQUESTS_TOTAL.name, |s| this(s) && s.label("outcome") == Some("success"));
+            let ok = e.sum_where(LLM_REQUESTS_TOTAL.name, |s| {
+                this(s) && s.label("outcome") == Some("success")
+            });
             let tokens = |kind: &str| {
                 e.sum_where(&format!("{}_sum", LLM_TOKENS.name), |s| {
                     this(s) && s.label("token_type") == Some(kind)
                 })
             };
-            json!({
-                "provider": provider,
-                "model": model,
-                "calls": calls,
-                "failed": calls - ok,
-                "p95_seconds": histogram_quantile(0.95, &e.buckets(LLM_LATENCY_SECONDS.name, this)),
-                "ttft_p95_seconds": histogram_quantile(0.95, &e.buckets(LLM_TIME_TO_FIRST_TOKEN_SECONDS.name, this)),
-                "input_tokens": tokens("input"),
-                "output_tokens": tokens("output"),
-                "cost_usd": e.sum_where(LLM_COST_USD_TOTAL.name, this),
-            })
+            LlmRow {
+                provider: provider.clone(),
+                model: model.clone(),
+                calls,
+                failed: calls - ok,
+                p95_seconds: histogram_quantile(0.95, &e.buckets(LLM_LATENCY_SECONDS.name, this)),
+                ttft_p95_seconds: histogram_quantile(
+                    0.95,
+                    &e.buckets(LLM_TIME_TO_FIRST_TOKEN_SECONDS.name, this),
+                ),
+                input_tokens: tokens("input"),
+                output_tokens: tokens("output"),
+                cost_usd: e.sum_where(LLM_COST_USD_TOTAL.name, this),
+            }
         })
         .collect()
 }
 
 /// The tenants with the highest LLM spend, highest first.
-pub(super) fn top_tenants(e: &Exposition) -> Vec<Value> {
+pub(super) fn top_tenants(e: &Exposition) -> Vec<TenantSpend> {
     let mut tenants: Vec<(&str, f64)> = e
         .samples(TENANT_LLM_COST_USD_TOTAL.name)
         .filter_map(|s| Some((s.label("tenant")?, s.value)))
@@ -52,7 +58,10 @@ pub(super) fn top_tenants(e: &Exposition) -> Vec<Value> {
     tenants
         .iter()
         .take(TOP_TENANTS)
-        .map(|(tenant, cost)| json!({"tenant": tenant, "cost_usd": cost}))
+        .map(|&(tenant, cost_usd)| TenantSpend {
+            tenant: tenant.to_owned(),
+            cost_usd,
+        })
         .collect()
 }
 
@@ -75,11 +84,11 @@ orchestrator_tenant_llm_cost_usd_total{tenant=\"a\"} 0.4
         let e = orchestrator_metrics::exposition::parse(text).unwrap();
         let rows = llm_rows(&e);
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0]["calls"], 10.0);
-        assert_eq!(rows[0]["failed"], 1.0);
-        assert_eq!(rows[0]["cost_usd"], 0.5);
+        assert_eq!(rows[0].calls, 10.0);
+        assert_eq!(rows[0].failed, 1.0);
+        assert_eq!(rows[0].cost_usd, 0.5);
         let tenants = top_tenants(&e);
-        assert_eq!(tenants[0]["tenant"], "a");
-        assert_eq!(tenants[1]["tenant"], "b");
+        assert_eq!(tenants[0].tenant, "a");
+        assert_eq!(tenants[1].tenant, "b");
     }
 }

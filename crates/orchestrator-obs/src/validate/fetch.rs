@@ -32,3 +32,13 @@ pub(crate) fn json(
 ) -> Result<serde_json::Value, String> {
     client.get_json(url, headers).map_err(|e| e.to_string())
 }
+
+/// `GET url` answering 2xx with the JSON document `T` (an `/api/v1` document).
+pub(crate) fn doc<T: serde::de::DeserializeOwned>(
+    client: &HttpClient,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<T, String> {
+    let value = json(client, url, headers)?;
+    serde_json::from_value(value).map_err(|e| format!("{url}: not the expected document: {e}"))
+}

@@ -1,5 +1,6 @@
 //! What `validate` measured, before any judgement: two scrapes and the documents read.
 
+use orchestrator_api::{AlertsDoc, KpisDoc, SummaryDoc, TracesDoc};
 use serde_json::Value;
 
 /// One fetch of `/metrics`.
@@ -42,12 +43,14 @@ pub struct Inputs {
     pub first: Scrape,
     /// The second scrape, an interval later.
     pub second: Scrape,
+    /// `/api/v1/summary`.
+    pub summary: Result<SummaryDoc, String>,
     /// `/api/v1/kpis`.
-    pub kpis: Result<Value, String>,
+    pub kpis: Result<KpisDoc, String>,
     /// `/api/v1/alerts`.
-    pub alerts: Result<Value, String>,
+    pub alerts: Result<AlertsDoc, String>,
     /// `/api/v1/traces`.
-    pub traces: Result<Value, String>,
+    pub traces: Result<TracesDoc, String>,
     /// Prometheus, if asked.
     pub prometheus: Option<PrometheusInputs>,
     /// Alertmanager's `/api/v2/status`, if asked.

@@ -88,13 +88,13 @@ impl Report {
                     out,
                     "| KPI | Value | Target | Gap | Status |\n|---|---|---|---|---|"
                 );
-                for kpi in k["kpis"].as_array().into_iter().flatten() {
-                    let gap = kpi["gap"]
-                        .as_f64()
+                for kpi in &k.kpis {
+                    let gap = kpi
+                        .gap
                         .map_or("–".to_owned(), |g| format!("{:+.1}%", g * 100.0));
-                    let status = if kpi["value"].is_null() {
+                    let status = if kpi.value.is_none() {
                         "no data"
-                    } else if kpi["met"] == true {
+                    } else if kpi.met {
                         "✅ met"
                     } else {
                         "❌ missed"
@@ -102,12 +102,12 @@ impl Report {
                     let _ = writeln!(
                         out,
                         "| {} | {} | {} | {gap} | {status} |",
-                        md(kpi["name"].as_str().unwrap_or("?")),
-                        md(kpi["display_value"].as_str().unwrap_or("–")),
-                        md(kpi["display_target"].as_str().unwrap_or("–")),
+                        md(&kpi.name),
+                        md(&kpi.display_value),
+                        md(&kpi.display_target),
                     );
                 }
-                let _ = writeln!(out, "\nTargets met: {}/{}", k["met"], k["total"]);
+                let _ = writeln!(out, "\nTargets met: {}/{}", k.met, k.total);
             }
             Err(e) => {
                 let _ = writeln!(out, "Not available: {}", md(e));
@@ -121,9 +121,9 @@ impl Report {
                     out,
                     "| Rule | Condition | Severity | State | Since |\n|---|---|---|---|---|"
                 );
-                for r in a["rules"].as_array().into_iter().flatten() {
-                    let since = r["since"].as_i64().map_or("–".to_owned(), |s| {
-                        let at = a["evaluated_at"].as_i64().unwrap_or(s);
+                for r in &a.rules {
+                    let since = r.since.map_or("–".to_owned(), |s| {
+                        let at = a.evaluated_at.unwrap_or(s);
                         // Hostile timestamps: saturate, never overflow.
                         format!(
                             "{} before the evaluation",
@@ -133,16 +133,16 @@ impl Report {
                     let _ = writeln!(
                         out,
                         "| {} | {} | {} | {} | {since} |",
-                        md(r["title"].as_str().unwrap_or("?")),
-                        md(r["condition"].as_str().unwrap_or("?")),
-                        md(&r["severity"].as_str().unwrap_or("?").to_uppercase()),
-                        md(r["state"].as_str().unwrap_or("?")),
+                        md(&r.title),
+                        md(&r.condition),
+                        r.severity.as_str().to_uppercase(),
+                        r.state.as_str(),
                     );
                 }
                 let _ = writeln!(
                     out,
                     "\nActive alerts: {} firing of {} rules",
-                    a["firing"], a["total"]
+                    a.firing, a.total
                 );
             }
             Err(e) => {
@@ -153,35 +153,32 @@ impl Report {
         let _ = writeln!(out, "\n## Distributed tracing\n");
         match &i.traces {
             Ok(t) => {
-                let a = &t["analysis"];
-                let _ = writeln!(out, "- Traces collected: {}", a["traces"]);
-                let _ = writeln!(
-                    out,
-                    "- Mean duration: {:.1} ms",
-                    a["mean_duration_ms"].as_f64().unwrap_or(0.0)
-                );
-                let _ = writeln!(
-                    out,
-                    "- Mean spans per trace: {:.1}",
-                    a["mean_spans"].as_f64().unwrap_or(0.0)
-                );
-                let _ = writeln!(
-                    out,
-                    "- Sampler: {}",
-                    md(a["sampler"].as_str().unwrap_or("?"))
-                );
+                let a = &t.analysis;
+                let _ = writeln!(out, "- Traces collected: {}", a.traces);
+                let _ = writeln!(out, "- Mean duration: {:.1} ms", a.mean_duration_ms);
+                let _ = writeln!(out, "- Mean spans per trace: {:.1}", a.mean_spans);
+                let _ = writeln!(out, "- Sampler: {}", md(&a.sampler));
+                if let Some(e) = &a.export {
+                    let _ = writeln!(
+                        out,
+                        "- OTLP export: {} spans exported, {} dropped; last error: {}",
+                        e.spans_exported,
+                        e.spans_dropped,
+                        e.last_error.as_deref().map_or("none".to_owned(), md)
+                    );
+                }
                 let _ = writeln!(
                     out,
                     "\n| Operation | Spans | Mean duration | Share of the root span |\n|---|---|---|---|"
                 );
-                for o in a["operations"].as_array().into_iter().flatten() {
+                for o in &a.operations {
                     let _ = writeln!(
                         out,
                         "| {} | {} | {:.1} ms | {:.0}% |",
-                        md(o["operation"].as_str().unwrap_or("?")),
-                        o["spans"],
-                        o["mean_ms"].as_f64().unwrap_or(0.0),
-                        o["share"].as_f64().unwrap_or(0.0) * 100.0
+                        md(&o.operation),
+                        o.spans,
+                        o.mean_ms,
+                        o.share * 100.0
                     );
                 }
             }

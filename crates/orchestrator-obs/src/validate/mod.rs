@@ -13,6 +13,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use orchestrator_api::Documents;
 use orchestrator_dashboards::{Context, Source, dashboards};
 use orchestrator_http::HttpClient;
 
@@ -135,6 +136,20 @@ fn inflates_like(gzip: &[u8], plain: &[u8]) -> bool {
 
 /// Reads everything the report needs. Fails only when the target cannot be scraped.
 pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
+    collect_with(o, None)
+}
+
+/// A reader of the four `/api/v1` documents inside the service itself (the demo's
+/// `--report` passes its live page's `documents`).
+pub type InProcessDocuments<'a> = &'a (dyn Fn() -> Option<Documents> + Sync);
+
+/// As [`collect`], but the `/api/v1` documents come from `documents` when given (read in
+/// process, after the second scrape) instead of over HTTP. `/metrics` is still scraped over
+/// HTTP: the endpoint is one of the components judged.
+pub fn collect_with(
+    o: &ValidateOptions,
+    documents: Option<InProcessDocuments<'_>>,
+) -> Result<Inputs, ValidateError> {
     let bearer = o.token.as_ref().map(|t| format!("Bearer {t}"));
     let auth: Vec<(&str, &str)> = bearer
         .iter()
@@ -145,7 +160,18 @@ pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
     let first = scrape(client, o, &auth).map_err(ValidateError::Unreachable)?;
     std::thread::sleep(o.interval);
     let second = scrape(client, o, &auth).map_err(ValidateError::Unreachable)?;
-    let api = |path: &str| fetch::json(client, &format!("{}{path}", base(&o.target)), &auth);
+    let url = |path: &str| format!("{}{path}", base(&o.target));
+    let in_process = documents.map(|read| read().ok_or_else(|| "the live page is off".to_owned()));
+    let (summary, kpis, alerts, traces) = match in_process {
+        Some(Ok(d)) => (Ok(d.summary), Ok(d.kpis), Ok(d.alerts), Ok(d.traces)),
+        Some(Err(e)) => (Err(e.clone()), Err(e.clone()), Err(e.clone()), Err(e)),
+        None => (
+            fetch::doc(client, &url("/api/v1/summary"), &auth),
+            fetch::doc(client, &url("/api/v1/kpis"), &auth),
+            fetch::doc(client, &url("/api/v1/alerts"), &auth),
+            fetch::doc(client, &url("/api/v1/traces"), &auth),
+        ),
+    };
     let prometheus = o.prometheus.as_ref().map(|url| {
         let p = base(url);
         let mut panels = Vec::new();
@@ -190,9 +216,10 @@ pub fn collect(o: &ValidateOptions) -> Result<Inputs, ValidateError> {
         generated_at: orchestrator_query::rfc3339(now_ms()),
         first,
         second,
-        kpis: api("/api/v1/kpis"),
-        alerts: api("/api/v1/alerts"),
-        traces: api("/api/v1/traces"),
+        summary,
+        kpis,
+        alerts,
+        traces,
         prometheus,
         alertmanager,
     })
@@ -207,7 +234,16 @@ fn query_url(base: &str, promql: &str) -> String {
 
 /// Collects, judges, and writes `report.json` and `report.md` into `dir`.
 pub fn run(o: &ValidateOptions, dir: &Path) -> Result<Report, ValidateError> {
-    let report = Report::build(collect(o)?);
+    run_with(o, None, dir)
+}
+
+/// As [`run`], with the `/api/v1` documents read in process (see [`collect_with`]).
+pub fn run_with(
+    o: &ValidateOptions,
+    documents: Option<InProcessDocuments<'_>>,
+    dir: &Path,
+) -> Result<Report, ValidateError> {
+    let report = Report::build(collect_with(o, documents)?);
     write(&report, dir)?;
     Ok(report)
 }

@@ -1,6 +1,7 @@
 //! The report: checks with their reasons, a score, and the seed's sections, all computed from
 //! [`Inputs`]. Pure: the same inputs give the same report (the golden test relies on it).
 
+use orchestrator_api::{AlertsDoc, KpisDoc, TracesDoc};
 use orchestrator_dashboards::{Context, Source, dashboards};
 use orchestrator_metrics::exposition::{self, Exposition};
 use serde_json::{Value, json};
@@ -162,10 +163,12 @@ impl Report {
             .iter()
             .map(|m| json!({"name": m.name, "type": m.kind, "samples": m.samples, "rate_per_second": m.rate, "p95": m.p95, "present": m.present}))
             .collect();
-        let ok = |r: &Result<Value, String>| match r {
-            Ok(v) => v.clone(),
-            Err(e) => json!({"error": e}),
-        };
+        fn ok<T: serde::Serialize>(r: &Result<T, String>) -> Value {
+            match r {
+                Ok(doc) => serde_json::to_value(doc).unwrap_or(Value::Null),
+                Err(e) => json!({"error": e}),
+            }
+        }
         json!({
             "target": i.target,
             "generated_at": i.generated_at,
@@ -177,7 +180,7 @@ impl Report {
             "business": self.business.iter().map(|(k, v)| json!({"metric": k, "value": v})).collect::<Vec<_>>(),
             "kpis": ok(&i.kpis),
             "alerts": ok(&i.alerts),
-            "traces": ok(&i.traces).get("analysis").cloned().unwrap_or(Value::Null),
+            "traces": i.traces.as_ref().ok().and_then(|t| serde_json::to_value(&t.analysis).ok()).unwrap_or(Value::Null),
             "collection": {
                 "interval_seconds": self.interval_seconds,
                 "scrape_ms": i.second.duration_ms,
@@ -268,26 +271,23 @@ pub(super) fn business(e: &Exposition) -> Vec<(&'static str, String)> {
 
 type CheckFn<'a> = dyn FnMut(&'static str, &str, bool, String) + 'a;
 
-fn kpi_checks(kpis: &Result<Value, String>, check: &mut CheckFn<'_>) {
+fn kpi_checks(kpis: &Result<KpisDoc, String>, check: &mut CheckFn<'_>) {
     match kpis {
         Ok(k) => {
             check(
                 "kpis",
                 "/api/v1/kpis answers",
                 true,
-                format!("{} KPIs", k["total"]),
+                format!("{} KPIs", k.total),
             );
-            let evaluated = !k["evaluated_at"].is_null();
-            let with_values = k["kpis"]
-                .as_array()
-                .map_or(0, |l| l.iter().filter(|x| !x["value"].is_null()).count());
+            let with_values = k.kpis.iter().filter(|x| x.value.is_some()).count();
             check(
                 "kpis",
                 "the KPIs are evaluated",
-                evaluated && k["total"] == 5,
+                k.evaluated_at.is_some() && k.total == 5,
                 format!(
                     "{with_values} of {} with a value; targets met {}/{}",
-                    k["total"], k["met"], k["total"]
+                    k.total, k.met, k.total
                 ),
             );
         }
@@ -295,40 +295,36 @@ fn kpi_checks(kpis: &Result<Value, String>, check: &mut CheckFn<'_>) {
     }
 }
 
-fn alert_checks(alerts: &Result<Value, String>, check: &mut CheckFn<'_>) {
+fn alert_checks(alerts: &Result<AlertsDoc, String>, check: &mut CheckFn<'_>) {
     match alerts {
         Ok(a) => {
             check(
                 "alerts",
                 "/api/v1/alerts answers",
                 true,
-                format!("{} rules", a["total"]),
+                format!("{} rules", a.total),
             );
-            let total = a["total"].as_u64().unwrap_or(0);
             check(
                 "alerts",
                 "every rule is evaluated and listed",
-                !a["evaluated_at"].is_null() && total >= 4,
-                format!("{total} rules, {} firing", a["firing"]),
+                a.evaluated_at.is_some() && a.total >= 4,
+                format!("{} rules, {} firing", a.total, a.firing),
             );
         }
         Err(e) => check("alerts", "/api/v1/alerts answers", false, e.clone()),
     }
 }
 
-fn trace_checks(traces: &Result<Value, String>, check: &mut CheckFn<'_>) {
+fn trace_checks(traces: &Result<TracesDoc, String>, check: &mut CheckFn<'_>) {
     match traces {
         Ok(t) => {
             check("traces", "/api/v1/traces answers", true, String::new());
-            let n = t["analysis"]["traces"].as_u64().unwrap_or(0);
+            let n = t.analysis.traces;
             check(
                 "traces",
                 "sampled traces are collected",
                 n > 0,
-                format!(
-                    "{n} traces, {:.1} spans each",
-                    t["analysis"]["mean_spans"].as_f64().unwrap_or(0.0)
-                ),
+                format!("{n} traces, {:.1} spans each", t.analysis.mean_spans),
             );
         }
         Err(e) => check("traces", "/api/v1/traces answers", false, e.clone()),

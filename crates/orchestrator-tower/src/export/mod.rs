@@ -17,6 +17,7 @@ use orchestrator_http::{Secret, TlsFiles, TlsMaterial};
 
 use crate::Lookup;
 
+pub use queue::ExportFailure;
 pub(crate) use queue::{Drops, Exporter};
 
 /// The OTLP transport.

@@ -45,12 +45,45 @@ impl Drops {
     }
 }
 
+/// The last failed export: when, and why (what the export health on the live page shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFailure {
+    /// When it failed (ms since the Unix epoch).
+    pub at_ms: i64,
+    /// The exporter's error.
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct LastError(Arc<std::sync::Mutex<Option<ExportFailure>>>);
+
+impl LastError {
+    fn set(&self, error: String) {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(ExportFailure { at_ms, error });
+    }
+
+    fn get(&self) -> Option<ExportFailure> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// The export side: the queue's sending half and the thread.
 #[derive(Debug)]
 pub(crate) struct Exporter {
     tx: mpsc::UnboundedSender<Message>,
     queued: Arc<AtomicUsize>,
     exported: Arc<AtomicU64>,
+    last_error: LastError,
     max_queue: usize,
     drops: Drops,
     batch: BatchConfig,
@@ -78,7 +111,9 @@ impl Exporter {
         let exported = Arc::new(AtomicU64::new(0));
         let abandoned = Arc::new(AtomicBool::new(false));
         let shutdown_at = Arc::new(std::sync::Mutex::new(None));
+        let last_error = LastError::default();
         let worker = Worker {
+            last_error: last_error.clone(),
             rx,
             abandoned: abandoned.clone(),
             shutdown_at: shutdown_at.clone(),
@@ -108,6 +143,7 @@ impl Exporter {
             tx,
             queued,
             exported,
+            last_error,
             max_queue: batch.max_queue_size,
             drops,
             batch,
@@ -145,6 +181,11 @@ impl Exporter {
     /// Spans successfully exported so far.
     pub(crate) fn exported(&self) -> u64 {
         self.exported.load(Ordering::Relaxed)
+    }
+
+    /// The last export that failed, if any did.
+    pub(crate) fn last_error(&self) -> Option<ExportFailure> {
+        self.last_error.get()
     }
 
     /// Exports everything queued; waits at most one export timeout.
@@ -196,6 +237,7 @@ struct Worker {
     shutdown_at: Arc<std::sync::Mutex<Option<Instant>>>,
     queued: Arc<AtomicUsize>,
     exported: Arc<AtomicU64>,
+    last_error: LastError,
     drops: Drops,
     batch: BatchConfig,
     scope: InstrumentationScope,
@@ -385,6 +427,7 @@ impl Worker {
             }
             Ok(Err(e)) => {
                 self.drops.add(n);
+                self.last_error.set(e.to_string());
                 if self.failing.swap(true, Ordering::Relaxed) {
                     tracing::debug!(spans = n, error = %e, "OTLP export failed; spans dropped");
                 } else {
@@ -393,6 +436,8 @@ impl Worker {
             }
             Err(_) => {
                 self.drops.add(n);
+                self.last_error
+                    .set(format!("the export timed out after {limit:?}"));
                 if self.failing.swap(true, Ordering::Relaxed) {
                     tracing::debug!(spans = n, timeout = ?limit, "OTLP export timed out; spans dropped");
                 } else {

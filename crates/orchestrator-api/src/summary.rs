@@ -1,0 +1,69 @@
+//! `/api/v1/summary`: what the live page's charts and LLM panel show.
+
+use serde::{Deserialize, Serialize};
+
+/// `/api/v1/summary`: totals since start and the chart points, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SummaryDoc {
+    /// When sampling started (ms since the epoch).
+    pub started_at: i64,
+    /// When the last sample was read, if any yet.
+    pub sampled_at: Option<i64>,
+    /// Requests recorded since start (every route, method and status).
+    pub requests_total: f64,
+    /// Of which answered 5xx.
+    pub server_errors_total: f64,
+    /// One point per sampling interval (bounded ring, oldest first).
+    pub points: Vec<SummaryPoint>,
+    /// One row per (provider, model), sorted.
+    #[serde(default)]
+    pub llm: Vec<LlmRow>,
+    /// The tenants with the highest LLM spend, highest first.
+    #[serde(default)]
+    pub top_tenants: Vec<TenantSpend>,
+}
+
+/// What happened between two samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryPoint {
+    /// The later sample's time (ms since the epoch).
+    pub t: i64,
+    /// Requests per second over the interval.
+    pub request_rate: f64,
+    /// The p95 latency over the interval, `null` without requests.
+    pub p95_seconds: Option<f64>,
+    /// The share of 5xx answers over the interval, `null` without requests.
+    pub error_rate: Option<f64>,
+}
+
+/// One provider and model of the LLM panel, since start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmRow {
+    /// `gen_ai.provider.name`, as the `provider` label.
+    pub provider: String,
+    /// The model label.
+    pub model: String,
+    /// Calls recorded.
+    pub calls: f64,
+    /// Calls that did not succeed.
+    pub failed: f64,
+    /// The p95 call latency.
+    pub p95_seconds: Option<f64>,
+    /// The p95 time to first token (streamed calls).
+    pub ttft_p95_seconds: Option<f64>,
+    /// Input tokens.
+    pub input_tokens: f64,
+    /// Output tokens.
+    pub output_tokens: f64,
+    /// Cost in US dollars, from the price table.
+    pub cost_usd: f64,
+}
+
+/// One tenant's LLM spend since start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantSpend {
+    /// The tenant label.
+    pub tenant: String,
+    /// Its spend in US dollars.
+    pub cost_usd: f64,
+}
