@@ -51,6 +51,11 @@ pub use orchestrator_metrics;
 #[cfg(feature = "kpi")]
 pub use orchestrator_query;
 
+/// The injectable clock, RFC 3339 timestamps and the YAML writer (the
+/// `orchestrator-support` crate).
+#[cfg(feature = "kpi")]
+pub use orchestrator_support;
+
 /// Business KPIs and distinct users (the `orchestrator-kpi` crate).
 #[cfg(feature = "kpi")]
 pub use orchestrator_kpi;

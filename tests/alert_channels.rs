@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orchestrator_telemetry::orchestrator_alerts::generate::{Channel, Routing};
-use orchestrator_telemetry::orchestrator_alerts::{
-    AlertRule, HttpClient, PagerDutySink, Secret, Severity, SlackSink,
-};
+use orchestrator_telemetry::orchestrator_alerts::{AlertRule, PagerDutySink, Severity, SlackSink};
+use orchestrator_telemetry::orchestrator_http::{HttpClient, Secret};
 use orchestrator_telemetry::orchestrator_metrics::SessionTimer;
 use orchestrator_telemetry::orchestrator_metrics::catalogue::ACTIVE_SESSIONS;
 use orchestrator_telemetry::orchestrator_query::{CmpOp, Expr, Selector};

@@ -5,7 +5,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use orchestrator_metrics::{GaugeHandle, Registry, RegistryError, catalogue};
-use orchestrator_query::{Evaluator, Expr, Millis, SampleStore, eval};
+use orchestrator_query::{Evaluator, Expr, SampleStore, eval};
+use orchestrator_support::Millis;
 
 use crate::notify::{Dispatcher, Notification, NotifyState, RetryPolicy, Sink};
 use crate::state::{Alert, AlertState, RuleState, Transition};

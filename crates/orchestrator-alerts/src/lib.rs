@@ -46,7 +46,6 @@ pub use notify::{
     Notification, NotifyState, PAGERDUTY_EVENTS_URL, PagerDutySink, RetryPolicy, Sink, SlackSink,
     SmtpError, WebhookSink,
 };
-pub use orchestrator_http::{HttpClient, Secret};
 pub use report::{AlertsReport, RuleReport, ago, title};
 pub use rule::{AlertRule, AlertRuleBuilder, IntoRuleValue, RuleError, Severity, parse_for};
 pub use slo::{Slo, SloError, SloKind, SloRules, default_slos, recorded_ratio_name};

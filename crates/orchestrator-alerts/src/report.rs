@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use orchestrator_query::Millis;
+use orchestrator_support::Millis;
 
 use crate::Severity;
 use crate::state::{Alert, AlertState, Transition};

@@ -142,7 +142,7 @@ impl Slo {
         match self.kind {
             SloKind::Availability => error_ratio(window),
             SloKind::Latency { threshold_seconds } => {
-                let le = orchestrator_query::format_number(threshold_seconds);
+                let le = orchestrator_support::format_number(threshold_seconds);
                 let def = &catalogue::REQUEST_DURATION_SECONDS;
                 let total = Expr::rate(Selector::count(def), window)?.sum();
                 let fast = Expr::rate(Selector::buckets(def).eq("le", &le), window)?.sum();

@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use orchestrator_query::{Millis, Vector};
+use orchestrator_query::Vector;
+use orchestrator_support::Millis;
 
 use crate::AlertRule;
 

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use orchestrator_alerts::generate::{Channel, Routing};
 use orchestrator_alerts::{
-    AlertEvaluator, Dispatcher, EmailSink, EvaluatorConfig, HttpClient, PagerDutySink, RetryPolicy,
-    Secret, Severity, Sink, SlackSink, WebhookSink,
+    AlertEvaluator, Dispatcher, EmailSink, EvaluatorConfig, PagerDutySink, RetryPolicy, Severity,
+    Sink, SlackSink, WebhookSink,
 };
-use orchestrator_http::{TlsFiles, TlsMaterial};
+use orchestrator_http::{HttpClient, Secret, TlsFiles, TlsMaterial};
 use orchestrator_metrics::Registry;
 use orchestrator_testkit::pki::TestPki;
 use orchestrator_testkit::server::RecordingServer;

@@ -1,7 +1,7 @@
 //! Grafana provisioning: the Prometheus datasource (and the tracing one its exemplars link
 //! to) and the file provider of the dashboards.
 
-use orchestrator_query::yaml::{Yaml, map};
+use orchestrator_support::yaml::{Yaml, map};
 
 /// `provisioning/datasources/prometheus.yml`: a Prometheus datasource at `url`, the default.
 pub fn datasource(url: &str) -> String {

@@ -13,7 +13,7 @@ use orchestrator_dashboards::{
     Context, Dashboard, STANDARD_METRICS, Source, dashboards, provisioning,
 };
 use orchestrator_metrics::catalogue;
-use orchestrator_query::yaml::{Yaml, map};
+use orchestrator_support::yaml::{Yaml, map};
 use orchestrator_testkit::tool;
 use serde_json::Value;
 

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orchestrator_telemetry::orchestrator_alerts::{
-    AlertmanagerSink, EmailSink, HttpClient, Secret, Sink, SlackSink,
-};
+use orchestrator_telemetry::orchestrator_alerts::{AlertmanagerSink, EmailSink, Sink, SlackSink};
+use orchestrator_telemetry::orchestrator_http::{HttpClient, Secret};
 
 /// Why the alert channels cannot be set up.
 #[derive(Debug, thiserror::Error)]

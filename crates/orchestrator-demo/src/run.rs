@@ -200,8 +200,8 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
             .schedule(incident, INCIDENT_START, INCIDENT_LENGTH);
     }
     println!();
-    let started = orchestrator_telemetry::orchestrator_query::Clock::now_ms(
-        &orchestrator_telemetry::orchestrator_query::SystemClock,
+    let started = orchestrator_telemetry::orchestrator_support::Clock::now_ms(
+        &orchestrator_telemetry::orchestrator_support::SystemClock,
     );
     let load_config = LoadConfig {
         duration: Duration::from_secs(duration),

@@ -1,6 +1,6 @@
 //! UTC days: the unit distinct users are bucketed by.
 
-use orchestrator_query::Millis;
+use orchestrator_support::Millis;
 
 /// Days since the Unix epoch (UTC) of a timestamp.
 pub(crate) fn day_of(ms: Millis) -> i64 {
@@ -10,7 +10,7 @@ pub(crate) fn day_of(ms: Millis) -> i64 {
 /// A day as `YYYY-MM-DD`.
 #[cfg(any(feature = "redis", test))]
 pub(crate) fn date(day: i64) -> String {
-    let (y, m, d) = orchestrator_query::civil_date(day);
+    let (y, m, d) = orchestrator_support::civil_date(day);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

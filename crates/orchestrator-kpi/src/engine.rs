@@ -3,7 +3,8 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use orchestrator_metrics::{GaugeHandle, Registry, catalogue};
-use orchestrator_query::{Evaluator, Expr, Hook, Millis, SampleStore, Selector, eval};
+use orchestrator_query::{Evaluator, Expr, Hook, SampleStore, Selector, eval};
+use orchestrator_support::Millis;
 
 use crate::activity::{ActivityBackend, ActivityStatus, WINDOWS};
 use crate::{KpiConfig, KpiReport, KpiResult};

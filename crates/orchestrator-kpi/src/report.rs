@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use orchestrator_query::Millis;
+use orchestrator_support::Millis;
 
 use crate::{Direction, KpiUnit};
 

@@ -10,7 +10,7 @@ use orchestrator_kpi::{
     ActivityBackend, HyperLogLog, LocalActivity, RedisActivity, RedisActivityConfig,
 };
 use orchestrator_metrics::{Registry, exposition};
-use orchestrator_query::{Clock, ManualClock};
+use orchestrator_support::{Clock, ManualClock};
 use orchestrator_testkit::services::Redis;
 
 const DAY: Duration = Duration::from_secs(86_400);

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use orchestrator_metrics::exposition::histogram_quantile;
 
 use crate::rate::extrapolated_increase;
-use crate::{Expr, Millis, SampleStore, Selector, Window};
+use crate::{Expr, SampleStore, Selector, Window};
+use orchestrator_support::Millis;
 
 /// A label set, sorted by name.
 type Labels = Vec<(String, String)>;

@@ -39,7 +39,6 @@
 //! ```
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
-mod clock;
 mod error;
 mod eval;
 mod expr;
@@ -51,14 +50,11 @@ mod sampler;
 mod selector;
 mod store;
 mod window;
-pub mod yaml;
 
-pub use clock::{Clock, ManualClock, Millis, SystemClock, civil_date, rfc3339};
 pub use error::ExprError;
 pub use eval::{Element, LOOKBACK_MS, Vector, eval};
 pub use expr::{CmpOp, Expr};
 pub use monitor::{Evaluator, Hook, Monitor, MonitorBuilder};
-pub use render::format_number;
 pub use sampler::{Fetch, FetchError, SampleError, Sampler};
 pub use selector::{MatchOp, Matcher, Part, Selector};
 pub use store::{SampleStore, StoreLimits, StoredSeries};

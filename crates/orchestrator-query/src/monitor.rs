@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::{Clock, Expr, Millis, SampleStore, Sampler, SystemClock};
+use crate::{Expr, SampleStore, Sampler};
+use orchestrator_support::{Clock, Millis, SystemClock};
 
 /// Something evaluated after every sample.
 pub trait Evaluator: Send {

@@ -11,7 +11,7 @@
 //!
 //! So `increase` over a window is usually a little more than the plain difference.
 
-use crate::Millis;
+use orchestrator_support::Millis;
 
 /// The extrapolated increase of a counter whose points (oldest first) fall in
 /// `[range_start, range_end]`, or `None` with fewer than two points.

@@ -33,19 +33,7 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// A number as PromQL and Prometheus labels write it (`0.95`, `200`, `0.001`): whole numbers
-/// without a fraction, others in the shortest form that reads back exactly.
-pub fn format_number(v: f64) -> String {
-    number(v)
-}
-
-pub(crate) fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
-}
+use orchestrator_support::format_number as number;
 
 fn grouping(f: &mut fmt::Formatter<'_>, op: &str, by: &[String], inner: &Expr) -> fmt::Result {
     if by.is_empty() {

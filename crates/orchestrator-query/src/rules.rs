@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::Expr;
-use crate::yaml::{Yaml, map};
+use orchestrator_support::yaml::{Yaml, map};
 
 /// A Prometheus duration string (`30s`, `5m`, `1h`, `0s`).
 pub fn duration(d: Duration) -> String {

@@ -9,7 +9,8 @@ use orchestrator_metrics::Registry;
 use orchestrator_metrics::exposition::{self, Exposition, ParseError};
 
 use crate::eval::LOOKBACK_MS;
-use crate::{Expr, Millis, SampleStore, Selector, StoreLimits};
+use crate::{Expr, SampleStore, Selector, StoreLimits};
+use orchestrator_support::Millis;
 
 /// Why a sample round failed. The store is left as it was.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

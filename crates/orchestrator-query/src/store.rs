@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use crate::{Millis, Selector};
+use crate::Selector;
+use orchestrator_support::Millis;
 
 /// Limits that keep the store bounded whatever the input.
 ///

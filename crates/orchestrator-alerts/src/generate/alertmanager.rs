@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use orchestrator_query::rules::duration;
-use orchestrator_query::yaml::{Yaml, map};
+use orchestrator_support::yaml::{Yaml, map};
 
 use crate::routing::{Channel, Routing, SeverityRoute};
 

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use orchestrator_metrics::catalogue::buckets::REQUEST_DURATION_SECONDS;
 use orchestrator_query::rules::duration;
-use orchestrator_query::yaml::{Yaml, map};
-use orchestrator_query::{Millis, SampleStore, StoreLimits, eval, format_number};
+use orchestrator_query::{SampleStore, StoreLimits, eval};
+use orchestrator_support::Millis;
+use orchestrator_support::format_number;
+use orchestrator_support::yaml::{Yaml, map};
 
 use crate::AlertRule;
 use crate::state::{AlertState, Labels, RuleState};

@@ -1,6 +1,6 @@
 //! The facts every channel shows about one notification, formatted once.
 
-use orchestrator_query::rfc3339;
+use orchestrator_support::rfc3339;
 
 use super::{Notification, NotifyState};
 use crate::report::title;

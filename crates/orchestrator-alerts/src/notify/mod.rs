@@ -24,7 +24,7 @@ pub use dispatch::Dispatcher;
 pub use email::{EmailSink, EmailSinkBuilder, SmtpError};
 pub use log::LogSink;
 use orchestrator_http::HttpError;
-use orchestrator_query::Millis;
+use orchestrator_support::Millis;
 pub use pagerduty::{PAGERDUTY_EVENTS_URL, PagerDutySink};
 pub use slack::SlackSink;
 pub use webhook::WebhookSink;

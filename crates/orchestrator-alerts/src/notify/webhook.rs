@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use orchestrator_http::{HttpClient, HttpError};
-use orchestrator_query::rfc3339;
+use orchestrator_support::rfc3339;
 use serde_json::{Map, Value, json};
 
 use super::{Delivery, DeliveryError, Notification, Sink};

@@ -32,7 +32,7 @@ pub fn rule(severity: Severity) -> AlertRule {
 pub fn drive(evaluator: &mut AlertEvaluator, steps: i64, resolve_at: Option<i64>) {
     let mut store = SampleStore::default();
     let start =
-        orchestrator_query::Clock::now_ms(&orchestrator_query::SystemClock) - steps * 15_000;
+        orchestrator_support::Clock::now_ms(&orchestrator_support::SystemClock) - steps * 15_000;
     for i in 0..steps {
         let t = start + i * 15_000;
         let value = if resolve_at.is_some_and(|r| i * 15_000 >= r) {

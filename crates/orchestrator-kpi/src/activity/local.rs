@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use orchestrator_query::{Clock, Millis, SystemClock};
+use orchestrator_support::{Clock, Millis, SystemClock};
 
 use super::{ActivityBackend, ActivityCounts, ActivityError, WINDOWS, churn};
 use crate::HyperLogLog;
@@ -19,7 +19,7 @@ pub(crate) const DAYS_KEPT: i64 = 60;
 /// ```
 /// use std::sync::Arc;
 /// use orchestrator_kpi::{ActivityBackend, LocalActivity};
-/// use orchestrator_query::ManualClock;
+/// use orchestrator_support::ManualClock;
 ///
 /// let clock = ManualClock::new(0);
 /// let activity = LocalActivity::with_clock(Arc::new(clock.clone()));
@@ -125,7 +125,7 @@ impl ActivityBackend for LocalActivity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orchestrator_query::ManualClock;
+    use orchestrator_support::ManualClock;
     use std::time::Duration;
 
     const DAY: Duration = Duration::from_secs(86_400);

@@ -40,7 +40,7 @@ pub trait ActivityBackend: Send + Sync + std::fmt::Debug {
     fn record(&self, user: &str);
 
     /// Counts distinct users as of `now`.
-    fn counts(&self, now: orchestrator_query::Millis) -> Result<ActivityCounts, ActivityError>;
+    fn counts(&self, now: orchestrator_support::Millis) -> Result<ActivityCounts, ActivityError>;
 
     /// Whose users the counts are: this replica's (the default) or the whole fleet's.
     fn scope(&self) -> ActivityScope {

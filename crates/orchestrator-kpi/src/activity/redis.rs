@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use orchestrator_metrics::{CounterHandle, Registry, catalogue};
-use orchestrator_query::{Clock, Millis, SystemClock};
+use orchestrator_support::{Clock, Millis, SystemClock};
 
 use super::{ActivityBackend, ActivityCounts, ActivityError, ActivityScope, WINDOWS, churn};
 use crate::days::{date, day_of};

@@ -2,7 +2,7 @@
 //! optional tail-sampling processor (errors, slow traces, 10 % of the rest), OTLP out to
 //! Jaeger.
 
-use orchestrator_query::yaml::{Yaml, map};
+use orchestrator_support::yaml::{Yaml, map};
 
 use super::BundleOptions;
 

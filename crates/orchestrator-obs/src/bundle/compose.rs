@@ -1,7 +1,7 @@
 //! `docker-compose.yml`: Prometheus (30-day retention), Alertmanager, Grafana, the
 //! OpenTelemetry Collector and Jaeger, wired to the bundle's files.
 
-use orchestrator_query::yaml::{Yaml, map};
+use orchestrator_support::yaml::{Yaml, map};
 
 use super::BundleOptions;
 

@@ -1,7 +1,7 @@
 //! `prometheus/prometheus.yml`: the scrape job, the rule files, the Alertmanager target.
 
 use orchestrator_query::rules::duration;
-use orchestrator_query::yaml::{Yaml, map};
+use orchestrator_support::yaml::{Yaml, map};
 
 use super::BundleOptions;
 

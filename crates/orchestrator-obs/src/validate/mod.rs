@@ -213,7 +213,7 @@ pub fn collect_with(
     });
     Ok(Inputs {
         target: base(&o.target).to_owned(),
-        generated_at: orchestrator_query::rfc3339(now_ms()),
+        generated_at: orchestrator_support::rfc3339(now_ms()),
         first,
         second,
         summary,

@@ -123,7 +123,7 @@ fn inline(value: &Yaml) -> String {
     match value {
         Yaml::Str(s) => quote(s),
         Yaml::Int(v) => v.to_string(),
-        Yaml::Float(v) if v.is_finite() => crate::render::number(*v),
+        Yaml::Float(v) if v.is_finite() => crate::format_number(*v),
         Yaml::Float(v) if v.is_nan() => ".nan".to_owned(),
         Yaml::Float(v) => if *v > 0.0 { ".inf" } else { "-.inf" }.to_owned(),
         Yaml::Bool(b) => b.to_string(),

@@ -29,7 +29,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use orchestrator_query::{Clock, ManualClock};
+/// use orchestrator_support::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new(1_000);
 /// clock.advance(Duration::from_secs(15));
@@ -80,8 +80,8 @@ pub fn civil_date(day: i64) -> (i64, u32, u32) {
 /// Alertmanager's API expects.
 ///
 /// ```
-/// assert_eq!(orchestrator_query::rfc3339(0), "1970-01-01T00:00:00.000Z");
-/// assert_eq!(orchestrator_query::rfc3339(1_795_395_900_250), "2026-11-23T01:05:00.250Z");
+/// assert_eq!(orchestrator_support::rfc3339(0), "1970-01-01T00:00:00.000Z");
+/// assert_eq!(orchestrator_support::rfc3339(1_795_395_900_250), "2026-11-23T01:05:00.250Z");
 /// ```
 pub fn rfc3339(ms: Millis) -> String {
     let day = ms.div_euclid(86_400_000);
