@@ -22,6 +22,7 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
 mod builder;
+mod error;
 mod guard;
 #[cfg(feature = "prometheus")]
 mod live;
@@ -32,7 +33,8 @@ mod monitor;
 #[cfg(feature = "traces")]
 mod tracing;
 
-pub use builder::{InstallError, Telemetry, TelemetryBuilder};
+pub use builder::{Telemetry, TelemetryBuilder};
+pub use error::InstallError;
 pub use guard::TelemetryGuard;
 #[cfg(feature = "alerts")]
 pub use monitor::AlertSetupError;

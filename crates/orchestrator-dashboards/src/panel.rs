@@ -16,6 +16,7 @@ const EXEMPLAR_HISTOGRAMS: [&str; 5] = [
     catalogue::QUALITY_SCORE.name,
 ];
 
+/// Where a panel query's series come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     /// The orchestrator's own metrics: the query is an [`Expr`], validated against the
@@ -62,6 +63,8 @@ impl Query {
                 .any(|(s, _)| EXEMPLAR_HISTOGRAMS.contains(&s.def().name))
     }
 
+    /// A query over a standard exporter's metrics (node, Redis, PostgreSQL): `promql` as
+    /// written, `uses` the declared metrics it reads (checked by the contract tests).
     pub fn exporter(promql: &str, uses: &[&'static ExporterMetric], legend: &str) -> Self {
         Query {
             promql: promql.to_owned(),

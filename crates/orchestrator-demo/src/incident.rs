@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
+use orchestrator_telemetry::orchestrator_support::StoppingThread;
+
 /// What goes wrong during an incident, and the rule it provokes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Incident {
@@ -85,17 +87,16 @@ impl IncidentSwitch {
 /// to the system at once), so resident memory rises and falls with the incident.
 #[derive(Debug)]
 pub(crate) struct Ballast {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _thread: StoppingThread,
 }
 
 impl Ballast {
     pub(crate) fn start(switch: IncidentSwitch, bytes: usize) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("demo-ballast".into())
-            .spawn(move || {
+        let thread = StoppingThread::spawn(
+            "demo-ballast",
+            move || {
                 let mut held: Option<Vec<u8>> = None;
                 while !stopped.load(Ordering::Relaxed) {
                     match (switch.is(Incident::Memory), held.is_some()) {
@@ -106,20 +107,10 @@ impl Ballast {
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }
-            })?;
-        Ok(Ballast {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Ballast {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+            },
+            move || stop.store(true, Ordering::Relaxed),
+        )?;
+        Ok(Ballast { _thread: thread })
     }
 }
 

@@ -4,11 +4,10 @@
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::{Expr, SampleStore, Sampler};
-use orchestrator_support::{Clock, Millis, SystemClock};
+use orchestrator_support::{Clock, Millis, StoppingThread, SystemClock};
 
 /// Something evaluated after every sample.
 pub trait Evaluator: Send {
@@ -93,12 +92,17 @@ impl MonitorBuilder {
         }));
         let ticker = state.clone();
         let interval = self.interval;
-        let thread = std::thread::Builder::new()
-            .name("orchestrator-telemetry-monitor".into())
-            .spawn(move || run(&ticker, &receiver, interval))?;
+        let stop = commands.clone();
+        let thread = StoppingThread::spawn(
+            "orchestrator-telemetry-monitor",
+            move || run(&ticker, &receiver, interval),
+            move || {
+                let _ = stop.send(Command::Stop);
+            },
+        )?;
         Ok(Monitor {
             commands,
-            thread: Some(thread),
+            thread,
             state,
         })
     }
@@ -162,7 +166,8 @@ fn run(state: &Mutex<Ticker>, commands: &Receiver<Command>, interval: Duration) 
 /// ```
 /// use std::time::Duration;
 /// use orchestrator_metrics::{Metrics, Registry, catalogue::SESSIONS_TOTAL};
-/// use orchestrator_query::{Evaluator, Expr, MonitorBuilder, SampleStore, Sampler, Selector, eval, Millis};
+/// use orchestrator_query::{Evaluator, Expr, MonitorBuilder, SampleStore, Sampler, Selector, eval};
+/// use orchestrator_support::Millis;
 ///
 /// struct Sessions(std::sync::Arc<std::sync::Mutex<Option<f64>>>);
 /// impl Evaluator for Sessions {
@@ -187,7 +192,7 @@ fn run(state: &Mutex<Ticker>, commands: &Receiver<Command>, interval: Duration) 
 /// ```
 pub struct Monitor {
     commands: Sender<Command>,
-    thread: Option<JoinHandle<()>>,
+    thread: StoppingThread,
     state: Arc<Mutex<Ticker>>,
 }
 
@@ -216,21 +221,8 @@ impl Monitor {
             .store())
     }
 
-    /// Stops the thread and waits for it.
-    pub fn stop(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        let _ = self.commands.send(Command::Stop);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        self.stop_and_join();
+    /// Stops the thread and waits for it (dropping the monitor does the same).
+    pub fn stop(self) {
+        self.thread.stop();
     }
 }

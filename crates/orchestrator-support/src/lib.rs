@@ -3,13 +3,16 @@
 //! - time: the injectable [`Clock`] (the system's, or a [`ManualClock`] tests move),
 //!   [`Millis`], the UTC calendar date of a day number and [`rfc3339`] timestamps;
 //! - [`format_number`]: a number as Prometheus writes it;
+//! - [`StoppingThread`]: a background thread signalled and joined when dropped;
 //! - [`yaml`]: the writer of every generated configuration file (rule files, Alertmanager,
 //!   Prometheus, the Collector, Grafana provisioning), strings always quoted and escaped.
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
+mod thread;
 mod time;
 pub mod yaml;
 
+pub use thread::StoppingThread;
 pub use time::{Clock, ManualClock, Millis, SystemClock, civil_date, rfc3339};
 
 /// A number as PromQL, Prometheus labels and the generated YAML write it (`0.95`, `200`,

@@ -55,7 +55,7 @@ impl Yaml {
     /// The document as text, ending with a newline.
     ///
     /// ```
-    /// use orchestrator_query::yaml::{Yaml, map};
+    /// use orchestrator_support::yaml::{Yaml, map};
     ///
     /// let doc = map([("groups", Yaml::List(vec![map([("name", "kpis".into())])]))]);
     /// assert_eq!(doc.render(), "groups:\n  - name: \"kpis\"\n");

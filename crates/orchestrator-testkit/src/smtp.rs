@@ -50,26 +50,38 @@ impl Smtp {
                 .is_ok_and(|s| s.success()),
             "aiosmtpd is not installed: run scripts/test, or apt-get install -y python3-aiosmtpd"
         );
-        let port = crate::server::closed_port();
-        let addr = format!("127.0.0.1:{port}");
         let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("smtp");
-        let child = Command::new(python)
-            .env("PYTHONPATH", here)
-            .args(["-m", "aiosmtpd", "-n", "-l", &addr])
-            .args(handler)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !crate::server::reachable(&addr) {
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not listen on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        // A free port can be taken by another test before aiosmtpd binds it: then aiosmtpd
+        // exits, and it is started again on another port. A loaded machine (the whole suite
+        // on two cores) can take seconds to start Python, hence the long deadline.
+        for _attempt in 0..3 {
+            let port = crate::server::closed_port();
+            let addr = format!("127.0.0.1:{port}");
+            let mut child = Command::new(python)
+                .env("PYTHONPATH", &here)
+                .args(["-m", "aiosmtpd", "-n", "-l", &addr])
+                .args(handler)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start aiosmtpd");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if crate::server::reachable(&addr) {
+                    return Smtp { addr, child, dir };
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // exited: the port was taken; try another
+                }
+                if Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("aiosmtpd did not listen on {addr} within 30 s");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        Smtp { addr, child, dir }
+        panic!("aiosmtpd exited three times without listening (ports taken?)");
     }
 
     /// Waits up to 10 s for `n` messages in the maildir; returns them, oldest first.

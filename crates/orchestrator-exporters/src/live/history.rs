@@ -4,7 +4,6 @@
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use orchestrator_api::{LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
@@ -14,6 +13,7 @@ use orchestrator_metrics::catalogue::{
     LLM_TOKENS, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL, TENANT_LLM_COST_USD_TOTAL,
 };
 use orchestrator_metrics::exposition::histogram_quantile;
+use orchestrator_support::StoppingThread;
 
 /// How many points the charts keep (5 minutes at the default 1 s).
 pub const HISTORY_POINTS: usize = 300;
@@ -131,32 +131,7 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct History {
     state: Arc<Mutex<State>>,
-    _thread: Arc<Sampler>,
-}
-
-#[derive(Debug)]
-struct Sampler {
-    stop: Mutex<Option<mpsc::Sender<()>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Drop for Sampler {
-    fn drop(&mut self) {
-        drop(
-            self.stop
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
-        if let Some(thread) = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            let _ = thread.join();
-        }
-    }
+    _thread: Arc<StoppingThread>,
 }
 
 fn now_ms() -> i64 {
@@ -174,9 +149,9 @@ impl History {
         }));
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let shared = state.clone();
-        let thread = std::thread::Builder::new()
-            .name("live-history".into())
-            .spawn(move || {
+        let thread = StoppingThread::spawn(
+            "live-history",
+            move || {
                 loop {
                     sample(&registry, &shared);
                     match stop_rx.recv_timeout(interval) {
@@ -184,13 +159,12 @@ impl History {
                         Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
                     }
                 }
-            })?;
+            },
+            move || drop(stop_tx),
+        )?;
         Ok(History {
             state,
-            _thread: Arc::new(Sampler {
-                stop: Mutex::new(Some(stop_tx)),
-                thread: Mutex::new(Some(thread)),
-            }),
+            _thread: Arc::new(thread),
         })
     }
 

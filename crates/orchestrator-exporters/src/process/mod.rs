@@ -3,7 +3,6 @@
 mod limit;
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use limit::Host;
@@ -15,6 +14,7 @@ pub fn resident_memory() -> Option<u64> {
     limit::Host::new("/").resident_memory()
 }
 use orchestrator_metrics::{GaugeHandle, Registry, catalogue};
+use orchestrator_support::StoppingThread;
 
 /// Configures the process collector.
 #[derive(Debug, Clone)]
@@ -68,8 +68,7 @@ impl ProcessCollectorConfig {
 /// ```
 #[derive(Debug)]
 pub struct ProcessCollector {
-    stop: Arc<(Mutex<bool>, Condvar)>,
-    thread: Option<JoinHandle<()>>,
+    thread: StoppingThread,
 }
 
 impl ProcessCollector {
@@ -79,9 +78,9 @@ impl ProcessCollector {
         sampler.sample();
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let stop_thread = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("orchestrator-telemetry-process".into())
-            .spawn(move || {
+        let thread = StoppingThread::spawn(
+            "orchestrator-telemetry-process",
+            move || {
                 let (lock, wake) = &*stop_thread;
                 let mut stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
                 while !*stopped {
@@ -93,31 +92,19 @@ impl ProcessCollector {
                         sampler.sample();
                     }
                 }
-            })?;
-        Ok(ProcessCollector {
-            stop,
-            thread: Some(thread),
-        })
+            },
+            move || {
+                let (lock, wake) = &*stop;
+                *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
+                wake.notify_all();
+            },
+        )?;
+        Ok(ProcessCollector { thread })
     }
 
-    /// Stops sampling and waits for the thread.
-    pub fn stop(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        let (lock, wake) = &*self.stop;
-        *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        wake.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for ProcessCollector {
-    fn drop(&mut self) {
-        self.stop_and_join();
+    /// Stops sampling and waits for the thread (dropping the collector does the same).
+    pub fn stop(self) {
+        self.thread.stop();
     }
 }
 
