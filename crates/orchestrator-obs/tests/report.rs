@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use orchestrator_api::{
     AlertsDoc, Direction, KpiDoc, KpiScope, KpisDoc, OperationDoc, RuleDoc, RuleState, Severity,
-    SummaryDoc, TraceAnalysisDoc, TracesDoc,
+    SummaryDoc, SummaryPoint, TraceAnalysisDoc, TracesDoc,
 };
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, Registry, TokenUsage};
-use orchestrator_obs::validate::{Inputs, Report, Scrape};
+use orchestrator_obs::validate::{
+    Check, CheckKind, Inputs, KPI_CHART, Report, Scrape, TRAFFIC_CHART, kpi_gaps, traffic,
+};
 use serde_json::json;
 
 fn golden(name: &str, actual: &str) {
@@ -115,7 +117,17 @@ fn inputs() -> Inputs {
         generated_at: "2026-11-24T12:00:00.000Z".into(),
         first,
         second,
-        summary: Ok(SummaryDoc::default()),
+        summary: Ok(SummaryDoc {
+            points: (0..6)
+                .map(|n| SummaryPoint {
+                    t: 1_794_999_997_000 + n * 1000,
+                    request_rate: [0.0, 10.0, 20.0, 20.0, 15.0, 20.0][n as usize],
+                    p95_seconds: (n > 0).then_some(0.1 + n as f64 * 0.02),
+                    error_rate: (n > 0).then_some(0.1),
+                })
+                .collect(),
+            ..SummaryDoc::default()
+        }),
         kpis: Ok(KpisDoc {
             evaluated_at: Some(1_795_000_002_000),
             met: 1,
@@ -133,10 +145,10 @@ fn inputs() -> Inputs {
                 kpi(
                     "revenue_per_user",
                     "Revenue per User",
-                    None,
+                    Some(8.33),
                     35.0,
-                    None,
-                    "no data",
+                    Some(-0.762),
+                    "$8.33",
                     "$35.00",
                 ),
                 kpi(
@@ -288,4 +300,147 @@ fn rendering_does_not_parse_the_scrapes_again() {
     assert_eq!(report.markdown(), markdown);
     assert_eq!(report.json(), json);
     assert_eq!(report.business[0], ("API requests", "60".to_owned()));
+}
+
+/// A report over two hand-written scrapes (the fixture's documents), for the correctness
+/// checks.
+fn judged(first: &str, second: &str) -> Report {
+    let mut i = inputs();
+    i.first.text = first.to_owned();
+    i.second.text = second.to_owned();
+    Report::build(i)
+}
+
+fn check<'a>(report: &'a Report, name: &str) -> &'a Check {
+    report
+        .checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name:?}"))
+}
+
+const HISTOGRAM: &str = "\
+# TYPE orchestrator_request_duration_seconds histogram
+orchestrator_request_duration_seconds_bucket{route=\"/v1/chat\",le=\"0.1\"} 3
+orchestrator_request_duration_seconds_bucket{route=\"/v1/chat\",le=\"0.5\"} 5
+orchestrator_request_duration_seconds_bucket{route=\"/v1/chat\",le=\"+Inf\"} 6
+orchestrator_request_duration_seconds_sum{route=\"/v1/chat\"} 1.2
+orchestrator_request_duration_seconds_count{route=\"/v1/chat\"} 6
+# TYPE orchestrator_requests_total counter
+orchestrator_requests_total{route=\"/v1/chat\",status=\"200\"} 6
+";
+
+/// Issue 16: the correctness checks pass on a consistent exposition, and weigh twice.
+#[test]
+fn a_consistent_exposition_passes_every_correctness_check() {
+    let report = judged(HISTOGRAM, HISTOGRAM);
+    for name in [
+        "each histogram's _count equals its +Inf bucket",
+        "histogram buckets are cumulative",
+        "no counter decreases between the two scrapes",
+        "no value is NaN",
+    ] {
+        let c = check(&report, name);
+        assert!(c.passed, "{c:?}");
+        assert_eq!(c.kind, CheckKind::Correctness);
+        assert_eq!(c.kind.weight(), 2.0 * CheckKind::Presence.weight());
+    }
+}
+
+#[test]
+fn a_histogram_whose_count_is_not_its_inf_bucket_fails() {
+    let broken = HISTOGRAM.replace(
+        "_count{route=\"/v1/chat\"} 6",
+        "_count{route=\"/v1/chat\"} 7",
+    );
+    let report = judged(HISTOGRAM, &broken);
+    let c = check(&report, "each histogram's _count equals its +Inf bucket");
+    assert!(!c.passed);
+    assert!(c.reason.contains("_count 7 vs +Inf 6"), "{}", c.reason);
+    assert!(check(&report, "histogram buckets are cumulative").passed);
+}
+
+#[test]
+fn buckets_that_decrease_fail() {
+    let broken = HISTOGRAM.replace("le=\"0.5\"} 5", "le=\"0.5\"} 2");
+    let report = judged(HISTOGRAM, &broken);
+    let c = check(&report, "histogram buckets are cumulative");
+    assert!(!c.passed);
+    assert!(
+        c.reason
+            .contains("orchestrator_request_duration_seconds{route=\"/v1/chat\"}"),
+        "{}",
+        c.reason
+    );
+}
+
+#[test]
+fn a_decreasing_counter_fails() {
+    let later = HISTOGRAM.replace("status=\"200\"} 6", "status=\"200\"} 4");
+    let report = judged(HISTOGRAM, &later);
+    let c = check(&report, "no counter decreases between the two scrapes");
+    assert!(!c.passed);
+    assert!(c.reason.contains("6 → 4"), "{}", c.reason);
+}
+
+#[test]
+fn a_nan_fails() {
+    let with_nan = format!(
+        "{HISTOGRAM}# TYPE orchestrator_active_sessions gauge\norchestrator_active_sessions NaN\n"
+    );
+    let report = judged(HISTOGRAM, &with_nan);
+    let c = check(&report, "no value is NaN");
+    assert!(!c.passed);
+    assert_eq!(c.reason, "orchestrator_active_sessions");
+}
+
+#[test]
+fn a_kpi_without_data_fails_and_the_scores_split() {
+    let mut i = inputs();
+    if let Ok(k) = &mut i.kpis {
+        k.kpis[1].value = None;
+        k.kpis[1].display_value = "no data".into();
+    }
+    let report = Report::build(i);
+    let c = check(&report, "every KPI has data");
+    assert!(!c.passed && c.kind == CheckKind::Correctness);
+    assert_eq!(c.reason, "no value: revenue_per_user (no data)");
+    // The business score: 1 of 5 KPIs met, 3 of 4 rules quiet.
+    let business = report.business_score().unwrap();
+    assert!((business - (0.2 + 0.75) / 2.0).abs() < 1e-12, "{business}");
+    let json = report.json();
+    assert_eq!(json["business_score"], business);
+    assert_eq!(json["telemetry_score"], json["score"]);
+    assert_eq!(json["score"], report.telemetry_score());
+}
+
+/// Issue 16: the two charts beside `report.md`, pinned, linked from it, and written by
+/// `write`; a hostile KPI name is escaped.
+#[test]
+fn the_charts() {
+    let report = Report::build(inputs());
+    let charts = report.charts();
+    let names: Vec<&str> = charts.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, [KPI_CHART, TRAFFIC_CHART]);
+    for (name, svg) in &charts {
+        golden(name, svg);
+        assert!(report.markdown().contains(&format!("]({name})")));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    orchestrator_obs::validate::write(&report, dir.path()).unwrap();
+    for name in names {
+        assert!(dir.path().join(name).is_file(), "{name}");
+    }
+
+    let mut kpis = report.inputs.kpis.clone().unwrap();
+    kpis.kpis[0].name = "<script>alert(1)</script> & \"x\"".into();
+    let svg = kpi_gaps(&kpis).unwrap();
+    assert!(!svg.contains("<script>"), "{svg}");
+    assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"));
+    // A chart needs two points.
+    let one = SummaryDoc {
+        points: report.inputs.summary.clone().unwrap().points[..1].to_vec(),
+        ..SummaryDoc::default()
+    };
+    assert_eq!(traffic(&one, i64::MAX), None);
 }

@@ -2,8 +2,7 @@
 
 use std::fmt::Write as _;
 
-use orchestrator_dashboards::{Context, dashboards};
-
+use super::charts::{KPI_CHART, TRAFFIC_CHART};
 use super::md::md;
 use super::metrics::{NOT_COMPUTABLE, ONLY_WHEN_CONFIGURED};
 use super::report::{Check, Report, mark, thousands};
@@ -13,14 +12,21 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         let i = &self.inputs;
+        let charts: Vec<&str> = self.charts().into_iter().map(|(name, _)| name).collect();
         let passed = self.checks.iter().filter(|c| c.passed).count();
         let _ = writeln!(out, "# Validation report\n");
         let _ = writeln!(out, "Target: `{}` · {}\n", i.target, i.generated_at);
         let _ = writeln!(
             out,
-            "**Score: {:.2}** ({passed}/{} checks passed)\n",
+            "**Score: {:.2}** ({passed}/{} checks passed; correctness checks weigh twice presence checks)\n",
             self.score(),
             self.checks.len()
+        );
+        let _ = writeln!(
+            out,
+            "Business score: {} (KPIs meeting their target and alert rules not firing; reported, not part of the score)\n",
+            self.business_score()
+                .map_or("not available".to_owned(), |b| format!("{b:.2}"))
         );
         let _ = writeln!(
             out,
@@ -48,6 +54,12 @@ impl Report {
             "\n## Prometheus metrics\n\nTwo scrapes {:.1} s apart. Rate: counters' increase, histograms' observations, per second. P95: over the observations between the scrapes.\n",
             self.interval_seconds
         );
+        if charts.contains(&TRAFFIC_CHART) {
+            let _ = writeln!(
+                out,
+                "![Request rate and p95 latency before the second scrape]({TRAFFIC_CHART})\n"
+            );
+        }
         let _ = writeln!(
             out,
             "| Metric | Type | Samples | Rate/s | P95 | Status |\n|---|---|---|---|---|---|"
@@ -108,6 +120,9 @@ impl Report {
                     );
                 }
                 let _ = writeln!(out, "\nTargets met: {}/{}", k.met, k.total);
+                if charts.contains(&KPI_CHART) {
+                    let _ = writeln!(out, "\n![KPI gaps to target]({KPI_CHART})");
+                }
             }
             Err(e) => {
                 let _ = writeln!(out, "Not available: {}", md(e));
@@ -191,15 +206,12 @@ impl Report {
             out,
             "\n## Dashboards\n\n| Dashboard | Panels | Refresh | Queries |\n|---|---|---|---|"
         );
-        if let Ok(all) = Context::defaults().and_then(|c| dashboards(&c)) {
+        if let Ok(all) = &self.dashboards {
             for d in all {
-                let queries: usize = d.panels.iter().map(|p| p.queries.len()).sum();
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {queries} |",
-                    d.title,
-                    d.panels.len(),
-                    d.refresh
+                    "| {} | {} | {} | {} |",
+                    d.title, d.panels, d.refresh, d.queries
                 );
             }
         }

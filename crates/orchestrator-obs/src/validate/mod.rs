@@ -2,8 +2,11 @@
 //! when given, the Prometheus and Alertmanager in front of it) and writes `report.json` and
 //! `report.md`.
 
+mod charts;
+mod checks;
 mod fetch;
 mod inputs;
+mod json;
 mod markdown;
 mod md;
 mod metrics;
@@ -17,9 +20,10 @@ use orchestrator_api::Documents;
 use orchestrator_dashboards::{Context, Source, dashboards};
 use orchestrator_http::HttpClient;
 
+pub use charts::{KPI_CHART, TRAFFIC_CHART, kpi_gaps, traffic};
 pub use inputs::{Inputs, PrometheusInputs, Scrape};
 pub use metrics::{MetricRow, NOT_COMPUTABLE, ONLY_WHEN_CONFIGURED, honest_absence};
-pub use report::{Check, Report};
+pub use report::{Check, CheckKind, DashboardShape, Report};
 
 /// What to validate.
 #[derive(Debug, Clone)]
@@ -248,7 +252,8 @@ pub fn run_with(
     Ok(report)
 }
 
-/// Writes `report.json` and `report.md` into `dir` (created if needed).
+/// Writes `report.json`, `report.md` and its charts (`kpi-gaps.svg`, `traffic.svg`, when
+/// they have data) into `dir` (created if needed).
 pub fn write(report: &Report, dir: &Path) -> Result<(), ValidateError> {
     let fail = |path: PathBuf| move |source| ValidateError::Write { path, source };
     std::fs::create_dir_all(dir).map_err(fail(dir.to_owned()))?;
@@ -257,6 +262,10 @@ pub fn write(report: &Report, dir: &Path) -> Result<(), ValidateError> {
     std::fs::write(&path, json).map_err(fail(path.clone()))?;
     let path = dir.join("report.md");
     std::fs::write(&path, report.markdown()).map_err(fail(path.clone()))?;
+    for (name, svg) in report.charts() {
+        let path = dir.join(name);
+        std::fs::write(&path, svg).map_err(fail(path.clone()))?;
+    }
     Ok(())
 }
 
