@@ -92,6 +92,16 @@ fn a_prometheus_started_with_the_bundle_scrapes_the_demo_and_validate_reports_it
         serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
             .unwrap();
     assert_eq!(json["score"], 1.0);
+    // The performance sections are measured, not copied: the panel queries ran against the
+    // real Prometheus at rising concurrency, and 35 viewers polled the live page.
+    let queries = &json["query_performance"];
+    assert!(queries["runs"].as_u64().unwrap() >= queries["queries"].as_u64().unwrap() * 4);
+    assert_eq!(queries["concurrency"], serde_json::json!([1, 2, 4, 8]));
+    assert!(queries["p95_ms"].as_f64().unwrap() > 0.0, "{queries}");
+    let page = &json["dashboard_performance"];
+    assert_eq!(page["viewers"], 35);
+    assert_eq!(page["api_requests"], 35 * 4 * 3);
+    assert!(page["load_ms"].as_f64().unwrap() > 0.0, "{page}");
     assert!(
         std::fs::read_to_string(out.path().join("report.md"))
             .unwrap()

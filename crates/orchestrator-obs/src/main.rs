@@ -97,6 +97,14 @@ enum Command {
         /// The largest body read per request (a larger one fails that request).
         #[arg(long, default_value_t = validate::VALIDATE_BODY_LIMIT)]
         max_body_bytes: usize,
+        /// Simulated viewers polling the live page's API at once for the dashboard
+        /// performance section (0 skips it).
+        #[arg(long, default_value_t = validate::DEFAULT_VIEWERS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(0..=1000), usize::from))]
+        viewers: usize,
+        /// The highest concurrency the dashboard queries are run at against Prometheus
+        /// (levels 1, 2, 4, … up to it).
+        #[arg(long, default_value_t = 8, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=256), usize::from))]
+        max_query_concurrency: usize,
         /// PEM certificates trusted beside the system's roots, for https targets.
         #[arg(long)]
         cacert: Option<PathBuf>,
@@ -217,6 +225,8 @@ fn main() -> ExitCode {
             interval,
             timeout,
             max_body_bytes,
+            viewers,
+            max_query_concurrency,
             cacert,
             out,
             min_score,
@@ -259,6 +269,8 @@ fn main() -> ExitCode {
                 timeout: Duration::from_secs_f64(timeout),
                 max_body_bytes,
                 tls,
+                viewers,
+                max_query_concurrency,
                 ..ValidateOptions::new(target)
             };
             match validate::run(&options, &out) {

@@ -11,7 +11,7 @@ use orchestrator_api::{
 };
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, Registry, TokenUsage};
 use orchestrator_obs::validate::{
-    Check, CheckKind, Inputs, KPI_CHART, Report, Scrape, TRAFFIC_CHART, kpi_gaps, traffic,
+    Check, CheckKind, Inputs, KPI_CHART, PagePerf, Report, Scrape, TRAFFIC_CHART, kpi_gaps, traffic,
 };
 use serde_json::json;
 
@@ -234,6 +234,16 @@ fn inputs() -> Inputs {
                 export: None,
             },
             traces: Vec::new(),
+        }),
+        page: Some(PagePerf {
+            load_ms: 12.5,
+            load_errors: Vec::new(),
+            update_latency_ms: Some(840.0),
+            viewers: 35,
+            api_requests: 420,
+            api_mean_ms: 1.8,
+            api_p95_ms: 4.2,
+            api_errors: 0,
         }),
         prometheus: None,
         alertmanager: None,

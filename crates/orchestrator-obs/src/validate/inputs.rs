@@ -1,6 +1,8 @@
 //! What `validate` measured, before any judgement: two scrapes and the documents read.
 
 use orchestrator_api::{AlertsDoc, KpisDoc, SummaryDoc, TracesDoc};
+
+use super::perf::{PagePerf, QueryPerf};
 use serde_json::Value;
 
 /// One fetch of `/metrics`.
@@ -30,6 +32,8 @@ pub struct PrometheusInputs {
     /// Each orchestrator panel query of the dashboards: (dashboard, panel, PromQL, whether
     /// it returned data).
     pub panels: Vec<(String, String, String, Result<bool, String>)>,
+    /// Every panel query timed at rising concurrency.
+    pub performance: QueryPerf,
 }
 
 /// Everything `validate` read from the running system.
@@ -51,6 +55,9 @@ pub struct Inputs {
     pub alerts: Result<AlertsDoc, String>,
     /// `/api/v1/traces`.
     pub traces: Result<TracesDoc, String>,
+    /// The live page's load, update latency and API latency under viewers; `None` when not
+    /// measured (`viewers` 0).
+    pub page: Option<PagePerf>,
     /// Prometheus, if asked.
     pub prometheus: Option<PrometheusInputs>,
     /// Alertmanager's `/api/v2/status`, if asked.

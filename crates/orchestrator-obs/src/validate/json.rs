@@ -34,6 +34,7 @@ impl Report {
             .iter()
             .map(|m| json!({"name": m.name, "type": m.kind, "samples": m.samples, "rate_per_second": m.rate, "p95": m.p95, "present": m.present}))
             .collect();
+        let (query_performance, dashboard_performance) = self.performance_json();
         json!({
             "target": i.target,
             "generated_at": i.generated_at,
@@ -56,6 +57,8 @@ impl Report {
                 "compression_ratio": i.second.gzip_bytes.filter(|g| *g > 0).map(|g| i.second.raw_bytes as f64 / g as f64),
                 "samples": self.samples,
             },
+            "query_performance": query_performance,
+            "dashboard_performance": dashboard_performance,
         })
     }
 }

@@ -216,6 +216,8 @@ impl Report {
             }
         }
 
+        self.performance_sections(&mut out);
+
         let c = &i.second;
         let _ = writeln!(
             out,

@@ -10,6 +10,8 @@ mod json;
 mod markdown;
 mod md;
 mod metrics;
+mod perf;
+mod perf_md;
 mod report;
 
 use std::io::Read as _;
@@ -23,6 +25,7 @@ use orchestrator_http::HttpClient;
 pub use charts::{KPI_CHART, TRAFFIC_CHART, kpi_gaps, traffic};
 pub use inputs::{Inputs, PrometheusInputs, Scrape};
 pub use metrics::{MetricRow, NOT_COMPUTABLE, ONLY_WHEN_CONFIGURED, honest_absence};
+pub use perf::{PagePerf, QueryPerf};
 pub use report::{Check, CheckKind, DashboardShape, Report};
 
 /// What to validate.
@@ -46,7 +49,19 @@ pub struct ValidateOptions {
     pub max_body_bytes: usize,
     /// A custom CA (and client certificate) for `https` targets.
     pub tls: orchestrator_http::TlsMaterial,
+    /// Simulated viewers polling the live page's API at once for the dashboard performance
+    /// section (default 35, the origin document's figure); 0 skips the section.
+    pub viewers: usize,
+    /// The highest concurrency the panel queries are run at against Prometheus (default 8;
+    /// levels 1, 2, 4, … up to it).
+    pub max_query_concurrency: usize,
+    /// How long the update latency waits for a request to appear and be counted (default 5 s).
+    pub update_bound: Duration,
 }
+
+/// The simulated viewers of the dashboard performance section by default: the origin
+/// document's 35.
+pub const DEFAULT_VIEWERS: usize = 35;
 
 /// The default cap on a body `validate` reads: 64 MiB (a large exposition fits).
 pub const VALIDATE_BODY_LIMIT: usize = 64 << 20;
@@ -63,6 +78,9 @@ impl ValidateOptions {
             timeout: Duration::from_secs(10),
             max_body_bytes: VALIDATE_BODY_LIMIT,
             tls: orchestrator_http::TlsMaterial::default(),
+            viewers: DEFAULT_VIEWERS,
+            max_query_concurrency: 8,
+            update_bound: Duration::from_secs(5),
         }
     }
 }
@@ -176,20 +194,24 @@ pub fn collect_with(
             fetch::doc(client, &url("/api/v1/traces"), &auth),
         ),
     };
+    let page = (o.viewers > 0)
+        .then(|| perf::page(client, base(&o.target), &auth, o.viewers, o.update_bound));
     let prometheus = o.prometheus.as_ref().map(|url| {
         let p = base(url);
         let mut panels = Vec::new();
+        let mut timed = Vec::new();
         if let Ok(all) = Context::defaults().and_then(|c| dashboards(&c)) {
             for d in &all {
                 for panel in &d.panels {
                     for q in &panel.queries {
+                        let url = query_url(p, &q.promql);
+                        timed.push((format!("{} / {}", d.title, panel.title), url.clone()));
                         if matches!(q.source, Source::Orchestrator(_)) {
-                            let result =
-                                fetch::json(client, &query_url(p, &q.promql), &[]).map(|v| {
-                                    v["data"]["result"]
-                                        .as_array()
-                                        .is_some_and(|r| !r.is_empty())
-                                });
+                            let result = fetch::json(client, &url, &[]).map(|v| {
+                                v["data"]["result"]
+                                    .as_array()
+                                    .is_some_and(|r| !r.is_empty())
+                            });
                             panels.push((
                                 d.title.to_owned(),
                                 panel.title.clone(),
@@ -206,6 +228,7 @@ pub fn collect_with(
             targets: fetch::json(client, &format!("{p}/api/v1/targets"), &[]),
             rules: fetch::json(client, &format!("{p}/api/v1/rules"), &[]),
             panels,
+            performance: perf::queries(client, &timed, o.max_query_concurrency),
         }
     });
     let alertmanager = o.alertmanager.as_ref().map(|url| {
@@ -224,6 +247,7 @@ pub fn collect_with(
         kpis,
         alerts,
         traces,
+        page,
         prometheus,
         alertmanager,
     })

@@ -5,7 +5,30 @@ use orchestrator_metrics::exposition::Exposition;
 
 use super::Checks;
 use crate::validate::metrics::honest_absence;
+use crate::validate::perf::PagePerf;
 use crate::validate::report::DashboardShape;
+
+/// The live page loads and answers its viewers, when measured.
+pub(super) fn page(page: Option<&PagePerf>, c: &mut Checks<'_>) {
+    let Some(p) = page else { return };
+    c.presence(
+        "the live page loads",
+        p.load_errors.is_empty(),
+        if p.load_errors.is_empty() {
+            format!("{:.1} ms", p.load_ms)
+        } else {
+            p.load_errors.join("; ")
+        },
+    );
+    c.presence(
+        "the live page's API answers its concurrent viewers",
+        p.api_errors == 0 && p.api_requests > 0,
+        format!(
+            "{} viewers, {} requests, {} errors, p95 {:.1} ms",
+            p.viewers, p.api_requests, p.api_errors, p.api_p95_ms
+        ),
+    );
+}
 
 pub(super) fn checks(
     dashboards: &Result<Vec<DashboardShape>, String>,

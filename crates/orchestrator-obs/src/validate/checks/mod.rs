@@ -116,6 +116,7 @@ pub(crate) fn run(
     traces::checks(&inputs.traces, &mut Checks::new("traces", &mut out));
     let shapes = &mut Checks::new("dashboards", &mut out);
     dashboards::checks(dashboards, parsed.second, shapes);
+    dashboards::page(inputs.page.as_ref(), shapes);
     collection::checks(&inputs.second, &mut Checks::new("collection", &mut out));
     if let Some(p) = &inputs.prometheus {
         prometheus::checks(p, &inputs.target, &mut Checks::new("prometheus", &mut out));

@@ -8,6 +8,20 @@ use crate::validate::inputs::PrometheusInputs;
 use crate::validate::metrics::NOT_COMPUTABLE;
 
 pub(super) fn checks(p: &PrometheusInputs, target: &str, c: &mut Checks<'_>) {
+    let q = &p.performance;
+    c.presence(
+        "every dashboard query runs without error",
+        q.errors == 0 && q.runs > 0,
+        format!(
+            "{} runs at concurrency up to {}, {} errors{}",
+            q.runs,
+            q.concurrency.last().copied().unwrap_or(0),
+            q.errors,
+            q.first_error
+                .as_deref()
+                .map_or(String::new(), |e| format!(" (first: {e})"))
+        ),
+    );
     let host = target.trim_start_matches("http://").trim_end_matches('/');
     match &p.targets {
         Ok(t) => {
