@@ -1,19 +1,13 @@
 //! `Telemetry::builder() ... .install()`.
 
-#[cfg(any(feature = "kpi", feature = "prometheus"))]
+#[cfg(feature = "kpi")]
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-#[cfg(any(feature = "kpi", feature = "traces"))]
+#[cfg(feature = "kpi")]
 use std::time::Duration;
 
 #[cfg(feature = "prometheus")]
-use orchestrator_exporters::auth::BearerAuth;
-#[cfg(feature = "prometheus")]
-use orchestrator_exporters::live::{DEFAULT_HISTORY_INTERVAL, LivePage};
-#[cfg(feature = "prometheus")]
-use orchestrator_exporters::{
-    DEFAULT_ADDR, MetricsEndpoint, MetricsServer, ProcessCollector, ProcessCollectorConfig,
-};
+use orchestrator_exporters::ProcessCollectorConfig;
 #[cfg(feature = "kpi")]
 use orchestrator_kpi::{ActivityBackend, KpiConfig};
 use orchestrator_metrics::{Budget, CardinalityLimits, MetricsBuilder, PriceTable, Registry};
@@ -37,47 +31,16 @@ impl Telemetry {
 
 /// Configures telemetry; ends in [`install`](TelemetryBuilder::install) or
 /// [`build`](TelemetryBuilder::build).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct TelemetryBuilder {
     metrics: MetricsBuilder,
     #[cfg(feature = "prometheus")]
-    listen: Option<String>,
-    #[cfg(feature = "prometheus")]
-    process: Option<ProcessCollectorConfig>,
-    #[cfg(feature = "prometheus")]
-    live_page: bool,
-    #[cfg(feature = "prometheus")]
-    bearer_token: Option<String>,
-    #[cfg(feature = "prometheus")]
-    secure_cookie: bool,
+    serve: crate::serve::ServeConfig,
     #[cfg(feature = "kpi")]
     monitor: crate::monitor::MonitorConfig,
     #[cfg(feature = "traces")]
     tracing: crate::tracing::TracingConfig,
     instance: Option<String>,
-}
-
-impl Default for TelemetryBuilder {
-    fn default() -> Self {
-        TelemetryBuilder {
-            metrics: MetricsBuilder::default(),
-            #[cfg(feature = "prometheus")]
-            listen: Some(DEFAULT_ADDR.to_owned()),
-            #[cfg(feature = "prometheus")]
-            process: Some(ProcessCollectorConfig::default()),
-            #[cfg(feature = "prometheus")]
-            live_page: true,
-            #[cfg(feature = "prometheus")]
-            bearer_token: None,
-            #[cfg(feature = "prometheus")]
-            secure_cookie: false,
-            #[cfg(feature = "kpi")]
-            monitor: crate::monitor::MonitorConfig::default(),
-            #[cfg(feature = "traces")]
-            tracing: crate::tracing::TracingConfig::default(),
-            instance: None,
-        }
-    }
 }
 
 impl TelemetryBuilder {
@@ -105,35 +68,54 @@ impl TelemetryBuilder {
     /// is checked and bound by `install`/`build`, which fail with an error naming it.
     #[cfg(feature = "prometheus")]
     pub fn listen(mut self, addr: impl Into<String>) -> Self {
-        self.listen = Some(addr.into());
+        self.serve.listen = Some(addr.into());
         self
     }
 
-    /// Starts no listener: mount [`MetricsEndpoint::router`] on your own router instead.
+    /// Starts no listener: mount [`MetricsEndpoint::router`](orchestrator_exporters::MetricsEndpoint::router) on your own router instead.
     #[cfg(feature = "prometheus")]
     pub fn without_listener(mut self) -> Self {
-        self.listen = None;
+        self.serve.listen = None;
         self
     }
 
     /// Configures the process collector (interval, memory limit).
     #[cfg(feature = "prometheus")]
     pub fn process_collector(mut self, config: ProcessCollectorConfig) -> Self {
-        self.process = Some(config);
+        self.serve.process = Some(config);
         self
     }
 
     /// Starts no process collector.
     #[cfg(feature = "prometheus")]
     pub fn without_process_collector(mut self) -> Self {
-        self.process = None;
+        self.serve.process = None;
         self
     }
 
-    /// Sets the KPIs, their targets and windows (default: the spec's five).
+    /// Configures the KPIs with `orchestrator-kpi`'s own [`KpiConfig`] (default: the
+    /// spec's five): their targets and windows. A refused setting (an unknown KPI id, a
+    /// target that is not finite) fails `build` with [`InstallError::Kpis`].
+    ///
+    /// ```
+    /// use orchestrator_telemetry::Telemetry;
+    ///
+    /// let telemetry = Telemetry::builder()
+    ///     .without_listener()
+    ///     .kpis(|k| k.target("response_time_p95", 0.2))
+    ///     .build()?;
+    /// # telemetry.shutdown();
+    /// # Ok::<(), orchestrator_telemetry::InstallError>(())
+    /// ```
     #[cfg(feature = "kpi")]
-    pub fn kpis(mut self, kpis: KpiConfig) -> Self {
-        self.monitor.kpis = kpis;
+    pub fn kpis(
+        mut self,
+        configure: impl FnOnce(KpiConfig) -> Result<KpiConfig, orchestrator_kpi::KpiConfigError>,
+    ) -> Self {
+        if let Ok(kpis) = &mut self.monitor.kpis {
+            let current = std::mem::take(kpis);
+            self.monitor.kpis = configure(current);
+        }
         self
     }
 
@@ -176,121 +158,70 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Evaluates no alert rule in this process (no evaluator work, no notification): for
-    /// a fleet where Prometheus evaluates the rules `orchestrator-obs generate` writes, over
-    /// every replica's series, and sends them to Alertmanager. The KPIs are still evaluated.
+    /// Configures alerting with `orchestrator-alerts`' own [`AlertingConfig`]: the rules
+    /// evaluated in-process (default: the spec's four), SLOs, sinks, direct channels and
+    /// their routing, retries, or `without_evaluator()` to leave evaluation to Prometheus.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use orchestrator_telemetry::Telemetry;
+    /// use orchestrator_telemetry::orchestrator_alerts::{AlertTuning, LogSink};
+    ///
+    /// let telemetry = Telemetry::builder()
+    ///     .without_listener()
+    ///     .alerts(|a| a.tuning(AlertTuning::production()).sink(Arc::new(LogSink)))
+    ///     .build()?;
+    /// # telemetry.shutdown();
+    /// # Ok::<(), orchestrator_telemetry::InstallError>(())
+    /// ```
+    ///
+    /// [`AlertingConfig`]: orchestrator_alerts::AlertingConfig
     #[cfg(feature = "alerts")]
-    pub fn without_alert_evaluator(mut self) -> Self {
-        self.monitor.alerts.evaluate = false;
-        self
-    }
-
-    /// Replaces the alert rules evaluated in-process (default: the spec's four, with
-    /// [`alert_tuning`](Self::alert_tuning)).
-    #[cfg(feature = "alerts")]
-    pub fn alert_rules(mut self, rules: Vec<orchestrator_alerts::AlertRule>) -> Self {
-        self.monitor.alerts.rules = Some(rules);
-        self
-    }
-
-    /// Windows, `for` durations and the `service` label of the default rules (default:
-    /// production).
-    #[cfg(feature = "alerts")]
-    pub fn alert_tuning(mut self, tuning: orchestrator_alerts::AlertTuning) -> Self {
-        self.monitor.alerts.tuning = tuning;
-        self
-    }
-
-    /// Adds the burn-rate alerts of service-level objectives to the in-process rules.
-    #[cfg(feature = "alerts")]
-    pub fn slos(mut self, slos: Vec<orchestrator_alerts::Slo>) -> Self {
-        self.monitor.alerts.slos = slos;
-        self
-    }
-
-    /// Adds a sink for alert notifications (a log sink is always there).
-    #[cfg(feature = "alerts")]
-    pub fn alert_sink(mut self, sink: Arc<dyn orchestrator_alerts::Sink>) -> Self {
-        self.monitor.alerts.sinks.push(sink);
-        self
-    }
-
-    /// Adds a direct channel (a [`SlackSink`](orchestrator_alerts::SlackSink),
-    /// [`PagerDutySink`](orchestrator_alerts::PagerDutySink) or
-    /// [`EmailSink`](orchestrator_alerts::EmailSink)) that receives only the severities the
-    /// [routing](Self::alert_routing) sends to `channel`: by default critical to PagerDuty and
-    /// Slack, high to Slack and email, medium and low to email, as the generated
-    /// Alertmanager configuration.
-    #[cfg(feature = "alerts")]
-    pub fn alert_channel(
+    pub fn alerts(
         mut self,
-        channel: orchestrator_alerts::generate::Channel,
-        sink: Arc<dyn orchestrator_alerts::Sink>,
+        configure: impl FnOnce(
+            orchestrator_alerts::AlertingConfig,
+        ) -> orchestrator_alerts::AlertingConfig,
     ) -> Self {
-        self.monitor.alerts.channels.push((channel, sink));
+        self.monitor.alerts = configure(self.monitor.alerts);
         self
     }
 
-    /// Which severities go to which [channel](Self::alert_channel); the same type (and
-    /// `--route` syntax) as `orchestrator-obs generate`.
-    #[cfg(feature = "alerts")]
-    pub fn alert_routing(mut self, routing: orchestrator_alerts::generate::Routing) -> Self {
-        self.monitor.alerts.routing = routing;
-        self
-    }
-
-    /// Retries of failed notifications (default: 4 attempts, full-jitter backoff from
-    /// 0.5 s capped at 30 s, 64 batches queued per sink) and how long shutdown waits for
-    /// them (default 5 s; then what is left is counted as dropped).
-    #[cfg(feature = "alerts")]
-    pub fn alert_retry(mut self, retry: orchestrator_alerts::RetryPolicy) -> Self {
-        self.monitor.alerts.retry = retry;
-        self
-    }
-
-    /// How often firing alerts are re-sent to Alertmanager (default 1 minute, as
-    /// Prometheus).
-    #[cfg(feature = "alerts")]
-    pub fn alert_resend_delay(mut self, delay: Duration) -> Self {
-        self.monitor.alerts.resend_delay = delay;
-        self
-    }
-
-    /// The head sampler of traces (default: parent-based, 10 %). Set in code, it takes
-    /// precedence over `OTEL_TRACES_SAMPLER`.
+    /// Configures tracing with `orchestrator-tower`'s own [`TracerBuilder`]: the head
+    /// sampler (default parent-based 10 %), keeping every failed or slow trace, OTLP
+    /// export, the trace store's capacity, the `service.name`. What is set here takes
+    /// precedence over the `OTEL_*` variables, which are read first (unless
+    /// [`ignore_otel_env`](Self::ignore_otel_env)). Several calls apply in order.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use orchestrator_telemetry::Telemetry;
+    /// use orchestrator_telemetry::orchestrator_tower::Sampler;
+    ///
+    /// let sampler = Sampler::parent_based_ratio(0.25)?;
+    /// let telemetry = Telemetry::builder()
+    ///     .without_listener()
+    ///     .ignore_otel_env()
+    ///     .tracing(move |t| {
+    ///         t.sampler(sampler)
+    ///             .keep_errors_and_slow(Duration::from_secs(2))
+    ///             .service_name("chat-orchestrator")
+    ///     })
+    ///     .build()?;
+    /// assert_eq!(telemetry.tracer().sampler().to_string(), "parentbased_traceidratio(0.25)");
+    /// # telemetry.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`TracerBuilder`]: orchestrator_tower::TracerBuilder
     #[cfg(feature = "traces")]
-    pub fn sampler(mut self, sampler: orchestrator_tower::Sampler) -> Self {
-        self.tracing.sampler = Some(sampler);
-        self
-    }
-
-    /// Also keeps every trace whose root failed or took at least `slow`.
-    #[cfg(feature = "traces")]
-    pub fn keep_errors_and_slow(mut self, slow: Duration) -> Self {
-        self.tracing.keep_errors_and_slow = Some(slow);
-        self
-    }
-
-    /// Exports spans over OTLP (set in code, it takes precedence over
-    /// `OTEL_EXPORTER_OTLP_*`). Without it, and without an endpoint in the environment,
-    /// traces stay in the embedded store.
-    #[cfg(feature = "traces")]
-    pub fn otlp(mut self, config: orchestrator_tower::OtlpConfig) -> Self {
-        self.tracing.otlp = Some(config);
-        self
-    }
-
-    /// How many recent traces the embedded store keeps (default 100).
-    #[cfg(feature = "traces")]
-    pub fn trace_store_capacity(mut self, traces: usize) -> Self {
-        self.tracing.store_capacity = Some(traces);
-        self
-    }
-
-    /// The `service.name` of exported spans (default `OTEL_SERVICE_NAME`).
-    #[cfg(feature = "traces")]
-    pub fn service_name(mut self, name: impl Into<String>) -> Self {
-        self.tracing.service_name = Some(name.into());
+    pub fn tracing(
+        mut self,
+        configure: impl FnOnce(orchestrator_tower::TracerBuilder) -> orchestrator_tower::TracerBuilder
+        + Send
+        + 'static,
+    ) -> Self {
+        self.tracing.configure.push(Box::new(configure));
         self
     }
 
@@ -305,7 +236,7 @@ impl TelemetryBuilder {
     /// Serves no live page (`/dashboard` and `/api/v1/...`) beside `/metrics`.
     #[cfg(feature = "prometheus")]
     pub fn without_live_page(mut self) -> Self {
-        self.live_page = false;
+        self.serve.live_page = false;
         self
     }
 
@@ -317,7 +248,7 @@ impl TelemetryBuilder {
     /// token. An empty token is refused at build.
     #[cfg(feature = "prometheus")]
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.bearer_token = Some(token.into());
+        self.serve.bearer_token = Some(token.into());
         self
     }
 
@@ -325,7 +256,7 @@ impl TelemetryBuilder {
     /// TLS-terminating proxy). Off by default: the listener itself speaks plain HTTP.
     #[cfg(feature = "prometheus")]
     pub fn secure_cookie(mut self, secure: bool) -> Self {
-        self.secure_cookie = secure;
+        self.serve.secure_cookie = secure;
         self
     }
 
@@ -342,27 +273,18 @@ impl TelemetryBuilder {
     pub fn build(self) -> Result<TelemetryGuard, InstallError> {
         let registry = Registry::new();
         let metrics = self.metrics.build(&registry);
-        #[cfg(feature = "prometheus")]
-        let collector = self
-            .process
-            .map(|config| ProcessCollector::start(&registry, config))
-            .transpose()
-            .map_err(InstallError::ProcessCollector)?;
+        // A refused KPI setting fails the monitor's start just below.
         #[cfg(all(feature = "kpi", feature = "prometheus"))]
-        let kpi_config = self.monitor.kpis.clone();
+        let kpi_config = self.monitor.kpis.as_ref().cloned().unwrap_or_default();
         #[cfg(feature = "kpi")]
         let monitor = crate::monitor::start(self.monitor, &registry, &metrics)?;
         #[cfg(feature = "traces")]
         let tracer = self.tracing.build(&metrics)?;
         #[cfg(feature = "prometheus")]
-        let auth = self
-            .bearer_token
-            .as_deref()
-            .map(|token| BearerAuth::new(token).map(|a| a.secure_cookie(self.secure_cookie)))
-            .transpose()?;
-        #[cfg(feature = "prometheus")]
-        let live = if self.live_page {
-            let source = crate::live::Source {
+        let serving = crate::serve::start(
+            self.serve,
+            &registry,
+            crate::live::Source {
                 #[cfg(feature = "kpi")]
                 kpis: monitor.kpis.clone(),
                 #[cfg(feature = "kpi")]
@@ -375,36 +297,11 @@ impl TelemetryBuilder {
                 alerts: monitor.alerts.clone(),
                 #[cfg(feature = "traces")]
                 tracer: tracer.clone(),
-            };
-            let page =
-                LivePage::start(registry.clone(), Arc::new(source), DEFAULT_HISTORY_INTERVAL)
-                    .map_err(InstallError::LivePage)?;
-            // The token protects the page wherever its router goes, the orchestrator's own
-            // public router included (built without a listener).
-            Some(match &auth {
-                Some(auth) => page.with_auth(auth.clone()),
-                None => page,
-            })
-        } else {
-            None
-        };
-        #[cfg(feature = "prometheus")]
-        let server = match self.listen {
-            None => None,
-            Some(addr) => {
-                let mut app = MetricsEndpoint::new(registry.clone()).router();
-                if let Some(live) = &live {
-                    app = app.merge(live.clone().router());
-                }
-                if let Some(auth) = &auth {
-                    app = auth.protect(app);
-                }
-                Some(MetricsServer::bind(&addr, app)?)
-            }
-        };
+            },
+        )?;
         Ok(TelemetryGuard {
             #[cfg(feature = "prometheus")]
-            live,
+            serving,
             #[cfg(feature = "traces")]
             tracer,
             #[cfg(feature = "kpi")]
@@ -412,10 +309,6 @@ impl TelemetryBuilder {
             registry,
             metrics,
             instance: self.instance,
-            #[cfg(feature = "prometheus")]
-            server,
-            #[cfg(feature = "prometheus")]
-            collector,
         })
     }
 

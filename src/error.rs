@@ -10,7 +10,7 @@ use orchestrator_metrics::RegistryError;
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     /// `install` was already called in this process (it sets process-wide state). Use
-    /// [`TelemetryBuilder::build`] for more instances without global state.
+    /// [`TelemetryBuilder::build`](crate::TelemetryBuilder::build) for more instances without global state.
     #[error(
         "telemetry is already installed in this process; keep the first guard, or use build() for a local instance"
     )]
@@ -42,7 +42,7 @@ pub enum InstallError {
     /// An alert rule, SLO or the evaluator could not be set up; the error names it.
     #[cfg(feature = "alerts")]
     #[error("alerting: {0}")]
-    Alerts(#[from] crate::monitor::AlertSetupError),
+    Alerts(#[from] orchestrator_alerts::AlertSetupError),
     /// The tracer could not be configured: a malformed `OTEL_*` variable, an invalid
     /// sampler ratio, or an exporter that cannot start. The message names the setting.
     #[cfg(feature = "traces")]
@@ -52,6 +52,10 @@ pub enum InstallError {
     #[cfg(feature = "kpi")]
     #[error(transparent)]
     Activity(#[from] orchestrator_kpi::ActivityError),
+    /// A KPI setting given to `.kpis(..)` was refused; the error names the KPI.
+    #[cfg(feature = "kpi")]
+    #[error("KPIs: {0}")]
+    Kpis(#[from] orchestrator_kpi::KpiConfigError),
     /// A series of the catalogue could not be registered (a bug: the catalogue is tested).
     #[error(transparent)]
     Registry(#[from] RegistryError),

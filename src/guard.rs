@@ -1,9 +1,9 @@
 //! The running telemetry: what `build()`/`install()` return.
 
 #[cfg(feature = "prometheus")]
-use orchestrator_exporters::live::LivePage;
+use orchestrator_exporters::MetricsServer;
 #[cfg(feature = "prometheus")]
-use orchestrator_exporters::{MetricsServer, ProcessCollector};
+use orchestrator_exporters::live::LivePage;
 #[cfg(feature = "kpi")]
 use orchestrator_kpi::{BusinessRecorder, KpiHandle, KpiReport};
 use orchestrator_metrics::{Metrics, Registry};
@@ -13,7 +13,7 @@ use orchestrator_metrics::{Metrics, Registry};
 #[derive(Debug)]
 pub struct TelemetryGuard {
     #[cfg(feature = "prometheus")]
-    pub(crate) live: Option<LivePage>,
+    pub(crate) serving: crate::serve::Serving,
     #[cfg(feature = "traces")]
     pub(crate) tracer: orchestrator_tower::Tracer,
     #[cfg(feature = "kpi")]
@@ -21,10 +21,6 @@ pub struct TelemetryGuard {
     pub(crate) registry: Registry,
     pub(crate) metrics: Metrics,
     pub(crate) instance: Option<String>,
-    #[cfg(feature = "prometheus")]
-    pub(crate) server: Option<MetricsServer>,
-    #[cfg(feature = "prometheus")]
-    pub(crate) collector: Option<ProcessCollector>,
 }
 
 impl TelemetryGuard {
@@ -46,7 +42,7 @@ impl TelemetryGuard {
     /// The address `/metrics` is served on, when a listener was started.
     #[cfg(feature = "prometheus")]
     pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
-        self.server.as_ref().map(MetricsServer::local_addr)
+        self.serving.server.as_ref().map(MetricsServer::local_addr)
     }
 
     /// Records business events (sessions with their user, revenue, conversions, scores).
@@ -112,14 +108,14 @@ impl TelemetryGuard {
     /// `/metrics` itself (built without a listener). `None` with `without_live_page`.
     #[cfg(feature = "prometheus")]
     pub fn live_page(&self) -> Option<&LivePage> {
-        self.live.as_ref()
+        self.serving.live.as_ref()
     }
 
     /// The live page's four documents (`/api/v1/summary`, `kpis`, `alerts`, `traces`) as
     /// they would be answered now, read in process. `None` with `without_live_page`.
     #[cfg(feature = "prometheus")]
     pub fn documents(&self) -> Option<orchestrator_api::Documents> {
-        self.live.as_ref().map(LivePage::documents)
+        self.serving.live.as_ref().map(LivePage::documents)
     }
 
     /// The tracer the tower layers record through (metrics for every call, spans for
@@ -176,10 +172,10 @@ impl Drop for TelemetryGuard {
         }
         #[cfg(feature = "prometheus")]
         {
-            if let Some(server) = self.server.take() {
+            if let Some(server) = self.serving.server.take() {
                 server.shutdown();
             }
-            if let Some(collector) = self.collector.take() {
+            if let Some(collector) = self.serving.collector.take() {
                 collector.stop();
             }
         }

@@ -30,14 +30,14 @@ mod live;
 mod live_traces;
 #[cfg(feature = "kpi")]
 mod monitor;
+#[cfg(feature = "prometheus")]
+mod serve;
 #[cfg(feature = "traces")]
 mod tracing;
 
 pub use builder::{Telemetry, TelemetryBuilder};
 pub use error::InstallError;
 pub use guard::TelemetryGuard;
-#[cfg(feature = "alerts")]
-pub use monitor::AlertSetupError;
 pub use orchestrator_metrics::{
     Budget, BudgetPeriod, BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard,
     CardinalityLimits, DependencyKind, DependencyMetrics, ErrorMetrics, Exemplar, GuardedLabel,

@@ -1,29 +1,32 @@
-//! The facade's tracing settings: code first, then the `OTEL_*` variables, then defaults.
-
-use std::time::Duration;
+//! The facade's tracing settings: the `OTEL_*` variables first (unless ignored), then what
+//! the code set with `.tracing(|t| ..)` on the tower crate's own [`TracerBuilder`], then the
+//! replica's name.
 
 use orchestrator_metrics::Metrics;
-use orchestrator_tower::{OtlpConfig, Sampler, Tracer, TracerError};
+use orchestrator_tower::{Tracer, TracerBuilder, TracerError};
 
-#[derive(Debug, Clone)]
+type Configure = Box<dyn FnOnce(TracerBuilder) -> TracerBuilder + Send>;
+
 pub(crate) struct TracingConfig {
-    pub(crate) sampler: Option<Sampler>,
-    pub(crate) keep_errors_and_slow: Option<Duration>,
-    pub(crate) otlp: Option<OtlpConfig>,
-    pub(crate) store_capacity: Option<usize>,
-    pub(crate) service_name: Option<String>,
+    pub(crate) configure: Vec<Configure>,
     pub(crate) instance: Option<String>,
     pub(crate) read_env: bool,
+}
+
+impl std::fmt::Debug for TracingConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracingConfig")
+            .field("configure", &self.configure.len())
+            .field("instance", &self.instance)
+            .field("read_env", &self.read_env)
+            .finish()
+    }
 }
 
 impl Default for TracingConfig {
     fn default() -> Self {
         TracingConfig {
-            sampler: None,
-            keep_errors_and_slow: None,
-            otlp: None,
-            store_capacity: None,
-            service_name: None,
+            configure: Vec::new(),
             instance: None,
             read_env: true,
         }
@@ -36,20 +39,8 @@ impl TracingConfig {
         if self.read_env {
             builder = builder.from_env()?;
         }
-        if let Some(sampler) = self.sampler {
-            builder = builder.sampler(sampler);
-        }
-        if let Some(slow) = self.keep_errors_and_slow {
-            builder = builder.keep_errors_and_slow(slow);
-        }
-        if let Some(otlp) = self.otlp {
-            builder = builder.otlp(otlp);
-        }
-        if let Some(capacity) = self.store_capacity {
-            builder = builder.store_capacity(capacity);
-        }
-        if let Some(name) = self.service_name {
-            builder = builder.service_name(name);
+        for configure in self.configure {
+            builder = configure(builder);
         }
         if let Some(id) = self.instance {
             builder = builder.instance_id(id);

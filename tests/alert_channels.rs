@@ -32,7 +32,7 @@ fn with_rule() -> TelemetryBuilder {
     Telemetry::builder()
         .listen("127.0.0.1:0")
         .monitor_interval(Duration::from_millis(100))
-        .alert_rules(vec![rule()])
+        .alerts(|a| a.rules(vec![rule()]))
 }
 
 /// A Slack channel posting to `slack`.
@@ -56,19 +56,24 @@ fn fire(routing: Option<Routing>) -> (usize, usize) {
     let slack = RecordingServer::start("127.0.0.1:0", None, |_| (200, "ok".into()));
     let pagerduty = RecordingServer::start("127.0.0.1:0", None, |_| (202, "{}".into()));
     let client = HttpClient::new().unwrap();
-    let mut builder = with_rule()
-        .alert_channel(Channel::Slack, slack_channel(&slack, client.clone()))
-        .alert_channel(
-            Channel::PagerDuty,
-            Arc::new(
-                PagerDutySink::new(Secret::new("key"), client, "test")
-                    .endpoint(format!("{}/v2/enqueue", pagerduty.url())),
-            ),
-        );
-    if let Some(routing) = routing {
-        builder = builder.alert_routing(routing);
-    }
-    let telemetry = builder.build().unwrap();
+    let telemetry = with_rule()
+        .alerts(|a| {
+            let a = a
+                .channel(Channel::Slack, slack_channel(&slack, client.clone()))
+                .channel(
+                    Channel::PagerDuty,
+                    Arc::new(
+                        PagerDutySink::new(Secret::new("key"), client, "test")
+                            .endpoint(format!("{}/v2/enqueue", pagerduty.url())),
+                    ),
+                );
+            match routing {
+                Some(routing) => a.routing(routing),
+                None => a,
+            }
+        })
+        .build()
+        .unwrap();
     let sessions = three_sessions(&telemetry);
     let got = slack.wait_for(1, Duration::from_secs(5)).len();
     std::thread::sleep(Duration::from_millis(300));
@@ -94,11 +99,13 @@ fn a_custom_routing_keeps_critical_off_pagerduty() {
 fn without_the_alert_evaluator_nothing_is_evaluated_or_sent() {
     let slack = RecordingServer::start("127.0.0.1:0", None, |_| (200, "ok".into()));
     let telemetry = with_rule()
-        .alert_channel(
-            Channel::Slack,
-            slack_channel(&slack, HttpClient::new().unwrap()),
-        )
-        .without_alert_evaluator()
+        .alerts(|a| {
+            a.channel(
+                Channel::Slack,
+                slack_channel(&slack, HttpClient::new().unwrap()),
+            )
+            .without_evaluator()
+        })
         .build()
         .unwrap();
     let sessions = three_sessions(&telemetry);
@@ -122,11 +129,13 @@ fn an_unreachable_alertmanager_is_retried_then_counted_and_evaluation_goes_on() 
         orchestrator_testkit::server::closed_port()
     );
     let telemetry = with_rule()
-        .alert_sink(Arc::new(AlertmanagerSink::new(&closed).unwrap()))
-        .alert_retry(RetryPolicy {
-            attempts: 2,
-            backoff: Duration::from_millis(20),
-            ..RetryPolicy::default()
+        .alerts(|a| {
+            a.sink(Arc::new(AlertmanagerSink::new(&closed).unwrap()))
+                .retry(RetryPolicy {
+                    attempts: 2,
+                    backoff: Duration::from_millis(20),
+                    ..RetryPolicy::default()
+                })
         })
         .build()
         .unwrap();

@@ -166,7 +166,7 @@ fn incident_agrees_with_prometheus(incident: Incident) {
         .listen("127.0.0.1:0")
         .prices(demo_prices().unwrap())
         .monitor_interval(Duration::from_millis(250))
-        .alert_tuning(tuning.clone())
+        .alerts(|a| a.tuning(tuning.clone()))
         .process_collector(collector)
         .build()
         .unwrap();
@@ -275,7 +275,7 @@ fn budget_alerts_agree_with_prometheus_over_a_scripted_spend() {
     let telemetry = Telemetry::builder()
         .listen("127.0.0.1:0")
         .monitor_interval(Duration::from_millis(250))
-        .alert_tuning(tuning.clone())
+        .alerts(|a| a.tuning(tuning.clone()))
         .budget(Budget::new("acme", BudgetPeriod::Day, 1.0).unwrap())
         .budget(Budget::new("*", BudgetPeriod::ThirtyDays, 1000.0).unwrap())
         .build()

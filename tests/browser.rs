@@ -85,9 +85,9 @@ async fn the_live_page_in_a_real_browser() {
         .listen("127.0.0.1:0")
         .prices(demo_prices().unwrap())
         .monitor_interval(Duration::from_millis(500))
-        .alert_tuning(AlertTuning::demo())
+        .alerts(|a| a.tuning(AlertTuning::demo()))
         .ignore_otel_env()
-        .sampler(Sampler::always_on())
+        .tracing(|t| t.sampler(Sampler::always_on()))
         .instance("replica-7")
         .build()
         .unwrap();

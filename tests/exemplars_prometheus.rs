@@ -24,7 +24,7 @@ fn prometheus_stores_exemplars_that_point_at_sampled_traces() {
         .prices(orchestrator_demo::demo_prices().unwrap())
         .monitor_interval(Duration::from_millis(250))
         // Every sampled trace of the run stays in the store (the default ratio, 10 %).
-        .trace_store_capacity(10_000)
+        .tracing(|t| t.store_capacity(10_000))
         .ignore_otel_env()
         .build()
         .unwrap();

@@ -40,12 +40,13 @@ fn replica(i: u64, redis: &Redis, alertmanager: &Alertmanager) -> TelemetryGuard
         .listen("127.0.0.1:0")
         .prices(demo_prices().unwrap())
         .monitor_interval(Duration::from_millis(500))
-        .alert_tuning(AlertTuning::demo())
         .instance(format!("replica-{i}"))
         .redis_activity(RedisActivityConfig::new(redis.url()))
-        .alert_sink(Arc::new(
-            AlertmanagerSink::new(&alertmanager.url()).unwrap(),
-        ))
+        .alerts(|a| {
+            a.tuning(AlertTuning::demo()).sink(Arc::new(
+                AlertmanagerSink::new(&alertmanager.url()).unwrap(),
+            ))
+        })
         .build()
         .unwrap()
 }

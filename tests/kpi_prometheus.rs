@@ -81,7 +81,10 @@ fn kpis_in_process_equal_prometheus() {
     let telemetry = Telemetry::builder()
         .listen("127.0.0.1:0")
         .prices(demo_prices().unwrap())
-        .kpis(kpis.clone())
+        .kpis({
+            let kpis = kpis.clone();
+            move |_| Ok(kpis)
+        })
         .monitor_interval(Duration::from_millis(250))
         .build()
         .unwrap();

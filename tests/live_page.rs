@@ -16,7 +16,7 @@ fn telemetry(token: Option<&str>) -> TelemetryGuard {
     let builder = Telemetry::builder()
         .listen("127.0.0.1:0")
         .ignore_otel_env()
-        .sampler(Sampler::always_on());
+        .tracing(|t| t.sampler(Sampler::always_on()));
     match token {
         Some(t) => builder.bearer_token(t),
         None => builder,

@@ -26,9 +26,11 @@ async fn run(explicit_shutdown: bool) {
         .without_process_collector()
         .without_monitor()
         .ignore_otel_env()
-        .sampler(Sampler::always_on())
-        .service_name("guard-test")
-        .otlp(config)
+        .tracing(move |t| {
+            t.sampler(Sampler::always_on())
+                .service_name("guard-test")
+                .otlp(config)
+        })
         .build()
         .unwrap();
     let service = TelemetryLayer::server(telemetry.tracer()).layer(service_fn(
@@ -81,8 +83,7 @@ async fn the_traces_document_reports_export_health() {
             .without_process_collector()
             .without_monitor()
             .ignore_otel_env()
-            .sampler(Sampler::always_on())
-            .otlp(config)
+            .tracing(move |t| t.sampler(Sampler::always_on()).otlp(config))
             .build()
             .unwrap();
         let service = TelemetryLayer::server(telemetry.tracer()).layer(service_fn(

@@ -36,6 +36,7 @@ mod notify;
 mod report;
 mod routing;
 mod rule;
+mod setup;
 mod slo;
 mod state;
 
@@ -48,5 +49,6 @@ pub use notify::{
 };
 pub use report::{AlertsReport, RuleReport, ago, title};
 pub use rule::{AlertRule, AlertRuleBuilder, IntoRuleValue, RuleError, Severity, parse_for};
+pub use setup::{AlertSetupError, AlertingConfig};
 pub use slo::{Slo, SloError, SloKind, SloRules, default_slos, recorded_ratio_name};
 pub use state::{Alert, AlertState, Labels, RESOLVED_RETENTION, RuleState, Transition};

@@ -49,15 +49,12 @@ fn builder(args: &DemoArgs) -> Result<TelemetryBuilder, DemoError> {
         // The demo samples every second so a 30-second run has enough points; the
         // production default is 15 s.
         .monitor_interval(DEMO_MONITOR_INTERVAL)
-        // Alert windows of 30 s held 10 s, so alerts move within a short run; production
-        // uses 5-minute windows held 5 minutes.
-        .alert_tuning(AlertTuning::demo())
-        .service_name("orchestrator-demo");
+        .tracing(|t| t.service_name("orchestrator-demo"));
     for budget in &args.budgets {
         telemetry = telemetry.budget(budget.clone());
     }
     if args.keep_errors {
-        telemetry = telemetry.keep_errors_and_slow(SLOW_TRACE);
+        telemetry = telemetry.tracing(|t| t.keep_errors_and_slow(SLOW_TRACE));
     }
     if let Some(limit) = memory_limit(args) {
         telemetry = telemetry.process_collector(
@@ -73,10 +70,14 @@ fn builder(args: &DemoArgs) -> Result<TelemetryBuilder, DemoError> {
         telemetry = telemetry.redis_activity(RedisActivityConfig::new(url.clone()));
     }
     let live = format!("http://{}/dashboard", args.telemetry_addr);
-    for sink in args.alerts.sinks(&live)? {
-        telemetry = telemetry.alert_sink(sink);
-    }
-    Ok(telemetry)
+    let sinks = args.alerts.sinks(&live)?;
+    // Alert windows of 30 s held 10 s, so alerts move within a short run; production uses
+    // 5-minute windows held 5 minutes.
+    Ok(telemetry.alerts(|a| {
+        sinks
+            .into_iter()
+            .fold(a.tuning(AlertTuning::demo()), |a, sink| a.sink(sink))
+    }))
 }
 
 /// With `--instance` and `--redis`: claims the name for the run, and warns when another
