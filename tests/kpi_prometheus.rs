@@ -49,8 +49,17 @@ fn store_from_prometheus(
     at: i64,
 ) -> SampleStore {
     let mut store = SampleStore::new(StoreLimits::default());
+    // One read per selector, over the furthest any use of it reaches (an expression and its
+    // `offset` read the same series over different spans; the store takes points in order).
+    let mut reach: Vec<(String, i64)> = Vec::new();
     for (selector, window) in expr.selectors() {
-        let range = window.map_or(LOOKBACK_MS, |w| w.millis());
+        let range = window.map_or(0, |w| w.millis()) + LOOKBACK_MS;
+        match reach.iter_mut().find(|(s, _)| *s == selector.to_string()) {
+            Some((_, r)) => *r = (*r).max(range),
+            None => reach.push((selector.to_string(), range)),
+        }
+    }
+    for (selector, range) in reach {
         let matrix = prometheus.query_at(&format!("{selector}[{range}ms]"), at);
         for series in matrix {
             let metric = series["metric"].as_object().unwrap();
@@ -160,5 +169,109 @@ fn kpis_in_process_equal_prometheus() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
     drop(server);
+    telemetry.shutdown();
+}
+
+/// Issue 16 item 9: `offset` and the trends built on it (`change_since`,
+/// `relative_change_since`) evaluate in-process as a real Prometheus does, on the same
+/// samples (to 1e-9); with no previous period, both say "no data", never 0.
+#[test]
+fn offsets_and_trends_in_process_equal_prometheus() {
+    use orchestrator_telemetry::orchestrator_metrics::catalogue::{
+        REQUEST_DURATION_SECONDS, REQUESTS_TOTAL,
+    };
+    use orchestrator_telemetry::orchestrator_query::{Expr, Selector, Window};
+
+    let telemetry = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .without_monitor()
+        .build()
+        .unwrap();
+    let prometheus =
+        Prometheus::start_with_interval(telemetry.metrics_addr().unwrap(), &[], "250ms");
+    prometheus.wait_for_first_scrape();
+    // Two phases of different traffic, 4 s each: 5 then 20 requests every 250 ms, slower
+    // in the second phase.
+    for step in 0..32u64 {
+        let (n, ms) = if step < 16 { (5, 40) } else { (20, 260) };
+        for i in 0..n {
+            let status = if i % 5 == 4 { 500 } else { 200 };
+            telemetry.metrics().requests().record(
+                "/v1/chat",
+                "POST",
+                status,
+                Duration::from_millis(ms + i * 3),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // T just after the traffic (one scrape later), then time for Prometheus to ingest it.
+    std::thread::sleep(Duration::from_millis(300));
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    std::thread::sleep(Duration::from_millis(700));
+
+    let w = Window::secs(2).unwrap();
+    let back = Window::secs(4).unwrap();
+    let rate = Expr::rate(Selector::of(&REQUESTS_TOTAL), w).unwrap().sum();
+    let p95 =
+        Expr::histogram_quantile_of(0.95, Selector::buckets(&REQUEST_DURATION_SECONDS), w).unwrap();
+    let cases = [
+        ("rate 4 s ago", rate.clone().offset(back)),
+        ("rate change", rate.clone().change_since(back).unwrap()),
+        (
+            "rate trend",
+            rate.clone().relative_change_since(back).unwrap(),
+        ),
+        ("p95 4 s ago", p95.clone().offset(back)),
+        ("p95 change", p95.change_since(back).unwrap()),
+        (
+            "nested offsets add up",
+            rate.clone()
+                .offset(Window::secs(1).unwrap())
+                .offset(Window::secs(3).unwrap()),
+        ),
+    ];
+    for (name, expr) in &cases {
+        let promql = expr.to_string();
+        assert!(promql.contains("offset 4s"), "{name}: {promql}");
+        let from_prometheus = value_of(&prometheus.query_at(&promql, at));
+        let same_data = eval(expr, &store_from_prometheus(&prometheus, expr, at), at).scalar();
+        println!(
+            "{name:<22} same data {same_data:<22?} Prometheus {from_prometheus:<22?} {promql}"
+        );
+        assert!(from_prometheus.is_some(), "{name}: no value for {promql}");
+        assert!(
+            close(same_data, from_prometheus, 1e-9),
+            "{name}: same data {same_data:?} vs Prometheus {from_prometheus:?} for {promql}"
+        );
+    }
+    // The second phase had four times the traffic of the first: the trend is well above 0
+    // (about +130 % with the windows' edges).
+    let trend = eval(
+        &cases[2].1,
+        &store_from_prometheus(&prometheus, &cases[2].1, at),
+        at,
+    )
+    .scalar()
+    .unwrap();
+    assert!(trend > 0.5, "{trend}");
+
+    // A previous period before any traffic: no data in both, never 0 %.
+    let long_ago = Window::secs(600).unwrap();
+    let no_previous = rate.relative_change_since(long_ago).unwrap();
+    let promql = no_previous.to_string();
+    assert!(prometheus.query_at(&promql, at).is_empty(), "{promql}");
+    assert_eq!(
+        eval(
+            &no_previous,
+            &store_from_prometheus(&prometheus, &no_previous, at),
+            at
+        )
+        .scalar(),
+        None
+    );
     telemetry.shutdown();
 }

@@ -73,6 +73,7 @@ fn eval_elements(expr: &Expr, store: &SampleStore, at: Millis) -> Vec<Element> {
         }),
         Expr::Increase(sel, w) => counter(store, sel, *w, at, false),
         Expr::Rate(sel, w) => counter(store, sel, *w, at, true),
+        Expr::Offset(e, by) => eval_elements(e, store, at - by.millis()),
         Expr::Sum(e, by) => aggregate(eval_elements(e, store, at), by, |a, b| a + b),
         Expr::Max(e, by) => aggregate(eval_elements(e, store, at), by, f64::max),
         Expr::HistogramQuantile(q, e) => quantile(*q, eval_elements(e, store, at)),

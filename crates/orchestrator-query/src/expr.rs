@@ -85,6 +85,9 @@ pub enum Expr {
     /// `absent(sel)`: one series (labelled with the selector's equality matchers) when the
     /// selector selects nothing within the lookback, none otherwise.
     Absent(Selector),
+    /// `expr` as it was `Window` ago: PromQL's `offset` on every selector it reads (offsets
+    /// add up when nested), evaluated in-process at the earlier time.
+    Offset(Box<Expr>, Window),
     /// The output of a recording rule: rendered as the recorded series `record{labels}`,
     /// evaluated in-process as the expression the rule records, with the rule's labels.
     Recorded {
@@ -248,6 +251,28 @@ impl Expr {
         Ok(Expr::Or(Box::new(self), Box::new(other)))
     }
 
+    /// `self offset by`: the same expression, as it was `by` ago (PromQL's `offset`, applied
+    /// to every selector). The store must keep `by` more history: [`crate::Sampler::watch`]
+    /// counts it.
+    pub fn offset(self, by: Window) -> Self {
+        Expr::Offset(Box::new(self), by)
+    }
+
+    /// `self - self offset period`: the change since one `period` ago (a score's −0.3).
+    /// No data while there is no previous period, never 0.
+    pub fn change_since(self, period: Window) -> Result<Self, ExprError> {
+        let previous = self.clone().offset(period);
+        self.minus(previous)
+    }
+
+    /// `(self - self offset period) / (self offset period > 0)`: the relative change since
+    /// one `period` ago (revenue's +11.2 % is 0.112). No data while the previous period has
+    /// no positive value, never 0 %.
+    pub fn relative_change_since(self, period: Window) -> Result<Self, ExprError> {
+        let previous = self.clone().offset(period);
+        self.change_since(period)?.ratio(previous)
+    }
+
     /// `absent(sel)`: fires when the metric has no series (for example, nothing scraped).
     pub fn absent(sel: Selector) -> Result<Self, ExprError> {
         sel.validate()?;
@@ -298,7 +323,7 @@ impl Expr {
             Expr::Sum(_, by) | Expr::Max(_, by) => by.clone(),
             Expr::HistogramQuantile(_, e) => e.labels().into_iter().filter(|l| l != "le").collect(),
             Expr::Ratio(l, _) | Expr::Sub(l, _) | Expr::And(l, _) | Expr::Or(l, _) => l.labels(),
-            Expr::Compare(e, _, _) => e.labels(),
+            Expr::Compare(e, _, _) | Expr::Offset(e, _) => e.labels(),
             Expr::Absent(s) => s
                 .matchers()
                 .iter()
@@ -317,28 +342,37 @@ impl Expr {
         }
     }
 
-    /// Every selector the expression reads, with the range it reads over (`None` for an
-    /// instant read within the lookback).
+    /// Every selector the expression reads, with how far back it reads: its range plus any
+    /// `offset` (`None` for an instant read within the lookback, without offset).
     pub fn selectors(&self) -> Vec<(&Selector, Option<Window>)> {
         let mut out = Vec::new();
-        self.collect(&mut out);
+        self.collect(&mut out, None);
         out
     }
 
-    fn collect<'a>(&'a self, out: &mut Vec<(&'a Selector, Option<Window>)>) {
+    fn collect<'a>(
+        &'a self,
+        out: &mut Vec<(&'a Selector, Option<Window>)>,
+        offset: Option<Window>,
+    ) {
+        let reach = |w: Option<Window>| match (w, offset) {
+            (Some(w), Some(o)) => Some(w.plus(o)),
+            (w, o) => w.or(o),
+        };
         match self {
-            Expr::Value(s) | Expr::Absent(s) => out.push((s, None)),
-            Expr::Recorded { expr, .. } => expr.collect(out),
+            Expr::Value(s) | Expr::Absent(s) => out.push((s, reach(None))),
+            Expr::Recorded { expr, .. } => expr.collect(out, offset),
             Expr::AvgOverTime(s, w) | Expr::Increase(s, w) | Expr::Rate(s, w) => {
-                out.push((s, Some(*w)))
+                out.push((s, reach(Some(*w))))
             }
+            Expr::Offset(e, by) => e.collect(out, reach(Some(*by))),
             Expr::Sum(e, _)
             | Expr::Max(e, _)
             | Expr::HistogramQuantile(_, e)
-            | Expr::Compare(e, _, _) => e.collect(out),
+            | Expr::Compare(e, _, _) => e.collect(out, offset),
             Expr::Ratio(l, r) | Expr::Sub(l, r) | Expr::And(l, r) | Expr::Or(l, r) => {
-                l.collect(out);
-                r.collect(out);
+                l.collect(out, offset);
+                r.collect(out, offset);
             }
         }
     }

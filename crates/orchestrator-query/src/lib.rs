@@ -8,8 +8,9 @@
 //! Prometheus checks it.
 //!
 //! Supported: `increase`, `rate`, `avg_over_time`, the latest value of a gauge, `sum`/`max`
-//! `by`, `histogram_quantile`, ratios (no data where the denominator is not positive) and
-//! comparisons with a threshold. Expressions are checked against the catalogue when built:
+//! `by`, `histogram_quantile`, ratios (no data where the denominator is not positive),
+//! comparisons with a threshold, and `offset` with the trends built on it
+//! ([`Expr::change_since`], [`Expr::relative_change_since`]). Expressions are checked against the catalogue when built:
 //! an unknown metric, `rate` of a gauge or a quantile without buckets is an [`ExprError`].
 //!
 //! ```

@@ -43,6 +43,15 @@ impl Window {
         Self::secs(d.saturating_mul(86_400))
     }
 
+    /// `self + other` (saturating at the longest window).
+    pub fn plus(self, other: Window) -> Window {
+        Window(
+            self.0
+                .saturating_add(other.0)
+                .min(u64::from(u32::MAX) * 1000),
+        )
+    }
+
     /// The length in milliseconds.
     pub fn millis(self) -> i64 {
         self.0 as i64
