@@ -7,21 +7,23 @@ use orchestrator_testkit::otlp;
 use std::time::Duration;
 
 use axum::body::Body;
-use orchestrator_telemetry::Telemetry;
 use orchestrator_telemetry::orchestrator_api::ExportDoc;
 use orchestrator_telemetry::orchestrator_tower::{
     BatchConfig, OtlpConfig, Protocol, Sampler, TelemetryLayer,
 };
+use orchestrator_telemetry::{Telemetry, TelemetryGuard};
 use tower::{Layer as _, ServiceExt as _, service_fn};
 
-async fn run(explicit_shutdown: bool) {
-    let (addr, received) = otlp::grpc_receiver().await;
-    let mut config = OtlpConfig::new(format!("http://{addr}"), Protocol::Grpc);
+/// Telemetry exporting every span to `endpoint` over gRPC, batches held for an hour (only a
+/// flush or shutdown sends them), each export given `export_timeout`.
+fn exporting(endpoint: String, export_timeout: Duration) -> TelemetryGuard {
+    let mut config = OtlpConfig::new(endpoint, Protocol::Grpc);
     config.batch = BatchConfig {
         scheduled_delay: Duration::from_secs(3600),
+        export_timeout,
         ..BatchConfig::default()
     };
-    let telemetry = Telemetry::builder()
+    Telemetry::builder()
         .without_listener()
         .without_process_collector()
         .without_monitor()
@@ -32,17 +34,29 @@ async fn run(explicit_shutdown: bool) {
                 .otlp(config)
         })
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Sends `n` requests through a server layer of `telemetry`'s tracer.
+async fn requests(telemetry: &TelemetryGuard, n: usize) {
     let service = TelemetryLayer::server(telemetry.tracer()).layer(service_fn(
         |_: http::Request<Body>| async {
             Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("ok")))
         },
     ));
-    for _ in 0..30 {
+    for _ in 0..n {
         let request = http::Request::post("/v1/chat").body(Body::empty()).unwrap();
         service.clone().oneshot(request).await.unwrap();
     }
-    drop(service);
+}
+
+async fn run(explicit_shutdown: bool) {
+    let (addr, received) = otlp::grpc_receiver().await;
+    let telemetry = exporting(
+        format!("http://{addr}"),
+        BatchConfig::default().export_timeout,
+    );
+    requests(&telemetry, 30).await;
     assert!(received.spans().is_empty(), "queued, not yet sent");
     tokio::task::spawn_blocking(move || {
         if explicit_shutdown {
@@ -71,30 +85,9 @@ async fn dropping_the_guard_flushes_the_span_queue() {
 /// closed port.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_traces_document_reports_export_health() {
-    async fn exporting_to(endpoint: String, requests: usize) -> ExportDoc {
-        let mut config = OtlpConfig::new(endpoint, Protocol::Grpc);
-        config.batch = BatchConfig {
-            scheduled_delay: Duration::from_secs(3600),
-            export_timeout: Duration::from_secs(2),
-            ..BatchConfig::default()
-        };
-        let telemetry = Telemetry::builder()
-            .without_listener()
-            .without_process_collector()
-            .without_monitor()
-            .ignore_otel_env()
-            .tracing(move |t| t.sampler(Sampler::always_on()).otlp(config))
-            .build()
-            .unwrap();
-        let service = TelemetryLayer::server(telemetry.tracer()).layer(service_fn(
-            |_: http::Request<Body>| async {
-                Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("ok")))
-            },
-        ));
-        for _ in 0..requests {
-            let request = http::Request::post("/v1/chat").body(Body::empty()).unwrap();
-            service.clone().oneshot(request).await.unwrap();
-        }
+    async fn exporting_to(endpoint: String, n: usize) -> ExportDoc {
+        let telemetry = exporting(endpoint, Duration::from_secs(2));
+        requests(&telemetry, n).await;
         tokio::task::spawn_blocking(move || {
             let _ = telemetry.tracer().force_flush();
             let doc = telemetry.documents().unwrap().traces;
