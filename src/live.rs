@@ -96,6 +96,10 @@ fn kpis(source: &Source) -> KpisDoc {
                 display_value: display,
                 scope,
                 display_target: kpi.unit.format(kpi.target),
+                trend: result.and_then(|r| r.trend),
+                display_trend: result
+                    .and_then(|r| r.trend)
+                    .map_or_else(|| "no data".to_owned(), |t| kpi.unit.format_trend(t)),
             }
         })
         .collect();

@@ -244,6 +244,22 @@ async fn the_live_page_in_a_real_browser() {
         kpi_names.contains(&"Monthly Active Users".to_owned()),
         "{kpi_names:?}"
     );
+    // Issue 16 item 9: the trend column; a process minutes old has no previous window, and
+    // says so rather than 0 %.
+    let trends: Vec<String> = {
+        let cells = client
+            .find_all(Locator::Css(
+                "#kpi-table tbody tr[data-kpi] td:nth-child(5)",
+            ))
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for c in cells {
+            out.push(c.text().await.unwrap());
+        }
+        out
+    };
+    assert_eq!(trends, vec!["no data"; 5], "{trends:?}");
 
     // The figures change between two reads while the load runs.
     let first = text_of(&client, "#requests-total").await;

@@ -178,6 +178,13 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
     assert!(value > 0.2 && value <= 0.4, "{error_rate:?}");
     assert!(!error_rate.met);
     assert_eq!(error_rate.display_value, format!("{:.2}%", value * 100.0));
+    // Seconds old: no previous window, so no trend (never 0).
+    assert!(
+        kpis.kpis
+            .iter()
+            .all(|k| k.trend.is_none() && k.display_trend == "no data"),
+        "{kpis:?}"
+    );
     for kpi in &kpis.kpis {
         if let Some(gap) = kpi.gap {
             assert_eq!(kpi.met, gap >= 0.0, "{kpi:?}");

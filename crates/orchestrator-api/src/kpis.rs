@@ -45,6 +45,14 @@ pub struct KpiDoc {
     pub scope: KpiScope,
     /// The target formatted in the KPI's unit.
     pub display_target: String,
+    /// The change against the previous window: relative for counts and money (0.112 is
+    /// +11.2 %), a difference in the KPI's unit otherwise; `null` until the previous window
+    /// is held whole (never 0).
+    #[serde(default)]
+    pub trend: Option<f64>,
+    /// The trend formatted (`+11.2%`, `-0.30`, `+12.00ms`, `+0.05 pts`), or `no data`.
+    #[serde(default)]
+    pub display_trend: String,
 }
 
 /// Which way a KPI is better.

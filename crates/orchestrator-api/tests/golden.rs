@@ -74,6 +74,8 @@ fn kpis() {
         display_value: value.map_or("unavailable".into(), |v| format!("{v}")),
         scope,
         display_target: "10,000".into(),
+        trend: value.map(|_| 0.112),
+        display_trend: value.map_or("no data".into(), |_| "+11.2%".into()),
     };
     pinned(
         "kpis.json",

@@ -3,7 +3,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use orchestrator_metrics::{GaugeHandle, Registry, catalogue};
-use orchestrator_query::{Evaluator, Expr, Hook, SampleStore, Selector, eval};
+use orchestrator_query::{Evaluator, Expr, Hook, SampleStore, Selector, covers, eval};
 use orchestrator_support::Millis;
 
 use crate::activity::{ActivityBackend, ActivityStatus, WINDOWS};
@@ -33,6 +33,8 @@ pub struct KpiEngine {
     values: Vec<LazyGauge>,
     lifetime_value: LazyGauge,
     lifetime_value_expr: Option<Expr>,
+    /// Each KPI's trend expression, in configuration order.
+    trends: Vec<Option<Expr>>,
     latest: KpiHandle,
 }
 
@@ -90,6 +92,7 @@ impl KpiEngine {
         }
         Ok(KpiEngine {
             lifetime_value_expr: lifetime_value_expr(&config),
+            trends: config.kpis().iter().map(|k| k.trend().ok()).collect(),
             config,
             values,
             lifetime_value: LazyGauge::new(
@@ -112,9 +115,15 @@ impl KpiEngine {
             .config
             .kpis()
             .iter()
-            .map(|kpi| {
+            .zip(&self.trends)
+            .map(|(kpi, trend)| {
                 let value = eval(&kpi.expr, store, at).scalar();
+                let trend = trend
+                    .as_ref()
+                    .filter(|t| covers(store, t, at))
+                    .and_then(|t| eval(t, store, at).scalar());
                 KpiResult {
+                    trend,
                     id: kpi.id,
                     name: kpi.name,
                     value,
@@ -147,6 +156,8 @@ impl Evaluator for KpiEngine {
     fn watches(&self) -> Vec<Expr> {
         let mut exprs: Vec<Expr> = self.config.kpis().iter().map(|k| k.expr.clone()).collect();
         exprs.extend(self.lifetime_value_expr.clone());
+        // The trends read one more window back: the sampler keeps that much history.
+        exprs.extend(self.trends.iter().flatten().cloned());
         exprs
     }
 

@@ -38,6 +38,32 @@ impl KpiUnit {
             KpiUnit::Ratio => format!("{:.2}%", v * 100.0),
         }
     }
+
+    /// Whether the trend is a relative change (counts and money: `+11.2%`) rather than a
+    /// difference in the unit (scores, latency, rates: `-0.30`).
+    pub fn relative_trend(self) -> bool {
+        matches!(self, KpiUnit::Users | KpiUnit::Usd)
+    }
+
+    /// A trend as the report prints it: `+11.2%` for counts and money, `-0.30` for a score,
+    /// `+12.00ms` for latency, `+0.05 pts` (percentage points) for a ratio.
+    ///
+    /// ```
+    /// use orchestrator_kpi::KpiUnit;
+    ///
+    /// assert_eq!(KpiUnit::Usd.format_trend(0.112), "+11.2%");
+    /// assert_eq!(KpiUnit::Score10.format_trend(-0.3), "-0.30");
+    /// assert_eq!(KpiUnit::Seconds.format_trend(0.012), "+12.00ms");
+    /// assert_eq!(KpiUnit::Ratio.format_trend(0.0005), "+0.05 pts");
+    /// ```
+    pub fn format_trend(self, v: f64) -> String {
+        match self {
+            KpiUnit::Users | KpiUnit::Usd => format!("{:+.1}%", v * 100.0),
+            KpiUnit::Score10 => format!("{v:+.2}"),
+            KpiUnit::Seconds => format!("{:+.2}ms", v * 1000.0),
+            KpiUnit::Ratio => format!("{:+.2} pts", v * 100.0),
+        }
+    }
 }
 
 fn thousands(n: i64) -> String {
@@ -195,6 +221,17 @@ impl Kpi {
     /// The gap of `value` to the target (positive is better).
     pub fn gap(&self, value: f64) -> f64 {
         gap(value, self.target, self.direction)
+    }
+
+    /// The KPI's change against the previous window: the expression minus itself one window
+    /// earlier (relative to it for counts and money, see [`KpiUnit::relative_trend`]). The
+    /// same expression is what the dashboards plot.
+    pub fn trend(&self) -> Result<Expr, ExprError> {
+        if self.unit.relative_trend() {
+            self.expr.clone().relative_change_since(self.window)
+        } else {
+            self.expr.clone().change_since(self.window)
+        }
     }
 }
 

@@ -23,6 +23,9 @@ pub struct KpiResult {
     pub unit: KpiUnit,
     /// The gap to target (positive is better), when there is a value.
     pub gap: Option<f64>,
+    /// The change against the previous window ([`crate::Kpi::trend`]), once the store
+    /// holds the whole previous window; `None` before (never 0).
+    pub trend: Option<f64>,
 }
 
 impl KpiResult {

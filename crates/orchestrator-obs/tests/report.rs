@@ -50,6 +50,8 @@ fn kpi(
         display_value: display_value.into(),
         scope: KpiScope::Replica,
         display_target: display_target.into(),
+        trend: None,
+        display_trend: "no data".into(),
     }
 }
 
@@ -142,15 +144,19 @@ fn inputs() -> Inputs {
                     "3",
                     "10,000",
                 ),
-                kpi(
-                    "revenue_per_user",
-                    "Revenue per User",
-                    Some(8.33),
-                    35.0,
-                    Some(-0.762),
-                    "$8.33",
-                    "$35.00",
-                ),
+                KpiDoc {
+                    trend: Some(0.112),
+                    display_trend: "+11.2%".into(),
+                    ..kpi(
+                        "revenue_per_user",
+                        "Revenue per User",
+                        Some(8.33),
+                        35.0,
+                        Some(-0.762),
+                        "$8.33",
+                        "$35.00",
+                    )
+                },
                 kpi(
                     "customer_satisfaction",
                     "Customer Satisfaction",

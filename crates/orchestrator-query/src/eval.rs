@@ -62,6 +62,20 @@ pub fn eval(expr: &Expr, store: &SampleStore, at: Millis) -> Vector {
     Vector(eval_elements(expr, store, at))
 }
 
+/// Whether `store` holds the whole span `expr` reads at `at`: for every selector, some
+/// series whose oldest point is no later than the start of what it reads (its range plus
+/// any `offset`). A trend whose previous period the store holds only in part (the process
+/// is younger than two windows, or the store's limits cut it) would extrapolate from a
+/// fraction of it: callers report no data instead.
+pub fn covers(store: &SampleStore, expr: &Expr, at: Millis) -> bool {
+    expr.selectors().into_iter().all(|(sel, reach)| {
+        let since = at - reach.map_or(0, |w| w.millis());
+        store
+            .select(sel)
+            .any(|s| s.first().is_some_and(|first| first <= since))
+    })
+}
+
 fn eval_elements(expr: &Expr, store: &SampleStore, at: Millis) -> Vec<Element> {
     match expr {
         Expr::Value(sel) => per_series(store, sel, |s| s.latest(at, LOOKBACK_MS).map(|(_, v)| v)),

@@ -53,7 +53,7 @@ mod store;
 mod window;
 
 pub use error::ExprError;
-pub use eval::{Element, LOOKBACK_MS, Vector, eval};
+pub use eval::{Element, LOOKBACK_MS, Vector, covers, eval};
 pub use expr::{CmpOp, Expr};
 pub use monitor::{Evaluator, Hook, Monitor, MonitorBuilder};
 pub use sampler::{Fetch, FetchError, SampleError, Sampler};

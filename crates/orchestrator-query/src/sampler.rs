@@ -129,7 +129,7 @@ impl Sampler {
     /// pushed out while still inside its window is counted in [`SampleStore::dropped`].
     ///
     /// With the default rules (windows up to 1 h, 15 s interval) that is about 1,000 points
-    /// per series instead of 200,000; the total stays bounded by `max_total_points`.
+    /// per series instead of 400,000; the total stays bounded by `max_total_points`.
     pub fn fit_points_to(&mut self, interval: Duration) -> usize {
         let longest = self
             .interests

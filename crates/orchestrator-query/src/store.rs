@@ -9,10 +9,11 @@ use orchestrator_support::Millis;
 ///
 /// Memory: at most `max_total_points` points of 16 bytes (the default: 8,000,000 points,
 /// 128 MiB) plus, per series, its name and labels. Each series holds its retention's worth of
-/// points (a 30-day KPI window sampled every 15 s is 172,800 points; a 1-hour one, 240), so
-/// the default KPIs and alert rules over a handful of series need about 3 million; the budget
-/// bounds what many long-window series could otherwise reach (10,000 × 200,000 points were
-/// about 32 GB).
+/// points (a 30-day KPI window sampled every 15 s is 172,800 points; its trend against the
+/// previous window reads 60 days, 345,600 points; a 1-hour window, 240), so the default KPIs,
+/// their trends and the alert rules over a handful of series need about 1.2 million points
+/// (19 MiB) once the process has run 60 days; the budget bounds what many long-window series
+/// could otherwise reach (10,000 × 400,000 points would be about 64 GB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreLimits {
     /// Series kept at most; samples of further series are dropped and counted.
@@ -25,12 +26,12 @@ pub struct StoreLimits {
 }
 
 impl Default for StoreLimits {
-    /// 10,000 series of at most 200,000 points (30 days at 15 s is 172,800), 8,000,000
-    /// points (128 MiB) in all.
+    /// 10,000 series of at most 400,000 points (60 days at 15 s is 345,600: a 30-day KPI
+    /// and its previous window), 8,000,000 points (128 MiB) in all.
     fn default() -> Self {
         StoreLimits {
             max_series: 10_000,
-            max_points: 200_000,
+            max_points: 400_000,
             max_total_points: 8_000_000,
         }
     }
@@ -82,6 +83,11 @@ impl StoredSeries {
         let end = self.points.partition_point(|(time, _)| *time <= t);
         let (time, v) = *self.points.get(end.checked_sub(1)?)?;
         (time >= t - lookback && !is_stale(v)).then_some((time, v))
+    }
+
+    /// The time of the oldest point held.
+    pub fn first(&self) -> Option<Millis> {
+        self.points.front().map(|(t, _)| *t)
     }
 
     /// How many points are held.

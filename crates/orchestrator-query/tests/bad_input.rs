@@ -177,7 +177,7 @@ fn expressions_over_unknown_or_misused_metrics_are_errors_naming_them() {
 }
 
 /// Issue 14, row 11: the store's points per series come from the watched windows and the
-/// sampling interval, not a fixed 200,000; what a full series pushes out inside its window
+/// sampling interval, not a fixed 400,000; what a full series pushes out inside its window
 /// is counted.
 #[test]
 fn points_per_series_are_sized_from_the_windows() {

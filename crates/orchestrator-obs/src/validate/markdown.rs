@@ -98,7 +98,7 @@ impl Report {
             Ok(k) => {
                 let _ = writeln!(
                     out,
-                    "| KPI | Value | Target | Gap | Status |\n|---|---|---|---|---|"
+                    "| KPI | Value | Target | Gap | Trend | Status |\n|---|---|---|---|---|---|"
                 );
                 for kpi in &k.kpis {
                     let gap = kpi
@@ -113,10 +113,15 @@ impl Report {
                     };
                     let _ = writeln!(
                         out,
-                        "| {} | {} | {} | {gap} | {status} |",
+                        "| {} | {} | {} | {gap} | {} | {status} |",
                         md(&kpi.name),
                         md(&kpi.display_value),
                         md(&kpi.display_target),
+                        md(if kpi.display_trend.is_empty() {
+                            "no data"
+                        } else {
+                            &kpi.display_trend
+                        }),
                     );
                 }
                 let _ = writeln!(out, "\nTargets met: {}/{}", k.met, k.total);

@@ -122,6 +122,7 @@ function renderKpis(k) {
     const name = kpi.scope && kpi.scope !== 'replica' ? kpi.name + ' (' + SCOPES[kpi.scope] + ')' : kpi.name;
     return row(
       [cell(name), cell(kpi.display_value, 'num'), cell(kpi.display_target, 'num'), cell(gap, 'num'),
+        cell(kpi.display_trend || 'no data', kpi.trend === null || kpi.trend === undefined ? 'nodata' : 'num'),
         cell(status, kpi.value === null ? 'nodata' : status)],
       { 'data-kpi': kpi.id, 'data-scope': kpi.scope || 'replica' },
     );
