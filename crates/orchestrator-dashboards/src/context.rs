@@ -5,7 +5,7 @@ use orchestrator_kpi::{Direction, Kpi, KpiConfig};
 use orchestrator_query::CmpOp;
 
 use crate::DashboardError;
-use crate::panel::Thresholds;
+use crate::panel::{Query, Thresholds};
 
 /// The KPI configuration and alert rules the dashboards are drawn against.
 #[derive(Debug, Clone)]
@@ -33,6 +33,22 @@ impl Context {
             .iter()
             .find(|k| k.id == id)
             .ok_or_else(|| DashboardError::Source(format!("no KPI `{id}`")))
+    }
+
+    /// The query of KPI `id`'s trend against its previous window (the expression the KPI
+    /// engine evaluates, [`Kpi::trend`]): a relative change for users and money, a
+    /// difference in the KPI's unit otherwise (`panel_unit`, the unit of the KPI's value).
+    pub fn kpi_trend(&self, id: &str, panel_unit: &'static str) -> Result<Query, DashboardError> {
+        let kpi = self.kpi(id)?;
+        let expr = kpi
+            .trend()
+            .map_err(|e| DashboardError::Source(e.to_string()))?;
+        let unit = if kpi.unit.relative_trend() {
+            "percentunit"
+        } else {
+            panel_unit
+        };
+        Ok(Query::of(expr, &format!("vs previous {}", kpi.window)).in_unit(unit))
     }
 
     /// The thresholds of the KPI `id`: its target, good on its better side.

@@ -35,6 +35,8 @@ pub struct Query {
     pub legend: String,
     /// Where its metrics come from.
     pub source: Source,
+    /// Its own unit, when it differs from the panel's (a KPI's trend beside its value).
+    pub unit: Option<&'static str>,
 }
 
 impl Query {
@@ -44,7 +46,15 @@ impl Query {
             promql: expr.to_string(),
             legend: legend.to_owned(),
             source: Source::Orchestrator(expr),
+            unit: None,
         }
+    }
+
+    /// Shows this query in `unit` rather than the panel's, with the text color (the panel's
+    /// thresholds judge the panel's own value, not this one).
+    pub fn in_unit(mut self, unit: &'static str) -> Self {
+        self.unit = Some(unit);
+        self
     }
 
     /// A query over standard exporters' metrics: `uses` are the declared metrics `promql`
@@ -56,7 +66,9 @@ impl Query {
         let Source::Orchestrator(expr) = &self.source else {
             return false;
         };
+        // A trend is a difference of quantiles: no exemplar belongs to it.
         self.promql.contains("histogram_quantile")
+            && !self.promql.contains(" offset ")
             && expr
                 .selectors()
                 .iter()
@@ -70,6 +82,7 @@ impl Query {
             promql: promql.to_owned(),
             legend: legend.to_owned(),
             source: Source::Exporter(uses.to_vec()),
+            unit: None,
         }
     }
 }
@@ -193,6 +206,20 @@ impl Panel {
                 })
             })
             .collect();
+        let overrides: Vec<Value> = self
+            .queries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| {
+                Some(json!({
+                    "matcher": {"id": "byFrameRefID", "options": ref_id(i)},
+                    "properties": [
+                        {"id": "unit", "value": q.unit?},
+                        {"id": "color", "value": {"mode": "fixed", "fixedColor": "text"}},
+                    ],
+                }))
+            })
+            .collect();
         let height = if self.kind == Kind::Stat { 4 } else { 8 };
         json!({
             "id": id,
@@ -207,7 +234,7 @@ impl Panel {
                     "thresholds": {"mode": "absolute", "steps": self.thresholds.steps()},
                     "color": {"mode": if self.kind == Kind::TimeSeries { "palette-classic" } else { "thresholds" }},
                 },
-                "overrides": [],
+                "overrides": overrides,
             },
             "options": options(self.kind),
             "targets": targets,

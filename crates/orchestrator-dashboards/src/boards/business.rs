@@ -94,6 +94,7 @@ pub fn business_intelligence(ctx: &Context) -> Result<Dashboard, DashboardError>
             "currencyUSD",
             Query::of(rpu.expr.clone(), "revenue per user"),
         )
+        .query(ctx.kpi_trend("revenue_per_user", "currencyUSD")?)
         .thresholds(ctx.kpi_thresholds("revenue_per_user")?),
         Panel::new(
             Kind::TimeSeries,

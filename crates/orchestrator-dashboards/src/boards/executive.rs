@@ -15,7 +15,11 @@ pub fn executive(ctx: &Context) -> Result<Dashboard, DashboardError> {
         let k = ctx.kpi(id)?;
         Ok(
             Panel::new(Kind::Stat, title, unit, Query::of(k.expr.clone(), k.name))
-                .describe(&format!("{}, against its target ({}).", k.name, k.target))
+                .query(ctx.kpi_trend(id, unit)?)
+                .describe(&format!(
+                    "{}, against its target ({}), and its change against the previous {}.",
+                    k.name, k.target, k.window
+                ))
                 .thresholds(ctx.kpi_thresholds(id)?),
         )
     };
