@@ -103,7 +103,32 @@ fn kpis(source: &Source) -> KpisDoc {
             }
         })
         .collect();
+    let figures = source
+        .kpi_config
+        .figures()
+        .iter()
+        .map(|figure| {
+            let result = report
+                .as_ref()
+                .and_then(|r| r.figures.iter().find(|f| f.id == figure.id));
+            let no_data = || "no data".to_owned();
+            orchestrator_api::FigureDoc {
+                id: figure.id.to_owned(),
+                name: figure.name.to_owned(),
+                period: figure.period.to_string(),
+                value: result.and_then(|r| r.value),
+                display_value: result
+                    .and_then(|r| r.value)
+                    .map_or_else(no_data, |v| figure.unit.format(v)),
+                trend: result.and_then(|r| r.trend),
+                display_trend: result
+                    .and_then(|r| r.trend)
+                    .map_or_else(no_data, |t| figure.unit.format_trend(t)),
+            }
+        })
+        .collect();
     KpisDoc {
+        figures,
         evaluated_at: report.as_ref().map(|r| r.at),
         met: report.as_ref().map_or(0, |r| r.met()),
         total: list.len(),

@@ -260,6 +260,22 @@ async fn the_live_page_in_a_real_browser() {
         out
     };
     assert_eq!(trends, vec!["no data"; 5], "{trends:?}");
+    // The business figures of the last day, the load's revenue among them, and no trend yet.
+    eventually("the revenue of the last day", || async {
+        text_of(
+            &client,
+            "#figure-table tbody tr[data-figure='revenue'] td:nth-child(2)",
+        )
+        .await
+        .starts_with('$')
+    })
+    .await;
+    let revenue_trend = text_of(
+        &client,
+        "#figure-table tbody tr[data-figure='revenue'] td:nth-child(3)",
+    )
+    .await;
+    assert_eq!(revenue_trend, "no data");
 
     // The figures change between two reads while the load runs.
     let first = text_of(&client, "#requests-total").await;

@@ -178,6 +178,27 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
     assert!(value > 0.2 && value <= 0.4, "{error_rate:?}");
     assert!(!error_rate.met);
     assert_eq!(error_rate.display_value, format!("{:.2}%", value * 100.0));
+    // The business figures of the last day: the 5 requests made, no trend yet.
+    let ids: Vec<&str> = kpis.figures.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "revenue",
+            "llm_spend",
+            "sessions",
+            "conversions",
+            "requests"
+        ]
+    );
+    let requests = &kpis.figures[4];
+    assert_eq!(
+        (requests.period.as_str(), requests.value),
+        ("1d", Some(5.0))
+    );
+    assert_eq!(
+        (requests.trend, requests.display_trend.as_str()),
+        (None, "no data")
+    );
     // Seconds old: no previous window, so no trend (never 0).
     assert!(
         kpis.kpis
@@ -218,7 +239,11 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
     // In process, the same documents (what the demo's `--report` judges). The monitor may
     // evaluate in between, so only what it cannot change is compared whole.
     let documents = guard.documents().unwrap();
-    assert_eq!(documents.traces, traces);
+    // Through the same JSON text (serde_json's float parsing may differ by one ulp from the
+    // value it printed, so the in-process document is compared as the page would send it).
+    let in_process: TracesDoc =
+        serde_json::from_str(&serde_json::to_string(&documents.traces).unwrap()).unwrap();
+    assert_eq!(in_process, traces);
     assert_eq!(documents.kpis.kpis.len(), kpis.kpis.len());
     assert_eq!(documents.alerts.rules.len(), alerts.rules.len());
     assert_eq!(documents.summary.requests_total, summary.requests_total);

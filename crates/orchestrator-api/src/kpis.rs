@@ -16,6 +16,10 @@ pub struct KpisDoc {
     /// The replica's name (`service.instance.id`), if it was given one.
     #[serde(default)]
     pub instance: Option<String>,
+    /// The business figures over the trend period (revenue, LLM spend, sessions,
+    /// conversions, requests), each with its change against the period before.
+    #[serde(default)]
+    pub figures: Vec<FigureDoc>,
     /// Where distinct users are counted, and whether they can be now; absent when the
     /// service was built without KPIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,4 +102,24 @@ pub enum UsersScope {
     Replica,
     /// In a store every replica shares (Redis).
     Fleet,
+}
+
+/// One business figure over the trend period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FigureDoc {
+    /// Its stable id (`revenue`).
+    pub id: String,
+    /// Its display name (`Revenue`).
+    pub name: String,
+    /// The period it covers, in PromQL's syntax (`1d`).
+    pub period: String,
+    /// The total over the period, `null` without data.
+    pub value: Option<f64>,
+    /// The total formatted (`$1,204.50`, `1,204`), or `no data`.
+    pub display_value: String,
+    /// The relative change against the period before (0.112 is +11.2 %), `null` until
+    /// that period is held whole (never 0).
+    pub trend: Option<f64>,
+    /// The trend formatted (`+11.2%`), or `no data`.
+    pub display_trend: String,
 }

@@ -21,7 +21,7 @@ mod summary;
 mod traces;
 
 pub use alerts::{AlertsDoc, RuleDoc, RuleState, Severity};
-pub use kpis::{Direction, KpiDoc, KpiScope, KpisDoc, UsersDoc, UsersScope};
+pub use kpis::{Direction, FigureDoc, KpiDoc, KpiScope, KpisDoc, UsersDoc, UsersScope};
 pub use summary::{LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
 pub use traces::{
     ExportDoc, OperationDoc, ScoreDoc, SpanDoc, TraceAnalysisDoc, TraceDoc, TracesDoc,

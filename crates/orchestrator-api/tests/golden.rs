@@ -5,8 +5,8 @@
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-api`.
 
 use orchestrator_api::{
-    AlertsDoc, Direction, ExportDoc, KpiDoc, KpiScope, KpisDoc, LlmRow, OperationDoc, RuleDoc,
-    RuleState, ScoreDoc, Severity, SpanDoc, SummaryDoc, SummaryPoint, TenantSpend,
+    AlertsDoc, Direction, ExportDoc, FigureDoc, KpiDoc, KpiScope, KpisDoc, LlmRow, OperationDoc,
+    RuleDoc, RuleState, ScoreDoc, Severity, SpanDoc, SummaryDoc, SummaryPoint, TenantSpend,
     TraceAnalysisDoc, TraceDoc, TracesDoc, UsersDoc, UsersScope,
 };
 use serde::Serialize;
@@ -89,6 +89,26 @@ fn kpis() {
                 KpiDoc {
                     direction: Direction::Lower,
                     ..kpi("error_rate", Some(0.01), KpiScope::Replica)
+                },
+            ],
+            figures: vec![
+                FigureDoc {
+                    id: "revenue".into(),
+                    name: "Revenue".into(),
+                    period: "1d".into(),
+                    value: Some(1204.5),
+                    display_value: "$1204.50".into(),
+                    trend: Some(0.112),
+                    display_trend: "+11.2%".into(),
+                },
+                FigureDoc {
+                    id: "sessions".into(),
+                    name: "Sessions".into(),
+                    period: "1d".into(),
+                    value: None,
+                    display_value: "no data".into(),
+                    trend: None,
+                    display_trend: "no data".into(),
                 },
             ],
             instance: Some("replica-1".into()),

@@ -51,6 +51,28 @@ impl Context {
         Ok(Query::of(expr, &format!("vs previous {}", kpi.window)).in_unit(unit))
     }
 
+    /// The business figure `id` over its period (`sum(increase(counter[1d]))`), the
+    /// expression the KPI engine evaluates.
+    pub fn figure(&self, id: &str) -> Result<Query, DashboardError> {
+        let f = self.find_figure(id)?;
+        Ok(Query::of(f.expr.clone(), &format!("last {}", f.period)))
+    }
+
+    /// The business figure `id`'s change against the period before, relative (shown as a
+    /// percentage beside the figure).
+    pub fn figure_trend(&self, id: &str) -> Result<Query, DashboardError> {
+        let f = self.find_figure(id)?;
+        Ok(Query::of(f.trend.clone(), &format!("vs previous {}", f.period)).in_unit("percentunit"))
+    }
+
+    fn find_figure(&self, id: &str) -> Result<&orchestrator_kpi::Figure, DashboardError> {
+        self.kpis
+            .figures()
+            .iter()
+            .find(|f| f.id == id)
+            .ok_or_else(|| DashboardError::Source(format!("no business figure `{id}`")))
+    }
+
     /// The thresholds of the KPI `id`: its target, good on its better side.
     pub fn kpi_thresholds(&self, id: &str) -> Result<Thresholds, DashboardError> {
         let kpi = self.kpi(id)?;

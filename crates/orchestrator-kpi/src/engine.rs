@@ -134,7 +134,25 @@ impl KpiEngine {
                 }
             })
             .collect();
-        KpiReport { at, results }
+        let figures = self
+            .config
+            .figures()
+            .iter()
+            .map(|f| crate::FigureResult {
+                id: f.id,
+                name: f.name,
+                unit: f.unit,
+                value: eval(&f.expr, store, at).scalar(),
+                trend: covers(store, &f.trend, at)
+                    .then(|| eval(&f.trend, store, at).scalar())
+                    .flatten(),
+            })
+            .collect();
+        KpiReport {
+            at,
+            results,
+            figures,
+        }
     }
 }
 
@@ -158,6 +176,10 @@ impl Evaluator for KpiEngine {
         exprs.extend(self.lifetime_value_expr.clone());
         // The trends read one more window back: the sampler keeps that much history.
         exprs.extend(self.trends.iter().flatten().cloned());
+        for figure in self.config.figures() {
+            exprs.push(figure.expr.clone());
+            exprs.push(figure.trend.clone());
+        }
         exprs
     }
 

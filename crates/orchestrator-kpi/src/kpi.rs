@@ -25,13 +25,15 @@ pub enum KpiUnit {
     Seconds,
     /// A ratio, printed as a percentage (`0.13%`).
     Ratio,
+    /// A count of events (`1,204`).
+    Count,
 }
 
 impl KpiUnit {
     /// The value as the seed's report prints it.
     pub fn format(self, v: f64) -> String {
         match self {
-            KpiUnit::Users => thousands(v.round() as i64),
+            KpiUnit::Users | KpiUnit::Count => thousands(v.round() as i64),
             KpiUnit::Usd => format!("${v:.2}"),
             KpiUnit::Score10 => format!("{v:.2}/10"),
             KpiUnit::Seconds => format!("{:.2}ms", v * 1000.0),
@@ -42,7 +44,7 @@ impl KpiUnit {
     /// Whether the trend is a relative change (counts and money: `+11.2%`) rather than a
     /// difference in the unit (scores, latency, rates: `-0.30`).
     pub fn relative_trend(self) -> bool {
-        matches!(self, KpiUnit::Users | KpiUnit::Usd)
+        matches!(self, KpiUnit::Users | KpiUnit::Usd | KpiUnit::Count)
     }
 
     /// A trend as the report prints it: `+11.2%` for counts and money, `-0.30` for a score,
@@ -58,7 +60,7 @@ impl KpiUnit {
     /// ```
     pub fn format_trend(self, v: f64) -> String {
         match self {
-            KpiUnit::Users | KpiUnit::Usd => format!("{:+.1}%", v * 100.0),
+            KpiUnit::Users | KpiUnit::Usd | KpiUnit::Count => format!("{:+.1}%", v * 100.0),
             KpiUnit::Score10 => format!("{v:+.2}"),
             KpiUnit::Seconds => format!("{:+.2}ms", v * 1000.0),
             KpiUnit::Ratio => format!("{:+.2} pts", v * 100.0),
@@ -251,6 +253,7 @@ impl Kpi {
 #[derive(Debug, Clone)]
 pub struct KpiConfig {
     kpis: Vec<Kpi>,
+    figures: Vec<crate::Figure>,
 }
 
 impl Default for KpiConfig {
@@ -262,7 +265,10 @@ impl Default for KpiConfig {
     /// | response_time_p95 | 150 ms | lower | 1 hour |
     /// | error_rate | 0.3 % | lower | 1 hour |
     fn default() -> Self {
-        Self::defaults().unwrap_or(KpiConfig { kpis: Vec::new() })
+        Self::defaults().unwrap_or(KpiConfig {
+            kpis: Vec::new(),
+            figures: Vec::new(),
+        })
     }
 }
 
@@ -272,6 +278,7 @@ impl KpiConfig {
         let month = Window::days(30)?;
         let hour = Window::hours(1)?;
         Ok(KpiConfig {
+            figures: crate::business_figures(Window::days(1)?)?,
             kpis: vec![
                 Kpi::new(
                     "monthly_active_users",
@@ -325,6 +332,19 @@ impl KpiConfig {
     /// The KPIs.
     pub fn kpis(&self) -> &[Kpi] {
         &self.kpis
+    }
+
+    /// The business figures (revenue, LLM spend, sessions, conversions, requests) over the
+    /// trend period, each with its change against the period before.
+    pub fn figures(&self) -> &[crate::Figure] {
+        &self.figures
+    }
+
+    /// The period of the business figures and their trends (default one day: the last
+    /// 24 h against the 24 h before).
+    pub fn trend_period(mut self, period: Window) -> Result<Self, KpiConfigError> {
+        self.figures = crate::business_figures(period)?;
+        Ok(self)
     }
 
     fn find(&mut self, id: &str) -> Result<&mut Kpi, KpiConfigError> {

@@ -35,6 +35,7 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
 mod activity;
+mod business;
 mod days;
 mod engine;
 mod hll;
@@ -50,6 +51,7 @@ pub use activity::{
 };
 #[cfg(feature = "redis")]
 pub use activity::{MAX_USER_ID_BYTES, RedisActivity, RedisActivityConfig};
+pub use business::{Figure, FigureResult, business_figures};
 pub use engine::{KpiEngine, KpiHandle, activity_hook};
 pub use hll::{HyperLogLog, InvalidSketch, PRECISION, REDIS_DENSE_LEN, REGISTERS};
 pub use kpi::{Direction, Kpi, KpiConfig, KpiConfigError, KpiUnit, gap};

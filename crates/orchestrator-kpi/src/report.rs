@@ -42,6 +42,8 @@ pub struct KpiReport {
     pub at: Millis,
     /// The KPIs, in configuration order.
     pub results: Vec<KpiResult>,
+    /// The business figures over the trend period, with their trends.
+    pub figures: Vec<crate::FigureResult>,
 }
 
 impl KpiReport {

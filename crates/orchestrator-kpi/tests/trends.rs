@@ -89,3 +89,45 @@ fn counts_and_money_trend_relatively() {
         "{trend}"
     );
 }
+
+/// The business figures: the last period's totals, and their relative change against the
+/// period before once the store holds it whole.
+#[test]
+fn business_figures_trend_against_the_period_before() {
+    let config = KpiConfig::default()
+        .trend_period(Window::minutes(5).unwrap())
+        .unwrap();
+    let engine = KpiEngine::new(config, &Registry::new()).unwrap();
+    let ids: Vec<&str> = engine
+        .report(&SampleStore::default(), 0)
+        .figures
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "revenue",
+            "llm_spend",
+            "sessions",
+            "conversions",
+            "requests"
+        ]
+    );
+    // 100 requests a second throughout: the same in both periods, a +0 % trend.
+    let report = engine.report(&store(10), 10 * MINUTE);
+    let requests = report.figures.iter().find(|f| f.id == "requests").unwrap();
+    assert!(
+        (requests.value.unwrap() - 30_000.0).abs() < 1e-6,
+        "{requests:?}"
+    );
+    assert!(requests.trend.unwrap().abs() < 1e-9, "{requests:?}");
+    assert_eq!(requests.unit.format_trend(requests.trend.unwrap()), "+0.0%");
+    // Revenue was never recorded: no value, no trend.
+    let revenue = report.figures.iter().find(|f| f.id == "revenue").unwrap();
+    assert_eq!((revenue.value, revenue.trend), (None, None));
+    // Seven minutes held: the period before is not whole yet.
+    let early = engine.report(&store(7), 7 * MINUTE);
+    let requests = early.figures.iter().find(|f| f.id == "requests").unwrap();
+    assert!(requests.value.is_some() && requests.trend.is_none());
+}

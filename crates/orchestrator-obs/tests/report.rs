@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use orchestrator_api::{
-    AlertsDoc, Direction, KpiDoc, KpiScope, KpisDoc, OperationDoc, RuleDoc, RuleState, Severity,
-    SummaryDoc, SummaryPoint, TraceAnalysisDoc, TracesDoc,
+    AlertsDoc, Direction, FigureDoc, KpiDoc, KpiScope, KpisDoc, OperationDoc, RuleDoc, RuleState,
+    Severity, SummaryDoc, SummaryPoint, TraceAnalysisDoc, TracesDoc,
 };
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, Registry, TokenUsage};
 use orchestrator_obs::validate::{
@@ -184,6 +184,26 @@ fn inputs() -> Inputs {
                     "10.00%",
                     "0.30%",
                 ),
+            ],
+            figures: vec![
+                FigureDoc {
+                    id: "revenue".into(),
+                    name: "Revenue".into(),
+                    period: "1d".into(),
+                    value: Some(25.0),
+                    display_value: "$25.00".into(),
+                    trend: Some(0.112),
+                    display_trend: "+11.2%".into(),
+                },
+                FigureDoc {
+                    id: "sessions".into(),
+                    name: "Sessions".into(),
+                    period: "1d".into(),
+                    value: Some(2.0),
+                    display_value: "2".into(),
+                    trend: None,
+                    display_trend: "no data".into(),
+                },
             ],
             instance: None,
             users: None,

@@ -9,7 +9,6 @@ use crate::{Context, Dashboard, DashboardError};
 
 /// The executive dashboard.
 pub fn executive(ctx: &Context) -> Result<Dashboard, DashboardError> {
-    let day = Window::days(1)?;
     let hour = Window::hours(1)?;
     let kpi = |id: &str, title: &str, unit: &'static str| -> Result<Panel, DashboardError> {
         let k = ctx.kpi(id)?;
@@ -29,9 +28,10 @@ pub fn executive(ctx: &Context) -> Result<Dashboard, DashboardError> {
             Kind::Stat,
             "Revenue (24 h)",
             "currencyUSD",
-            Query::of(total_over(&c::REVENUE_USD_TOTAL, day)?, "revenue"),
+            ctx.figure("revenue")?,
         )
-        .describe("Revenue over the last day."),
+        .query(ctx.figure_trend("revenue")?)
+        .describe("Revenue over the last day, and its change against the day before."),
         Panel::new(
             Kind::TimeSeries,
             "Revenue per hour",
@@ -66,20 +66,23 @@ pub fn executive(ctx: &Context) -> Result<Dashboard, DashboardError> {
             Kind::Stat,
             "Conversions (24 h)",
             "short",
-            Query::of(total_over(&c::CONVERSIONS_TOTAL, day)?, "conversions"),
-        ),
+            ctx.figure("conversions")?,
+        )
+        .query(ctx.figure_trend("conversions")?),
         Panel::new(
             Kind::Stat,
             "LLM spend (24 h)",
             "currencyUSD",
-            Query::of(total_over(&c::LLM_COST_USD_TOTAL, day)?, "spend"),
-        ),
+            ctx.figure("llm_spend")?,
+        )
+        .query(ctx.figure_trend("llm_spend")?),
         Panel::new(
             Kind::Stat,
             "Sessions (24 h)",
             "short",
-            Query::of(total_over(&c::SESSIONS_TOTAL, day)?, "sessions"),
-        ),
+            ctx.figure("sessions")?,
+        )
+        .query(ctx.figure_trend("sessions")?),
     ];
     Ok(Dashboard {
         uid: "orchestrator-executive",

@@ -85,12 +85,20 @@ impl Report {
             );
         }
 
+        // The trend of each figure the KPI document carries (the last period against the
+        // one before, evaluated in the service), beside the totals since start.
+        let figures = i.kpis.as_ref().map(|k| k.figures.as_slice()).unwrap_or(&[]);
+        let period = figures.first().map_or("1d", |f| f.period.as_str());
         let _ = writeln!(
             out,
-            "\n## Business metrics\n\n| Metric | Value |\n|---|---|"
+            "\n## Business metrics\n\nTotals since the service started; the trend compares the last {period} with the {period} before.\n\n| Metric | Value | Trend |\n|---|---|---|"
         );
         for (k, v) in &self.business {
-            let _ = writeln!(out, "| {k} | {v} |");
+            let trend = figures
+                .iter()
+                .find(|f| f.name == *k)
+                .map_or("–", |f| f.display_trend.as_str());
+            let _ = writeln!(out, "| {k} | {v} | {} |", md(trend));
         }
 
         let _ = writeln!(out, "\n## Business KPIs\n");

@@ -128,6 +128,12 @@ function renderKpis(k) {
     );
   });
   replaceRows(document.querySelector('#kpi-table tbody'), rows);
+  const figures = k.figures || [];
+  replaceRows(document.querySelector('#figure-table tbody'), figures.map((f) =>
+    row([cell(f.name), cell(f.display_value, f.value === null ? 'nodata' : 'num'),
+      cell(f.display_trend, f.trend === null ? 'nodata' : 'num')], { 'data-figure': f.id })));
+  document.getElementById('figure-period').textContent = figures.length
+    ? 'last ' + figures[0].period + ', trend against the ' + figures[0].period + ' before' : '';
   document.getElementById('kpi-met').textContent =
     k.evaluated_at ? 'targets met ' + k.met + '/' + k.total + ' · evaluated ' + fmt.ago(k.evaluated_at) : 'not evaluated yet';
   document.getElementById('instance').textContent = k.instance ? '· ' + k.instance : '';
