@@ -43,6 +43,7 @@
 mod error;
 mod eval;
 mod expr;
+mod local;
 mod monitor;
 mod rate;
 mod render;
@@ -58,5 +59,5 @@ pub use expr::{CmpOp, Expr};
 pub use monitor::{Evaluator, Hook, Monitor, MonitorBuilder};
 pub use sampler::{Fetch, FetchError, SampleError, Sampler};
 pub use selector::{MatchOp, Matcher, Part, Selector};
-pub use store::{SampleStore, StoreLimits, StoredSeries};
+pub use store::{SampleStore, Slot, StoreLimits, StoredSeries};
 pub use window::Window;

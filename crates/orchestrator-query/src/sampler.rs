@@ -1,6 +1,7 @@
-//! The sampler: takes a snapshot of the local registry's watched families (or a remote
-//! `/metrics` from a fetch function the caller gives, so this crate holds no HTTP client,
-//! parsed), and keeps only the series that watched expressions read.
+//! The sampler: visits the local registry's watched families in place (see `local.rs`: no
+//! exposition is built), or parses a remote `/metrics` from a fetch function the caller
+//! gives (this crate holds no HTTP client), and keeps only the series that watched
+//! expressions read.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,12 +55,6 @@ impl std::fmt::Debug for Source {
     }
 }
 
-/// Whether `selector` reads a series of the family `family` (a histogram's `_bucket`,
-/// `_sum` and `_count` series belong to its base name, the definition's).
-fn reads(selector: &Selector, family: &str) -> bool {
-    selector.def().name == family
-}
-
 #[derive(Debug, Clone)]
 struct Interest {
     selector: Selector,
@@ -88,6 +83,10 @@ pub struct Sampler {
     source: Source,
     interests: Vec<Interest>,
     store: SampleStore,
+    /// What a local sample visits, by family (derived from `interests`).
+    watched: Vec<crate::local::Watched>,
+    /// Each registry series' store slots (emptied with the store).
+    routes: crate::local::Routes,
 }
 
 impl Sampler {
@@ -113,12 +112,15 @@ impl Sampler {
             source,
             interests: Vec::new(),
             store: SampleStore::default(),
+            watched: Vec::new(),
+            routes: crate::local::Routes::default(),
         }
     }
 
     /// Replaces the store limits (the store is emptied).
     pub fn with_limits(mut self, limits: StoreLimits) -> Self {
         self.store = SampleStore::new(limits);
+        self.routes.clear();
         self
     }
 
@@ -145,6 +147,7 @@ impl Sampler {
         let mut limits = self.store.limits();
         limits.max_points = limits.max_points.min(needed);
         self.store = SampleStore::new(limits);
+        self.routes.clear();
         limits.max_points
     }
 
@@ -152,21 +155,34 @@ impl Sampler {
     pub fn watch(&mut self, expr: &Expr) {
         for (selector, window) in expr.selectors() {
             let retention = window.map_or(0, |w| w.millis()) + LOOKBACK_MS;
+            let def = selector.def();
+            match self.watched.iter_mut().find(|w| w.family == def.name) {
+                Some(w) => w.readers.push((selector.clone(), retention)),
+                None => self.watched.push(crate::local::Watched {
+                    family: def.name,
+                    kind: def.kind,
+                    readers: vec![(selector.clone(), retention)],
+                }),
+            }
             self.interests.push(Interest {
                 selector: selector.clone(),
                 retention,
             });
         }
+        // A retention may have grown: the series' slots are found again.
+        self.routes.clear();
     }
 
-    /// Takes one sample at time `at` and stores what is watched: a snapshot of the watched
-    /// families of a local registry (no text rendered or parsed), or a remote exposition
-    /// fetched and parsed. Returns how many points were stored.
+    /// Takes one sample at time `at` and stores what is watched: the watched families of a
+    /// local registry, visited in place (no text rendered or parsed, no exposition built;
+    /// each series' store slots found once), or a remote exposition fetched and parsed.
+    /// Returns how many points were stored.
     pub fn sample(&mut self, at: Millis) -> Result<usize, SampleError> {
         let parsed = match &self.source {
             Source::Local(registry) => {
-                let interests = &self.interests;
-                registry.snapshot(|family| interests.iter().any(|i| reads(&i.selector, family)))
+                return Ok(self
+                    .routes
+                    .sample(registry, &self.watched, &mut self.store, at));
             }
             Source::Remote { url, fetch } => {
                 let text = fetch().map_err(|e| SampleError::Fetch {

@@ -117,6 +117,13 @@ struct Named {
     index: HashMap<Vec<(String, String)>, usize>,
 }
 
+/// Where a series is held in a [`SampleStore`] (see [`SampleStore::slot`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    name: Box<str>,
+    index: usize,
+}
+
 /// Sampled series, by name.
 #[derive(Debug, Clone, Default)]
 pub struct SampleStore {
@@ -151,21 +158,33 @@ impl SampleStore {
         v: f64,
         retention: Millis,
     ) {
+        if let Some(slot) = self.slot(name, labels, retention) {
+            self.append_at(&slot, t, v);
+        }
+    }
+
+    /// Where the series `name{labels}` is held, created if needed (`None`, counted as a
+    /// drop, when the series limit is reached). Positions never move: a reader that
+    /// samples the same series on every tick keeps its slot and appends with
+    /// [`append_at`](Self::append_at), without looking the labels up again.
+    pub fn slot(
+        &mut self,
+        name: &str,
+        labels: &[(String, String)],
+        retention: Millis,
+    ) -> Option<Slot> {
         let mut sorted = labels.to_vec();
         sorted.sort();
-        let max_points = self.limits.max_points.max(2);
         if !self.by_name.contains_key(name) {
             self.by_name.insert(name.to_owned(), Named::default());
         }
-        let Some(named) = self.by_name.get_mut(name) else {
-            return;
-        };
-        let series = match named.index.get(sorted.as_slice()) {
-            Some(&i) => &mut named.list[i],
+        let named = self.by_name.get_mut(name)?;
+        let index = match named.index.get(sorted.as_slice()) {
+            Some(&i) => i,
             None => {
                 if self.series >= self.limits.max_series {
                     self.dropped += 1;
-                    return;
+                    return None;
                 }
                 self.series += 1;
                 named.index.insert(sorted.clone(), named.list.len());
@@ -175,11 +194,33 @@ impl SampleStore {
                     points: VecDeque::new(),
                     retention,
                 });
-                let last = named.list.len() - 1;
-                &mut named.list[last]
+                named.list.len() - 1
             }
         };
+        let series = &mut named.list[index];
         series.retention = series.retention.max(retention);
+        Some(Slot {
+            name: name.into(),
+            index,
+        })
+    }
+
+    /// Counts a point refused before it reached the store (its series was refused).
+    pub(crate) fn count_drop(&mut self) {
+        self.dropped += 1;
+    }
+
+    /// Appends a point to the series at `slot` (from [`slot`](Self::slot), with the
+    /// retention given there), as [`append`](Self::append) does.
+    pub fn append_at(&mut self, slot: &Slot, t: Millis, v: f64) {
+        let max_points = self.limits.max_points.max(2);
+        let Some(series) = self
+            .by_name
+            .get_mut(&*slot.name)
+            .and_then(|n| n.list.get_mut(slot.index))
+        else {
+            return;
+        };
         if series.points.back().is_some_and(|(last, _)| *last >= t) {
             return;
         }

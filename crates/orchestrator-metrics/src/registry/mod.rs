@@ -247,7 +247,10 @@ impl Registry {
             .push(hook);
     }
 
-    pub(crate) fn run_render_hooks(&self) {
+    /// Runs the hooks registered to refresh derived series before a read (what `render`
+    /// and `snapshot` run first); a reader visiting series with
+    /// [`visit_series`](Self::visit_series) calls it once per read.
+    pub fn run_render_hooks(&self) {
         let hooks = self
             .inner
             .before_render

@@ -110,6 +110,7 @@ pub struct SeriesRef<'a> {
     labels: &'a str,
     cell: &'a Cell,
     bounds: &'a [f64],
+    le_tails: &'a [Box<str>],
 }
 
 impl SeriesRef<'_> {
@@ -138,6 +139,36 @@ impl SeriesRef<'_> {
             rest = after.get(end + 1..).unwrap_or("");
         }
         false
+    }
+
+    /// The labels as the text format writes them, without braces (`route="/v1/chat",method="POST"`;
+    /// empty for a series without labels): the same text for the same series on every
+    /// visit, so readers can key a cache by it.
+    pub fn labels_text(&self) -> &str {
+        self.labels
+    }
+
+    /// Every label, unescaped, in the order written (allocates: for a reader's first sight
+    /// of a series).
+    pub fn label_pairs(&self) -> Vec<(String, String)> {
+        written_label_pairs(self.labels)
+    }
+
+    /// A histogram's `le` label values as the text format writes them (`0.005`, …,
+    /// `+Inf`), in bucket order; empty for a counter or a gauge.
+    pub fn bucket_labels(&self) -> impl Iterator<Item = &str> + '_ {
+        self.le_tails
+            .iter()
+            .filter(|_| matches!(self.cell, Cell::Histogram(_)))
+            .map(|tail| tail.strip_suffix("\"} ").unwrap_or(tail))
+    }
+
+    /// A histogram's sum of observations (none for a counter or a gauge).
+    pub fn sum(&self) -> Option<f64> {
+        match self.cell {
+            Cell::Histogram(cell) => Some(cell.sum()),
+            _ => None,
+        }
     }
 
     /// A counter's or a gauge's value (none for a histogram, or a cleared gauge).
@@ -198,6 +229,7 @@ impl Registry {
                 labels: &series.labels,
                 cell: &series.cell,
                 bounds: family.bounds(),
+                le_tails: &family.le_tails,
             });
         }
     }
