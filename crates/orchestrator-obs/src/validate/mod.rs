@@ -205,7 +205,13 @@ pub fn collect_with(
                 for panel in &d.panels {
                     for q in &panel.queries {
                         let url = query_url(p, &q.promql);
-                        timed.push((format!("{} / {}", d.title, panel.title), url.clone()));
+                        // A panel with several queries names each by its legend.
+                        let name = if panel.queries.len() > 1 {
+                            format!("{} / {} ({})", d.title, panel.title, q.legend)
+                        } else {
+                            format!("{} / {}", d.title, panel.title)
+                        };
+                        timed.push((name, url.clone()));
                         if matches!(q.source, Source::Orchestrator(_)) {
                             let result = fetch::json(client, &url, &[]).map(|v| {
                                 v["data"]["result"]
