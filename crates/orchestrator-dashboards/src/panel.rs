@@ -68,7 +68,7 @@ impl Query {
         };
         // A trend is a difference of quantiles: no exemplar belongs to it.
         self.promql.contains("histogram_quantile")
-            && !self.promql.contains(" offset ")
+            && !expr.has_offset()
             && expr
                 .selectors()
                 .iter()

@@ -342,6 +342,27 @@ impl Expr {
         }
     }
 
+    /// Whether any part of the expression reads the past with `offset` (a trend: no data
+    /// until a previous period exists).
+    pub fn has_offset(&self) -> bool {
+        match self {
+            Expr::Offset(..) => true,
+            Expr::Value(_)
+            | Expr::Absent(_)
+            | Expr::AvgOverTime(..)
+            | Expr::Increase(..)
+            | Expr::Rate(..) => false,
+            Expr::Recorded { expr: e, .. }
+            | Expr::Sum(e, _)
+            | Expr::Max(e, _)
+            | Expr::HistogramQuantile(_, e)
+            | Expr::Compare(e, _, _) => e.has_offset(),
+            Expr::Ratio(l, r) | Expr::Sub(l, r) | Expr::And(l, r) | Expr::Or(l, r) => {
+                l.has_offset() || r.has_offset()
+            }
+        }
+    }
+
     /// Every selector the expression reads, with how far back it reads: its range plus any
     /// `offset` (`None` for an instant read within the lookback, without offset).
     pub fn selectors(&self) -> Vec<(&Selector, Option<Window>)> {

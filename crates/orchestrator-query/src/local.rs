@@ -92,6 +92,36 @@ fn slots(w: &Watched, series: &SeriesRef<'_>, store: &mut SampleStore) -> Slots 
         .collect()
 }
 
+/// Appends the current values of `series` to their slots; returns how many were stored.
+fn record(slots: &Slots, series: &SeriesRef<'_>, store: &mut SampleStore, at: Millis) -> usize {
+    let mut stored = 0;
+    let mut put = |i: usize, v: f64| match slots.get(i) {
+        Some(Route::At(slot)) => {
+            store.append_at(slot, at, v);
+            stored += 1;
+        }
+        Some(Route::Refused) => store.count_drop(),
+        _ => {}
+    };
+    match (series.value(), series.buckets(), series.sum()) {
+        (Some(v), _, _) => put(0, v),
+        (None, Some(buckets), Some(sum)) => {
+            let mut cumulative = 0u64;
+            let mut i = 0;
+            for (_, count) in buckets {
+                cumulative += count;
+                put(i, cumulative as f64);
+                i += 1;
+            }
+            put(i, sum);
+            put(i + 1, cumulative as f64);
+        }
+        // A cleared gauge: absent from this sample (marked stale by the caller).
+        _ => {}
+    }
+    stored
+}
+
 impl Routes {
     /// Forgets every series (what is watched changed, or the store was replaced).
     pub(crate) fn clear(&mut self) {
@@ -113,36 +143,14 @@ impl Routes {
             let routes = self.by_family.entry(w.family).or_default();
             registry.visit_series(w.family, |series| {
                 let text = series.labels_text();
-                if !routes.contains_key(text) {
-                    let made = slots(w, series, store);
-                    routes.insert(text.into(), made);
-                }
-                let Some(slots) = routes.get(text) else {
-                    return;
-                };
-                let mut put = |i: usize, v: f64| match slots.get(i) {
-                    Some(Route::At(slot)) => {
-                        store.append_at(slot, at, v);
-                        stored += 1;
+                // One lookup for a known series; a new one finds its slots once.
+                match routes.get(text) {
+                    Some(slots) => stored += record(slots, series, store, at),
+                    None => {
+                        let made = slots(w, series, store);
+                        stored += record(&made, series, store, at);
+                        routes.insert(text.into(), made);
                     }
-                    Some(Route::Refused) => store.count_drop(),
-                    _ => {}
-                };
-                match (series.value(), series.buckets(), series.sum()) {
-                    (Some(v), _, _) => put(0, v),
-                    (None, Some(buckets), Some(sum)) => {
-                        let mut cumulative = 0u64;
-                        let mut i = 0;
-                        for (_, count) in buckets {
-                            cumulative += count;
-                            put(i, cumulative as f64);
-                            i += 1;
-                        }
-                        put(i, sum);
-                        put(i + 1, cumulative as f64);
-                    }
-                    // A cleared gauge: absent from this sample (marked stale below).
-                    _ => {}
                 }
             });
         }

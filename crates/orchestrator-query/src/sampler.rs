@@ -55,12 +55,6 @@ impl std::fmt::Debug for Source {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Interest {
-    selector: Selector,
-    retention: Millis,
-}
-
 /// Samples a registry or a remote target into a bounded [`SampleStore`].
 ///
 /// ```
@@ -81,9 +75,8 @@ struct Interest {
 #[derive(Debug, Clone)]
 pub struct Sampler {
     source: Source,
-    interests: Vec<Interest>,
     store: SampleStore,
-    /// What a local sample visits, by family (derived from `interests`).
+    /// What is watched, by family: each selector reading it, with its retention.
     watched: Vec<crate::local::Watched>,
     /// Each registry series' store slots (emptied with the store).
     routes: crate::local::Routes,
@@ -110,7 +103,6 @@ impl Sampler {
     fn with_source(source: Source) -> Self {
         Sampler {
             source,
-            interests: Vec::new(),
             store: SampleStore::default(),
             watched: Vec::new(),
             routes: crate::local::Routes::default(),
@@ -134,9 +126,8 @@ impl Sampler {
     /// per series instead of 400,000; the total stays bounded by `max_total_points`.
     pub fn fit_points_to(&mut self, interval: Duration) -> usize {
         let longest = self
-            .interests
-            .iter()
-            .map(|i| i.retention)
+            .readers()
+            .map(|(_, retention)| *retention)
             .max()
             .unwrap_or(0);
         let step = i64::try_from(interval.as_millis())
@@ -164,13 +155,14 @@ impl Sampler {
                     readers: vec![(selector.clone(), retention)],
                 }),
             }
-            self.interests.push(Interest {
-                selector: selector.clone(),
-                retention,
-            });
         }
         // A retention may have grown: the series' slots are found again.
         self.routes.clear();
+    }
+
+    /// Every watched selector with its retention.
+    fn readers(&self) -> impl Iterator<Item = &(Selector, Millis)> {
+        self.watched.iter().flat_map(|w| &w.readers)
     }
 
     /// Takes one sample at time `at` and stores what is watched: the watched families of a
@@ -208,10 +200,9 @@ impl Sampler {
         for sample in parsed.families.iter().flat_map(|f| &f.samples) {
             let label = |name: &str| sample.label(name);
             let retention = self
-                .interests
-                .iter()
-                .filter(|i| i.selector.matches(&sample.name, label))
-                .map(|i| i.retention)
+                .readers()
+                .filter(|(selector, _)| selector.matches(&sample.name, label))
+                .map(|(_, retention)| *retention)
                 .max();
             if let Some(retention) = retention {
                 self.store

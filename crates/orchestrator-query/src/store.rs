@@ -158,8 +158,8 @@ impl SampleStore {
         v: f64,
         retention: Millis,
     ) {
-        if let Some(slot) = self.slot(name, labels, retention) {
-            self.append_at(&slot, t, v);
+        if let Some(index) = self.series_index(name, labels, retention) {
+            self.push(name, index, t, v);
         }
     }
 
@@ -173,6 +173,22 @@ impl SampleStore {
         labels: &[(String, String)],
         retention: Millis,
     ) -> Option<Slot> {
+        let index = self.series_index(name, labels, retention)?;
+        Some(Slot {
+            name: name.into(),
+            index,
+        })
+    }
+
+    /// The position of `name{labels}` among the series of its name, created if needed
+    /// (`None`, counted as a drop, past the series limit); its retention raised to
+    /// `retention`.
+    fn series_index(
+        &mut self,
+        name: &str,
+        labels: &[(String, String)],
+        retention: Millis,
+    ) -> Option<usize> {
         let mut sorted = labels.to_vec();
         sorted.sort();
         if !self.by_name.contains_key(name) {
@@ -199,10 +215,7 @@ impl SampleStore {
         };
         let series = &mut named.list[index];
         series.retention = series.retention.max(retention);
-        Some(Slot {
-            name: name.into(),
-            index,
-        })
+        Some(index)
     }
 
     /// Counts a point refused before it reached the store (its series was refused).
@@ -213,11 +226,16 @@ impl SampleStore {
     /// Appends a point to the series at `slot` (from [`slot`](Self::slot), with the
     /// retention given there), as [`append`](Self::append) does.
     pub fn append_at(&mut self, slot: &Slot, t: Millis, v: f64) {
+        self.push(&slot.name, slot.index, t, v);
+    }
+
+    /// Appends a point to the `index`th series of `name`.
+    fn push(&mut self, name: &str, index: usize, t: Millis, v: f64) {
         let max_points = self.limits.max_points.max(2);
         let Some(series) = self
             .by_name
-            .get_mut(&*slot.name)
-            .and_then(|n| n.list.get_mut(slot.index))
+            .get_mut(name)
+            .and_then(|n| n.list.get_mut(index))
         else {
             return;
         };

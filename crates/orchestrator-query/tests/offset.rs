@@ -115,3 +115,20 @@ fn offset_evaluates_at_the_earlier_time_and_no_previous_period_is_no_data() {
         None
     );
 }
+
+#[test]
+fn has_offset_finds_an_offset_anywhere_in_the_expression() {
+    let rate = Expr::rate(Selector::of(&REQUESTS_TOTAL), w(300))
+        .unwrap()
+        .sum();
+    assert!(!rate.has_offset());
+    assert!(rate.clone().offset(w(60)).has_offset());
+    assert!(rate.clone().change_since(w(60)).unwrap().has_offset());
+    assert!(
+        rate.relative_change_since(w(60))
+            .unwrap()
+            .recorded("orchestrator:trend", &[])
+            .unwrap()
+            .has_offset()
+    );
+}

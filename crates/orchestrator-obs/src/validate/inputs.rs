@@ -29,8 +29,8 @@ pub struct PrometheusInputs {
     pub targets: Result<Value, String>,
     /// `/api/v1/rules`.
     pub rules: Result<Value, String>,
-    /// Each orchestrator panel query of the dashboards: (dashboard, panel, PromQL, whether
-    /// it returned data).
+    /// Each orchestrator panel query of the dashboards but the trends (no data until a
+    /// previous period exists): (dashboard, panel, PromQL, whether it returned data).
     pub panels: Vec<(String, String, String, Result<bool, String>)>,
     /// Every panel query timed at rising concurrency.
     pub performance: QueryPerf,

@@ -212,7 +212,11 @@ pub fn collect_with(
                             format!("{} / {}", d.title, panel.title)
                         };
                         timed.push((name, url.clone()));
-                        if matches!(q.source, Source::Orchestrator(_)) {
+                        // A trend (`offset`) has no data until a previous period exists:
+                        // timed above, not expected to return data.
+                        if let Source::Orchestrator(expr) = &q.source
+                            && !expr.has_offset()
+                        {
                             let result = fetch::json(client, &url, &[]).map(|v| {
                                 v["data"]["result"]
                                     .as_array()

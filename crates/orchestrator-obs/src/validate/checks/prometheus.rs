@@ -82,10 +82,7 @@ pub(super) fn checks(p: &PrometheusInputs, target: &str, c: &mut Checks<'_>) {
             .panels
             .iter()
             .filter(|(_, _, promql, r)| {
-                // A trend (`offset`) has no data until a previous window exists.
-                !matches!(r, Ok(true))
-                    && !NOT_COMPUTABLE.iter().any(|n| promql.contains(n))
-                    && !promql.contains(" offset ")
+                !matches!(r, Ok(true)) && !NOT_COMPUTABLE.iter().any(|n| promql.contains(n))
             })
             .map(|(d, panel, _, r)| match r {
                 Err(e) => format!("{d} / {panel}: {e}"),
