@@ -8,7 +8,8 @@
 //! - prometheus-client `Family::get_or_create` with a label struct.
 //!
 //! The `record_folded` group times an LLM call whose model name is new once the model cap
-//! is full (a flood of junk names, issue 14 row 10), beside a known model's call.
+//! is full (a flood of unpriced junk names, issue 14 row 10), beside a priced model's call,
+//! with a price table configured as a gateway has one.
 //!
 //! `cargo bench --bench record`
 
@@ -164,9 +165,16 @@ fn typed(c: &mut Criterion) {
 }
 
 fn folded(c: &mut Criterion) {
-    use orchestrator_telemetry::{LlmCall, LlmOutcome, TokenUsage};
+    use orchestrator_telemetry::{LlmCall, LlmOutcome, ModelPrice, PriceTable, TokenUsage};
     let registry = Registry::new();
-    let metrics = Metrics::new(&registry);
+    // As a gateway runs it: a price table (whose models are reserved, never folded) and a
+    // flood of unpriced junk names.
+    let price = ModelPrice::new(0.15, 0.075, 0.6).expect("price");
+    let prices = ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3-mini"]
+        .into_iter()
+        .fold(PriceTable::new(), |t, m| t.with_price("openai", m, price))
+        .with_price("anthropic", "claude-sonnet-4", price);
+    let metrics = Metrics::builder().prices(prices).build(&registry);
     // Fill the model cap (100) with junk names first.
     for i in 0..100 {
         let name = format!("junk-{i}");
@@ -177,13 +185,16 @@ fn folded(c: &mut Criterion) {
             DURATION,
         ));
     }
-    let names: Vec<String> = (0..1024).map(|i| format!("flood-{i}")).collect();
+    // 1,024 names, stepped through with a mask: a `%` by the length would put a 64-bit
+    // division (tens of cycles) in the timed loop.
+    const FLOOD: usize = 1024;
+    let names: Vec<String> = (0..FLOOD).map(|i| format!("flood-{i}")).collect();
     let usage = TokenUsage::new(300, 80);
     let mut group = c.benchmark_group("record_folded");
     let mut i = 0;
     group.bench_function("orchestrator_llm_folded_model", |b| {
         b.iter(|| {
-            i = (i + 1) % names.len();
+            i = (i + 1) & (FLOOD - 1);
             let call = LlmCall::new(
                 "openai",
                 black_box(&names[i]),
@@ -208,18 +219,95 @@ fn folded(c: &mut Criterion) {
     let mut j = 0;
     group.bench_function("guard_admit_folded", |b| {
         b.iter(|| {
-            j = (j + 1) % names.len();
+            j = (j + 1) & (FLOOD - 1);
             black_box(guard.admit(
                 orchestrator_telemetry::GuardedLabel::Model,
                 black_box(&names[j]),
             ))
         })
     });
-    group.bench_function("orchestrator_llm_known_model", |b| {
+    group.bench_function("orchestrator_llm_priced_model", |b| {
         b.iter(|| {
-            let call = LlmCall::new("openai", black_box("junk-7"), LlmOutcome::Success, DURATION)
-                .with_usage(usage);
+            let call = LlmCall::new(
+                "openai",
+                black_box("gpt-4o-mini"),
+                LlmOutcome::Success,
+                DURATION,
+            )
+            .with_usage(usage);
             black_box(metrics.llm().record(&call))
+        })
+    });
+    group.finish();
+}
+
+/// Two threads recording the same request series at once, as two Tokio workers serving the
+/// same route do: the time for `iters` records on each thread, so one iteration is two
+/// records made in parallel. With one shared atomic per number, the two cores pass its cache
+/// line back and forth; each thread writing its own stripe does not.
+fn contended(c: &mut Criterion) {
+    let mut group = c.benchmark_group("record_contended");
+    let route = route();
+    let registry = Registry::new();
+    let metrics = Metrics::new(&registry);
+    let in_parallel = |iters: u64, record: &(dyn Fn() + Sync)| {
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            let run = || {
+                start.wait();
+                let t = std::time::Instant::now();
+                for _ in 0..iters {
+                    record();
+                }
+                t.elapsed()
+            };
+            let other = s.spawn(run);
+            let here = run();
+            here.max(other.join().expect("recording thread"))
+        })
+    };
+    group.bench_function("orchestrator_typed_2_threads", |b| {
+        b.iter_custom(|iters| {
+            in_parallel(iters, &|| {
+                metrics
+                    .requests()
+                    .record(black_box(&route), METHOD, 200u16, DURATION)
+            })
+        })
+    });
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    struct RequestLabels {
+        route: String,
+        method: &'static str,
+        status: u16,
+    }
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    struct RouteLabels {
+        route: String,
+        method: &'static str,
+    }
+    let requests = Family::<RequestLabels, Counter>::default();
+    let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+        Histogram::new(REQUEST_DURATION_SECONDS.iter().copied())
+    });
+    group.bench_function("prometheus_client_family_2_threads", |b| {
+        b.iter_custom(|iters| {
+            in_parallel(iters, &|| {
+                let route = black_box(&route);
+                requests
+                    .get_or_create(&RequestLabels {
+                        route: route.clone(),
+                        method: METHOD,
+                        status: 200,
+                    })
+                    .inc();
+                durations
+                    .get_or_create(&RouteLabels {
+                        route: route.clone(),
+                        method: METHOD,
+                    })
+                    .observe(DURATION.as_secs_f64());
+            })
         })
     });
     group.finish();
@@ -228,6 +316,6 @@ fn folded(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = typed, folded
+    targets = typed, folded, contended
 }
 criterion_main!(benches);

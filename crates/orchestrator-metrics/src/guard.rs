@@ -11,9 +11,10 @@ use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 // foldhash through hashbrown: a label value is hashed on every folded call.
-use hashbrown::HashSet;
+use hashbrown::{HashSet, HashTable};
 
 use crate::catalogue::{self, labels::GUARDED_LABELS};
+use crate::hashing::hash_str;
 use crate::{CounterHandle, Registry};
 
 /// The value a folded label takes.
@@ -163,16 +164,19 @@ struct LabelGuard {
     reserved: HashSet<Box<str>>,
     seen: Mutex<HashSet<Box<str>>>,
     // The admitted values once the cap is reached: read without a lock, so that a flood of
-    // new values folds without contending on the mutex or allocating.
-    full: OnceLock<HashSet<Box<str>>>,
+    // new values folds without contending on the mutex or allocating. Hashed with
+    // `hashing::hash_str`, so that a caller that already hashed the value does not again.
+    full: OnceLock<HashTable<Box<str>>>,
     folded: CounterHandle,
 }
 
 impl LabelGuard {
-    fn admits(&self, value: &str) -> bool {
+    /// Whether `value` is admitted; `hash` is its `hash_str`, when the caller has it.
+    fn admits(&self, value: &str, hash: Option<u64>) -> bool {
         // Full: one lookup, no lock (the frozen set holds the reserved values too).
         if let Some(full) = self.full.get() {
-            return full.contains(value);
+            let hash = hash.unwrap_or_else(|| hash_str(value));
+            return full.find(hash, |v| **v == *value).is_some();
         }
         if self.reserved.contains(value) {
             return true;
@@ -188,8 +192,14 @@ impl LabelGuard {
                     seen.insert(value.into());
                     return true;
                 }
-                let mut full = seen.clone();
-                full.extend(self.reserved.iter().cloned());
+                let mut full: HashTable<Box<str>> =
+                    HashTable::with_capacity(seen.len() + self.reserved.len());
+                for v in seen.iter().chain(self.reserved.iter()) {
+                    let hash = hash_str(v);
+                    if full.find(hash, |f| **f == **v).is_none() {
+                        full.insert_unique(hash, v.clone(), |f| hash_str(f));
+                    }
+                }
                 let _ = self.full.set(full);
                 false
             }
@@ -229,21 +239,41 @@ impl CardinalityGuard {
     /// cache would grow without bound. Once a capped label is full, folding takes no lock
     /// and allocates nothing.
     pub fn admit<'a>(&self, label: GuardedLabel, value: &'a str) -> Cow<'a, str> {
+        self.admit_with(label, value, None)
+    }
+
+    /// [`admit`](Self::admit), for a caller that has `value`'s `hashing::hash_str`.
+    #[inline]
+    pub(crate) fn admit_hashed<'a>(
+        &self,
+        label: GuardedLabel,
+        value: &'a str,
+        hash: u64,
+    ) -> Cow<'a, str> {
+        self.admit_with(label, value, Some(hash))
+    }
+
+    fn admit_with<'a>(
+        &self,
+        label: GuardedLabel,
+        value: &'a str,
+        hash: Option<u64>,
+    ) -> Cow<'a, str> {
         if value == OTHER {
             return Cow::Borrowed(OTHER);
         }
-        let value: Cow<'a, str> = if value.bytes().any(|b| b.is_ascii_control()) {
-            Cow::Owned(
-                value
-                    .chars()
-                    .map(|c| if c.is_ascii_control() { '?' } else { c })
-                    .collect(),
-            )
+        let (value, hash): (Cow<'a, str>, _) = if value.bytes().any(|b| b.is_ascii_control()) {
+            let cleaned = value
+                .chars()
+                .map(|c| if c.is_ascii_control() { '?' } else { c })
+                .collect();
+            // The caller's hash is of the raw value.
+            (Cow::Owned(cleaned), None)
         } else {
-            Cow::Borrowed(value)
+            (Cow::Borrowed(value), hash)
         };
         let guard = &self.labels[label as usize];
-        if value.len() <= self.max_value_len && guard.admits(&value) {
+        if value.len() <= self.max_value_len && guard.admits(&value, hash) {
             value
         } else {
             guard.folded.increment(1);

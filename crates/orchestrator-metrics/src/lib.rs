@@ -3,7 +3,8 @@
 //!
 //! - [`catalogue`]: every metric as a documented constant (name, type, unit, help, labels,
 //!   buckets). Nothing else spells a metric name.
-//! - [`Registry`]: stores series in atomics and renders the text exposition format. It is
+//! - [`Registry`]: stores series in atomics, one stripe per recording thread (a plain load
+//!   and store per number, no shared cache line), and renders the text exposition format. It is
 //!   also a `metrics::Recorder`, so `metrics::counter!` in your own code lands beside the
 //!   catalogue metrics.
 //! - [`Metrics`]: typed recorders ([`RequestMetrics`], [`LlmMetrics`], [`CacheMetrics`],
@@ -31,6 +32,7 @@ pub mod catalogue;
 mod cost;
 pub mod exposition;
 mod guard;
+mod hashing;
 mod recorders;
 mod registry;
 mod reject;

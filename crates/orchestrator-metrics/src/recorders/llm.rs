@@ -3,11 +3,14 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use hashbrown::HashTable;
+
 use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, counter, histogram};
 use crate::budget::Budgets;
 use crate::catalogue::{self, labels::LLM_OUTCOMES};
 use crate::guard::OTHER;
+use crate::hashing::{hash_str, pair};
 use crate::{
     CardinalityGuard, CounterHandle, Exemplar, GuardedLabel, HistogramHandle, ModelPrice,
     PriceTable, Registry, RejectReason, TokenUsage,
@@ -119,6 +122,11 @@ struct Inner {
     registry: Registry,
     guard: Arc<CardinalityGuard>,
     prices: PriceTable,
+    /// The same prices by `pair(hash_str(provider), hash_str(model))`: a call hashes its
+    /// strings once for the cache, the guard and its price.
+    price_index: HashTable<(Box<str>, Box<str>, ModelPrice)>,
+    /// `hash_str(OTHER)`.
+    other_hash: u64,
     /// `errors_total{component="llm", kind=<outcome>}`, by outcome (unused for success).
     errors: [CounterHandle; 5],
     cache: HandleCache<(Box<str>, Box<str>), Handles>,
@@ -154,11 +162,22 @@ impl LlmMetrics {
         prices: PriceTable,
         budgets: Arc<Budgets>,
     ) -> Self {
+        let mut price_index: HashTable<(Box<str>, Box<str>, ModelPrice)> = HashTable::new();
+        for (provider, model) in prices.models() {
+            if let Some(price) = prices.price(provider, model) {
+                let hash = pair(hash_str(provider), hash_str(model));
+                price_index.insert_unique(hash, (provider.into(), model.into(), price), |e| {
+                    pair(hash_str(&e.0), hash_str(&e.1))
+                });
+            }
+        }
         LlmMetrics {
             inner: Arc::new(Inner {
                 registry: registry.clone(),
                 guard,
                 prices,
+                price_index,
+                other_hash: hash_str(OTHER),
                 errors: LlmOutcome::ALL.map(|o| errors.handle("llm", o.as_str())),
                 cache: HandleCache::new(),
                 budgets,
@@ -173,9 +192,10 @@ impl LlmMetrics {
     pub fn record(&self, call: &LlmCall<'_>) -> Option<f64> {
         let cache = &self.inner.cache;
         let (provider, model) = (call.provider, call.model);
-        let cost = match cache.find(cache.hash2(provider, model), eq(provider, model)) {
+        let hashes = (hash_str(provider), hash_str(model));
+        let cost = match cache.find(pair(hashes.0, hashes.1), eq(provider, model)) {
             Some(handles) => self.record_with(handles, call, handles.price),
-            None => self.record_new(call),
+            None => self.record_new(call, hashes),
         };
         if let Some(cost) = cost {
             self.inner.budgets.charge_service(cost);
@@ -191,26 +211,35 @@ impl LlmMetrics {
         self.inner.registry.rejections().count(reason);
     }
 
+    /// A call whose (provider, model) is not cached yet, or folds; `hashes` are the
+    /// `hash_str` of its raw provider and model.
     #[cold]
-    fn record_new(&self, call: &LlmCall<'_>) -> Option<f64> {
-        let guard = &self.inner.guard;
-        let cache = &self.inner.cache;
-        let model = guard.admit(GuardedLabel::Model, call.model);
+    fn record_new(&self, call: &LlmCall<'_>, hashes: (u64, u64)) -> Option<f64> {
+        let inner = &self.inner;
+        let cache = &inner.cache;
+        let model = inner
+            .guard
+            .admit_hashed(GuardedLabel::Model, call.model, hashes.1);
         let model: &str = &model;
         // Folded calls share the handles of "other" but keep the price of their real model.
-        let price = self.inner.prices.price(call.provider, call.model);
+        let price = inner
+            .price_index
+            .find(pair(hashes.0, hashes.1), |(p, m, _)| {
+                **p == *call.provider && **m == *call.model
+            })
+            .map(|e| e.2);
         if model == OTHER {
             // A flood of model names: the cache holds admitted values only, so finding the
             // raw provider beside "other" proves it admitted, without its admission (which
             // takes the guard's mutex until the provider cap is full).
-            let hash = cache.hash2(call.provider, OTHER);
+            let hash = pair(hashes.0, inner.other_hash);
             if let Some(handles) = cache.find(hash, eq(call.provider, OTHER)) {
                 return self.record_with(handles, call, price);
             }
         }
-        let provider = guard.admit(GuardedLabel::Provider, call.provider);
+        let provider = inner.guard.admit(GuardedLabel::Provider, call.provider);
         let provider: &str = &provider;
-        let hash = cache.hash2(provider, model);
+        let hash = pair(hash_str(provider), hash_str(model));
         // The folded path (an "other" already resolved) allocates nothing.
         if let Some(handles) = cache.find(hash, eq(provider, model)) {
             return self.record_with(handles, call, price);

@@ -1,42 +1,50 @@
-//! Atomic storage for one series, and the public handles that write to it.
+//! Storage for one series, and the public handles that write to it.
 //!
-//! Writing is lock-free: a counter is one `fetch_add`, a histogram one bucket search, one
-//! `fetch_add` and a compare-and-swap on the sum. Histograms keep per-bucket counts and
-//! cumulate them when rendering, so `_count` always equals the `+Inf` bucket.
+//! Writing is lock-free and, on a thread holding a stripe, free of atomic
+//! read-modify-writes (see `registry/stripes.rs`): a counter is one load and one
+//! store, a histogram one bucket search and two of each. Histograms keep per-bucket counts
+//! and cumulate them when rendering, so `_count` always equals the `+Inf` bucket.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::exemplar::{Exemplar, Slots};
+use super::stripes::{self, Striped, add_f64};
 use crate::RejectReason;
 
-/// Storage of a counter: an integer part for `u64` increments (exact, one `fetch_add`) and a
-/// floating part for fractional increments such as US dollars.
-#[derive(Debug, Default)]
+/// Storage of a counter: an integer part for `u64` increments (exact) and a floating part
+/// for fractional increments such as US dollars.
+#[derive(Debug)]
 pub(crate) struct CounterCell {
-    int: AtomicU64,
-    float: AtomicU64,
+    /// Word 0: the integer part; word 1: the bits of the floating part.
+    words: Striped,
+}
+
+impl Default for CounterCell {
+    fn default() -> Self {
+        CounterCell {
+            words: Striped::new(2),
+        }
+    }
 }
 
 impl CounterCell {
+    #[inline]
     pub(crate) fn increment(&self, n: u64) {
-        self.int.fetch_add(n, Ordering::Relaxed);
+        self.words.add(0, n);
     }
 
     pub(crate) fn absolute(&self, n: u64) {
-        self.int.fetch_max(n, Ordering::Relaxed);
+        self.words.max_shared(0, n);
     }
 
     fn add_float(&self, v: f64) {
-        add_f64(&self.float, v);
+        self.words.add_f64(1, v);
     }
 
     /// The integer part, and the fractional part when one was ever added.
     pub(crate) fn parts(&self) -> (u64, f64) {
-        (
-            self.int.load(Ordering::Relaxed),
-            f64::from_bits(self.float.load(Ordering::Relaxed)),
-        )
+        self.words.sum_int_float()
     }
 
     pub(crate) fn value(&self) -> f64 {
@@ -74,20 +82,19 @@ impl GaugeCell {
 #[derive(Debug)]
 pub(crate) struct HistogramCell {
     bounds: Arc<[f64]>,
-    /// One count per bound plus the `+Inf` bucket; not cumulative.
-    counts: Box<[AtomicU64]>,
-    sum: AtomicU64,
+    /// Words `0..=bounds.len()`: one count per bound plus the `+Inf` bucket, not cumulative;
+    /// word `bounds.len() + 1`: the bits of the sum.
+    words: Striped,
     /// The most recent exemplar per bucket, made on the first one.
     pub(crate) exemplars: Slots,
 }
 
 impl HistogramCell {
     pub(crate) fn new(bounds: Arc<[f64]>) -> Self {
-        let counts = (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect();
+        let words = Striped::new(bounds.len() + 2);
         HistogramCell {
             bounds,
-            counts,
-            sum: AtomicU64::new(0f64.to_bits()),
+            words,
             exemplars: Slots::default(),
         }
     }
@@ -100,47 +107,47 @@ impl HistogramCell {
         self.bounds.iter().map(|b| usize::from(*b < v)).sum()
     }
 
+    /// The word holding the sum.
+    fn sum_word(&self) -> usize {
+        self.bounds.len() + 1
+    }
+
+    #[inline]
     fn observe(&self, v: f64) {
-        let idx = self.bucket(v);
-        self.counts[idx].fetch_add(1, Ordering::Relaxed);
-        add_f64(&self.sum, v);
+        self.observe_many(v, 1);
     }
 
     fn observe_exemplar(&self, v: f64, exemplar: Exemplar) {
         let idx = self.bucket(v);
-        self.counts[idx].fetch_add(1, Ordering::Relaxed);
-        add_f64(&self.sum, v);
-        self.exemplars.put(self.counts.len(), idx, exemplar, v);
+        let stripe = stripes::current();
+        self.words.add_in(stripe, idx, 1);
+        self.words.add_f64_in(stripe, self.sum_word(), v);
+        self.exemplars.put(self.bounds.len() + 1, idx, exemplar, v);
     }
 
+    #[inline]
     fn observe_many(&self, v: f64, n: u64) {
         let idx = self.bucket(v);
-        self.counts[idx].fetch_add(n, Ordering::Relaxed);
-        add_f64(&self.sum, v * n as f64);
+        let stripe = stripes::current();
+        self.words.add_in(stripe, idx, n);
+        self.words.add_f64_in(stripe, self.sum_word(), v * n as f64);
     }
 
     /// Per-bucket (non-cumulative) counts, the `+Inf` bucket last.
     pub(crate) fn counts(&self) -> impl Iterator<Item = u64> + '_ {
-        self.counts.iter().map(|c| c.load(Ordering::Relaxed))
+        let totals = self.words.totals();
+        (0..=self.bounds.len()).map(move |i| match &totals {
+            Some(totals) => totals[i],
+            None => self.words.sum(i),
+        })
     }
 
     pub(crate) fn sum(&self) -> f64 {
-        f64::from_bits(self.sum.load(Ordering::Relaxed))
+        self.words.sum_f64(self.sum_word())
     }
 
     pub(crate) fn count(&self) -> u64 {
         self.counts().sum()
-    }
-}
-
-fn add_f64(cell: &AtomicU64, v: f64) {
-    let mut current = cell.load(Ordering::Relaxed);
-    loop {
-        let next = (f64::from_bits(current) + v).to_bits();
-        match cell.compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => return,
-            Err(actual) => current = actual,
-        }
     }
 }
 

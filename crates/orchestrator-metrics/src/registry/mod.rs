@@ -12,6 +12,7 @@ mod family;
 mod openmetrics;
 mod render;
 mod snapshot;
+mod stripes;
 pub use exemplar::Exemplar;
 pub use openmetrics::{OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions};
 pub use render::CONTENT_TYPE;
