@@ -36,6 +36,67 @@ fn route() -> String {
     black_box(ROUTE).to_owned()
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    component: &'static str,
+    kind: &'static str,
+}
+
+/// The prometheus-client peer: the same three metrics as `Family`s of derived label sets.
+struct PrometheusClient {
+    requests: Family<RequestLabels, Counter>,
+    durations: Family<RouteLabels, Histogram>,
+    errors: Family<ErrorLabels, Counter>,
+}
+
+impl PrometheusClient {
+    fn new() -> Self {
+        PrometheusClient {
+            requests: Family::default(),
+            durations: Family::new_with_constructor(|| {
+                Histogram::new(REQUEST_DURATION_SECONDS.iter().copied())
+            }),
+            errors: Family::default(),
+        }
+    }
+
+    fn record(&self, route: &str, status: u16, failed: bool) {
+        let request = RequestLabels {
+            route: route.to_owned(),
+            method: METHOD,
+            status,
+        };
+        self.requests.get_or_create(&request).inc();
+        let route = RouteLabels {
+            route: route.to_owned(),
+            method: METHOD,
+        };
+        self.durations
+            .get_or_create(&route)
+            .observe(DURATION.as_secs_f64());
+        if failed {
+            let error = ErrorLabels {
+                component: "api",
+                kind: "server_error",
+            };
+            self.errors.get_or_create(&error).inc();
+        }
+    }
+}
+
 fn typed(c: &mut Criterion) {
     let mut group = c.benchmark_group("record_request");
     let route = route();
@@ -108,57 +169,12 @@ fn typed(c: &mut Criterion) {
         });
     }
 
-    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-    struct RequestLabels {
-        route: String,
-        method: &'static str,
-        status: u16,
-    }
-    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-    struct RouteLabels {
-        route: String,
-        method: &'static str,
-    }
-    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-    struct ErrorLabels {
-        component: &'static str,
-        kind: &'static str,
-    }
-    let requests = Family::<RequestLabels, Counter>::default();
-    let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-        Histogram::new(REQUEST_DURATION_SECONDS.iter().copied())
-    });
-    let errors = Family::<ErrorLabels, Counter>::default();
+    let peer = PrometheusClient::new();
     for (status, failed) in CASES {
         group.bench_with_input(
             BenchmarkId::new("prometheus_client_family", status),
             &status,
-            |b, &status| {
-                b.iter(|| {
-                    let route = black_box(&route);
-                    requests
-                        .get_or_create(&RequestLabels {
-                            route: route.clone(),
-                            method: METHOD,
-                            status,
-                        })
-                        .inc();
-                    durations
-                        .get_or_create(&RouteLabels {
-                            route: route.clone(),
-                            method: METHOD,
-                        })
-                        .observe(DURATION.as_secs_f64());
-                    if failed {
-                        errors
-                            .get_or_create(&ErrorLabels {
-                                component: "api",
-                                kind: "server_error",
-                            })
-                            .inc();
-                    }
-                })
-            },
+            |b, &status| b.iter(|| peer.record(black_box(&route), status, failed)),
         );
     }
     group.finish();
@@ -275,40 +291,9 @@ fn contended(c: &mut Criterion) {
             })
         })
     });
-    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-    struct RequestLabels {
-        route: String,
-        method: &'static str,
-        status: u16,
-    }
-    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-    struct RouteLabels {
-        route: String,
-        method: &'static str,
-    }
-    let requests = Family::<RequestLabels, Counter>::default();
-    let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-        Histogram::new(REQUEST_DURATION_SECONDS.iter().copied())
-    });
+    let peer = PrometheusClient::new();
     group.bench_function("prometheus_client_family_2_threads", |b| {
-        b.iter_custom(|iters| {
-            in_parallel(iters, &|| {
-                let route = black_box(&route);
-                requests
-                    .get_or_create(&RequestLabels {
-                        route: route.clone(),
-                        method: METHOD,
-                        status: 200,
-                    })
-                    .inc();
-                durations
-                    .get_or_create(&RouteLabels {
-                        route: route.clone(),
-                        method: METHOD,
-                    })
-                    .observe(DURATION.as_secs_f64());
-            })
-        })
+        b.iter_custom(|iters| in_parallel(iters, &|| peer.record(black_box(&route), 200, false)))
     });
     group.finish();
 }
