@@ -4,7 +4,9 @@
 //! figures). Configure the models you call; usage of a model without a price is counted in
 //! `orchestrator_telemetry_rejected_values_total{reason="unpriced_model"}` and costs nothing.
 
-use std::collections::HashMap;
+use hashbrown::HashTable;
+
+use crate::hashing::{hash_str, pair};
 
 /// Token counts of one LLM call.
 ///
@@ -189,10 +191,26 @@ impl ModelPrice {
 /// assert_eq!(table.cost("openai", "unknown", &usage), None);
 /// # Ok::<(), orchestrator_metrics::InvalidPrice>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct PriceTable {
-    // By provider, then model: looked up with borrowed strings, without allocating.
-    prices: HashMap<String, HashMap<String, ModelPrice>>,
+    // (provider, model, price) by `hashing::pair` of the two strings' hashes: looked up with
+    // borrowed strings, without allocating, and by the LLM recorder with the hashes it
+    // already made for its handle cache.
+    prices: HashTable<(Box<str>, Box<str>, ModelPrice)>,
+}
+
+impl PartialEq for PriceTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .prices
+                .iter()
+                .all(|(p, m, price)| other.price(p, m) == Some(*price))
+    }
+}
+
+fn key_hash(provider: &str, model: &str) -> u64 {
+    pair(hash_str(provider), hash_str(model))
 }
 
 impl PriceTable {
@@ -208,23 +226,46 @@ impl PriceTable {
         model: impl Into<String>,
         price: ModelPrice,
     ) -> Self {
-        self.prices
-            .entry(provider.into())
-            .or_default()
-            .insert(model.into(), price);
+        let (provider, model): (String, String) = (provider.into(), model.into());
+        let hash = key_hash(&provider, &model);
+        match self
+            .prices
+            .find_mut(hash, |(p, m, _)| **p == *provider && **m == *model)
+        {
+            Some(entry) => entry.2 = price,
+            None => {
+                self.prices.insert_unique(
+                    hash,
+                    (provider.into(), model.into(), price),
+                    |(p, m, _)| key_hash(p, m),
+                );
+            }
+        }
         self
     }
 
     /// Every priced (provider, model).
     pub fn models(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.prices
-            .iter()
-            .flat_map(|(p, models)| models.keys().map(move |m| (p.as_str(), m.as_str())))
+        self.prices.iter().map(|(p, m, _)| (&**p, &**m))
     }
 
     /// The price of a model.
     pub fn price(&self, provider: &str, model: &str) -> Option<ModelPrice> {
-        self.prices.get(provider)?.get(model).copied()
+        self.price_hashed(key_hash(provider, model), provider, model)
+    }
+
+    /// [`price`](Self::price), for a caller that has `pair(hash_str(provider),
+    /// hash_str(model))`.
+    #[inline]
+    pub(crate) fn price_hashed(
+        &self,
+        hash: u64,
+        provider: &str,
+        model: &str,
+    ) -> Option<ModelPrice> {
+        self.prices
+            .find(hash, |(p, m, _)| **p == *provider && **m == *model)
+            .map(|e| e.2)
     }
 
     /// The cost of `usage` on a model, or `None` when the model has no price.
@@ -234,7 +275,7 @@ impl PriceTable {
 
     /// The number of priced models.
     pub fn len(&self) -> usize {
-        self.prices.values().map(HashMap::len).sum()
+        self.prices.len()
     }
 
     /// Whether no model is priced.

@@ -1,5 +1,5 @@
 //! One process-wide string hash, so that a label value hashed once is looked up in the
-//! cardinality guard, the price index and the LLM recorder's handle cache without hashing
+//! cardinality guard, the price table and the recorders' handle caches without hashing
 //! it again (a flood of new model names pays for one hash of each string per call).
 //!
 //! foldhash, seeded at random once per process: a client cannot choose colliding names.

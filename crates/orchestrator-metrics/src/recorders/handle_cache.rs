@@ -13,11 +13,10 @@
 //! A reader that races a growth may look in the previous table and miss a new entry; it
 //! then takes the slow path, which finds it under the mutex.
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use hashbrown::DefaultHashBuilder;
+use crate::hashing::{hash_str, pair};
 
 const INITIAL_CAPACITY: usize = 16;
 
@@ -73,7 +72,6 @@ impl<K, V> Table<K, V> {
 }
 
 pub(crate) struct HandleCache<K, V> {
-    hasher: DefaultHashBuilder,
     root: Table<K, V>,
     write: Mutex<()>,
 }
@@ -88,7 +86,6 @@ impl<K, V> std::fmt::Debug for HandleCache<K, V> {
 impl<K: Clone, V: Clone> HandleCache<K, V> {
     pub(crate) fn new() -> Self {
         HandleCache {
-            hasher: DefaultHashBuilder::default(),
             root: Table::new(INITIAL_CAPACITY),
             write: Mutex::new(()),
         }
@@ -97,19 +94,14 @@ impl<K: Clone, V: Clone> HandleCache<K, V> {
     /// The hash of a key made of one string and up to 64 bits of small fields.
     #[inline]
     pub(crate) fn hash(&self, s: &str, small: u64) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        h.write(s.as_bytes());
-        mix(h.finish(), small)
+        mix(hash_str(s), small)
     }
 
-    /// The hash of a key made of two strings.
+    /// The hash of a key made of two strings: `hashing::pair` of their hashes, so a caller
+    /// that hashed them already (the LLM recorder) gets the same hash without this.
     #[inline]
     pub(crate) fn hash2(&self, a: &str, b: &str) -> u64 {
-        // Mixing in the first length keeps ("ab", "c") and ("a", "bc") apart.
-        let mut h = self.hasher.build_hasher();
-        h.write(a.as_bytes());
-        h.write(b.as_bytes());
-        mix(h.finish(), a.len() as u64)
+        pair(hash_str(a), hash_str(b))
     }
 
     /// The cached value with this hash whose key satisfies `eq`.

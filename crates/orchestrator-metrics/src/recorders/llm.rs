@@ -3,8 +3,6 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use hashbrown::HashTable;
-
 use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, counter, histogram};
 use crate::budget::Budgets;
@@ -122,9 +120,6 @@ struct Inner {
     registry: Registry,
     guard: Arc<CardinalityGuard>,
     prices: PriceTable,
-    /// The same prices by `pair(hash_str(provider), hash_str(model))`: a call hashes its
-    /// strings once for the cache, the guard and its price.
-    price_index: HashTable<(Box<str>, Box<str>, ModelPrice)>,
     /// `hash_str(OTHER)`.
     other_hash: u64,
     /// `errors_total{component="llm", kind=<outcome>}`, by outcome (unused for success).
@@ -162,21 +157,11 @@ impl LlmMetrics {
         prices: PriceTable,
         budgets: Arc<Budgets>,
     ) -> Self {
-        let mut price_index: HashTable<(Box<str>, Box<str>, ModelPrice)> = HashTable::new();
-        for (provider, model) in prices.models() {
-            if let Some(price) = prices.price(provider, model) {
-                let hash = pair(hash_str(provider), hash_str(model));
-                price_index.insert_unique(hash, (provider.into(), model.into(), price), |e| {
-                    pair(hash_str(&e.0), hash_str(&e.1))
-                });
-            }
-        }
         LlmMetrics {
             inner: Arc::new(Inner {
                 registry: registry.clone(),
                 guard,
                 prices,
-                price_index,
                 other_hash: hash_str(OTHER),
                 errors: LlmOutcome::ALL.map(|o| errors.handle("llm", o.as_str())),
                 cache: HandleCache::new(),
@@ -192,10 +177,12 @@ impl LlmMetrics {
     pub fn record(&self, call: &LlmCall<'_>) -> Option<f64> {
         let cache = &self.inner.cache;
         let (provider, model) = (call.provider, call.model);
+        // Hashed once: the same hashes find the handles, the guard's verdict and the price.
         let hashes = (hash_str(provider), hash_str(model));
-        let cost = match cache.find(pair(hashes.0, hashes.1), eq(provider, model)) {
+        let key = pair(hashes.0, hashes.1);
+        let cost = match cache.find(key, eq(provider, model)) {
             Some(handles) => self.record_with(handles, call, handles.price),
-            None => self.record_new(call, hashes),
+            None => self.record_new(call, hashes, key),
         };
         if let Some(cost) = cost {
             self.inner.budgets.charge_service(cost);
@@ -212,9 +199,9 @@ impl LlmMetrics {
     }
 
     /// A call whose (provider, model) is not cached yet, or folds; `hashes` are the
-    /// `hash_str` of its raw provider and model.
+    /// `hash_str` of its raw provider and model, `key` their `pair`.
     #[cold]
-    fn record_new(&self, call: &LlmCall<'_>, hashes: (u64, u64)) -> Option<f64> {
+    fn record_new(&self, call: &LlmCall<'_>, hashes: (u64, u64), key: u64) -> Option<f64> {
         let inner = &self.inner;
         let cache = &inner.cache;
         let model = inner
@@ -222,12 +209,7 @@ impl LlmMetrics {
             .admit_hashed(GuardedLabel::Model, call.model, hashes.1);
         let model: &str = &model;
         // Folded calls share the handles of "other" but keep the price of their real model.
-        let price = inner
-            .price_index
-            .find(pair(hashes.0, hashes.1), |(p, m, _)| {
-                **p == *call.provider && **m == *call.model
-            })
-            .map(|e| e.2);
+        let price = inner.prices.price_hashed(key, call.provider, call.model);
         if model == OTHER {
             // A flood of model names: the cache holds admitted values only, so finding the
             // raw provider beside "other" proves it admitted, without its admission (which
@@ -239,7 +221,7 @@ impl LlmMetrics {
         }
         let provider = inner.guard.admit(GuardedLabel::Provider, call.provider);
         let provider: &str = &provider;
-        let hash = pair(hash_str(provider), hash_str(model));
+        let hash = cache.hash2(provider, model);
         // The folded path (an "other" already resolved) allocates nothing.
         if let Some(handles) = cache.find(hash, eq(provider, model)) {
             return self.record_with(handles, call, price);

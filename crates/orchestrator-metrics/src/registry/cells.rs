@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::exemplar::{Exemplar, Slots};
-use super::stripes::{self, Striped, add_f64};
+use super::stripes::{Striped, add_f64};
 use crate::RejectReason;
 
 /// Storage of a counter: an integer part for `u64` increments (exact) and a floating part
@@ -119,18 +119,15 @@ impl HistogramCell {
 
     fn observe_exemplar(&self, v: f64, exemplar: Exemplar) {
         let idx = self.bucket(v);
-        let stripe = stripes::current();
-        self.words.add_in(stripe, idx, 1);
-        self.words.add_f64_in(stripe, self.sum_word(), v);
+        self.words.add_and_add_f64(idx, 1, self.sum_word(), v);
         self.exemplars.put(self.bounds.len() + 1, idx, exemplar, v);
     }
 
     #[inline]
     fn observe_many(&self, v: f64, n: u64) {
         let idx = self.bucket(v);
-        let stripe = stripes::current();
-        self.words.add_in(stripe, idx, n);
-        self.words.add_f64_in(stripe, self.sum_word(), v * n as f64);
+        self.words
+            .add_and_add_f64(idx, n, self.sum_word(), v * n as f64);
     }
 
     /// Per-bucket (non-cumulative) counts, the `+Inf` bucket last.

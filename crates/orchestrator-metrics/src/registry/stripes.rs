@@ -8,9 +8,10 @@
 //! - stripe 0 is shared: any thread may write it, always with a read-modify-write;
 //! - stripes 1..=L are leased, one to a thread at a time. The first time a thread records,
 //!   it takes a free lease (L = the machine's parallelism plus one, for the thread that
-//!   starts the runtime, clamped to 2..=8), and it gives it back when it exits. Only the holder writes its stripe, so a plain load and store
-//!   cannot lose an update. Threads beyond L (or recording while their thread-locals are
-//!   being destroyed) use the shared stripe.
+//!   starts the runtime, clamped to 2..=8), and it gives it back when it exits. Only the
+//!   holder writes its stripe, so a plain load and store cannot lose an update. Threads
+//!   beyond L (or recording while their thread-locals are being destroyed) use the shared
+//!   stripe.
 //!
 //! A lease changes hands through one atomic word, released by the old holder and acquired by
 //! the new one, so the new holder sees every store of the old one before adding to them.
@@ -65,10 +66,9 @@ impl Drop for Lease {
     }
 }
 
-/// The stripe the current thread writes: 0 (shared) or its leased stripe. Read it once for
-/// several writes with [`Striped::add_in`] and [`Striped::add_f64_in`].
+/// The stripe the current thread writes: 0 (shared) or its leased stripe.
 #[inline]
-pub(crate) fn current() -> usize {
+fn current() -> usize {
     match STRIPE.try_with(Cell::get) {
         Ok(0) => choose(),
         Ok(s) => usize::from(s - 1),
@@ -189,38 +189,51 @@ impl Striped {
     /// Adds `n` to word `i`.
     #[inline]
     pub(crate) fn add(&self, i: usize, n: u64) {
-        self.add_in(current(), i, n);
-    }
-
-    /// Adds `n` to word `i` of `stripe`, which is [`current`].
-    #[inline]
-    pub(crate) fn add_in(&self, stripe: usize, i: usize, n: u64) {
-        self.mark(stripe);
-        match stripe {
-            0 => {
-                self.word(0, i).fetch_add(n, Ordering::Relaxed);
-            }
-            s => {
-                let w = self.word(s, i);
-                w.store(w.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
-            }
-        }
+        let stripe = self.stripe();
+        self.put(stripe, i, n);
     }
 
     /// Adds `v` to word `i`, read as the bits of an `f64`.
     #[inline]
     pub(crate) fn add_f64(&self, i: usize, v: f64) {
-        self.add_f64_in(current(), i, v);
+        let stripe = self.stripe();
+        self.put_f64(stripe, i, v);
     }
 
-    /// Adds `v` to word `i` of `stripe`, which is [`current`], read as the bits of an `f64`.
+    /// Adds `n` to word `i` and `v` to word `j` (`f64` bits): a histogram's bucket and sum,
+    /// with the thread's stripe found and marked once.
     #[inline]
-    pub(crate) fn add_f64_in(&self, stripe: usize, i: usize, v: f64) {
+    pub(crate) fn add_and_add_f64(&self, i: usize, n: u64, j: usize, v: f64) {
+        let stripe = self.stripe();
+        self.put(stripe, i, n);
+        self.put_f64(stripe, j, v);
+    }
+
+    /// The current thread's stripe, marked written.
+    #[inline]
+    fn stripe(&self) -> usize {
+        let stripe = current();
         self.mark(stripe);
+        stripe
+    }
+
+    #[inline]
+    fn put(&self, stripe: usize, i: usize, n: u64) {
+        let w = self.word(stripe, i);
         match stripe {
-            0 => add_f64(self.word(0, i), v),
-            s => {
-                let w = self.word(s, i);
+            0 => {
+                w.fetch_add(n, Ordering::Relaxed);
+            }
+            _ => w.store(w.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed),
+        }
+    }
+
+    #[inline]
+    fn put_f64(&self, stripe: usize, i: usize, v: f64) {
+        let w = self.word(stripe, i);
+        match stripe {
+            0 => add_f64(w, v),
+            _ => {
                 let next = f64::from_bits(w.load(Ordering::Relaxed)) + v;
                 w.store(next.to_bits(), Ordering::Relaxed);
             }
