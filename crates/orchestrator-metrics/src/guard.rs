@@ -11,11 +11,14 @@ use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 // foldhash through hashbrown: a label value is hashed on every folded call.
-use hashbrown::{HashSet, HashTable};
+use hashbrown::HashSet;
 
+use self::frozen::Frozen;
 use crate::catalogue::{self, labels::GUARDED_LABELS};
 use crate::hashing::hash_str;
 use crate::{CounterHandle, Registry};
+
+mod frozen;
 
 /// The value a folded label takes.
 pub const OTHER: &str = "other";
@@ -166,7 +169,7 @@ struct LabelGuard {
     // The admitted values once the cap is reached: read without a lock, so that a flood of
     // new values folds without contending on the mutex or allocating. Hashed with
     // `hashing::hash_str`, so that a caller that already hashed the value does not again.
-    full: OnceLock<HashTable<Box<str>>>,
+    full: OnceLock<Frozen>,
     folded: CounterHandle,
 }
 
@@ -176,7 +179,7 @@ impl LabelGuard {
         // Full: one lookup, no lock (the frozen set holds the reserved values too).
         if let Some(full) = self.full.get() {
             let hash = hash.unwrap_or_else(|| hash_str(value));
-            return full.find(hash, |v| **v == *value).is_some();
+            return full.contains(value, hash);
         }
         if self.reserved.contains(value) {
             return true;
@@ -192,15 +195,9 @@ impl LabelGuard {
                     seen.insert(value.into());
                     return true;
                 }
-                let mut full: HashTable<Box<str>> =
-                    HashTable::with_capacity(seen.len() + self.reserved.len());
-                for v in seen.iter().chain(self.reserved.iter()) {
-                    let hash = hash_str(v);
-                    if full.find(hash, |f| **f == **v).is_none() {
-                        full.insert_unique(hash, v.clone(), |f| hash_str(f));
-                    }
-                }
-                let _ = self.full.set(full);
+                let _ = self
+                    .full
+                    .set(Frozen::new(seen.iter().chain(self.reserved.iter())));
                 false
             }
         }
@@ -262,7 +259,7 @@ impl CardinalityGuard {
         if value == OTHER {
             return Cow::Borrowed(OTHER);
         }
-        let (value, hash): (Cow<'a, str>, _) = if value.bytes().any(|b| b.is_ascii_control()) {
+        let (value, hash): (Cow<'a, str>, _) = if has_control(value) {
             let cleaned = value
                 .chars()
                 .map(|c| if c.is_ascii_control() { '?' } else { c })
@@ -281,6 +278,35 @@ impl CardinalityGuard {
         }
     }
 
+    /// Whether `value`, whose `hashing::hash_str` is `hash`, surely folds, decided without
+    /// a probe for most values of a flood: `label` is full, and `value` is free of control
+    /// characters (a cleaned value may be admitted) and surely not admitted. When it
+    /// returns true the fold is counted, as [`admit`](Self::admit) would have; when it
+    /// returns false, call `admit` (the value may still fold).
+    #[inline]
+    pub(crate) fn surely_folds(&self, label: GuardedLabel, value: &str, hash: u64) -> bool {
+        let guard = &self.labels[label as usize];
+        let folds = match guard.full.get() {
+            Some(full) => full.surely_absent(hash) && value != OTHER && !has_control(value),
+            None => false,
+        };
+        if folds {
+            guard.folded.increment(1);
+        }
+        folds
+    }
+
+    /// Whether `value` is always recorded as itself for `label`: reserved, not [`OTHER`],
+    /// no longer than the length cap and free of control characters. The LLM recorder
+    /// checks its price table with it: when every priced model is kept, a folded model has
+    /// no price and its lookup can be skipped.
+    pub(crate) fn always_keeps(&self, label: GuardedLabel, value: &str) -> bool {
+        value != OTHER
+            && value.len() <= self.max_value_len
+            && !has_control(value)
+            && self.labels[label as usize].reserved.contains(value)
+    }
+
     /// Holds `label`'s mutex, for tests proving a path never takes it.
     #[cfg(test)]
     pub(crate) fn hold(&self, label: GuardedLabel) -> std::sync::MutexGuard<'_, HashSet<Box<str>>> {
@@ -294,6 +320,27 @@ impl CardinalityGuard {
     pub fn folded(&self, label: GuardedLabel) -> u64 {
         self.labels[label as usize].folded.get() as u64
     }
+}
+
+/// Whether `s` has an ASCII control character (below 0x20, or 0x7f), eight bytes at a
+/// time: every guarded value is scanned on every folded call.
+fn has_control(s: &str) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte of `w` below `n` (n <= 0x80) leaves the high bit of `(w - n..n) & !w` set in
+    // some byte: the word has one exactly when this is non-zero.
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH != 0;
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_ne_bytes(word);
+        // 0x7f is the byte that becomes zero when xored with 0x7f.
+        if below(w, 0x20) || below(w ^ (ONES * 0x7f), 1) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(u8::is_ascii_control)
 }
 
 fn folded_counter(registry: &Registry, label: GuardedLabel) -> CounterHandle {
@@ -371,5 +418,28 @@ mod tests {
         assert_eq!(guard.admit(GuardedLabel::Model, "junk-999"), OTHER);
         assert_eq!(guard.folded(GuardedLabel::Model), 1_000 - 3 + 1);
         assert_eq!(guard.admit(GuardedLabel::Route, "/a\r\nb\u{7}"), "/a??b?");
+    }
+
+    /// The word-at-a-time scan agrees with `is_ascii_control` on every byte at every
+    /// position of a word and of the tail, beside printable and multi-byte neighbours.
+    #[test]
+    fn control_characters_are_found_anywhere() {
+        for len in 1..=19 {
+            for at in 0..len {
+                for b in 0..=0x7fu8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    let s = std::str::from_utf8(&bytes).expect("ascii");
+                    assert_eq!(
+                        has_control(s),
+                        b.is_ascii_control(),
+                        "{b:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        assert!(!has_control("modèle-é-ü-日本語-gpt"));
+        assert!(has_control("modèle-é-ü-日本語\u{7f}"));
+        assert!(!has_control(""));
     }
 }

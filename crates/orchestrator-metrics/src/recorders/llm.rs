@@ -1,5 +1,6 @@
 //! LLM calls: requests by outcome, latency, tokens, time to first token and cost.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use crate::budget::Budgets;
 use crate::catalogue::{self, labels::LLM_OUTCOMES};
 use crate::guard::OTHER;
 use crate::hashing::{hash_str, pair};
+use crate::registry::Stripe;
 use crate::{
     CardinalityGuard, CounterHandle, Exemplar, GuardedLabel, HistogramHandle, ModelPrice,
     PriceTable, Registry, RejectReason, TokenUsage,
@@ -122,6 +124,9 @@ struct Inner {
     prices: PriceTable,
     /// `hash_str(OTHER)`.
     other_hash: u64,
+    /// Whether the guard keeps every priced model as itself: then a model that folds has
+    /// no price, and its lookup is skipped.
+    folded_unpriced: bool,
     /// `errors_total{component="llm", kind=<outcome>}`, by outcome (unused for success).
     errors: [CounterHandle; 5],
     cache: HandleCache<(Box<str>, Box<str>), Handles>,
@@ -157,12 +162,16 @@ impl LlmMetrics {
         prices: PriceTable,
         budgets: Arc<Budgets>,
     ) -> Self {
+        let folded_unpriced = prices
+            .models()
+            .all(|(_, model)| guard.always_keeps(GuardedLabel::Model, model));
         LlmMetrics {
             inner: Arc::new(Inner {
                 registry: registry.clone(),
                 guard,
                 prices,
                 other_hash: hash_str(OTHER),
+                folded_unpriced,
                 errors: LlmOutcome::ALL.map(|o| errors.handle("llm", o.as_str())),
                 cache: HandleCache::new(),
                 budgets,
@@ -180,9 +189,19 @@ impl LlmMetrics {
         // Hashed once: the same hashes find the handles, the guard's verdict and the price.
         let hashes = (hash_str(provider), hash_str(model));
         let key = pair(hashes.0, hashes.1);
-        let cost = match cache.find(key, eq(provider, model)) {
-            Some(handles) => self.record_with(handles, call, handles.price),
-            None => self.record_new(call, hashes, key),
+        let guard = &self.inner.guard;
+        // A flood of new model names past the cap: most are turned away by the guard's
+        // filter before the cache is probed (a folded name is never cached).
+        let cost = if guard.surely_folds(GuardedLabel::Model, model, hashes.1) {
+            self.record_new(call, hashes, key, Cow::Borrowed(OTHER))
+        } else {
+            match cache.find(key, eq(provider, model)) {
+                Some(handles) => self.record_with(handles, call, handles.price),
+                None => {
+                    let admitted = guard.admit_hashed(GuardedLabel::Model, model, hashes.1);
+                    self.record_new(call, hashes, key, admitted)
+                }
+            }
         };
         if let Some(cost) = cost {
             self.inner.budgets.charge_service(cost);
@@ -199,17 +218,25 @@ impl LlmMetrics {
     }
 
     /// A call whose (provider, model) is not cached yet, or folds; `hashes` are the
-    /// `hash_str` of its raw provider and model, `key` their `pair`.
-    #[cold]
-    fn record_new(&self, call: &LlmCall<'_>, hashes: (u64, u64), key: u64) -> Option<f64> {
+    /// `hash_str` of its raw provider and model, `key` their `pair`, `model` what the guard
+    /// admitted of the model (the fold already counted).
+    fn record_new(
+        &self,
+        call: &LlmCall<'_>,
+        hashes: (u64, u64),
+        key: u64,
+        model: Cow<'_, str>,
+    ) -> Option<f64> {
         let inner = &self.inner;
         let cache = &inner.cache;
-        let model = inner
-            .guard
-            .admit_hashed(GuardedLabel::Model, call.model, hashes.1);
         let model: &str = &model;
-        // Folded calls share the handles of "other" but keep the price of their real model.
-        let price = inner.prices.price_hashed(key, call.provider, call.model);
+        // Folded calls share the handles of "other" but keep the price of their real model
+        // (none, when every priced model is kept).
+        let price = if model == OTHER && inner.folded_unpriced {
+            None
+        } else {
+            inner.prices.price_hashed(key, call.provider, call.model)
+        };
         if model == OTHER {
             // A flood of model names: the cache holds admitted values only, so finding the
             // raw provider beside "other" proves it admitted, without its admission (which
@@ -280,56 +307,57 @@ impl LlmMetrics {
         call: &LlmCall<'_>,
         price: Option<ModelPrice>,
     ) -> Option<f64> {
+        // Found once for the call's ten or so writes.
+        let stripe = Stripe::current();
         let outcome = call.outcome as usize;
-        h.requests[outcome].increment(1);
+        h.requests[outcome].increment_in(stripe, 1);
         if call.outcome != LlmOutcome::Success {
-            self.inner.errors[outcome].increment(1);
+            self.inner.errors[outcome].increment_in(stripe, 1);
         }
-        // Durations are finite and non-negative: these observations cannot be refused.
-        let _ = h
-            .latency
-            .observe_maybe_exemplar(call.duration.as_secs_f64(), call.exemplar);
+        // Durations and token counts are finite and non-negative: these observations
+        // cannot be refused.
+        let observe = |h: &HistogramHandle, v: f64| match call.exemplar {
+            None => h.observe_finite_in(stripe, v),
+            Some(exemplar) => {
+                let _ = h.observe_exemplar(v, exemplar);
+            }
+        };
+        observe(&h.latency, call.duration.as_secs_f64());
         if let Some(ttft) = call.time_to_first_token {
-            let _ = h
-                .ttft
-                .observe_maybe_exemplar(ttft.as_secs_f64(), call.exemplar);
+            observe(&h.ttft, ttft.as_secs_f64());
         }
         let usage = call.usage?;
+        let rejections = self.inner.registry.rejections();
         if let Err(reason) = usage.check() {
             // Implausible counts: neither the tokens nor a cost made from them.
-            self.inner.registry.rejections().count(reason);
+            rejections.count_in(stripe, reason);
             return None;
         }
-        let _ = h.input_tokens.observe(usage.input as f64);
-        let _ = h.output_tokens.observe(usage.output as f64);
+        h.input_tokens.observe_finite_in(stripe, usage.input as f64);
+        h.output_tokens
+            .observe_finite_in(stripe, usage.output as f64);
         if let (Some(ttft), true) = (call.time_to_first_token, usage.output >= 2) {
             // The semantic conventions' shape: the decode time spread over the tokens after
             // the first.
             let decode = call.duration.saturating_sub(ttft).as_secs_f64();
-            let _ = h
-                .time_per_output_token
-                .observe(decode / (usage.output - 1) as f64);
+            h.time_per_output_token
+                .observe_finite_in(stripe, decode / (usage.output - 1) as f64);
         }
         if usage.cache_write_input > 0 {
-            let _ = self
-                .lazy_tokens(&h.cache_write_tokens, &h.labels, "cache_write")
-                .observe(usage.cache_write_input as f64);
+            self.lazy_tokens(&h.cache_write_tokens, &h.labels, "cache_write")
+                .observe_finite_in(stripe, usage.cache_write_input as f64);
         }
         if usage.reasoning > 0 {
-            let _ = self
-                .lazy_tokens(&h.reasoning_tokens, &h.labels, "reasoning")
-                .observe(usage.reasoning as f64);
+            self.lazy_tokens(&h.reasoning_tokens, &h.labels, "reasoning")
+                .observe_finite_in(stripe, usage.reasoning as f64);
         }
         match price {
             Some(price) => {
                 let cost = price.cost(&usage);
-                h.cost.add(cost).ok().map(|()| cost)
+                h.cost.add_in(stripe, cost).ok().map(|()| cost)
             }
             None => {
-                self.inner
-                    .registry
-                    .rejections()
-                    .count(RejectReason::UnpricedModel);
+                rejections.count_in(stripe, RejectReason::UnpricedModel);
                 None
             }
         }
@@ -380,5 +408,67 @@ mod tests {
             text.contains(r#"orchestrator_llm_requests_total{provider="openai",model="other",outcome="success"} 2"#),
             "{text}"
         );
+    }
+
+    /// Issue 14 row 10: a folded call skips the price lookup only when no priced model can
+    /// fold. A priced name longer than the length cap folds, and keeps its price; a flood
+    /// name past the cap has none, and is counted unpriced.
+    #[test]
+    fn a_folded_call_is_priced_when_its_priced_model_can_fold() {
+        let price = ModelPrice::new(1.0, 0.5, 2.0).expect("price");
+        let registry = Registry::new();
+        let metrics = Metrics::builder()
+            .cardinality(
+                CardinalityLimits::default()
+                    .cap(GuardedLabel::Model, 1)
+                    .max_value_len(12),
+            )
+            .prices(
+                PriceTable::new()
+                    .with_price("openai", "gpt-4o", price)
+                    .with_price("openai", "a-name-past-the-cap", price),
+            )
+            .build(&registry);
+        let llm = metrics.llm();
+        assert!(
+            !llm.inner.folded_unpriced,
+            "a priced name is too long to keep"
+        );
+        fn call(model: &str) -> LlmCall<'_> {
+            LlmCall::new("openai", model, LlmOutcome::Success, Duration::ZERO)
+                .with_usage(TokenUsage::new(1_000_000, 0))
+        }
+        assert_eq!(llm.record(&call("junk")), None, "takes the cap");
+        assert_eq!(llm.record(&call("a-name-past-the-cap")), Some(1.0));
+        assert_eq!(llm.record(&call("gpt-4o")), Some(1.0));
+        for i in 0..50 {
+            let model = format!("flood-{i}");
+            assert_eq!(llm.record(&call(&model)), None);
+        }
+        assert_eq!(metrics.guard().folded(GuardedLabel::Model), 51);
+        let unpriced = registry
+            .rejections()
+            .cell(RejectReason::UnpricedModel)
+            .value();
+        assert_eq!(unpriced, 51.0, "junk and the flood");
+        let text = registry.render();
+        let other_cost = r#"orchestrator_llm_cost_usd_total{provider="openai",model="other"} 1"#;
+        assert!(text.contains(other_cost), "{text}");
+
+        // Every priced name kept: the lookup is skipped, and the flood is still unpriced.
+        let registry = Registry::new();
+        let metrics = Metrics::builder()
+            .cardinality(CardinalityLimits::default().cap(GuardedLabel::Model, 1))
+            .prices(PriceTable::new().with_price("openai", "gpt-4o", price))
+            .build(&registry);
+        assert!(metrics.llm().inner.folded_unpriced);
+        for model in ["junk", "flood-1", "flood-2", "gpt-4o"] {
+            metrics.llm().record(&call(model));
+        }
+        let unpriced = registry
+            .rejections()
+            .cell(RejectReason::UnpricedModel)
+            .value();
+        assert_eq!(unpriced, 3.0);
     }
 }

@@ -8,8 +8,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::bounds::Bounds;
 use super::exemplar::{Exemplar, Slots};
-use super::stripes::{Striped, add_f64};
+use super::stripes::{Stripe, Striped, add_f64};
 use crate::RejectReason;
 
 /// Storage of a counter: an integer part for `u64` increments (exact) and a floating part
@@ -31,15 +32,20 @@ impl Default for CounterCell {
 impl CounterCell {
     #[inline]
     pub(crate) fn increment(&self, n: u64) {
-        self.words.add(0, n);
+        self.increment_in(Stripe::current(), n);
+    }
+
+    #[inline]
+    pub(crate) fn increment_in(&self, stripe: Stripe, n: u64) {
+        self.words.add_in(stripe, 0, n);
     }
 
     pub(crate) fn absolute(&self, n: u64) {
         self.words.max_shared(0, n);
     }
 
-    fn add_float(&self, v: f64) {
-        self.words.add_f64(1, v);
+    fn add_float_in(&self, stripe: Stripe, v: f64) {
+        self.words.add_f64_in(stripe, 1, v);
     }
 
     /// The integer part, and the fractional part when one was ever added.
@@ -81,7 +87,7 @@ impl GaugeCell {
 /// Storage of a histogram with explicit bucket bounds.
 #[derive(Debug)]
 pub(crate) struct HistogramCell {
-    bounds: Arc<[f64]>,
+    bounds: Arc<Bounds>,
     /// Words `0..=bounds.len()`: one count per bound plus the `+Inf` bucket, not cumulative;
     /// word `bounds.len() + 1`: the bits of the sum.
     words: Striped,
@@ -90,7 +96,7 @@ pub(crate) struct HistogramCell {
 }
 
 impl HistogramCell {
-    pub(crate) fn new(bounds: Arc<[f64]>) -> Self {
+    pub(crate) fn new(bounds: Arc<Bounds>) -> Self {
         let words = Striped::new(bounds.len() + 2);
         HistogramCell {
             bounds,
@@ -99,35 +105,31 @@ impl HistogramCell {
         }
     }
 
-    /// The bucket of `v`: buckets are `le` (less than or equal), so it is the number of
-    /// bounds strictly below `v`. Counting is branch-free and vectorises; for the dozen or
-    /// two bounds of a histogram it beats a binary search, whose dependent loads stall.
-    #[inline]
-    fn bucket(&self, v: f64) -> usize {
-        self.bounds.iter().map(|b| usize::from(*b < v)).sum()
-    }
-
     /// The word holding the sum.
+    #[inline]
     fn sum_word(&self) -> usize {
         self.bounds.len() + 1
     }
 
+    /// Records `v` in `stripe`, found by this thread.
     #[inline]
-    fn observe(&self, v: f64) {
-        self.observe_many(v, 1);
+    fn observe_in(&self, stripe: Stripe, v: f64) {
+        let idx = self.bounds.bucket(v);
+        self.words
+            .add_and_add_f64_in(stripe, idx, 1, self.sum_word(), v);
     }
 
     fn observe_exemplar(&self, v: f64, exemplar: Exemplar) {
-        let idx = self.bucket(v);
-        self.words.add_and_add_f64(idx, 1, self.sum_word(), v);
+        let idx = self.bounds.bucket(v);
+        self.words
+            .add_and_add_f64_in(Stripe::current(), idx, 1, self.sum_word(), v);
         self.exemplars.put(self.bounds.len() + 1, idx, exemplar, v);
     }
 
-    #[inline]
     fn observe_many(&self, v: f64, n: u64) {
-        let idx = self.bucket(v);
+        let idx = self.bounds.bucket(v);
         self.words
-            .add_and_add_f64(idx, n, self.sum_word(), v * n as f64);
+            .add_and_add_f64_in(Stripe::current(), idx, n, self.sum_word(), v * n as f64);
     }
 
     /// Per-bucket (non-cumulative) counts, the `+Inf` bucket last.
@@ -167,7 +169,13 @@ impl Rejections {
     }
 
     pub(crate) fn count(&self, reason: RejectReason) {
-        self.cell(reason).increment(1);
+        self.count_in(Stripe::current(), reason);
+    }
+
+    /// [`count`](Self::count) into `stripe`, found by this thread.
+    #[inline]
+    pub(crate) fn count_in(&self, stripe: Stripe, reason: RejectReason) {
+        self.cell(reason).increment_in(stripe, 1);
     }
 }
 
@@ -199,13 +207,24 @@ impl CounterHandle {
     /// Adds a fractional amount. NaN, infinite and negative amounts are refused, counted in
     /// `orchestrator_telemetry_rejected_values_total`, and returned as an error.
     pub fn add(&self, v: f64) -> Result<(), RejectReason> {
+        self.add_in(Stripe::current(), v)
+    }
+
+    /// [`increment`](Self::increment) into `stripe`, found by this thread.
+    #[inline]
+    pub(crate) fn increment_in(&self, stripe: Stripe, n: u64) {
+        self.cell.increment_in(stripe, n);
+    }
+
+    /// [`add`](Self::add) into `stripe`, found by this thread.
+    pub(crate) fn add_in(&self, stripe: Stripe, v: f64) -> Result<(), RejectReason> {
         match RejectReason::check_non_negative(v) {
             Some(reason) => {
-                self.rejections.count(reason);
+                self.rejections.count_in(stripe, reason);
                 Err(reason)
             }
             None => {
-                self.cell.add_float(v);
+                self.cell.add_float_in(stripe, v);
                 Ok(())
             }
         }
@@ -277,12 +296,26 @@ impl HistogramHandle {
     /// Records one observation. NaN and infinite values are refused and counted.
     #[inline]
     pub fn observe(&self, v: f64) -> Result<(), RejectReason> {
+        self.observe_in(Stripe::current(), v)
+    }
+
+    /// [`observe`](Self::observe) into `stripe`, found by this thread.
+    #[inline(always)]
+    pub(crate) fn observe_in(&self, stripe: Stripe, v: f64) -> Result<(), RejectReason> {
         if let Some(reason) = RejectReason::check_finite(v) {
-            self.rejections.count(reason);
+            self.rejections.count_in(stripe, reason);
             return Err(reason);
         }
-        self.cell.observe(v);
+        self.cell.observe_in(stripe, v);
         Ok(())
+    }
+
+    /// [`observe`](Self::observe) into `stripe`, for a value finite by construction (a
+    /// `Duration` in seconds, a `u64` count): nothing to refuse.
+    #[inline(always)]
+    pub(crate) fn observe_finite_in(&self, stripe: Stripe, v: f64) {
+        debug_assert!(v.is_finite(), "{v}");
+        self.cell.observe_in(stripe, v);
     }
 
     /// Records one observation made in a sampled trace: it also becomes its bucket's

@@ -9,6 +9,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::RegistryError;
+use super::bounds::Bounds;
 use super::cells::{CounterCell, GaugeCell, HistogramCell};
 use super::text::{escape_label_value, format_le};
 use crate::catalogue::{MetricDef, MetricKind, Unit};
@@ -53,7 +54,7 @@ pub(crate) struct Family {
     help: RwLock<Box<str>>,
     /// Whether the family comes from a definition (its help and labels are fixed).
     defined: bool,
-    bounds: Arc<[f64]>,
+    bounds: Arc<Bounds>,
     /// The unit of a catalogue family (none for plain counts), for OpenMetrics' `# UNIT`.
     pub(crate) unit: Option<&'static str>,
     /// The end of each bucket line up to its value (`0.005"} `), `+Inf` last.
@@ -130,7 +131,7 @@ impl Family {
             kind,
             help: RwLock::new("".into()),
             defined: false,
-            bounds: buckets.into(),
+            bounds: Arc::new(Bounds::new(buckets)),
             unit: None,
             le_tails,
             label_names: Box::default(),
@@ -147,10 +148,10 @@ impl Family {
                 requested: def.kind,
             });
         }
-        if self.kind == MetricKind::Histogram && *self.bounds != *def.buckets {
+        if self.kind == MetricKind::Histogram && self.bounds.as_slice() != def.buckets {
             return Err(RegistryError::BucketConflict {
                 name: def.name.to_owned(),
-                existing: self.bounds.to_vec(),
+                existing: self.bounds.as_slice().to_vec(),
             });
         }
         if self.defined && !self.label_names.iter().map(|n| &**n).eq(def.label_names()) {
@@ -165,7 +166,7 @@ impl Family {
 
     /// The bucket bounds of a histogram family (empty for the others), `+Inf` not included.
     pub(crate) fn bounds(&self) -> &[f64] {
-        &self.bounds
+        self.bounds.as_slice()
     }
 
     pub(crate) fn help(&self) -> RwLockReadGuard<'_, Box<str>> {

@@ -5,6 +5,7 @@
 //! metrics arrive through the `metrics` facade (see [`Registry`]'s `metrics::Recorder`
 //! implementation) or through [`Registry::register`] with a [`MetricDef`] of your own.
 
+mod bounds;
 mod cells;
 mod exemplar;
 mod facade;
@@ -25,6 +26,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 pub(crate) use cells::Rejections;
 pub use cells::{CounterHandle, GaugeHandle, HistogramHandle};
 use family::{Cell, Family};
+pub(crate) use stripes::Stripe;
 
 use crate::RejectReason;
 use crate::catalogue::{self, LabelDef, MetricDef, MetricKind};
@@ -358,7 +360,7 @@ impl Registry {
 /// A histogram cell not attached to any registry, for the impossible case where a catalogue
 /// series cannot be registered.
 pub(crate) fn detached_histogram(def: &MetricDef) -> cells::HistogramCell {
-    cells::HistogramCell::new(def.buckets.into())
+    cells::HistogramCell::new(std::sync::Arc::new(bounds::Bounds::new(def.buckets)))
 }
 
 #[cfg(test)]

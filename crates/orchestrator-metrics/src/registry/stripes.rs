@@ -66,6 +66,20 @@ impl Drop for Lease {
     }
 }
 
+/// The stripe the current thread writes, found once for the several writes of one
+/// recording (an LLM call writes ten numbers; each lookup is a thread-local read).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stripe(usize);
+
+impl Stripe {
+    /// The current thread's stripe: 0 (shared) or its leased stripe. Only the thread
+    /// that found it may write with it: do not send it to another thread.
+    #[inline]
+    pub(crate) fn current() -> Stripe {
+        Stripe(current())
+    }
+}
+
 /// The stripe the current thread writes: 0 (shared) or its leased stripe.
 #[inline]
 fn current() -> usize {
@@ -186,35 +200,39 @@ impl Striped {
         }
     }
 
-    /// Adds `n` to word `i`.
-    #[inline]
+    /// Adds `n` to word `i` of the current thread's stripe.
+    #[cfg(test)]
     pub(crate) fn add(&self, i: usize, n: u64) {
-        let stripe = self.stripe();
-        self.put(stripe, i, n);
+        self.add_in(Stripe::current(), i, n);
     }
 
     /// Adds `v` to word `i`, read as the bits of an `f64`.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn add_f64(&self, i: usize, v: f64) {
-        let stripe = self.stripe();
-        self.put_f64(stripe, i, v);
+        self.add_f64_in(Stripe::current(), i, v);
     }
 
-    /// Adds `n` to word `i` and `v` to word `j` (`f64` bits): a histogram's bucket and sum,
-    /// with the thread's stripe found and marked once.
+    /// Adds `n` to word `i` of `stripe`, found by this thread.
     #[inline]
-    pub(crate) fn add_and_add_f64(&self, i: usize, n: u64, j: usize, v: f64) {
-        let stripe = self.stripe();
-        self.put(stripe, i, n);
-        self.put_f64(stripe, j, v);
+    pub(crate) fn add_in(&self, stripe: Stripe, i: usize, n: u64) {
+        self.mark(stripe.0);
+        self.put(stripe.0, i, n);
     }
 
-    /// The current thread's stripe, marked written.
+    /// Adds `v` to word `i` of `stripe`, read as the bits of an `f64`.
     #[inline]
-    fn stripe(&self) -> usize {
-        let stripe = current();
-        self.mark(stripe);
-        stripe
+    pub(crate) fn add_f64_in(&self, stripe: Stripe, i: usize, v: f64) {
+        self.mark(stripe.0);
+        self.put_f64(stripe.0, i, v);
+    }
+
+    /// Adds `n` to word `i` and `v` to word `j` (`f64` bits) of `stripe`: a histogram's
+    /// bucket and sum, with the stripe marked once.
+    #[inline]
+    pub(crate) fn add_and_add_f64_in(&self, stripe: Stripe, i: usize, n: u64, j: usize, v: f64) {
+        self.mark(stripe.0);
+        self.put(stripe.0, i, n);
+        self.put_f64(stripe.0, j, v);
     }
 
     #[inline]
