@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bounds::Bounds;
 use super::exemplar::{Exemplar, Slots};
-use super::stripes::{Stripe, Striped, add_f64};
+use super::stripes::{INLINE, Stripe, Striped, add_f64};
 use crate::RejectReason;
 
 /// Storage of a counter: an integer part for `u64` increments (exact) and a floating part
@@ -130,6 +130,20 @@ impl HistogramCell {
         let idx = self.bounds.bucket(v);
         self.words
             .add_and_add_f64_in(Stripe::current(), idx, n, self.sum_word(), v * n as f64);
+    }
+
+    /// Per-bucket (non-cumulative) counts, the `+Inf` bucket last, lent to `f` from a
+    /// buffer on the stack (no copy of it, as an iterator holding it would make).
+    #[inline]
+    pub(crate) fn with_counts<R>(&self, f: impl FnOnce(&[u64]) -> R) -> R {
+        let n = self.bounds.len() + 1;
+        let mut small = [0u64; INLINE];
+        if let Some(counts) = small.get_mut(..n) {
+            self.words.sum_into(counts);
+            return f(counts);
+        }
+        let counts: Vec<u64> = self.counts().collect();
+        f(&counts)
     }
 
     /// Per-bucket (non-cumulative) counts, the `+Inf` bucket last.

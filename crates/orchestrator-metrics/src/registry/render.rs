@@ -79,14 +79,17 @@ fn render_series(family: &Family, series: &Series, out: &mut String, prefix: &mu
                 prefix.push(',');
             }
             prefix.push_str("le=\"");
-            let mut cumulative = 0u64;
-            for (tail, count) in family.le_tails.iter().zip(cell.counts()) {
-                cumulative += count;
-                out.push_str(prefix);
-                out.push_str(tail);
-                push_u64(cumulative, out);
-                out.push('\n');
-            }
+            let cumulative = cell.with_counts(|counts| {
+                let mut cumulative = 0u64;
+                for (tail, count) in family.le_tails.iter().zip(counts) {
+                    cumulative += count;
+                    out.push_str(prefix);
+                    out.push_str(tail);
+                    push_u64(cumulative, out);
+                    out.push('\n');
+                }
+                cumulative
+            });
             line_start(&family.name, "_sum", &series.labels, out);
             push_f64(cell.sum(), out);
             out.push('\n');

@@ -272,15 +272,21 @@ impl Striped {
     /// [`sum_f64`](Self::sum_f64).
     pub(crate) fn totals(&self) -> Option<[u64; INLINE]> {
         let mut totals = [0u64; INLINE];
-        let words = totals.get_mut(..self.stride * 8)?;
+        self.sum_into(totals.get_mut(..self.stride * 8)?);
+        Some(totals)
+    }
+
+    /// Adds every word, summed over the stripes as integers, to `out` (as many words as
+    /// the stripes hold, rounded up to eight; fewer are filled partly): one pass over the
+    /// cell's memory, into the caller's buffer.
+    pub(crate) fn sum_into(&self, out: &mut [u64]) {
         for stripe in self.used_stripes() {
-            for (out, line) in words.chunks_exact_mut(8).zip(stripe) {
+            for (out, line) in out.chunks_mut(8).zip(stripe) {
                 for (o, w) in out.iter_mut().zip(&line.0) {
                     *o = o.wrapping_add(w.load(Ordering::Relaxed));
                 }
             }
         }
-        Some(totals)
     }
 
     /// Word `i`, summed over the stripes.

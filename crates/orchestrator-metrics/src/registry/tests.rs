@@ -51,6 +51,48 @@ custom_jobs_seconds_count{queue=\"a\"} 4
     assert!(text.ends_with(expected), "{text}");
 }
 
+/// Forty bounds: past the stack buffer rendering sums the stripes into, and past what the
+/// binade search takes (40 bounds one apart). Two threads write: every bucket still counts
+/// both.
+#[test]
+fn wide_histograms_render_every_bucket() {
+    static BOUNDS: [f64; 40] = {
+        let mut b = [0.0; 40];
+        let mut i = 0;
+        while i < 40 {
+            b[i] = (i + 1) as f64;
+            i += 1;
+        }
+        b
+    };
+    let wide = MetricDef {
+        name: "wide_jobs_seconds",
+        buckets: &BOUNDS,
+        ..CUSTOM
+    };
+    let registry = Registry::new();
+    let h = registry.histogram(&wide, &["a"]).unwrap();
+    let other = h.clone();
+    std::thread::spawn(move || other.observe(0.5).unwrap())
+        .join()
+        .unwrap();
+    for v in BOUNDS {
+        h.observe(v).unwrap();
+    }
+    h.observe(1e9).unwrap();
+    let text = registry.render();
+    for (i, bound) in BOUNDS.iter().enumerate() {
+        let line = format!(
+            "wide_jobs_seconds_bucket{{queue=\"a\",le=\"{bound}\"}} {}\n",
+            i + 2
+        );
+        assert!(text.contains(&line), "{line}{text}");
+    }
+    assert!(text.contains("wide_jobs_seconds_bucket{queue=\"a\",le=\"+Inf\"} 42\n"));
+    assert!(text.contains("wide_jobs_seconds_count{queue=\"a\"} 42\n"));
+    exposition::parse(&text).unwrap();
+}
+
 #[test]
 fn invalid_values_are_refused_and_counted() {
     let registry = Registry::new();
