@@ -24,6 +24,7 @@
 //! its thread was recording when interrupted can lose that one update.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -68,15 +69,17 @@ impl Drop for Lease {
 
 /// The stripe the current thread writes, found once for the several writes of one
 /// recording (an LLM call writes ten numbers; each lookup is a thread-local read).
+///
+/// Neither `Send` nor `Sync`: only the thread that found a leased stripe may write it with a
+/// plain load and store, so the token cannot leave that thread.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Stripe(usize);
+pub(crate) struct Stripe(usize, PhantomData<*const ()>);
 
 impl Stripe {
-    /// The current thread's stripe: 0 (shared) or its leased stripe. Only the thread
-    /// that found it may write with it: do not send it to another thread.
+    /// The current thread's stripe: 0 (shared) or its leased stripe.
     #[inline]
     pub(crate) fn current() -> Stripe {
-        Stripe(current())
+        Stripe(current(), PhantomData)
     }
 }
 
