@@ -130,6 +130,10 @@ struct Inner {
     /// `errors_total{component="llm", kind=<outcome>}`, by outcome (unused for success).
     errors: [CounterHandle; 5],
     cache: HandleCache<(Box<str>, Box<str>), Handles>,
+    /// The `other` handles of the first provider whose models folded (as the cache holds
+    /// them, so admitted), found without a probe: a flood usually comes through one
+    /// provider. Others are found in the cache.
+    first_other: OnceLock<(Box<str>, Handles)>,
     budgets: Arc<Budgets>,
 }
 
@@ -174,6 +178,7 @@ impl LlmMetrics {
                 folded_unpriced,
                 errors: LlmOutcome::ALL.map(|o| errors.handle("llm", o.as_str())),
                 cache: HandleCache::new(),
+                first_other: OnceLock::new(),
                 budgets,
             }),
         }
@@ -238,11 +243,21 @@ impl LlmMetrics {
             inner.prices.price_hashed(key, call.provider, call.model)
         };
         if model == OTHER {
+            if let Some((provider, handles)) = inner.first_other.get()
+                && **provider == *call.provider
+            {
+                return self.record_with(handles, call, price);
+            }
             // A flood of model names: the cache holds admitted values only, so finding the
             // raw provider beside "other" proves it admitted, without its admission (which
             // takes the guard's mutex until the provider cap is full).
             let hash = pair(hashes.0, inner.other_hash);
             if let Some(handles) = cache.find(hash, eq(call.provider, OTHER)) {
+                if inner.first_other.get().is_none() {
+                    let _ = inner
+                        .first_other
+                        .set((call.provider.into(), handles.clone()));
+                }
                 return self.record_with(handles, call, price);
             }
         }
@@ -369,106 +384,4 @@ fn eq<'a>(provider: &'a str, model: &'a str) -> impl Fn(&(Box<str>, Box<str>)) -
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::mpsc;
-
-    use super::*;
-    use crate::{CardinalityLimits, Metrics};
-
-    /// Issue 14 row 10: once the model cap is full, a call with a new model name folds into
-    /// `other` without taking a mutex, not even the provider's, whose cap is not full.
-    #[test]
-    fn a_folded_call_takes_no_lock_once_the_model_cap_is_full() {
-        let registry = Registry::new();
-        let metrics = Metrics::builder()
-            .cardinality(CardinalityLimits::default().cap(GuardedLabel::Model, 2))
-            .build(&registry);
-        let llm = metrics.llm().clone();
-        let call = |model| LlmCall::new("openai", model, LlmOutcome::Success, Duration::ZERO);
-        for model in ["a", "b", "first-folded"] {
-            llm.record(&call(model));
-        }
-        let guard = Arc::clone(&llm.inner.guard);
-        let held = (
-            guard.hold(GuardedLabel::Provider),
-            guard.hold(GuardedLabel::Model),
-        );
-        let (done, finished) = mpsc::channel();
-        let recorder = std::thread::spawn(move || {
-            llm.record(&call("flood-1"));
-            let _ = done.send(());
-        });
-        let waited = finished.recv_timeout(Duration::from_secs(10));
-        drop(held);
-        recorder.join().unwrap();
-        assert!(waited.is_ok(), "a folded call waited for the guard's mutex");
-        assert_eq!(metrics.guard().folded(GuardedLabel::Model), 2);
-        let text = registry.render();
-        assert!(
-            text.contains(r#"orchestrator_llm_requests_total{provider="openai",model="other",outcome="success"} 2"#),
-            "{text}"
-        );
-    }
-
-    /// Issue 14 row 10: a folded call skips the price lookup only when no priced model can
-    /// fold. A priced name longer than the length cap folds, and keeps its price; a flood
-    /// name past the cap has none, and is counted unpriced.
-    #[test]
-    fn a_folded_call_is_priced_when_its_priced_model_can_fold() {
-        let price = ModelPrice::new(1.0, 0.5, 2.0).expect("price");
-        let registry = Registry::new();
-        let metrics = Metrics::builder()
-            .cardinality(
-                CardinalityLimits::default()
-                    .cap(GuardedLabel::Model, 1)
-                    .max_value_len(12),
-            )
-            .prices(
-                PriceTable::new()
-                    .with_price("openai", "gpt-4o", price)
-                    .with_price("openai", "a-name-past-the-cap", price),
-            )
-            .build(&registry);
-        let llm = metrics.llm();
-        assert!(
-            !llm.inner.folded_unpriced,
-            "a priced name is too long to keep"
-        );
-        fn call(model: &str) -> LlmCall<'_> {
-            LlmCall::new("openai", model, LlmOutcome::Success, Duration::ZERO)
-                .with_usage(TokenUsage::new(1_000_000, 0))
-        }
-        assert_eq!(llm.record(&call("junk")), None, "takes the cap");
-        assert_eq!(llm.record(&call("a-name-past-the-cap")), Some(1.0));
-        assert_eq!(llm.record(&call("gpt-4o")), Some(1.0));
-        for i in 0..50 {
-            let model = format!("flood-{i}");
-            assert_eq!(llm.record(&call(&model)), None);
-        }
-        assert_eq!(metrics.guard().folded(GuardedLabel::Model), 51);
-        let unpriced = registry
-            .rejections()
-            .cell(RejectReason::UnpricedModel)
-            .value();
-        assert_eq!(unpriced, 51.0, "junk and the flood");
-        let text = registry.render();
-        let other_cost = r#"orchestrator_llm_cost_usd_total{provider="openai",model="other"} 1"#;
-        assert!(text.contains(other_cost), "{text}");
-
-        // Every priced name kept: the lookup is skipped, and the flood is still unpriced.
-        let registry = Registry::new();
-        let metrics = Metrics::builder()
-            .cardinality(CardinalityLimits::default().cap(GuardedLabel::Model, 1))
-            .prices(PriceTable::new().with_price("openai", "gpt-4o", price))
-            .build(&registry);
-        assert!(metrics.llm().inner.folded_unpriced);
-        for model in ["junk", "flood-1", "flood-2", "gpt-4o"] {
-            metrics.llm().record(&call(model));
-        }
-        let unpriced = registry
-            .rejections()
-            .cell(RejectReason::UnpricedModel)
-            .value();
-        assert_eq!(unpriced, 3.0);
-    }
-}
+mod tests;
