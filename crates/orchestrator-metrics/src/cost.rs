@@ -6,7 +6,7 @@
 
 use hashbrown::HashTable;
 
-use crate::hashing::{hash_str, pair};
+use crate::hashing::hash_pair;
 
 /// Token counts of one LLM call.
 ///
@@ -209,10 +209,6 @@ impl PartialEq for PriceTable {
     }
 }
 
-fn key_hash(provider: &str, model: &str) -> u64 {
-    pair(hash_str(provider), hash_str(model))
-}
-
 impl PriceTable {
     /// An empty table.
     pub fn new() -> Self {
@@ -227,7 +223,7 @@ impl PriceTable {
         price: ModelPrice,
     ) -> Self {
         let (provider, model): (String, String) = (provider.into(), model.into());
-        let hash = key_hash(&provider, &model);
+        let hash = hash_pair(&provider, &model);
         match self
             .prices
             .find_mut(hash, |(p, m, _)| **p == *provider && **m == *model)
@@ -237,7 +233,7 @@ impl PriceTable {
                 self.prices.insert_unique(
                     hash,
                     (provider.into(), model.into(), price),
-                    |(p, m, _)| key_hash(p, m),
+                    |(p, m, _)| hash_pair(p, m),
                 );
             }
         }
@@ -251,11 +247,10 @@ impl PriceTable {
 
     /// The price of a model.
     pub fn price(&self, provider: &str, model: &str) -> Option<ModelPrice> {
-        self.price_hashed(key_hash(provider, model), provider, model)
+        self.price_hashed(hash_pair(provider, model), provider, model)
     }
 
-    /// [`price`](Self::price), for a caller that has `pair(hash_str(provider),
-    /// hash_str(model))`.
+    /// [`price`](Self::price), for a caller that has `hashing::hash_pair(provider, model)`.
     #[inline]
     pub(crate) fn price_hashed(
         &self,

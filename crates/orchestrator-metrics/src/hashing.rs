@@ -22,6 +22,13 @@ pub(crate) fn hash_str(s: &str) -> u64 {
     h.finish()
 }
 
+/// The hash of an ordered pair of strings: `pair` of their two hashes, so that a caller
+/// holding the two hashes already finds the same key without hashing again.
+#[inline]
+pub(crate) fn hash_pair(a: &str, b: &str) -> u64 {
+    pair(hash_str(a), hash_str(b))
+}
+
 /// The hash of an ordered pair of strings, from their two hashes: `(a, b)` and `(b, a)`
 /// differ, and so do `("ab", "c")` and `("a", "bc")`, whose string hashes differ.
 #[inline]

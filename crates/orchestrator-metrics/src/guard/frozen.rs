@@ -25,10 +25,12 @@ impl Frozen {
     /// The set of `values`, each once.
     pub(super) fn new<'a>(values: impl Iterator<Item = &'a Box<str>>) -> Self {
         let mut set: HashTable<Box<str>> = HashTable::new();
+        let mut hashes = Vec::new();
         for v in values {
             let hash = hash_str(v);
             if set.find(hash, |f| **f == **v).is_none() {
                 set.insert_unique(hash, v.clone(), |f| hash_str(f));
+                hashes.push(hash);
             }
         }
         let bits = (set.len() * BITS_PER_VALUE).next_power_of_two().max(512);
@@ -37,7 +39,6 @@ impl Frozen {
             filter: vec![0; bits / 64].into(),
             mask: bits as u64 - 1,
         };
-        let hashes: Vec<u64> = frozen.set.iter().map(|v| hash_str(v)).collect();
         for hash in hashes {
             for bit in frozen.bits(hash) {
                 frozen.filter[(bit / 64) as usize] |= 1 << (bit % 64);

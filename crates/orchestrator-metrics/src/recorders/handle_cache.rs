@@ -16,7 +16,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::hashing::{hash_str, pair};
+use crate::hashing::{hash_pair, hash_str};
 
 const INITIAL_CAPACITY: usize = 16;
 
@@ -97,11 +97,11 @@ impl<K: Clone, V: Clone> HandleCache<K, V> {
         mix(hash_str(s), small)
     }
 
-    /// The hash of a key made of two strings: `hashing::pair` of their hashes, so a caller
-    /// that hashed them already (the LLM recorder) gets the same hash without this.
+    /// The hash of a key made of two strings: `hashing::hash_pair`, so a caller that hashed
+    /// them already (the LLM recorder) gets the same hash with `hashing::pair`.
     #[inline]
     pub(crate) fn hash2(&self, a: &str, b: &str) -> u64 {
-        pair(hash_str(a), hash_str(b))
+        hash_pair(a, b)
     }
 
     /// The cached value with this hash whose key satisfies `eq`.

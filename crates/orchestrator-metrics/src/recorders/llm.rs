@@ -235,14 +235,15 @@ impl LlmMetrics {
         let inner = &self.inner;
         let cache = &inner.cache;
         let model: &str = &model;
+        let folded = model == OTHER;
         // Folded calls share the handles of "other" but keep the price of their real model
         // (none, when every priced model is kept).
-        let price = if model == OTHER && inner.folded_unpriced {
+        let price = if folded && inner.folded_unpriced {
             None
         } else {
             inner.prices.price_hashed(key, call.provider, call.model)
         };
-        if model == OTHER {
+        if folded {
             if let Some((provider, handles)) = inner.first_other.get()
                 && **provider == *call.provider
             {
@@ -331,15 +332,13 @@ impl LlmMetrics {
         }
         // Durations and token counts are finite and non-negative: these observations
         // cannot be refused.
-        let observe = |h: &HistogramHandle, v: f64| match call.exemplar {
-            None => h.observe_finite_in(stripe, v),
-            Some(exemplar) => {
-                let _ = h.observe_exemplar(v, exemplar);
-            }
-        };
-        observe(&h.latency, call.duration.as_secs_f64());
+        let _ =
+            h.latency
+                .observe_maybe_exemplar_in(stripe, call.duration.as_secs_f64(), call.exemplar);
         if let Some(ttft) = call.time_to_first_token {
-            observe(&h.ttft, ttft.as_secs_f64());
+            let _ = h
+                .ttft
+                .observe_maybe_exemplar_in(stripe, ttft.as_secs_f64(), call.exemplar);
         }
         let usage = call.usage?;
         let rejections = self.inner.registry.rejections();
@@ -348,23 +347,25 @@ impl LlmMetrics {
             rejections.count_in(stripe, reason);
             return None;
         }
-        h.input_tokens.observe_finite_in(stripe, usage.input as f64);
-        h.output_tokens
-            .observe_finite_in(stripe, usage.output as f64);
+        let _ = h.input_tokens.observe_in(stripe, usage.input as f64);
+        let _ = h.output_tokens.observe_in(stripe, usage.output as f64);
         if let (Some(ttft), true) = (call.time_to_first_token, usage.output >= 2) {
             // The semantic conventions' shape: the decode time spread over the tokens after
             // the first.
             let decode = call.duration.saturating_sub(ttft).as_secs_f64();
-            h.time_per_output_token
-                .observe_finite_in(stripe, decode / (usage.output - 1) as f64);
+            let _ = h
+                .time_per_output_token
+                .observe_in(stripe, decode / (usage.output - 1) as f64);
         }
         if usage.cache_write_input > 0 {
-            self.lazy_tokens(&h.cache_write_tokens, &h.labels, "cache_write")
-                .observe_finite_in(stripe, usage.cache_write_input as f64);
+            let _ = self
+                .lazy_tokens(&h.cache_write_tokens, &h.labels, "cache_write")
+                .observe_in(stripe, usage.cache_write_input as f64);
         }
         if usage.reasoning > 0 {
-            self.lazy_tokens(&h.reasoning_tokens, &h.labels, "reasoning")
-                .observe_finite_in(stripe, usage.reasoning as f64);
+            let _ = self
+                .lazy_tokens(&h.reasoning_tokens, &h.labels, "reasoning")
+                .observe_in(stripe, usage.reasoning as f64);
         }
         match price {
             Some(price) => {

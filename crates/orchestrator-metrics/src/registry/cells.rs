@@ -324,14 +324,6 @@ impl HistogramHandle {
         Ok(())
     }
 
-    /// [`observe`](Self::observe) into `stripe`, for a value finite by construction (a
-    /// `Duration` in seconds, a `u64` count): nothing to refuse.
-    #[inline(always)]
-    pub(crate) fn observe_finite_in(&self, stripe: Stripe, v: f64) {
-        debug_assert!(v.is_finite(), "{v}");
-        self.cell.observe_in(stripe, v);
-    }
-
     /// Records one observation made in a sampled trace: it also becomes its bucket's
     /// exemplar (the OpenMetrics exposition shows the most recent one per bucket). NaN and
     /// infinite values are refused and counted.
@@ -351,8 +343,20 @@ impl HistogramHandle {
         v: f64,
         exemplar: Option<Exemplar>,
     ) -> Result<(), RejectReason> {
+        self.observe_maybe_exemplar_in(Stripe::current(), v, exemplar)
+    }
+
+    /// [`observe_maybe_exemplar`](Self::observe_maybe_exemplar) into `stripe`, found by
+    /// this thread.
+    #[inline]
+    pub(crate) fn observe_maybe_exemplar_in(
+        &self,
+        stripe: Stripe,
+        v: f64,
+        exemplar: Option<Exemplar>,
+    ) -> Result<(), RejectReason> {
         match exemplar {
-            None => self.observe(v),
+            None => self.observe_in(stripe, v),
             Some(exemplar) => self.observe_exemplar(v, exemplar),
         }
     }
