@@ -43,7 +43,7 @@ pub use guard::{CardinalityGuard, CardinalityLimits, GuardedLabel, LabelPolicy, 
 pub use recorders::{
     BusinessMetrics, CacheMetrics, CacheOp, CacheResult, DependencyKind, DependencyMetrics,
     ErrorMetrics, LlmCall, LlmMetrics, LlmOutcome, Metrics, MetricsBuilder, RequestMetrics,
-    SessionMetrics, SessionTimer, Status, TenantMetrics,
+    SessionMetrics, SessionTimer, Status, TenantMetrics, UsageSource,
 };
 pub use registry::{
     CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, Exemplar, GaugeHandle, HistogramHandle,

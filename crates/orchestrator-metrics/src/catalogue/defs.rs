@@ -249,6 +249,18 @@ pub const LLM_COST_USD_TOTAL: MetricDef = counter(
     Group::GenAi,
 );
 
+/// `orchestrator_llm_unreported_usage_total`: counter of successful LLM calls whose provider
+/// reported no token usage, by provider, model and `usage`: `missing` (recorded without
+/// tokens or cost, so the spend is understated by these calls) or `estimated` (recorded with
+/// the tokens of the user's estimator, which the token and cost series include).
+pub const LLM_UNREPORTED_USAGE_TOTAL: MetricDef = counter(
+    "orchestrator_llm_unreported_usage_total",
+    Unit::Count,
+    "Successful LLM calls whose provider reported no usage: missing, or estimated.",
+    &[PROVIDER, MODEL, USAGE],
+    Group::GenAi,
+);
+
 /// `orchestrator_tenant_requests_total`: counter of API requests by tenant (the tenant label
 /// is guarded: an allow-list or a cap, the overflow in `other`).
 pub const TENANT_REQUESTS_TOTAL: MetricDef = counter(
@@ -461,6 +473,7 @@ pub const ALL: &[&MetricDef] = &[
     &LLM_TIME_TO_FIRST_TOKEN_SECONDS,
     &LLM_TIME_PER_OUTPUT_TOKEN_SECONDS,
     &LLM_COST_USD_TOTAL,
+    &LLM_UNREPORTED_USAGE_TOTAL,
     &TENANT_REQUESTS_TOTAL,
     &TENANT_LLM_COST_USD_TOTAL,
     &TENANT_LLM_TOKENS_TOTAL,

@@ -9,8 +9,13 @@ pub const HTTP_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER",
 ];
 
-/// The outcome of an LLM call.
+/// The outcome of an LLM call, in the order of `LlmOutcome::ALL` (a test pins it).
 pub const LLM_OUTCOMES: &[&str] = &["success", "error", "rate_limited", "timeout", "cancelled"];
+
+/// Why a successful LLM call's usage is not the provider's report: `missing` (the provider
+/// reported none, so the call has no tokens and no cost) or `estimated` (the user's
+/// estimator filled it in).
+pub const UNREPORTED_USAGE: &[&str] = &["missing", "estimated"];
 
 /// The kind of cache operation.
 pub const CACHE_OPERATIONS: &[&str] = &["get", "set", "delete"];
@@ -61,6 +66,8 @@ pub const PROVIDER: LabelDef = LabelDef::guarded("provider");
 pub const MODEL: LabelDef = LabelDef::guarded("model");
 /// The LLM call outcome.
 pub const LLM_OUTCOME: LabelDef = LabelDef::closed("outcome", LLM_OUTCOMES);
+/// Why a call's usage was not reported.
+pub const USAGE: LabelDef = LabelDef::closed("usage", UNREPORTED_USAGE);
 /// The token type.
 pub const TOKEN_TYPE: LabelDef = LabelDef::closed("token_type", TOKEN_TYPES);
 /// The cache name.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, counter, histogram};
 use crate::budget::Budgets;
-use crate::catalogue::{self, labels::LLM_OUTCOMES};
+use crate::catalogue;
 use crate::guard::OTHER;
 use crate::hashing::{hash_str, pair};
 use crate::registry::Stripe;
@@ -32,7 +32,9 @@ pub enum LlmOutcome {
 }
 
 impl LlmOutcome {
-    const ALL: [LlmOutcome; 5] = [
+    /// Every outcome, each at its [`index`](Self::index) (a test pins both, and the
+    /// catalogue's `LLM_OUTCOMES`, to this order).
+    pub const ALL: [LlmOutcome; 5] = [
         LlmOutcome::Success,
         LlmOutcome::Error,
         LlmOutcome::RateLimited,
@@ -42,8 +44,38 @@ impl LlmOutcome {
 
     /// The `outcome` label value (also the error `kind` for failed calls).
     pub const fn as_str(self) -> &'static str {
-        LLM_OUTCOMES[self as usize]
+        match self {
+            LlmOutcome::Success => "success",
+            LlmOutcome::Error => "error",
+            LlmOutcome::RateLimited => "rate_limited",
+            LlmOutcome::Timeout => "timeout",
+            LlmOutcome::Cancelled => "cancelled",
+        }
     }
+
+    /// Where the outcome's series sit in the recorder's arrays: an exhaustive match, so a
+    /// new outcome cannot be counted under another's series.
+    const fn index(self) -> usize {
+        match self {
+            LlmOutcome::Success => 0,
+            LlmOutcome::Error => 1,
+            LlmOutcome::RateLimited => 2,
+            LlmOutcome::Timeout => 3,
+            LlmOutcome::Cancelled => 4,
+        }
+    }
+}
+
+/// Where a call's token usage came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum UsageSource {
+    /// The provider reported it (or, without usage, nothing was expected: a failed or
+    /// cancelled call).
+    #[default]
+    Reported,
+    /// The user's estimator made it up from the text: counted in
+    /// `orchestrator_llm_unreported_usage_total{usage="estimated"}`.
+    Estimated,
 }
 
 /// What is known about one LLM call when it ends.
@@ -64,6 +96,9 @@ pub struct LlmCall<'a> {
     /// The trace and span of a sampled call: its latency and time to first token become
     /// their buckets' exemplars.
     pub exemplar: Option<Exemplar>,
+    /// Whether `usage` is the provider's report or an estimate. A successful call without
+    /// usage is counted in `orchestrator_llm_unreported_usage_total{usage="missing"}`.
+    pub usage_source: UsageSource,
 }
 
 impl<'a> LlmCall<'a> {
@@ -77,6 +112,7 @@ impl<'a> LlmCall<'a> {
             time_to_first_token: None,
             usage: None,
             exemplar: None,
+            usage_source: UsageSource::Reported,
         }
     }
 
@@ -97,11 +133,22 @@ impl<'a> LlmCall<'a> {
         self.usage = Some(usage);
         self
     }
+
+    /// The same call with a usage estimated from its text because the provider reported
+    /// none: recorded and priced like reported usage, and counted apart in
+    /// `orchestrator_llm_unreported_usage_total{usage="estimated"}`.
+    pub fn with_estimated_usage(mut self, usage: TokenUsage) -> Self {
+        self.usage = Some(usage);
+        self.usage_source = UsageSource::Estimated;
+        self
+    }
 }
 
 #[derive(Debug, Clone)]
 struct Handles {
     requests: [CounterHandle; 5],
+    /// `unreported_usage_total`: `missing`, `estimated`.
+    unreported: [CounterHandle; 2],
     latency: HistogramHandle,
     ttft: HistogramHandle,
     time_per_output_token: HistogramHandle,
@@ -127,8 +174,9 @@ struct Inner {
     /// Whether the guard keeps every priced model as itself: then a model that folds has
     /// no price, and its lookup is skipped.
     folded_unpriced: bool,
-    /// `errors_total{component="llm", kind=<outcome>}`, by outcome (unused for success).
-    errors: [CounterHandle; 5],
+    /// `errors_total{component="llm", kind=<outcome>}`, by outcome; none for success, which
+    /// is no error.
+    errors: [Option<CounterHandle>; 5],
     cache: HandleCache<(Box<str>, Box<str>), Handles>,
     /// The `other` handles of the first provider whose models folded (as the cache holds
     /// them, so admitted), found without a probe: a flood usually comes through one
@@ -176,7 +224,8 @@ impl LlmMetrics {
                 prices,
                 other_hash: hash_str(OTHER),
                 folded_unpriced,
-                errors: LlmOutcome::ALL.map(|o| errors.handle("llm", o.as_str())),
+                errors: LlmOutcome::ALL
+                    .map(|o| (o != LlmOutcome::Success).then(|| errors.handle("llm", o.as_str()))),
                 cache: HandleCache::new(),
                 first_other: OnceLock::new(),
                 budgets,
@@ -288,6 +337,14 @@ impl LlmMetrics {
                     &[provider, model, o.as_str()],
                 )
             }),
+            unreported: std::array::from_fn(|i| {
+                let usage = catalogue::labels::UNREPORTED_USAGE[i];
+                counter(
+                    r,
+                    &catalogue::LLM_UNREPORTED_USAGE_TOTAL,
+                    &[provider, model, usage],
+                )
+            }),
             latency: histogram(r, &catalogue::LLM_LATENCY_SECONDS, &pm),
             ttft: histogram(r, &catalogue::LLM_TIME_TO_FIRST_TOKEN_SECONDS, &pm),
             time_per_output_token: histogram(r, &catalogue::LLM_TIME_PER_OUTPUT_TOKEN_SECONDS, &pm),
@@ -325,10 +382,10 @@ impl LlmMetrics {
     ) -> Option<f64> {
         // Found once for the call's ten or so writes.
         let stripe = Stripe::current();
-        let outcome = call.outcome as usize;
+        let outcome = call.outcome.index();
         h.requests[outcome].increment_in(stripe, 1);
-        if call.outcome != LlmOutcome::Success {
-            self.inner.errors[outcome].increment_in(stripe, 1);
+        if let Some(errors) = &self.inner.errors[outcome] {
+            errors.increment_in(stripe, 1);
         }
         // Durations and token counts are finite and non-negative: these observations
         // cannot be refused.
@@ -340,7 +397,15 @@ impl LlmMetrics {
                 .ttft
                 .observe_maybe_exemplar_in(stripe, ttft.as_secs_f64(), call.exemplar);
         }
-        let usage = call.usage?;
+        let Some(usage) = call.usage else {
+            if call.outcome == LlmOutcome::Success {
+                h.unreported[0].increment_in(stripe, 1);
+            }
+            return None;
+        };
+        if call.usage_source == UsageSource::Estimated {
+            h.unreported[1].increment_in(stripe, 1);
+        }
         let rejections = self.inner.registry.rejections();
         if let Err(reason) = usage.check() {
             // Implausible counts: neither the tokens nor a cost made from them.

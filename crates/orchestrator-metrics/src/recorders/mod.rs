@@ -20,7 +20,7 @@ pub use business::BusinessMetrics;
 pub use cache::{CacheMetrics, CacheOp, CacheResult};
 pub use dependency::{DependencyKind, DependencyMetrics};
 pub use errors::ErrorMetrics;
-pub use llm::{LlmCall, LlmMetrics, LlmOutcome};
+pub use llm::{LlmCall, LlmMetrics, LlmOutcome, UsageSource};
 pub use request::{RequestMetrics, Status};
 pub use session::{SessionMetrics, SessionTimer};
 pub use tenant::TenantMetrics;

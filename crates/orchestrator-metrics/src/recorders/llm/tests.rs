@@ -142,3 +142,59 @@ fn each_flooded_provider_keeps_its_own_other_series() {
         assert!(text.contains(&line), "{line}{text}");
     }
 }
+
+/// The outcome → series mapping is one table: each outcome's index, its label value and
+/// the catalogue's closed set agree, so a new outcome cannot be counted as another.
+#[test]
+fn outcomes_index_their_own_series() {
+    let labels: Vec<&str> = LlmOutcome::ALL.iter().map(|o| o.as_str()).collect();
+    assert_eq!(labels, catalogue::labels::LLM_OUTCOMES);
+    for (i, outcome) in LlmOutcome::ALL.iter().enumerate() {
+        assert_eq!(outcome.index(), i, "{outcome:?}");
+    }
+    let registry = Registry::new();
+    let llm = Metrics::new(&registry).llm().clone();
+    for outcome in LlmOutcome::ALL {
+        llm.record(&LlmCall::new("p", "m", outcome, Duration::ZERO));
+    }
+    let text = registry.render();
+    for outcome in LlmOutcome::ALL {
+        let line = format!(
+            r#"orchestrator_llm_requests_total{{provider="p",model="m",outcome="{}"}} 1"#,
+            outcome.as_str()
+        );
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+    assert!(
+        !text.contains(r#"kind="success""#),
+        "no error series for a success:\n{text}"
+    );
+    assert!(text.contains(r#"orchestrator_errors_total{component="llm",kind="cancelled"} 1"#));
+}
+
+/// A successful call without usage is counted missing; an estimated one is counted
+/// estimated and priced; a failed call without usage is neither.
+#[test]
+fn unreported_usage_is_counted() {
+    let registry = Registry::new();
+    let prices = PriceTable::new().with_price("p", "m", ModelPrice::new(1.0, 0.5, 2.0).unwrap());
+    let llm = Metrics::builder()
+        .prices(prices)
+        .build(&registry)
+        .llm()
+        .clone();
+    let call = |outcome| LlmCall::new("p", "m", outcome, Duration::ZERO);
+    assert_eq!(llm.record(&call(LlmOutcome::Success)), None);
+    assert_eq!(llm.record(&call(LlmOutcome::RateLimited)), None);
+    let cost =
+        llm.record(&call(LlmOutcome::Success).with_estimated_usage(TokenUsage::new(1_000_000, 0)));
+    assert_eq!(cost, Some(1.0));
+    llm.record(&call(LlmOutcome::Success).with_usage(TokenUsage::new(1, 1)));
+    let text = registry.render();
+    for (usage, n) in [("missing", 1), ("estimated", 1)] {
+        let line = format!(
+            r#"orchestrator_llm_unreported_usage_total{{provider="p",model="m",usage="{usage}"}} {n}"#
+        );
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+}
