@@ -11,9 +11,7 @@ use orchestrator_metrics::{CacheOp, LlmOutcome, TokenUsage};
 use crate::classify::{ErrorKind, Outcome};
 use crate::context::{self, Current, TraceContext};
 use crate::kind::content::ContentPolicy;
-use crate::kind::{
-    CacheCall, CallState, DatabaseCall, ExternalCall, GenAiRequest, GenAiResponse, LlmCallState,
-};
+use crate::kind::{CacheCall, CallState, DatabaseCall, ExternalCall, GenAiRequest, LlmCallState};
 use crate::pending::Pending;
 use crate::scope::{InTrace, in_call};
 use crate::service::begin;
@@ -112,17 +110,10 @@ impl Tracer {
             model: model.into(),
             prompt: None,
         };
-        CallGuard::start(self, |_, recording| LlmCallState {
-            request,
-            // The guard's caller gives content explicitly (`record_prompt`); kept only when
-            // the call records a span.
-            content: recording.then(ContentPolicy::default),
-            status: None,
-            streamed: false,
-            time_to_first_token: None,
-            response: GenAiResponse::default(),
-            dropped: Default::default(),
-            tenant: None,
+        // The guard's caller gives content explicitly (`record_prompt`); kept only when the
+        // call records a span.
+        CallGuard::start(self, |_, recording| {
+            LlmCallState::new(request, recording.then(ContentPolicy::default))
         })
     }
 
@@ -200,9 +191,14 @@ impl LlmCallGuard {
         self
     }
 
-    /// The HTTP status the provider answered with (`http.response.status_code`).
+    /// The HTTP status the provider answered with (`http.response.status_code`), as soon as
+    /// its headers arrive. A non-2xx status settles the call: dropped without
+    /// [`finish`](Self::finish) (an `error_for_status()?` that returns early), it is
+    /// recorded as that status's failure (429 `rate_limited`, 408 and 504 `timeout`, other
+    /// 4xx `client_error`, 5xx the status), not as cancelled.
     pub fn status(&mut self, status: u16) -> &mut Self {
-        self.pending.call_mut().status = Some(status);
+        let at = self.pending.elapsed();
+        self.pending.call_mut().answered(status, at);
         self
     }
 
@@ -223,11 +219,11 @@ impl LlmCallGuard {
             LlmOutcome::RateLimited => Outcome::Failed(ErrorKind::RateLimited),
             LlmOutcome::Timeout => Outcome::Failed(ErrorKind::Timeout),
             LlmOutcome::Cancelled => Outcome::Cancelled,
-            LlmOutcome::Error => match status {
-                Some(code @ 500..) => Outcome::Failed(ErrorKind::Status(code)),
-                Some(400..) => Outcome::Failed(ErrorKind::ClientError),
-                _ => Outcome::Failed(ErrorKind::Other),
-            },
+            LlmOutcome::Error => Outcome::Failed(
+                status
+                    .and_then(crate::kind::status_failure)
+                    .unwrap_or(ErrorKind::Other),
+            ),
         };
         self.pending.finish(outcome);
     }

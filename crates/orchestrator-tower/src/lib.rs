@@ -78,10 +78,10 @@ pub use forced::DEFAULT_MAX_FORCED_PER_SECOND;
 pub use future::ResponseFuture;
 pub use kind::{
     AnthropicMessages, AnthropicObserver, Cache, CacheCall, CacheRequest, CacheResponse, CallState,
-    Database, DatabaseCall, DbOperation, External, ExternalCall, GenAi, GenAiRequest,
-    GenAiResponse, Kind, Llm, LlmBody, LlmCallState, MAX_BUFFERED, MAX_CONTENT_BYTES,
-    MAX_MODEL_BYTES, OnRequest, OnResponse, OpenAiCompatible, OpenAiObserver, ResponseObserver,
-    Server, ServerCall, Tenant, UNMATCHED,
+    Database, DatabaseCall, DbOperation, External, ExternalCall, Gemini, GeminiObserver, GenAi,
+    GenAiRequest, GenAiResponse, Kind, Llm, LlmBody, LlmCallState, MAX_BUFFERED, MAX_CONTENT_BYTES,
+    MAX_MODEL_BYTES, OnRequest, OnResponse, OpenAiCompatible, OpenAiObserver, Progress,
+    ResponseObserver, Server, ServerCall, Tenant, UNMATCHED, UsageEstimator,
 };
 pub use layer::TelemetryLayer;
 pub use opentelemetry::trace::{SpanId, TraceId};

@@ -21,7 +21,8 @@ pub(crate) struct OpenSpan {
 }
 
 /// A call that has started and not ended. Dropping it ends the call as
-/// [`Outcome::Cancelled`].
+/// [`Outcome::Cancelled`], unless the call had already settled its outcome
+/// ([`CallState::settled`]).
 #[derive(Debug)]
 pub struct Pending<C: CallState> {
     call: Option<C>,
@@ -60,16 +61,17 @@ impl<C: CallState> Pending<C> {
 
     /// Ends the call with `outcome`: records its metrics and, if it is recorded, its span.
     pub fn finish(mut self, outcome: Outcome) {
-        self.end(outcome);
+        self.end(outcome, None);
     }
 
-    fn end(&mut self, outcome: Outcome) {
-        let Some(call) = self.call.take() else {
+    fn end(&mut self, outcome: Outcome, at: Option<Duration>) {
+        let Some(mut call) = self.call.take() else {
             return;
         };
+        call.ending(&outcome);
         let ended = Ended {
             outcome,
-            duration: self.start.elapsed(),
+            duration: at.unwrap_or_else(|| self.start.elapsed()),
             exemplar: self
                 .span
                 .as_ref()
@@ -109,6 +111,9 @@ impl<C: CallState> Pending<C> {
 
 impl<C: CallState> Drop for Pending<C> {
     fn drop(&mut self) {
-        self.end(Outcome::Cancelled);
+        match self.call.as_ref().and_then(CallState::settled) {
+            Some((outcome, at)) => self.end(outcome, Some(at)),
+            None => self.end(Outcome::Cancelled, None),
+        }
     }
 }

@@ -105,17 +105,36 @@ pub struct TelemetryMiddleware<K> {
     kind: K,
     tracer: Tracer,
     provider: Cow<'static, str>,
+    ask_for_usage: bool,
 }
 
 impl<A: GenAi> TelemetryMiddleware<Llm<A>> {
     /// Calls to the LLM provider `provider` (`gen_ai.provider.name`: `openai`,
     /// `anthropic`...), read by `adapter`.
     pub fn llm(tracer: &Tracer, provider: impl Into<Cow<'static, str>>, adapter: A) -> Self {
+        Self::with(tracer, provider, Llm::new(adapter))
+    }
+
+    /// Calls to `provider` through `kind`, an [`Llm`] configured beyond its adapter
+    /// ([`Llm::estimate_usage`], [`Llm::record_content`]...).
+    pub fn with(tracer: &Tracer, provider: impl Into<Cow<'static, str>>, kind: Llm<A>) -> Self {
         TelemetryMiddleware {
-            kind: Llm::new(adapter),
+            kind,
             tracer: tracer.clone(),
             provider: provider.into(),
+            ask_for_usage: true,
         }
+    }
+
+    /// Whether a streamed request is rewritten to ask for its usage (on by default): the
+    /// OpenAI-compatible adapter adds `"stream_options":{"include_usage":true}` to a JSON
+    /// body with `"stream":true` to `…/chat/completions` or `…/completions` that does not
+    /// set `include_usage` itself, so the caller receives one more chunk before `[DONE]`
+    /// (an empty `choices` and the usage). Off, such a stream reports no usage, and its
+    /// call is counted in `orchestrator_llm_unreported_usage_total{usage="missing"}`.
+    pub fn inject_stream_usage(mut self, inject: bool) -> Self {
+        self.ask_for_usage = inject;
+        self
     }
 }
 
@@ -126,30 +145,60 @@ impl TelemetryMiddleware<External> {
             kind: External::new(target),
             tracer: tracer.clone(),
             provider: Cow::Owned(target.to_owned()),
+            ask_for_usage: false,
         }
     }
 }
 
-/// Names the call's model from the JSON body when the caller set no [`GenAiRequest`].
-#[expect(
-    clippy::ptr_arg,
-    reason = "a borrowed `Cow` is cloned without allocating"
-)]
-fn describe(request: &mut http::Request<Body>, provider: &Cow<'static, str>) {
-    if request.extensions().get::<GenAiRequest>().is_some() {
+/// Describes the call when the caller set no [`GenAiRequest`]: the operation from the path
+/// (`/v1/embeddings` is `embeddings`), the model from the JSON body's `"model"`, else from
+/// the path (Gemini, Azure deployments). The body is kept as the prompt when an estimator
+/// needs it.
+fn describe(request: &mut http::Request<Body>, provider: &Cow<'static, str>, keep_body: bool) {
+    let prompt = keep_body
+        .then(|| request.body().as_bytes())
+        .flatten()
+        .map(|b| String::from_utf8_lossy(b).into_owned());
+    if let Some(info) = request.extensions_mut().get_mut::<GenAiRequest>() {
+        if info.prompt.is_none() {
+            info.prompt = prompt;
+        }
         return;
     }
+    let path = request.uri().path();
     let model = request
         .body()
         .as_bytes()
         .and_then(|b| serde_json::from_slice::<ModelField>(b).ok())
-        .map_or(Cow::Borrowed("_OTHER"), |m| Cow::Owned(m.model));
+        .map(|m| m.model)
+        .or_else(|| crate::kind::route_model(path).map(str::to_owned))
+        .map_or(Cow::Borrowed("_OTHER"), Cow::Owned);
+    let operation = crate::kind::route_operation(path);
     request.extensions_mut().insert(GenAiRequest {
-        operation: "chat",
+        operation,
         provider: provider.clone(),
         model,
-        prompt: None,
+        prompt,
     });
+}
+
+/// Rewrites the body as the adapter asks (see [`GenAi::ask_for_usage`]), keeping any
+/// `content-length` the caller set true.
+fn ask_for_usage<A: GenAi>(adapter: &A, request: &mut http::Request<Body>) {
+    let path = request.uri().path();
+    let Some(body) = request
+        .body()
+        .as_bytes()
+        .and_then(|b| adapter.ask_for_usage(path, b))
+    else {
+        return;
+    };
+    if request.headers().contains_key(http::header::CONTENT_LENGTH) {
+        request
+            .headers_mut()
+            .insert(http::header::CONTENT_LENGTH, body.len().into());
+    }
+    *request.body_mut() = Body::from(body);
 }
 
 #[derive(serde::Deserialize)]
@@ -160,11 +209,19 @@ struct ModelField {
 /// What the middleware needs of a kind: read an `http` request, end the call from the
 /// `http` response, and hand back a reqwest response.
 trait ReqwestKind: OnRequest<http::Request<Body>> + Sync {
+    /// Describes the request and rewrites it if the kind needs to (`ask`: ask the provider
+    /// for the usage).
     #[expect(
         clippy::ptr_arg,
         reason = "a borrowed `Cow` is cloned without allocating"
     )]
-    fn describe(&self, _request: &mut http::Request<Body>, _provider: &Cow<'static, str>) {}
+    fn prepare(
+        &self,
+        _request: &mut http::Request<Body>,
+        _provider: &Cow<'static, str>,
+        _ask: bool,
+    ) {
+    }
     fn end(&self, response: http::Response<Body>, pending: Pending<Self::Call>) -> Response;
 }
 
@@ -173,8 +230,11 @@ where
     A: GenAi,
     A::Observer: Sync,
 {
-    fn describe(&self, request: &mut http::Request<Body>, provider: &Cow<'static, str>) {
-        describe(request, provider);
+    fn prepare(&self, request: &mut http::Request<Body>, provider: &Cow<'static, str>, ask: bool) {
+        describe(request, provider, self.estimates());
+        if ask {
+            ask_for_usage(self.adapter(), request);
+        }
     }
 
     fn end(&self, response: http::Response<Body>, pending: Pending<LlmCallState>) -> Response {
@@ -197,7 +257,8 @@ impl<K: ReqwestKind> Middleware for TelemetryMiddleware<K> {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
         let mut request = http::Request::<Body>::try_from(request)?;
-        self.kind.describe(&mut request, &self.provider);
+        self.kind
+            .prepare(&mut request, &self.provider, self.ask_for_usage);
         let (pending, current) = begin(&self.tracer, None, |context, recording| {
             self.kind
                 .on_recorded_request(&mut request, context, recording)

@@ -1,9 +1,12 @@
 //! The body of an LLM answer as the GenAI adapters see it: server-sent events handed out
 //! one `data:` payload at a time, in one pass over each chunk (linear however many lines a
-//! chunk holds), or a JSON body kept whole up to [`MAX_BUFFERED`]. Each adapter only says
-//! what a payload or a body means ([`AnswerReader`]).
+//! chunk holds), until the protocol's last event; or a JSON body kept whole up to
+//! [`MAX_BUFFERED`] (the error body of a non-2xx answer too, which may name the error).
+//! Each adapter only says what a payload or a body means ([`AnswerReader`]).
 
 use http::HeaderMap;
+
+use super::llm::Progress;
 use orchestrator_metrics::RejectReason;
 use serde_json::Value;
 
@@ -35,28 +38,29 @@ pub(crate) fn token_count(value: Option<&Value>) -> Result<Option<u64>, RejectRe
 pub(crate) trait AnswerReader {
     /// One event's `data:` payload, trimmed, never empty.
     fn data(&mut self, data: &[u8]);
-    /// A whole non-streamed body.
+    /// A whole non-streamed body (for a non-2xx answer, its error body).
     fn json(&mut self, body: &[u8]);
+    /// How far the answer has got; once [`Progress::Done`], no more is read.
+    fn progress(&self) -> Progress;
 }
 
 /// The buffer between the body's chunks and an [`AnswerReader`].
 #[derive(Debug)]
 pub(crate) struct Answer {
     streamed: bool,
-    ok: bool,
     buffer: Vec<u8>,
     overflow: bool,
 }
 
 impl Answer {
     /// The answer of a response with `status` and `headers`: streamed when its content type
-    /// is `text/event-stream`; only a 2xx answer is read.
+    /// is `text/event-stream` and its status 2xx; a non-2xx body is read whole, as an error.
     pub(crate) fn new(status: u16, headers: &HeaderMap) -> Self {
         Answer {
-            streamed: headers
-                .get(http::header::CONTENT_TYPE)
-                .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")),
-            ok: (200..300).contains(&status),
+            streamed: (200..300).contains(&status)
+                && headers
+                    .get(http::header::CONTENT_TYPE)
+                    .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")),
             buffer: Vec::new(),
             overflow: false,
         }
@@ -67,14 +71,10 @@ impl Answer {
         self.streamed
     }
 
-    /// Whether the answer is read (a 2xx status).
-    pub(crate) fn ok(&self) -> bool {
-        self.ok
-    }
-
-    /// One body chunk: every complete line of a stream goes to `reader`.
+    /// One body chunk: every complete line of a stream goes to `reader`, up to its
+    /// protocol's last event.
     pub(crate) fn push(&mut self, chunk: &[u8], reader: &mut impl AnswerReader) {
-        if !self.ok {
+        if reader.progress() == Progress::Done {
             return;
         }
         if self.buffer.len() + chunk.len() > MAX_BUFFERED {
@@ -93,6 +93,11 @@ impl Answer {
             while let Some(end) = self.buffer[start..].iter().position(|&b| b == b'\n') {
                 line(&self.buffer[start..start + end + 1], reader);
                 start += end + 1;
+                if reader.progress() == Progress::Done {
+                    // Whatever follows the last event is not the answer's.
+                    self.buffer.clear();
+                    return;
+                }
             }
             self.buffer.drain(..start);
         }
@@ -102,9 +107,9 @@ impl Answer {
     /// `reader`.
     pub(crate) fn finish(&mut self, reader: &mut impl AnswerReader) {
         let rest = std::mem::take(&mut self.buffer);
-        if self.ok && !self.streamed && !self.overflow {
+        if !self.streamed && !self.overflow {
             reader.json(&rest);
-        } else if self.streamed && !rest.is_empty() {
+        } else if self.streamed && !rest.is_empty() && reader.progress() != Progress::Done {
             line(&rest, reader);
         }
     }

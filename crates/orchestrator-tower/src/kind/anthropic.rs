@@ -1,21 +1,22 @@
 //! A [`GenAi`] adapter for Anthropic's Messages API: the client puts a [`GenAiRequest`] in
 //! the request's extensions, and the observer reads the model and the usage from the answer,
 //! streamed (server-sent events: `message_start` carries the input usage, `message_delta`
-//! the output usage, `message_stop` ends the message, `error` reports a failure) or JSON.
+//! the output usage and the `stop_reason` that ends the answer, `message_stop` ends the
+//! stream and so the call, `error` reports a failure and ends it too) or JSON.
 //!
 //! Anthropic counts `input_tokens` apart from the cache: the usage recorded adds
 //! `cache_read_input_tokens` and `cache_creation_input_tokens` to it, so that
 //! [`TokenUsage::input`] means every input token, as for OpenAI, and each part is priced at
 //! its rate.
 
-use std::borrow::Cow;
-
 use http::{HeaderMap, Request};
 use orchestrator_metrics::{RejectReason, TokenUsage};
 use serde_json::Value;
 
 use super::answer::{Answer, AnswerReader, append_bounded, contains, token_count};
-use super::llm::{GenAi, GenAiRequest, GenAiResponse, MAX_MODEL_BYTES, ResponseObserver};
+use super::llm::{
+    GenAi, GenAiRequest, GenAiResponse, MAX_MODEL_BYTES, PROVIDER_ERROR, Progress, ResponseObserver,
+};
 use crate::cap::capped;
 use crate::classify::ErrorKind;
 
@@ -31,12 +32,7 @@ impl GenAi for AnthropicMessages {
             .extensions()
             .get::<GenAiRequest>()
             .cloned()
-            .unwrap_or(GenAiRequest {
-                operation: "chat",
-                provider: Cow::Borrowed("anthropic"),
-                model: Cow::Borrowed("_OTHER"),
-                prompt: None,
-            })
+            .unwrap_or_else(|| super::route::describe(request, "anthropic"))
     }
 
     fn observer(&self, status: u16, headers: &HeaderMap) -> AnthropicObserver {
@@ -103,7 +99,7 @@ pub struct AnthropicObserver {
 struct AnthropicReader {
     response: GenAiResponse,
     usage: Usage,
-    stopped: bool,
+    progress: Progress,
     /// Assemble the completion, up to this many bytes.
     capture: Option<usize>,
 }
@@ -122,7 +118,7 @@ fn error_kind(kind: &str) -> ErrorKind {
         "permission_error" => ErrorKind::Named("permission_error"),
         "not_found_error" => ErrorKind::Named("not_found_error"),
         "request_too_large" => ErrorKind::Named("request_too_large"),
-        _ => ErrorKind::Named("provider_error"),
+        _ => PROVIDER_ERROR,
     }
 }
 
@@ -149,8 +145,14 @@ impl AnthropicReader {
                 if let Some(u) = value.get("usage") {
                     self.usage.read(u);
                 }
+                if value
+                    .pointer("/delta/stop_reason")
+                    .is_some_and(|r| !r.is_null())
+                {
+                    self.progress = Progress::Answered;
+                }
             }
-            Some("message_stop") => self.stopped = true,
+            Some("message_stop") => self.progress = Progress::Done,
             Some("content_block_delta") => {
                 if let (Some(limit), Some(text)) = (
                     self.capture,
@@ -162,6 +164,7 @@ impl AnthropicReader {
             Some("error") => {
                 let kind = value.pointer("/error/type").and_then(Value::as_str);
                 self.response.error = Some(error_kind(kind.unwrap_or_default()));
+                self.progress = Progress::Done;
             }
             // A JSON (non-streamed) answer.
             Some("message") => {
@@ -179,7 +182,6 @@ impl AnthropicReader {
                 if let Some(u) = value.get("usage") {
                     self.usage.read(u);
                 }
-                self.stopped = true;
             }
             _ => {}
         }
@@ -187,6 +189,10 @@ impl AnthropicReader {
 }
 
 impl AnswerReader for AnthropicReader {
+    fn progress(&self) -> Progress {
+        self.progress
+    }
+
     fn data(&mut self, data: &[u8]) {
         // Text deltas are most of a stream and carry nothing read here.
         if self.capture.is_none() && contains(data, b"\"content_block_delta\"") {
@@ -213,18 +219,17 @@ impl ResponseObserver for AnthropicObserver {
         self.answer.push(chunk, &mut self.reader);
     }
 
+    fn progress(&self) -> Progress {
+        match (self.answer.streamed(), self.reader.progress) {
+            (true, Progress::Unknown) => Progress::Open,
+            (true, known) => known,
+            (false, _) => Progress::Unknown,
+        }
+    }
+
     fn finish(&mut self) -> GenAiResponse {
         self.answer.finish(&mut self.reader);
         let reader = &mut self.reader;
-        // A stream that ends without `message_stop` was cut: the usage reported so far is
-        // kept, and the call failed.
-        if self.answer.ok()
-            && self.answer.streamed()
-            && !reader.stopped
-            && reader.response.error.is_none()
-        {
-            reader.response.error = Some(ErrorKind::IncompleteStream);
-        }
         reader.response.usage = reader.usage.usage();
         reader.response.refused_usage = reader.usage.refused;
         std::mem::take(&mut reader.response)

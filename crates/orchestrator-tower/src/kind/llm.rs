@@ -2,22 +2,25 @@
 //!
 //! The layer learns the model and the usage through [`GenAi`], a small trait the user
 //! implements for their client: it reads the request, and observes the response body chunk
-//! by chunk (streamed answers report usage in their last events). The call ends at the last
-//! chunk: its latency covers the whole answer and the time to first token is measured at the
-//! first body chunk.
+//! by chunk (streamed answers report usage in their last events). The call ends where its
+//! protocol ends it (see [`LlmBody`]): its latency covers the whole answer and the time to
+//! first token is measured at the first body chunk. A non-2xx status is the call's outcome
+//! from the moment its headers arrive, whether or not the body is read.
+
+mod body;
 
 use std::borrow::Cow;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Buf;
 use http::{HeaderMap, Request, Response};
-use http_body::{Body, Frame, SizeHint};
+use http_body::Body;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, TokenUsage};
-use pin_project::pin_project;
+
+pub use body::LlmBody;
+pub(crate) use body::{PROVIDER_ERROR, status_failure};
 
 use super::content::ContentPolicy;
 use super::{CallState, Kind, OnRequest, OnResponse, outcome_attributes};
@@ -66,6 +69,26 @@ pub struct GenAiResponse {
     pub refused_usage: Option<orchestrator_metrics::RejectReason>,
 }
 
+/// How far an answer has got, by its protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// The observer does not follow its protocol's events (the default for an observer of
+    /// your own): the call ends with the body, or is cancelled when it is dropped first.
+    #[default]
+    Unknown,
+    /// More of the answer is to come; a body dropped now is a cancelled call, and a stream
+    /// that ends now was cut (`incomplete_stream`).
+    Open,
+    /// The answer is whole, but the protocol may still send its usage (OpenAI's chunk with
+    /// a `finish_reason`, before the usage chunk): a body dropped now is the success it
+    /// was, and a later usage is still read while the body is.
+    Answered,
+    /// The protocol's last event arrived (`data: [DONE]`, `message_stop`,
+    /// `response.completed`, an error event...): the call ends here, and what follows is
+    /// not read.
+    Done,
+}
+
 /// Watches a response body go by.
 pub trait ResponseObserver: Send + 'static {
     /// Asked before the first chunk when the completion is recorded (`record_content` on a
@@ -77,9 +100,19 @@ pub trait ResponseObserver: Send + 'static {
 
     /// One body chunk.
     fn on_chunk(&mut self, chunk: &[u8]);
-    /// The body ended; what it said.
+    /// How far the answer has got after the chunks seen so far. An observer that does not
+    /// follow its protocol says [`Progress::Unknown`] (the default), and its calls end with
+    /// the body.
+    fn progress(&self) -> Progress {
+        Progress::Unknown
+    }
+    /// The body ended (or was dropped); what it said.
     fn finish(&mut self) -> GenAiResponse;
 }
+
+/// Estimates the usage of a call whose provider reported none, from the request (its
+/// `prompt` holds the request body the client sent, when known) and the answer's text.
+pub type UsageEstimator = Arc<dyn Fn(&GenAiRequest, &str) -> Option<TokenUsage> + Send + Sync>;
 
 /// The adapter between the layer and an LLM client's requests and responses.
 pub trait GenAi: Clone + Send + Sync + 'static {
@@ -90,6 +123,15 @@ pub trait GenAi: Clone + Send + Sync + 'static {
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest;
     /// An observer for a response with these status and headers.
     fn observer(&self, status: u16, headers: &HeaderMap) -> Self::Observer;
+
+    /// The JSON body of a request to `path`, rewritten to ask the provider for what the
+    /// observer needs (OpenAI-compatible streams: `stream_options.include_usage`), or `None`
+    /// to send it as it is (the default). Asked by clients that hold the body
+    /// ([`TelemetryMiddleware`](crate::TelemetryMiddleware)) unless told not to.
+    fn ask_for_usage(&self, path: &str, body: &[u8]) -> Option<Vec<u8>> {
+        let _ = (path, body);
+        None
+    }
 }
 
 /// Client middleware around an LLM provider's HTTP client.
@@ -98,6 +140,7 @@ pub struct Llm<A> {
     adapter: A,
     record_content: bool,
     content: ContentPolicy,
+    estimator: Option<UsageEstimator>,
 }
 
 impl<A: std::fmt::Debug> std::fmt::Debug for Llm<A> {
@@ -106,6 +149,7 @@ impl<A: std::fmt::Debug> std::fmt::Debug for Llm<A> {
             .field("adapter", &self.adapter)
             .field("record_content", &self.record_content)
             .field("content", &self.content)
+            .field("estimator", &self.estimator.is_some())
             .finish()
     }
 }
@@ -117,7 +161,35 @@ impl<A: GenAi> Llm<A> {
             adapter,
             record_content: false,
             content: ContentPolicy::default(),
+            estimator: None,
         }
+    }
+
+    /// The adapter.
+    pub(crate) fn adapter(&self) -> &A {
+        &self.adapter
+    }
+
+    /// Whether an estimator was given (clients that hold the request body then keep it for
+    /// the estimator).
+    pub(crate) fn estimates(&self) -> bool {
+        self.estimator.is_some()
+    }
+
+    /// Estimates the usage of successful calls whose provider reported none (a stream
+    /// without `stream_options.include_usage`, a server that never reports usage). The
+    /// estimator gets the request (its `prompt` is the request body when the client holds
+    /// it) and the answer's text (at most 1 MiB), and returns the usage or `None`. Estimated
+    /// usage is recorded and priced like reported usage, marked `gen_ai.usage.estimated` on
+    /// the span, and counted in
+    /// `orchestrator_llm_unreported_usage_total{usage="estimated"}`, never silently mixed with
+    /// reported usage. Off by default; no tokenizer is a dependency of this crate.
+    pub fn estimate_usage(
+        mut self,
+        estimator: impl Fn(&GenAiRequest, &str) -> Option<TokenUsage> + Send + Sync + 'static,
+    ) -> Self {
+        self.estimator = Some(Arc::new(estimator));
+        self
     }
 
     /// Records prompts and completions on the spans of recorded calls
@@ -157,7 +229,6 @@ impl<A: GenAi> Llm<A> {
 }
 
 /// The state of one LLM call.
-#[derive(Debug)]
 pub struct LlmCallState {
     pub(crate) request: GenAiRequest,
     /// How content is recorded; `None`: not recorded (off, or the call records no span).
@@ -170,11 +241,63 @@ pub struct LlmCallState {
     pub(crate) streamed: bool,
     pub(crate) time_to_first_token: Option<Duration>,
     pub(crate) response: GenAiResponse,
+    /// The outcome the call has if dropped now, and its duration then (see
+    /// [`CallState::settled`]).
+    pub(crate) settled: Option<(Outcome, Duration)>,
+    pub(crate) estimator: Option<UsageEstimator>,
+    /// Whether `response.usage` is the estimator's.
+    pub(crate) estimated: bool,
+}
+
+impl std::fmt::Debug for LlmCallState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmCallState")
+            .field("request", &self.request)
+            .field("status", &self.status)
+            .field("streamed", &self.streamed)
+            .field("time_to_first_token", &self.time_to_first_token)
+            .field("response", &self.response)
+            .field("settled", &self.settled)
+            .field("estimated", &self.estimated)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LlmCallState {
+    /// A call described by `request`, before anything is known of its answer.
+    pub(crate) fn new(request: GenAiRequest, content: Option<ContentPolicy>) -> Self {
+        LlmCallState {
+            request,
+            content,
+            dropped: AtomicU64::new(0),
+            tenant: None,
+            status: None,
+            streamed: false,
+            time_to_first_token: None,
+            response: GenAiResponse::default(),
+            settled: None,
+            estimator: None,
+            estimated: false,
+        }
+    }
+
+    /// The provider answered with `status` after `at`: a non-2xx status settles the call's
+    /// outcome now, whether or not its body is ever read.
+    pub(crate) fn answered(&mut self, status: u16, at: Duration) {
+        self.status = Some(status);
+        if let Some(kind) = status_failure(status) {
+            self.settled = Some((Outcome::Failed(kind), at));
+        }
+    }
+
+    /// The metrics' outcome: a failed call with a non-2xx status is counted by its status
+    /// (a 429 is `rate_limited` whatever `error.type` its body named), so every way of
+    /// reading the answer counts it alike.
     fn outcome(&self, ended: &Ended) -> LlmOutcome {
-        LlmOutcome::from(&ended.outcome)
+        match (&ended.outcome, self.status.and_then(status_failure)) {
+            (Outcome::Failed(_), Some(kind)) => LlmOutcome::from(&Outcome::Failed(kind)),
+            (outcome, _) => LlmOutcome::from(outcome),
+        }
     }
 }
 
@@ -194,7 +317,11 @@ impl CallState for LlmCallState {
             call = call.with_time_to_first_token(ttft);
         }
         if let Some(usage) = self.response.usage {
-            call = call.with_usage(usage);
+            call = if self.estimated {
+                call.with_estimated_usage(usage)
+            } else {
+                call.with_usage(usage)
+            };
         }
         if let Some(reason) = self.response.refused_usage {
             metrics.llm().refuse_usage(reason);
@@ -207,6 +334,27 @@ impl CallState for LlmCallState {
 
     fn inherit_tenant(&mut self, tenant: Option<&std::sync::Arc<str>>) {
         self.tenant = tenant.cloned();
+    }
+
+    fn settled(&self) -> Option<(Outcome, Duration)> {
+        self.settled
+    }
+
+    fn ending(&mut self, outcome: &Outcome) {
+        let unreported = matches!(outcome, Outcome::Completed(_))
+            && self.response.usage.is_none()
+            && self.response.refused_usage.is_none();
+        if let (true, Some(estimate)) = (unreported, &self.estimator) {
+            let text = self.response.completion.as_deref().unwrap_or_default();
+            // A panicking estimator costs the estimate, never the call's record.
+            let usage = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                estimate(&self.request, text)
+            }));
+            if let Ok(Some(usage)) = usage {
+                self.response.usage = Some(usage);
+                self.estimated = true;
+            }
+        }
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -234,6 +382,9 @@ impl CallState for LlmCallState {
                 "gen_ai.usage.output_tokens",
                 tokens(usage.output),
             ));
+            if self.estimated {
+                attributes.push(KeyValue::new("gen_ai.usage.estimated", true));
+            }
         }
         outcome_attributes(self.status, ended, attributes);
         if let Some(content) = &self.content {
@@ -285,27 +436,20 @@ impl<A: GenAi, B> OnRequest<Request<B>> for Llm<A> {
     ) -> LlmCallState {
         propagation::inject(context, request.headers_mut());
         let capture = self.record_content && recording;
-        if !capture {
+        if !capture && self.estimator.is_none() {
             // Dropped before the adapter copies the request: an unrecorded call never copies
-            // its prompt.
+            // its prompt (unless the estimator needs it).
             if let Some(info) = request.extensions_mut().get_mut::<GenAiRequest>() {
                 info.prompt = None;
             }
         }
         let mut info = self.adapter.request(request);
-        if !capture {
+        if !capture && self.estimator.is_none() {
             info.prompt = None;
         }
-        LlmCallState {
-            request: info,
-            content: capture.then(|| self.content.clone()),
-            dropped: AtomicU64::new(0),
-            tenant: None,
-            status: None,
-            streamed: false,
-            time_to_first_token: None,
-            response: GenAiResponse::default(),
-        }
+        let mut call = LlmCallState::new(info, capture.then(|| self.content.clone()));
+        call.estimator = self.estimator.clone();
+        call
     }
 }
 
@@ -322,97 +466,28 @@ impl<A: GenAi, B: Body> OnResponse<Response<B>> for Llm<A> {
             .headers()
             .get(http::header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        let at = pending.elapsed();
         let call = pending.call_mut();
-        call.status = Some(status);
+        call.answered(status, at);
         call.streamed = streamed;
         let mut observer = self.adapter.observer(status, response.headers());
-        if let Some(content) = &call.content {
-            observer.capture_output(content.limit.saturating_mul(2));
+        let capture = call.content.as_ref().map(|c| c.limit.saturating_mul(2));
+        // The estimator reads the answer's text, up to what a non-streamed body may hold.
+        let estimate = call.estimator.is_some().then_some(super::MAX_BUFFERED);
+        if let Some(limit) = capture.max(estimate) {
+            observer.capture_output(limit);
         }
         let mut pending = Some(pending);
         if response.body().is_end_stream() {
-            end(&mut pending, &mut observer, None);
+            body::end(&mut pending, &mut observer, None);
         }
+        let stream = streamed && status_failure(status).is_none();
         response.map(|inner| LlmBody {
             inner,
             observer,
             pending,
+            stream,
         })
-    }
-}
-
-/// A response body that ends its LLM call at its last chunk. Dropped before the end, the
-/// call is recorded as cancelled.
-#[pin_project]
-#[derive(Debug)]
-pub struct LlmBody<B, O: ResponseObserver> {
-    #[pin]
-    inner: B,
-    observer: O,
-    pending: Option<Pending<LlmCallState>>,
-}
-
-fn end<O: ResponseObserver>(
-    pending: &mut Option<Pending<LlmCallState>>,
-    observer: &mut O,
-    failure: Option<ErrorKind>,
-) {
-    let Some(mut pending) = pending.take() else {
-        return;
-    };
-    let response = observer.finish();
-    let call = pending.call_mut();
-    let status = call.status.unwrap_or(200);
-    let outcome = match (failure, response.error, status) {
-        (Some(kind), _, _) | (None, Some(kind), _) => Outcome::Failed(kind),
-        (None, None, 429) => Outcome::Failed(ErrorKind::RateLimited),
-        (None, None, 500..) => Outcome::Failed(ErrorKind::Status(status)),
-        (None, None, 400..) => Outcome::Failed(ErrorKind::ClientError),
-        (None, None, _) => Outcome::Completed(Some(status)),
-    };
-    call.response = response;
-    pending.finish(outcome);
-}
-
-impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let this = self.project();
-        let frame = ready!(this.inner.poll_frame(cx));
-        match &frame {
-            Some(Ok(frame)) => {
-                if let Some(data) = frame.data_ref().filter(|d| d.has_remaining()) {
-                    // Only the first chunk reads the clock.
-                    if let Some(pending) = this.pending.as_mut()
-                        && pending.call_mut().time_to_first_token.is_none()
-                    {
-                        let elapsed = pending.elapsed();
-                        pending.call_mut().time_to_first_token = Some(elapsed);
-                    }
-                    this.observer.on_chunk(data.chunk());
-                }
-            }
-            Some(Err(_)) => end(
-                this.pending,
-                this.observer,
-                Some(ErrorKind::Named("transport")),
-            ),
-            None => end(this.pending, this.observer, None),
-        }
-        Poll::Ready(frame)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 

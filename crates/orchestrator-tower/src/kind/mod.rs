@@ -15,8 +15,10 @@ mod cache;
 pub(crate) mod content;
 mod database;
 mod external;
+mod gemini;
 mod llm;
 mod openai;
+mod route;
 mod server;
 
 use std::borrow::Cow;
@@ -30,14 +32,17 @@ pub use anthropic::{AnthropicMessages, AnthropicObserver};
 pub use cache::{Cache, CacheCall, CacheRequest, CacheResponse};
 pub use database::{Database, DatabaseCall, DbOperation};
 pub use external::{External, ExternalCall};
+pub use gemini::{Gemini, GeminiObserver};
+pub(crate) use llm::status_failure;
 pub use llm::{
     GenAi, GenAiRequest, GenAiResponse, Llm, LlmBody, LlmCallState, MAX_CONTENT_BYTES,
-    MAX_MODEL_BYTES, ResponseObserver,
+    MAX_MODEL_BYTES, Progress, ResponseObserver, UsageEstimator,
 };
 pub use openai::{OpenAiCompatible, OpenAiObserver};
+pub(crate) use route::{model as route_model, operation as route_operation};
 pub use server::{Server, ServerCall, Tenant, UNMATCHED};
 
-use crate::classify::Ended;
+use crate::classify::{Ended, Outcome};
 use crate::context::TraceContext;
 use crate::pending::Pending;
 use crate::span::Operation;
@@ -85,6 +90,21 @@ pub trait CallState: Send + 'static {
     /// Told the tenant inherited from the parent call, if any (an LLM call bills it).
     fn inherit_tenant(&mut self, tenant: Option<&std::sync::Arc<str>>) {
         let _ = tenant;
+    }
+
+    /// How the call ends if it is dropped before it ended: `None` (the default) is
+    /// cancelled. A call that already knows its answer says so, with the duration up to that
+    /// point: an LLM answer past its protocol's end (a drop after `data: [DONE]` is the
+    /// success it was), a non-2xx status (a failure from the moment its headers arrived,
+    /// whether or not its body is read).
+    fn settled(&self) -> Option<(Outcome, std::time::Duration)> {
+        None
+    }
+
+    /// Told how the call ends, just before it is recorded (an LLM call estimates the usage
+    /// its provider did not report, when the user gave an estimator).
+    fn ending(&mut self, outcome: &Outcome) {
+        let _ = outcome;
     }
 
     /// Attributes left out by the last [`attributes`](Self::attributes) (a redaction hook

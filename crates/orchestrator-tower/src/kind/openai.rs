@@ -1,16 +1,29 @@
-//! A [`GenAi`] adapter for OpenAI-compatible chat APIs (OpenAI, Azure OpenAI, Mistral,
-//! vLLM, Ollama, LiteLLM...): the client puts a [`GenAiRequest`] in the request's extensions
-//! (the layer does not read request bodies), and the observer reads `model` and `usage` from
-//! the answer, streamed (`text/event-stream`, usage in the last events) or not (JSON).
-
-use std::borrow::Cow;
+//! A [`GenAi`] adapter for OpenAI and OpenAI-compatible APIs (Azure OpenAI, Mistral, vLLM,
+//! Ollama, LiteLLM...): Chat Completions, Completions, Embeddings and the Responses API.
+//! The client puts a [`GenAiRequest`] in the request's extensions (the layer does not read
+//! request bodies; the path names the operation otherwise), and the observer reads `model`
+//! and `usage` from the answer, streamed (`text/event-stream`) or not (JSON).
+//!
+//! Where a stream ends, by its protocol:
+//! - Chat Completions: at `data: [DONE]`, or at the chunk with an empty `choices` and the
+//!   `usage` (what `stream_options.include_usage` adds before `[DONE]`). The chunk with a
+//!   `finish_reason` ends the answer ([`Progress::Answered`]): a usage that follows is
+//!   still read while the body is, and the last usage read counts (servers that send a
+//!   cumulative usage in every chunk, as vLLM's continuous usage stats, count once).
+//! - Responses: at `response.completed`, `response.incomplete` (a success cut short by
+//!   `max_output_tokens`, with its usage), `response.failed` or `error`.
+//! - An `error` object in a 2xx answer (some gateways) is a failure.
 
 use http::{HeaderMap, Request};
-use orchestrator_metrics::TokenUsage;
-use serde_json::Value;
+use orchestrator_metrics::{RejectReason, TokenUsage};
+use serde_json::{Map, Value};
 
-use super::answer::{Answer, AnswerReader, append_bounded, contains, token_count};
-use super::llm::{GenAi, GenAiRequest, GenAiResponse, ResponseObserver};
+use super::answer::{Answer, AnswerReader, append_bounded, token_count};
+use super::llm::{
+    GenAi, GenAiRequest, GenAiResponse, MAX_MODEL_BYTES, PROVIDER_ERROR, Progress, ResponseObserver,
+};
+use super::route;
+use crate::cap::capped;
 use crate::classify::ErrorKind;
 
 /// The adapter for OpenAI-compatible APIs.
@@ -25,18 +38,47 @@ impl GenAi for OpenAiCompatible {
             .extensions()
             .get::<GenAiRequest>()
             .cloned()
-            .unwrap_or(GenAiRequest {
-                operation: "chat",
-                provider: Cow::Borrowed("_OTHER"),
-                model: Cow::Borrowed("_OTHER"),
-                prompt: None,
-            })
+            .unwrap_or_else(|| route::describe(request, "_OTHER"))
     }
 
     fn observer(&self, status: u16, headers: &HeaderMap) -> OpenAiObserver {
         OpenAiObserver {
             answer: Answer::new(status, headers),
             reader: OpenAiReader::default(),
+        }
+    }
+
+    /// A streamed Chat Completions or Completions request that does not say whether it wants
+    /// its usage gets `"stream_options":{"include_usage":true}`, as LLM gateways do: without
+    /// it OpenAI reports no usage in a stream. The caller then receives one more chunk before
+    /// `[DONE]`, with an empty `choices` and the usage. A request that sets
+    /// `include_usage` itself, true or false, is sent as it is.
+    fn ask_for_usage(&self, path: &str, body: &[u8]) -> Option<Vec<u8>> {
+        if !path.ends_with("/completions") {
+            return None;
+        }
+        let fields: Map<String, Value> = serde_json::from_slice(body).ok()?;
+        if fields.get("stream") != Some(&Value::Bool(true)) {
+            return None;
+        }
+        match fields.get("stream_options") {
+            // Written into the text, so the rest of the body is sent byte for byte.
+            None => {
+                let open = body.iter().position(|&b| b == b'{')?;
+                let mut out = Vec::with_capacity(body.len() + 40);
+                out.extend_from_slice(&body[..=open]);
+                out.extend_from_slice(br#""stream_options":{"include_usage":true},"#);
+                out.extend_from_slice(&body[open + 1..]);
+                Some(out)
+            }
+            Some(Value::Object(options)) if !options.contains_key("include_usage") => {
+                let mut options = options.clone();
+                options.insert("include_usage".into(), Value::Bool(true));
+                let mut fields = fields;
+                fields.insert("stream_options".into(), Value::Object(options));
+                serde_json::to_vec(&fields).ok()
+            }
+            Some(_) => None,
         }
     }
 }
@@ -53,57 +95,209 @@ struct OpenAiReader {
     response: GenAiResponse,
     /// Assemble the completion, up to this many bytes.
     capture: Option<usize>,
+    progress: Progress,
+}
+
+/// The `error.type` of an OpenAI error object (its `code`, else its `type`) when it is one
+/// whose meaning is worth a series of its own; others are `provider_error`.
+fn error_kind(error: &Value) -> ErrorKind {
+    let name = ["code", "type"]
+        .iter()
+        .find_map(|key| error.get(*key).and_then(Value::as_str));
+    match name.unwrap_or_default() {
+        "rate_limit_exceeded" => ErrorKind::RateLimited,
+        "insufficient_quota" => ErrorKind::Named("insufficient_quota"),
+        "context_length_exceeded" => ErrorKind::Named("context_length_exceeded"),
+        "invalid_api_key" => ErrorKind::Named("invalid_api_key"),
+        "model_not_found" => ErrorKind::Named("model_not_found"),
+        "content_filter" => ErrorKind::Named("content_filter"),
+        _ => PROVIDER_ERROR,
+    }
+}
+
+/// The usage of Chat Completions and Embeddings (`prompt_tokens`, `completion_tokens`) or
+/// of the Responses API (`input_tokens`, `output_tokens`); `None` when neither count is
+/// there (a usage of `null` fields).
+fn usage(u: &Value) -> Result<Option<TokenUsage>, RejectReason> {
+    let n = |p: &str| token_count(u.pointer(p));
+    let responses = u.get("input_tokens").is_some() || u.get("output_tokens").is_some();
+    let [input, output, cached, reasoning] = if responses {
+        [
+            "/input_tokens",
+            "/output_tokens",
+            "/input_tokens_details/cached_tokens",
+            "/output_tokens_details/reasoning_tokens",
+        ]
+    } else {
+        [
+            "/prompt_tokens",
+            "/completion_tokens",
+            "/prompt_tokens_details/cached_tokens",
+            "/completion_tokens_details/reasoning_tokens",
+        ]
+    };
+    let (input, output) = (n(input)?, n(output)?);
+    let (cached, reasoning) = (n(cached)?, n(reasoning)?);
+    if input.is_none() && output.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        TokenUsage::new(input.unwrap_or(0), output.unwrap_or(0))
+            .with_cached_input(cached.unwrap_or(0))
+            .with_reasoning(reasoning.unwrap_or(0)),
+    ))
 }
 
 impl OpenAiReader {
-    fn read(&mut self, value: &Value) {
-        if let Some(model) = value.get("model").and_then(Value::as_str)
+    fn model(&mut self, value: &Value) {
+        // Azure's first chunk (`prompt_filter_results`) names the model "".
+        if let Some(model) = value
+            .get("model")
+            .and_then(Value::as_str)
+            .filter(|m| !m.is_empty())
             && self.response.model.as_deref() != Some(model)
         {
-            self.response.model = Some(crate::cap::capped(model, super::llm::MAX_MODEL_BYTES));
+            self.response.model = Some(capped(model, MAX_MODEL_BYTES));
         }
+    }
+
+    fn fail(&mut self, kind: ErrorKind) {
+        self.response.error = Some(kind);
+        self.progress = Progress::Done;
+    }
+
+    /// A Responses API event (it has a `type`).
+    fn event(&mut self, kind: &str, value: &Value) {
+        match kind {
+            "response.completed" | "response.incomplete" | "response.failed" => {
+                if let Some(response) = value.get("response") {
+                    self.object(response);
+                }
+                self.progress = Progress::Done;
+            }
+            "response.created" | "response.in_progress" => {
+                if let Some(response) = value.get("response") {
+                    self.model(response);
+                }
+            }
+            "response.output_text.delta" => {
+                if let (Some(limit), Some(text)) =
+                    (self.capture, value.get("delta").and_then(Value::as_str))
+                {
+                    append_bounded(&mut self.response.completion, text, limit);
+                }
+            }
+            "error" => self.fail(error_kind(value)),
+            _ => {}
+        }
+    }
+
+    /// A chat chunk, or a whole answer of any of the APIs.
+    fn object(&mut self, value: &Value) {
+        self.model(value);
         if let Some(u) = value.get("usage").filter(|u| u.is_object()) {
-            let field = |p: &str| token_count(u.pointer(p)).map(Option::unwrap_or_default);
-            let usage = (|| {
-                Ok(
-                    TokenUsage::new(field("/prompt_tokens")?, field("/completion_tokens")?)
-                        .with_cached_input(field("/prompt_tokens_details/cached_tokens")?)
-                        .with_reasoning(field("/completion_tokens_details/reasoning_tokens")?),
-                )
-            })();
-            match usage {
-                Ok(usage) => self.response.usage = Some(usage),
+            match usage(u) {
+                Ok(Some(usage)) => {
+                    self.response.usage = Some(usage);
+                    self.response.refused_usage = None;
+                }
+                Ok(None) => {}
                 Err(reason) => {
                     self.response.usage = None;
                     self.response.refused_usage = Some(reason);
                 }
             }
         }
-        if value.get("error").is_some_and(|e| !e.is_null()) {
-            self.response.error = Some(ErrorKind::Named("provider_error"));
+        if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+            self.fail(error_kind(error));
         }
         if let Some(limit) = self.capture {
-            let text = value
-                .pointer("/choices/0/delta/content")
-                .or_else(|| value.pointer("/choices/0/message/content"))
-                .and_then(Value::as_str);
-            if let Some(text) = text {
+            self.capture_text(value, limit);
+        }
+        if let Some(choices) = value.get("choices").and_then(Value::as_array) {
+            if choices.is_empty() && self.response.usage.is_some() {
+                self.progress = Progress::Done;
+            } else if self.progress == Progress::Open
+                && choices
+                    .iter()
+                    .any(|c| c.get("finish_reason").is_some_and(|r| !r.is_null()))
+            {
+                self.progress = Progress::Answered;
+            }
+        }
+    }
+
+    fn capture_text(&mut self, value: &Value, limit: usize) {
+        let chat = value
+            .pointer("/choices/0/delta/content")
+            .or_else(|| value.pointer("/choices/0/message/content"))
+            .or_else(|| value.pointer("/choices/0/text"))
+            .and_then(Value::as_str);
+        if let Some(text) = chat {
+            append_bounded(&mut self.response.completion, text, limit);
+        }
+        // A whole Responses answer: its output messages' text parts.
+        let outputs = value.get("output").and_then(Value::as_array);
+        for part in outputs
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.get("content").and_then(Value::as_array))
+            .flatten()
+        {
+            if let Some(text) = part.get("text").and_then(Value::as_str) {
                 append_bounded(&mut self.response.completion, text, limit);
             }
         }
     }
+
+    fn read(&mut self, value: &Value) {
+        match value.get("type").and_then(Value::as_str) {
+            Some(kind) => self.event(kind, value),
+            None => self.object(value),
+        }
+    }
+}
+
+/// What an event may carry, found in one pass over its quotes: events that carry nothing
+/// read (most of a stream's text deltas) are not parsed.
+fn worth_parsing(data: &[u8]) -> bool {
+    const KEYS: [&[u8]; 6] = [
+        b"usage\"",
+        b"error",
+        b"response.completed\"",
+        b"response.incomplete\"",
+        b"response.failed\"",
+        b"finish_reason\"",
+    ];
+    let mut rest = data;
+    while let Some(at) = rest.iter().position(|&b| b == b'"') {
+        rest = &rest[at + 1..];
+        for key in KEYS {
+            if let Some(after) = rest.strip_prefix(key) {
+                if key != b"finish_reason\"" {
+                    return true;
+                }
+                // Every chat chunk carries `"finish_reason":null`; only a set one counts.
+                let value = after.trim_ascii_start().strip_prefix(b":");
+                if value.is_some_and(|v| !v.trim_ascii_start().starts_with(b"null")) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 impl AnswerReader for OpenAiReader {
     fn data(&mut self, data: &[u8]) {
+        if self.progress == Progress::Unknown {
+            self.progress = Progress::Open;
+        }
         if data == b"[DONE]" {
+            self.progress = Progress::Done;
             return;
         }
-        // Only events that may carry what is read are parsed.
-        let wanted = self.capture.is_some()
-            || self.response.model.is_none()
-            || contains(data, b"\"usage\"")
-            || contains(data, b"\"error\"");
+        let wanted = self.capture.is_some() || self.response.model.is_none() || worth_parsing(data);
         if wanted && let Ok(value) = serde_json::from_slice::<Value>(data) {
             self.read(&value);
         }
@@ -113,6 +307,10 @@ impl AnswerReader for OpenAiReader {
         if let Ok(value) = serde_json::from_slice::<Value>(body) {
             self.read(&value);
         }
+    }
+
+    fn progress(&self) -> Progress {
+        self.progress
     }
 }
 
@@ -125,6 +323,17 @@ impl ResponseObserver for OpenAiObserver {
         self.answer.push(chunk, &mut self.reader);
     }
 
+    fn progress(&self) -> Progress {
+        if self.answer.streamed() {
+            match self.reader.progress {
+                Progress::Unknown => Progress::Open,
+                known => known,
+            }
+        } else {
+            Progress::Unknown
+        }
+    }
+
     fn finish(&mut self) -> GenAiResponse {
         self.answer.finish(&mut self.reader);
         std::mem::take(&mut self.reader.response)
@@ -132,61 +341,4 @@ impl ResponseObserver for OpenAiObserver {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(content_type: &'static str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(http::header::CONTENT_TYPE, content_type.parse().unwrap());
-        h
-    }
-
-    #[test]
-    fn reads_usage_from_a_stream_split_anywhere() {
-        let stream = b"data: {\"model\":\"gpt-4o-mini-2024\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n\
-data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":34}}\n\ndata: [DONE]\n\n";
-        for split in [1, 7, 50, stream.len()] {
-            let mut o = OpenAiCompatible.observer(200, &headers("text/event-stream"));
-            for chunk in stream.chunks(split) {
-                o.on_chunk(chunk);
-            }
-            let r = o.finish();
-            assert_eq!(r.model.as_deref(), Some("gpt-4o-mini-2024"));
-            assert_eq!(r.usage, Some(TokenUsage::new(12, 34)));
-        }
-    }
-
-    /// Issue 14, row 9: a chunk of 400 000 newlines is read in linear time (draining line by
-    /// line took minutes: 400 000 shifts of a buffer of up to 400 KB).
-    #[test]
-    fn many_short_lines_take_linear_time() {
-        let mut o = OpenAiCompatible.observer(200, &headers("text/event-stream"));
-        let chunk = vec![b'\n'; 400_000];
-        let started = std::time::Instant::now();
-        o.on_chunk(&chunk);
-        o.on_chunk(b"data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n");
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(2),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(o.finish().usage, Some(TokenUsage::new(1, 2)));
-    }
-
-    /// Issue 14, row 11: a hostile provider's model name is held to its cap.
-    #[test]
-    fn a_huge_model_name_is_capped() {
-        let mut o = OpenAiCompatible.observer(200, &headers("application/json"));
-        let body = format!(r#"{{"model":"{}","usage":{{}}}}"#, "m".repeat(500_000));
-        o.on_chunk(body.as_bytes());
-        let model = o.finish().model.unwrap();
-        assert!(model.len() <= super::super::llm::MAX_MODEL_BYTES && model.ends_with('…'));
-    }
-
-    #[test]
-    fn reads_a_json_answer() {
-        let mut o = OpenAiCompatible.observer(200, &headers("application/json"));
-        o.on_chunk(br#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":2}}"#);
-        assert_eq!(o.finish().usage, Some(TokenUsage::new(1, 2)));
-    }
-}
+mod tests;

@@ -1,29 +1,22 @@
 //! Unit tests of the LLM call state: content capture, caps and redaction.
 use super::*;
 
-/// Issue 14, row 11: recorded prompts and completions are held to their cap on the
+/// Recorded prompts and completions are held to their cap on the
 /// span (and so in the keep-errors buffer), cut at a character boundary.
 #[test]
 fn recorded_content_is_capped() {
     let prompt = "é".repeat(MAX_CONTENT_BYTES);
-    let call = LlmCallState {
-        request: GenAiRequest {
+    let mut call = LlmCallState::new(
+        GenAiRequest {
             operation: "chat",
             provider: Cow::Borrowed("openai"),
             model: Cow::Borrowed("m"),
             prompt: Some(prompt),
         },
-        content: Some(ContentPolicy::default()),
-        dropped: AtomicU64::new(0),
-        tenant: None,
-        status: Some(200),
-        streamed: false,
-        time_to_first_token: None,
-        response: GenAiResponse {
-            completion: Some("short".into()),
-            ..GenAiResponse::default()
-        },
-    };
+        Some(ContentPolicy::default()),
+    );
+    call.status = Some(200);
+    call.response.completion = Some("short".into());
     let ended = Ended {
         outcome: Outcome::Completed(Some(200)),
         duration: Duration::from_millis(5),
@@ -51,7 +44,7 @@ fn recorded_content_is_capped() {
     );
 }
 
-/// Issue 15, item 6: a redaction hook that panics costs the attribute, counted; the
+/// A redaction hook that panics costs the attribute, counted; the
 /// rest of the span is kept.
 #[test]
 fn a_panicking_redaction_hook_drops_the_attribute() {
@@ -61,21 +54,16 @@ fn a_panicking_redaction_hook_drops_the_attribute() {
         })),
         limit: MAX_CONTENT_BYTES,
     };
-    let call = LlmCallState {
-        request: GenAiRequest {
+    let mut call = LlmCallState::new(
+        GenAiRequest {
             operation: "chat",
             provider: Cow::Borrowed("openai"),
             model: Cow::Borrowed("m"),
             prompt: Some("hello".into()),
         },
-        content: Some(policy),
-        dropped: AtomicU64::new(0),
-        tenant: None,
-        status: Some(200),
-        streamed: false,
-        time_to_first_token: None,
-        response: GenAiResponse::default(),
-    };
+        Some(policy),
+    );
+    call.status = Some(200);
     let ended = Ended {
         outcome: Outcome::Completed(Some(200)),
         duration: Duration::from_millis(5),

@@ -1,0 +1,197 @@
+//! A [`GenAi`] adapter for Google's Gemini API (`…/models/{model}:generateContent` and
+//! `:streamGenerateContent`, JSON, `?alt=sse` events, or the JSON array a stream without
+//! `alt=sse` answers). The model is read from the request's [`GenAiRequest`] or its path;
+//! the observer reads `modelVersion` and `usageMetadata` (the last one seen counts: a stream
+//! repeats it as it grows).
+//!
+//! Usage, as [`TokenUsage`] means it: input is `promptTokenCount` (which includes
+//! `cachedContentTokenCount`, the cached part) plus `toolUsePromptTokenCount`; output is
+//! `candidatesTokenCount` plus `thoughtsTokenCount`, the reasoning part.
+//!
+//! A stream ends at the chunk whose candidate has a `finishReason` and that carries the
+//! `usageMetadata`; a stream cut before it is `incomplete_stream`, with no tokens made up.
+
+use http::{HeaderMap, Request};
+use orchestrator_metrics::{RejectReason, TokenUsage};
+use serde_json::Value;
+
+use super::answer::{Answer, AnswerReader, append_bounded, token_count};
+use super::llm::{
+    GenAi, GenAiRequest, GenAiResponse, MAX_MODEL_BYTES, PROVIDER_ERROR, Progress, ResponseObserver,
+};
+use crate::cap::capped;
+use crate::classify::ErrorKind;
+
+/// The adapter for the Gemini API (`gen_ai.provider.name` `gcp.gemini` unless the request
+/// says otherwise).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gemini;
+
+impl GenAi for Gemini {
+    type Observer = GeminiObserver;
+
+    fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
+        request
+            .extensions()
+            .get::<GenAiRequest>()
+            .cloned()
+            .unwrap_or_else(|| super::route::describe(request, "gcp.gemini"))
+    }
+
+    fn observer(&self, status: u16, headers: &HeaderMap) -> GeminiObserver {
+        GeminiObserver {
+            answer: Answer::new(status, headers),
+            reader: GeminiReader::default(),
+        }
+    }
+}
+
+/// Reads the model, the usage and failures from a Gemini answer.
+#[derive(Debug)]
+pub struct GeminiObserver {
+    answer: Answer,
+    reader: GeminiReader,
+}
+
+#[derive(Debug, Default)]
+struct GeminiReader {
+    response: GenAiResponse,
+    capture: Option<usize>,
+    progress: Progress,
+}
+
+/// The failure a Gemini error's `status` names (google.rpc codes).
+fn error_kind(error: &Value) -> ErrorKind {
+    match error
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+    {
+        "RESOURCE_EXHAUSTED" => ErrorKind::RateLimited,
+        "DEADLINE_EXCEEDED" => ErrorKind::Timeout,
+        "UNAVAILABLE" => ErrorKind::Named("unavailable"),
+        "INVALID_ARGUMENT" => ErrorKind::Named("invalid_argument"),
+        "PERMISSION_DENIED" => ErrorKind::Named("permission_denied"),
+        "UNAUTHENTICATED" => ErrorKind::Named("unauthenticated"),
+        "NOT_FOUND" => ErrorKind::Named("not_found"),
+        "FAILED_PRECONDITION" => ErrorKind::Named("failed_precondition"),
+        _ => PROVIDER_ERROR,
+    }
+}
+
+fn usage(u: &Value) -> Result<Option<TokenUsage>, RejectReason> {
+    let n = |key: &str| token_count(u.get(key));
+    let prompt = n("promptTokenCount")?;
+    let candidates = n("candidatesTokenCount")?;
+    let tool_prompt = n("toolUsePromptTokenCount")?.unwrap_or(0);
+    let cached = n("cachedContentTokenCount")?.unwrap_or(0);
+    let thoughts = n("thoughtsTokenCount")?.unwrap_or(0);
+    if prompt.is_none() && candidates.is_none() {
+        return Ok(None);
+    }
+    let input = prompt.unwrap_or(0).saturating_add(tool_prompt);
+    let output = candidates.unwrap_or(0).saturating_add(thoughts);
+    Ok(Some(
+        TokenUsage::new(input, output)
+            .with_cached_input(cached)
+            .with_reasoning(thoughts),
+    ))
+}
+
+impl GeminiReader {
+    /// One `GenerateContentResponse` (a whole answer, or one chunk of a stream).
+    fn chunk(&mut self, value: &Value) {
+        if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+            self.response.error = Some(error_kind(error));
+            self.progress = Progress::Done;
+            return;
+        }
+        if let Some(model) = value.get("modelVersion").and_then(Value::as_str)
+            && self.response.model.as_deref() != Some(model)
+        {
+            self.response.model = Some(capped(model, MAX_MODEL_BYTES));
+        }
+        let reported = value.get("usageMetadata").filter(|u| u.is_object());
+        if let Some(u) = reported {
+            match usage(u) {
+                Ok(Some(usage)) => {
+                    self.response.usage = Some(usage);
+                    self.response.refused_usage = None;
+                }
+                Ok(None) => {}
+                Err(reason) => {
+                    self.response.usage = None;
+                    self.response.refused_usage = Some(reason);
+                }
+            }
+        }
+        let candidates = value.get("candidates").and_then(Value::as_array);
+        let mut finished = false;
+        for candidate in candidates.into_iter().flatten() {
+            finished |= candidate.get("finishReason").is_some_and(|r| !r.is_null());
+            let parts = candidate
+                .pointer("/content/parts")
+                .and_then(Value::as_array);
+            if let Some(limit) = self.capture {
+                for text in parts
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p.get("text").and_then(Value::as_str))
+                {
+                    append_bounded(&mut self.response.completion, text, limit);
+                }
+            }
+        }
+        if finished {
+            self.progress = if reported.is_some() {
+                Progress::Done
+            } else {
+                Progress::Answered
+            };
+        }
+    }
+}
+
+impl AnswerReader for GeminiReader {
+    fn data(&mut self, data: &[u8]) {
+        if let Ok(value) = serde_json::from_slice::<Value>(data) {
+            self.chunk(&value);
+        }
+    }
+
+    fn json(&mut self, body: &[u8]) {
+        match serde_json::from_slice::<Value>(body) {
+            // A stream without `alt=sse`: a JSON array of chunks.
+            Ok(Value::Array(chunks)) => chunks.iter().for_each(|c| self.chunk(c)),
+            Ok(value) => self.chunk(&value),
+            Err(_) => {}
+        }
+    }
+
+    fn progress(&self) -> Progress {
+        self.progress
+    }
+}
+
+impl ResponseObserver for GeminiObserver {
+    fn capture_output(&mut self, limit: usize) {
+        self.reader.capture = Some(limit);
+    }
+
+    fn on_chunk(&mut self, chunk: &[u8]) {
+        self.answer.push(chunk, &mut self.reader);
+    }
+
+    fn progress(&self) -> Progress {
+        match (self.answer.streamed(), self.reader.progress) {
+            (true, Progress::Unknown) => Progress::Open,
+            (true, known) => known,
+            (false, _) => Progress::Unknown,
+        }
+    }
+
+    fn finish(&mut self) -> GenAiResponse {
+        self.answer.finish(&mut self.reader);
+        std::mem::take(&mut self.reader.response)
+    }
+}
