@@ -67,7 +67,9 @@ mod tracer;
 pub use crate::reqwest::{ReqwestService, TelemetryMiddleware};
 pub use analysis::{OperationStats, TraceAnalysis};
 pub use bridge::{SpanLimits, TraceIds, TracingBridge};
-pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmCallGuard};
+pub use call::{
+    CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmAnswer, LlmCallGuard,
+};
 pub use classify::{Ended, ErrorKind, OTHER_ERROR, Outcome};
 pub use context::{
     InvalidSpanContext, TraceContext, current, new_span_id, new_trace_id, set_tenant,

@@ -154,6 +154,10 @@ impl TelemetryMiddleware<External> {
 /// (`/v1/embeddings` is `embeddings`), the model from the JSON body's `"model"`, else from
 /// the path (Gemini, Azure deployments). The body is kept as the prompt when an estimator
 /// needs it.
+#[expect(
+    clippy::ptr_arg,
+    reason = "a borrowed `Cow` is cloned without allocating"
+)]
 fn describe(request: &mut http::Request<Body>, provider: &Cow<'static, str>, keep_body: bool) {
     let prompt = keep_body
         .then(|| request.body().as_bytes())

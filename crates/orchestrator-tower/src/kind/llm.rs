@@ -20,6 +20,7 @@ use opentelemetry::trace::SpanKind;
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, TokenUsage};
 
 pub use body::LlmBody;
+pub(crate) use body::Reading;
 pub(crate) use body::{PROVIDER_ERROR, status_failure};
 
 use super::content::ContentPolicy;
@@ -456,38 +457,13 @@ impl<A: GenAi, B> OnRequest<Request<B>> for Llm<A> {
 impl<A: GenAi, B: Body> OnResponse<Response<B>> for Llm<A> {
     type Output = Response<LlmBody<B, A::Observer>>;
 
-    fn on_response(
-        &self,
-        response: Response<B>,
-        mut pending: Pending<LlmCallState>,
-    ) -> Self::Output {
+    fn on_response(&self, response: Response<B>, pending: Pending<LlmCallState>) -> Self::Output {
         let status = response.status().as_u16();
-        let streamed = response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-        let at = pending.elapsed();
-        let call = pending.call_mut();
-        call.answered(status, at);
-        call.streamed = streamed;
-        let mut observer = self.adapter.observer(status, response.headers());
-        let capture = call.content.as_ref().map(|c| c.limit.saturating_mul(2));
-        // The estimator reads the answer's text, up to what a non-streamed body may hold.
-        let estimate = call.estimator.is_some().then_some(super::MAX_BUFFERED);
-        if let Some(limit) = capture.max(estimate) {
-            observer.capture_output(limit);
-        }
-        let mut pending = Some(pending);
+        let mut reading = Reading::start(&self.adapter, pending, status, response.headers());
         if response.body().is_end_stream() {
-            body::end(&mut pending, &mut observer, None);
+            reading.ended();
         }
-        let stream = streamed && status_failure(status).is_none();
-        response.map(|inner| LlmBody {
-            inner,
-            observer,
-            pending,
-            stream,
-        })
+        response.map(|inner| LlmBody { inner, reading })
     }
 }
 

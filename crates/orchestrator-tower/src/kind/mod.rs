@@ -33,11 +33,11 @@ pub use cache::{Cache, CacheCall, CacheRequest, CacheResponse};
 pub use database::{Database, DatabaseCall, DbOperation};
 pub use external::{External, ExternalCall};
 pub use gemini::{Gemini, GeminiObserver};
-pub(crate) use llm::status_failure;
 pub use llm::{
     GenAi, GenAiRequest, GenAiResponse, Llm, LlmBody, LlmCallState, MAX_CONTENT_BYTES,
     MAX_MODEL_BYTES, Progress, ResponseObserver, UsageEstimator,
 };
+pub(crate) use llm::{Reading, status_failure};
 pub use openai::{OpenAiCompatible, OpenAiObserver};
 pub(crate) use route::{model as route_model, operation as route_operation};
 pub use server::{Server, ServerCall, Tenant, UNMATCHED};

@@ -10,10 +10,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::Buf;
+use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
-use pin_project::{pin_project, pinned_drop};
+use pin_project::pin_project;
 
-use super::{LlmCallState, Progress, ResponseObserver};
+use super::{GenAi, LlmCallState, Progress, ResponseObserver};
 use crate::classify::{ErrorKind, Outcome};
 use crate::pending::Pending;
 
@@ -50,33 +51,127 @@ pub(crate) fn outcome_of(
     }
 }
 
+/// An answer being read: its observer and, until it ends, its call.
+#[derive(Debug)]
+pub(crate) struct Reading<O: ResponseObserver> {
+    observer: O,
+    pending: Option<Pending<LlmCallState>>,
+    /// A 2xx event stream: it must reach its protocol's end, or it is incomplete.
+    stream: bool,
+}
+
+impl<O: ResponseObserver> Reading<O> {
+    /// The answer of `pending` with `status` and `headers`, read by `adapter`'s observer.
+    pub(crate) fn start<A: GenAi<Observer = O>>(
+        adapter: &A,
+        mut pending: Pending<LlmCallState>,
+        status: u16,
+        headers: &HeaderMap,
+    ) -> Self {
+        let streamed = headers
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        let at = pending.elapsed();
+        let call = pending.call_mut();
+        call.answered(status, at);
+        call.streamed = streamed;
+        let mut observer = adapter.observer(status, headers);
+        let capture = call.content.as_ref().map(|c| c.limit.saturating_mul(2));
+        // The estimator reads the answer's text, up to what a non-streamed body may hold.
+        let estimate = call
+            .estimator
+            .is_some()
+            .then_some(crate::kind::MAX_BUFFERED);
+        if let Some(limit) = capture.max(estimate) {
+            observer.capture_output(limit);
+        }
+        Reading {
+            observer,
+            pending: Some(pending),
+            stream: streamed && status_failure(status).is_none(),
+        }
+    }
+
+    /// Ends the call now with what the observer saw; `failure` is how the body failed.
+    fn end(&mut self, failure: Option<ErrorKind>) {
+        let Some(mut pending) = self.pending.take() else {
+            return;
+        };
+        let response = self.observer.finish();
+        let call = pending.call_mut();
+        let status = call.status.unwrap_or(200);
+        let outcome = outcome_of(status, failure, response.error);
+        call.response = response;
+        pending.finish(outcome);
+    }
+
+    /// One chunk of the body. Once the call has ended, what follows is not read.
+    pub(crate) fn chunk(&mut self, data: &[u8]) {
+        let Some(pending) = self.pending.as_mut() else {
+            return;
+        };
+        if data.is_empty() {
+            return;
+        }
+        // Only the first chunk reads the clock.
+        if pending.call_mut().time_to_first_token.is_none() {
+            let elapsed = pending.elapsed();
+            pending.call_mut().time_to_first_token = Some(elapsed);
+        }
+        self.observer.on_chunk(data);
+        match self.observer.progress() {
+            Progress::Done => self.end(None),
+            Progress::Answered => {
+                let at = pending.elapsed();
+                let call = pending.call_mut();
+                if call.settled.is_none() {
+                    let status = call.status.unwrap_or(200);
+                    call.settled = Some((Outcome::Completed(Some(status)), at));
+                }
+            }
+            Progress::Open | Progress::Unknown => {}
+        }
+    }
+
+    /// The body failed (a connection cut): a stream is incomplete, other bodies fail as
+    /// `transport`.
+    pub(crate) fn failed(&mut self) {
+        let failure = if self.stream {
+            ErrorKind::IncompleteStream
+        } else {
+            ErrorKind::Named("transport")
+        };
+        self.end(Some(failure));
+    }
+
+    /// The body ended. A stream that ends before its protocol's end was cut: what it
+    /// reported so far is kept, and the call failed.
+    pub(crate) fn ended(&mut self) {
+        let cut = self.stream && self.observer.progress() == Progress::Open;
+        self.end(cut.then_some(ErrorKind::IncompleteStream));
+    }
+}
+
+impl<O: ResponseObserver> Drop for Reading<O> {
+    fn drop(&mut self) {
+        if let Some(mut pending) = self.pending.take() {
+            // Dropped before the end: the call keeps what its provider reported so far (the
+            // model, a usage), and ends as it had settled (past the answer's end, or a
+            // non-2xx status), else as cancelled.
+            let mut response = self.observer.finish();
+            response.error = None;
+            pending.call_mut().response = response;
+        }
+    }
+}
+
 /// A response body that ends its LLM call where its protocol ends it (see the module).
-#[pin_project(PinnedDrop)]
+#[pin_project]
 #[derive(Debug)]
 pub struct LlmBody<B, O: ResponseObserver> {
     #[pin]
     pub(super) inner: B,
-    pub(super) observer: O,
-    pub(super) pending: Option<Pending<LlmCallState>>,
-    /// A 2xx event stream: it must reach its protocol's end, or it is incomplete.
-    pub(super) stream: bool,
-}
-
-/// Ends the call now with what the observer saw; `failure` is how the body itself failed.
-pub(super) fn end<O: ResponseObserver>(
-    pending: &mut Option<Pending<LlmCallState>>,
-    observer: &mut O,
-    failure: Option<ErrorKind>,
-) {
-    let Some(mut pending) = pending.take() else {
-        return;
-    };
-    let response = observer.finish();
-    let call = pending.call_mut();
-    let status = call.status.unwrap_or(200);
-    let outcome = outcome_of(status, failure, response.error);
-    call.response = response;
-    pending.finish(outcome);
+    pub(super) reading: Reading<O>,
 }
 
 impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
@@ -89,51 +184,14 @@ impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
         let frame = ready!(this.inner.poll_frame(cx));
-        // Once the call has ended, what follows is passed on unread and unbuffered.
-        let Some(pending) = this.pending.as_mut() else {
-            return Poll::Ready(frame);
-        };
         match &frame {
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref().filter(|d| d.has_remaining()) {
-                    // Only the first chunk reads the clock.
-                    if pending.call_mut().time_to_first_token.is_none() {
-                        let elapsed = pending.elapsed();
-                        pending.call_mut().time_to_first_token = Some(elapsed);
-                    }
-                    this.observer.on_chunk(data.chunk());
-                    match this.observer.progress() {
-                        Progress::Done => end(this.pending, this.observer, None),
-                        Progress::Answered => {
-                            let at = pending.elapsed();
-                            let call = pending.call_mut();
-                            if call.settled.is_none() {
-                                let status = call.status.unwrap_or(200);
-                                call.settled = Some((Outcome::Completed(Some(status)), at));
-                            }
-                        }
-                        Progress::Open | Progress::Unknown => {}
-                    }
+                    this.reading.chunk(data.chunk());
                 }
             }
-            Some(Err(_)) => {
-                let failure = if *this.stream {
-                    ErrorKind::IncompleteStream
-                } else {
-                    ErrorKind::Named("transport")
-                };
-                end(this.pending, this.observer, Some(failure));
-            }
-            None => {
-                // A stream that ends before its protocol's end was cut: what it reported
-                // so far is kept, and the call failed.
-                let cut = *this.stream && this.observer.progress() == Progress::Open;
-                end(
-                    this.pending,
-                    this.observer,
-                    cut.then_some(ErrorKind::IncompleteStream),
-                );
-            }
+            Some(Err(_)) => this.reading.failed(),
+            None => this.reading.ended(),
         }
         Poll::Ready(frame)
     }
@@ -144,20 +202,5 @@ impl<B: Body, O: ResponseObserver> Body for LlmBody<B, O> {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-#[pinned_drop]
-impl<B, O: ResponseObserver> PinnedDrop for LlmBody<B, O> {
-    fn drop(self: Pin<&mut Self>) {
-        let this = self.project();
-        if let Some(mut pending) = this.pending.take() {
-            // Dropped before the end: the call keeps what its provider reported so far (the
-            // model, a usage), and ends as it had settled (past the answer's end, or a
-            // non-2xx status), else as cancelled.
-            let mut response = this.observer.finish();
-            response.error = None;
-            pending.call_mut().response = response;
-        }
     }
 }
