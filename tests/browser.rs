@@ -227,6 +227,13 @@ async fn the_live_page_in_a_real_browser() {
     )
     .await;
     assert!(cost.starts_with('$') && cost != "$0.0000", "{cost}");
+    // The demo's provider reports every call's usage: none is missing.
+    let missing = text_of(
+        &client,
+        "#llm-table tbody tr[data-model='openai/gpt-4o-mini'] td:nth-last-child(2)",
+    )
+    .await;
+    assert_eq!(missing, "0");
     let tenant = text_of(&client, "#tenant-table tbody tr td:first-child").await;
     assert!(tenant.starts_with("tenant-"), "{tenant}");
     let kpi_names: Vec<String> = {

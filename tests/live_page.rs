@@ -156,6 +156,29 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
     http_body_util::BodyExt::collect(response.into_body())
         .await
         .unwrap();
+    // A provider that reports no usage: the call is counted as missing its usage, beside the
+    // calls, not silently as 0 tokens.
+    let silent = TelemetryLayer::llm(guard.tracer(), OpenAiCompatible).layer(service_fn(
+        |_: http::Request<String>| async {
+            Ok::<_, std::convert::Infallible>(
+                http::Response::builder()
+                    .header("content-type", "application/json")
+                    .body(r#"{"model":"quiet","choices":[]}"#.to_owned())
+                    .unwrap(),
+            )
+        },
+    ));
+    let mut request = http::Request::new(String::new());
+    request.extensions_mut().insert(GenAiRequest {
+        operation: "chat",
+        provider: Cow::Borrowed("openai"),
+        model: Cow::Borrowed("quiet"),
+        prompt: None,
+    });
+    let response = silent.oneshot(request).await.unwrap();
+    http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap();
     tokio::task::block_in_place(|| guard.evaluate_now());
     tokio::time::sleep(Duration::from_millis(1_500)).await; // two chart samples
 
@@ -234,6 +257,11 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
 
     let summary: SummaryDoc = doc(&base, "/api/v1/summary").await;
     assert_eq!(summary.requests_total, 5.0);
+    let quiet = summary.llm.iter().find(|r| r.model == "quiet").unwrap();
+    assert_eq!((quiet.calls, quiet.usage_missing), (1.0, 1.0), "{quiet:?}");
+    assert_eq!((quiet.input_tokens, quiet.cost_usd), (0.0, 0.0));
+    let reported = summary.llm.iter().find(|r| r.model != "quiet").unwrap();
+    assert_eq!(reported.usage_missing, 0.0, "{reported:?}");
     assert!(!summary.points.is_empty(), "{summary:?}");
 
     // In process, the same documents (what the demo's `--report` judges). The monitor may

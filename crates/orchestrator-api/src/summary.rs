@@ -55,6 +55,14 @@ pub struct LlmRow {
     pub input_tokens: f64,
     /// Output tokens.
     pub output_tokens: f64,
+    /// Successful calls whose provider reported no usage: they have no tokens and no cost
+    /// (`orchestrator_llm_unreported_usage_total{usage="missing"}`).
+    #[serde(default)]
+    pub usage_missing: f64,
+    /// Successful calls whose usage the user's estimator filled in; their tokens and cost
+    /// are counted above (`orchestrator_llm_unreported_usage_total{usage="estimated"}`).
+    #[serde(default)]
+    pub usage_estimated: f64,
     /// Cost in US dollars, from the price table.
     pub cost_usd: f64,
 }

@@ -51,6 +51,8 @@ fn summary() {
                 ttft_p95_seconds: None,
                 input_tokens: 6000.0,
                 output_tokens: 2400.0,
+                usage_missing: 3.0,
+                usage_estimated: 0.0,
                 cost_usd: 0.00234,
             }],
             top_tenants: vec![TenantSpend {

@@ -431,6 +431,30 @@ fn a_nan_fails() {
 }
 
 #[test]
+fn successful_llm_calls_without_usage_fail() {
+    let with = |missing: u32| {
+        format!(
+            "{HISTOGRAM}# TYPE orchestrator_llm_requests_total counter
+orchestrator_llm_requests_total{{provider=\"openai\",model=\"m\",outcome=\"success\"}} 10
+# TYPE orchestrator_llm_unreported_usage_total counter
+orchestrator_llm_unreported_usage_total{{provider=\"openai\",model=\"m\",usage=\"missing\"}} {missing}
+orchestrator_llm_unreported_usage_total{{provider=\"openai\",model=\"m\",usage=\"estimated\"}} 2
+"
+        )
+    };
+    let name = "every successful LLM call reported its token usage";
+    let report = judged(&with(0), &with(0));
+    let c = check(&report, name);
+    assert!(c.passed, "{c:?}");
+    assert_eq!(c.reason, "10 successful calls, 2 with estimated usage");
+    let report = judged(&with(0), &with(3));
+    let c = check(&report, name);
+    assert!(!c.passed);
+    assert_eq!(c.kind, CheckKind::Correctness);
+    assert_eq!(c.reason, "openai/m: 3 calls without usage");
+}
+
+#[test]
 fn a_kpi_without_data_fails_and_the_scores_split() {
     let mut i = inputs();
     if let Ok(k) = &mut i.kpis {

@@ -249,3 +249,126 @@ async fn every_adapter_every_read_every_way() {
         failures.join("\n")
     );
 }
+
+/// The provider sends a chat stream's usage chunk only when asked, as OpenAI does. The
+/// middleware asks (and the caller receives the usage chunk); told not to, and through the
+/// layer or the guard, which do not hold the body, the call is counted as missing its usage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_middleware_asks_a_stream_for_its_usage() {
+    let base = provider::start().await;
+    let f = fixtures::named("openai-chat-stream").unwrap();
+    let url = format!("{base}{}?fixture={}&usage=if-asked", f.path, f.name);
+    let body =
+        r#"{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"Bonjour?"}]}"#;
+    for inject in [true, false] {
+        let (registry, tracer) = support::priced_tracer(prices(), Sampler::always_on());
+        let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(
+                orchestrator_tower::TelemetryMiddleware::llm(
+                    &tracer,
+                    "openai",
+                    orchestrator_tower::OpenAiCompatible,
+                )
+                .inject_stream_usage(inject),
+            )
+            .build();
+        let text = client
+            .post(&url)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(text.contains(r#""choices":[],"usage""#), inject, "{text}");
+        let got = seen(&registry, &tracer);
+        let want = if inject {
+            expected(&f, Read::Whole)
+        } else {
+            Seen {
+                tokens: [0.0; 4],
+                cost: 0.0,
+                missing: 1.0,
+                ..expected(&f, Read::Whole)
+            }
+        };
+        assert_eq!(got, want, "inject_stream_usage({inject})");
+    }
+    for way in [Way::Layer, Way::Guard] {
+        let (registry, tracer) = support::priced_tracer(prices(), Sampler::always_on());
+        ways::call(
+            &tracer,
+            &registry,
+            &base,
+            &f,
+            way,
+            Read::ToEnd,
+            "&usage=if-asked",
+        )
+        .await;
+        let got = seen(&registry, &tracer);
+        assert_eq!(
+            (got.outcome.as_str(), got.tokens, got.missing),
+            ("success", [0.0; 4], 1.0),
+            "{way:?}"
+        );
+    }
+}
+
+/// An estimator fills in a missing usage from the request and the answer's text: priced,
+/// counted apart, and marked on the span.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_estimator_fills_in_a_missing_usage() {
+    use orchestrator_metrics::TokenUsage;
+    use orchestrator_tower::{Llm, OpenAiCompatible, TelemetryMiddleware};
+    let base = provider::start().await;
+    let f = fixtures::named("openai-chat-stream").unwrap();
+    let url = format!("{base}{}?fixture={}&usage=if-asked", f.path, f.name);
+    let body =
+        r#"{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"Bonjour?"}]}"#;
+    let (registry, tracer) = support::priced_tracer(prices(), Sampler::always_on());
+    // About four bytes a token: what a user without a tokenizer might do.
+    let estimator = Llm::new(OpenAiCompatible).estimate_usage(|request, answer| {
+        let prompt = request.prompt.as_deref()?;
+        Some(TokenUsage::new(
+            prompt.len() as u64 / 4,
+            answer.len() as u64,
+        ))
+    });
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(TelemetryMiddleware::with(&tracer, "openai", estimator).inject_stream_usage(false))
+        .build();
+    client
+        .post(&url)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let got = seen(&registry, &tracer);
+    let input = (body.len() / 4) as f64;
+    assert_eq!(got.tokens, [input, "Bonjour".len() as f64, 0.0, 0.0]);
+    assert!(
+        (got.cost - (input * 2.5 + 7.0 * 10.0) / 1e6).abs() < 1e-12,
+        "{got:?}"
+    );
+    assert_eq!(got.missing, 0.0);
+    let estimated = support::sum(&registry, "orchestrator_llm_unreported_usage_total", |s| {
+        s.labels
+            .iter()
+            .any(|(k, v)| k == "usage" && v == "estimated")
+    });
+    assert_eq!(estimated, 1.0);
+    let span = tracer.store().traces()[0].spans[0].clone();
+    assert_eq!(
+        span.attribute("gen_ai.usage.estimated"),
+        Some(&opentelemetry::Value::Bool(true))
+    );
+    assert!(
+        span.attribute("gen_ai.input.messages").is_none(),
+        "the prompt kept for the estimator is not recorded"
+    );
+}

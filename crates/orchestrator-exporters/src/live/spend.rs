@@ -5,7 +5,7 @@
 use orchestrator_api::{LlmRow, TenantSpend};
 use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
-    LLM_TOKENS, TENANT_LLM_COST_USD_TOTAL,
+    LLM_TOKENS, LLM_UNREPORTED_USAGE_TOTAL, TENANT_LLM_COST_USD_TOTAL,
 };
 use orchestrator_metrics::exposition::{Exposition, Sample, histogram_quantile};
 
@@ -30,6 +30,11 @@ pub(super) fn llm_rows(e: &Exposition) -> Vec<LlmRow> {
                     this(s) && s.label("token_type") == Some(kind)
                 })
             };
+            let unreported = |kind: &str| {
+                e.sum_where(LLM_UNREPORTED_USAGE_TOTAL.name, |s| {
+                    this(s) && s.label("usage") == Some(kind)
+                })
+            };
             LlmRow {
                 provider: provider.clone(),
                 model: model.clone(),
@@ -42,6 +47,8 @@ pub(super) fn llm_rows(e: &Exposition) -> Vec<LlmRow> {
                 ),
                 input_tokens: tokens("input"),
                 output_tokens: tokens("output"),
+                usage_missing: unreported("missing"),
+                usage_estimated: unreported("estimated"),
                 cost_usd: e.sum_where(LLM_COST_USD_TOTAL.name, this),
             }
         })
@@ -77,6 +84,9 @@ orchestrator_llm_requests_total{provider=\"openai\",model=\"m\",outcome=\"succes
 orchestrator_llm_requests_total{provider=\"openai\",model=\"m\",outcome=\"error\"} 1
 # TYPE orchestrator_llm_cost_usd_total counter
 orchestrator_llm_cost_usd_total{provider=\"openai\",model=\"m\"} 0.5
+# TYPE orchestrator_llm_unreported_usage_total counter
+orchestrator_llm_unreported_usage_total{provider=\"openai\",model=\"m\",usage=\"missing\"} 2
+orchestrator_llm_unreported_usage_total{provider=\"openai\",model=\"m\",usage=\"estimated\"} 1
 # TYPE orchestrator_tenant_llm_cost_usd_total counter
 orchestrator_tenant_llm_cost_usd_total{tenant=\"b\"} 0.1
 orchestrator_tenant_llm_cost_usd_total{tenant=\"a\"} 0.4
@@ -87,6 +97,7 @@ orchestrator_tenant_llm_cost_usd_total{tenant=\"a\"} 0.4
         assert_eq!(rows[0].calls, 10.0);
         assert_eq!(rows[0].failed, 1.0);
         assert_eq!(rows[0].cost_usd, 0.5);
+        assert_eq!((rows[0].usage_missing, rows[0].usage_estimated), (2.0, 1.0));
         let tenants = top_tenants(&e);
         assert_eq!(tenants[0].tenant, "a");
         assert_eq!(tenants[1].tenant, "b");

@@ -104,6 +104,8 @@ function renderSummary(s) {
     row([cell(m.provider), cell(m.model), cell(fmt.count(m.calls), 'num'), cell(fmt.count(m.failed), 'num'),
       cell(fmt.ms(m.p95_seconds), 'num'), cell(fmt.ms(m.ttft_p95_seconds), 'num'),
       cell(fmt.count(m.input_tokens), 'num'), cell(fmt.count(m.output_tokens), 'num'),
+      cell(fmt.count(m.usage_missing) + (m.usage_estimated ? ' (' + fmt.count(m.usage_estimated) + ' estimated)' : ''),
+        m.usage_missing ? 'num warn' : 'num'),
       cell('$' + m.cost_usd.toFixed(4), 'num')],
       { 'data-model': m.provider + '/' + m.model }));
   replaceRows(document.querySelector('#llm-table tbody'), llm);

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use orchestrator_metrics::catalogue::{LLM_REQUESTS_TOTAL, LLM_UNREPORTED_USAGE_TOTAL};
 use orchestrator_metrics::exposition::{Exposition, FamilyType, Sample};
 
 use super::{Checks, Parsed};
@@ -135,6 +136,32 @@ pub(crate) fn nan_samples(e: &Exposition) -> Vec<String> {
         .collect()
 }
 
+/// The (provider, model) pairs some of whose successful calls had no usage, with how many,
+/// and the count of successful calls and of estimated usages.
+pub(crate) fn missing_usage(e: &Exposition) -> (Vec<String>, f64, f64) {
+    fn unreported(kind: &'static str) -> impl Fn(&Sample) -> bool {
+        move |s| s.label("usage") == Some(kind)
+    }
+    let mut offenders: Vec<String> = e
+        .samples(LLM_UNREPORTED_USAGE_TOTAL.name)
+        .filter(|s| unreported("missing")(s) && s.value > 0.0)
+        .map(|s| {
+            format!(
+                "{}/{}: {} calls without usage",
+                s.label("provider").unwrap_or_default(),
+                s.label("model").unwrap_or_default(),
+                s.value
+            )
+        })
+        .collect();
+    offenders.sort();
+    let succeeded = e.sum_where(LLM_REQUESTS_TOTAL.name, |s| {
+        s.label("outcome") == Some("success")
+    });
+    let estimated = e.sum_where(LLM_UNREPORTED_USAGE_TOTAL.name, unreported("estimated"));
+    (offenders, succeeded, estimated)
+}
+
 pub(super) fn checks(parsed: &Parsed<'_>, c: &mut Checks<'_>) {
     let (mut not_cumulative, mut count_mismatch, mut histograms) = (Vec::new(), Vec::new(), 0);
     for e in [parsed.first, parsed.second] {
@@ -169,5 +196,14 @@ pub(super) fn checks(parsed: &Parsed<'_>, c: &mut Checks<'_>) {
         "no value is NaN",
         nan.is_empty(),
         reason(&nan, "none".to_owned()),
+    );
+    let (missing, succeeded, estimated) = missing_usage(parsed.second);
+    c.correctness(
+        "every successful LLM call reported its token usage",
+        missing.is_empty(),
+        reason(
+            &missing,
+            format!("{succeeded} successful calls, {estimated} with estimated usage"),
+        ),
     );
 }
