@@ -10,7 +10,8 @@ use orchestrator_api::{LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
 use orchestrator_metrics::Registry;
 use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
-    LLM_TOKENS, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL, TENANT_LLM_COST_USD_TOTAL,
+    LLM_TOKENS, LLM_UNREPORTED_USAGE_TOTAL, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL,
+    TENANT_LLM_COST_USD_TOTAL,
 };
 use orchestrator_metrics::exposition::histogram_quantile;
 use orchestrator_support::StoppingThread;
@@ -38,6 +39,7 @@ fn spend_family(family: &str) -> bool {
         LLM_LATENCY_SECONDS.name,
         LLM_TIME_TO_FIRST_TOKEN_SECONDS.name,
         LLM_COST_USD_TOTAL.name,
+        LLM_UNREPORTED_USAGE_TOTAL.name,
         TENANT_LLM_COST_USD_TOTAL.name,
     ]
     .contains(&family)

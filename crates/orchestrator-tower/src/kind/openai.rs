@@ -57,11 +57,12 @@ impl GenAi for OpenAiCompatible {
         if !path.ends_with("/completions") {
             return None;
         }
-        let fields: Map<String, Value> = serde_json::from_slice(body).ok()?;
-        if fields.get("stream") != Some(&Value::Bool(true)) {
+        // Only the two fields are kept: the prompt is skipped, not copied.
+        let fields: StreamFields = serde_json::from_slice(body).ok()?;
+        if fields.stream != Some(true) {
             return None;
         }
-        match fields.get("stream_options") {
+        match fields.stream_options {
             // Written into the text, so the rest of the body is sent byte for byte.
             None => {
                 let open = body.iter().position(|&b| b == b'{')?;
@@ -71,16 +72,36 @@ impl GenAi for OpenAiCompatible {
                 out.extend_from_slice(&body[open + 1..]);
                 Some(out)
             }
-            Some(Value::Object(options)) if !options.contains_key("include_usage") => {
-                let mut options = options.clone();
+            // `null` is unset, as OpenAI reads it.
+            Some(options @ (Value::Null | Value::Object(_)))
+                if options.get("include_usage").is_none() =>
+            {
+                let mut fields: Map<String, Value> = serde_json::from_slice(body).ok()?;
+                let mut options = match options {
+                    Value::Object(options) => options,
+                    _ => Map::new(),
+                };
                 options.insert("include_usage".into(), Value::Bool(true));
-                let mut fields = fields;
                 fields.insert("stream_options".into(), Value::Object(options));
                 serde_json::to_vec(&fields).ok()
             }
             Some(_) => None,
         }
     }
+}
+
+/// What [`OpenAiCompatible::ask_for_usage`] reads of a request body.
+#[derive(serde::Deserialize)]
+struct StreamFields {
+    #[serde(default)]
+    stream: Option<bool>,
+    /// Present, even as `null` (`Some(Value::Null)`), or absent (`None`).
+    #[serde(default, deserialize_with = "present")]
+    stream_options: Option<Value>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
 }
 
 /// Reads `model` and `usage` from an OpenAI-compatible answer.

@@ -204,6 +204,16 @@ fn a_stream_asks_for_its_usage_unless_it_said_so() {
         merged["stream_options"],
         serde_json::json!({"x": 1, "include_usage": true})
     );
+    let unset = ask(
+        "/v1/chat/completions",
+        r#"{"stream":true,"stream_options":null}"#,
+    )
+    .unwrap();
+    let unset: Value = serde_json::from_str(&unset).unwrap();
+    assert_eq!(
+        unset["stream_options"],
+        serde_json::json!({"include_usage": true})
+    );
     for (path, body) in [
         (
             "/v1/chat/completions",
