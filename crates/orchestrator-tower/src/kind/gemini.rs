@@ -195,3 +195,56 @@ impl ResponseObserver for GeminiObserver {
         std::mem::take(&mut self.reader.response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(content_type: &'static str, body: &[u8]) -> (GenAiResponse, Progress) {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, content_type.parse().unwrap());
+        let mut o = Gemini.observer(200, &headers);
+        for chunk in body.chunks(11) {
+            o.on_chunk(chunk);
+        }
+        let progress = o.progress();
+        (o.finish(), progress)
+    }
+
+    /// A stream without `alt=sse` is one JSON array of chunks; the last usage counts.
+    #[test]
+    fn a_json_array_stream_reads_its_last_usage() {
+        let body = br#"[{"candidates":[{"content":{"parts":[{"text":"Bon"}],"role":"model"}}],"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9},"modelVersion":"gemini-2.5-flash"},
+{"candidates":[{"content":{"parts":[{"text":"jour"}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"thoughtsTokenCount":5,"toolUsePromptTokenCount":3,"totalTokenCount":19}}]"#;
+        let (r, _) = read("application/json", body);
+        let usage = TokenUsage::new(12, 7).with_reasoning(5);
+        assert_eq!(r.usage, Some(usage));
+        assert_eq!(r.model.as_deref(), Some("gemini-2.5-flash"));
+    }
+
+    /// The finish without usage answers; the usage after it ends the stream.
+    #[test]
+    fn a_finish_without_usage_answers_and_the_usage_ends() {
+        let (r, progress) = read(
+            "text/event-stream",
+            b"data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]},\"finishReason\":\"STOP\"}]}\r\n\r\n",
+        );
+        assert_eq!((r.usage, progress), (None, Progress::Answered));
+        let (r, progress) = read(
+            "text/event-stream",
+            b"data: {\"candidates\":[],\"usageMetadata\":{\"promptTokenCount\":-1}}\r\n\r\n",
+        );
+        assert_eq!(r.refused_usage, Some(RejectReason::Negative));
+        assert_eq!(progress, Progress::Open);
+    }
+
+    #[test]
+    fn error_statuses_name_their_kind() {
+        let mut o = Gemini.observer(429, &HeaderMap::new());
+        o.on_chunk(br#"{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}}"#);
+        assert_eq!(o.finish().error, Some(ErrorKind::RateLimited));
+        let mut o = Gemini.observer(500, &HeaderMap::new());
+        o.on_chunk(br#"{"error":{"code":500,"status":"INTERNAL"}}"#);
+        assert_eq!(o.finish().error, Some(PROVIDER_ERROR));
+    }
+}

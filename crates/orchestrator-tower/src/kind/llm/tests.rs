@@ -84,3 +84,48 @@ fn a_panicking_redaction_hook_drops_the_attribute() {
     assert_eq!(call.dropped_attributes(), 1);
     assert_eq!(call.dropped_attributes(), 0, "counted once");
 }
+
+/// An estimator runs only for a success without usage, and one that panics costs the
+/// estimate, never the call.
+#[test]
+fn the_estimator_fills_only_a_missing_usage_and_may_panic() {
+    let request = GenAiRequest {
+        operation: "chat",
+        provider: Cow::Borrowed("openai"),
+        model: Cow::Borrowed("m"),
+        prompt: Some("hello".into()),
+    };
+    let estimate: UsageEstimator = std::sync::Arc::new(|r: &GenAiRequest, text: &str| {
+        Some(TokenUsage::new(
+            r.prompt.as_ref()?.len() as u64,
+            text.len() as u64,
+        ))
+    });
+    let mut call = LlmCallState::new(request.clone(), None);
+    call.estimator = Some(estimate.clone());
+    call.response.completion = Some("abc".into());
+    call.ending(&Outcome::Completed(Some(200)));
+    assert_eq!(call.response.usage, Some(TokenUsage::new(5, 3)));
+    assert!(call.estimated);
+
+    let mut reported = LlmCallState::new(request.clone(), None);
+    reported.estimator = Some(estimate.clone());
+    reported.response.usage = Some(TokenUsage::new(1, 1));
+    reported.ending(&Outcome::Completed(Some(200)));
+    assert!(!reported.estimated, "a reported usage is kept");
+
+    let mut failed = LlmCallState::new(request.clone(), None);
+    failed.estimator = Some(estimate);
+    failed.ending(&Outcome::Failed(ErrorKind::RateLimited));
+    assert_eq!(failed.response.usage, None, "a failure is not estimated");
+
+    let mut panicking = LlmCallState::new(request, None);
+    panicking.estimator = Some(std::sync::Arc::new(|_: &GenAiRequest, _: &str| {
+        panic!("estimator bug")
+    }));
+    panicking.ending(&Outcome::Completed(Some(200)));
+    assert_eq!(
+        (panicking.response.usage, panicking.estimated),
+        (None, false)
+    );
+}
