@@ -66,9 +66,14 @@ impl Answer {
         }
     }
 
-    /// Whether the answer is a stream of events.
-    pub(crate) fn streamed(&self) -> bool {
-        self.streamed
+    /// The answer's progress, given its reader's: a stream is open until its reader knows
+    /// more; a JSON body ends with the body ([`Progress::Unknown`]).
+    pub(crate) fn progress(&self, read: Progress) -> Progress {
+        match (self.streamed, read) {
+            (true, Progress::Unknown) => Progress::Open,
+            (true, known) => known,
+            (false, _) => Progress::Unknown,
+        }
     }
 
     /// One body chunk: every complete line of a stream goes to `reader`, up to its

@@ -220,11 +220,7 @@ impl ResponseObserver for AnthropicObserver {
     }
 
     fn progress(&self) -> Progress {
-        match (self.answer.streamed(), self.reader.progress) {
-            (true, Progress::Unknown) => Progress::Open,
-            (true, known) => known,
-            (false, _) => Progress::Unknown,
-        }
+        self.answer.progress(self.reader.progress)
     }
 
     fn finish(&mut self) -> GenAiResponse {

@@ -238,7 +238,7 @@ impl OpenAiReader {
         if let Some(choices) = value.get("choices").and_then(Value::as_array) {
             if choices.is_empty() && self.response.usage.is_some() {
                 self.progress = Progress::Done;
-            } else if self.progress == Progress::Open
+            } else if matches!(self.progress, Progress::Open | Progress::Unknown)
                 && choices
                     .iter()
                     .any(|c| c.get("finish_reason").is_some_and(|r| !r.is_null()))
@@ -311,9 +311,6 @@ fn worth_parsing(data: &[u8]) -> bool {
 
 impl AnswerReader for OpenAiReader {
     fn data(&mut self, data: &[u8]) {
-        if self.progress == Progress::Unknown {
-            self.progress = Progress::Open;
-        }
         if data == b"[DONE]" {
             self.progress = Progress::Done;
             return;
@@ -345,14 +342,7 @@ impl ResponseObserver for OpenAiObserver {
     }
 
     fn progress(&self) -> Progress {
-        if self.answer.streamed() {
-            match self.reader.progress {
-                Progress::Unknown => Progress::Open,
-                known => known,
-            }
-        } else {
-            Progress::Unknown
-        }
+        self.answer.progress(self.reader.progress)
     }
 
     fn finish(&mut self) -> GenAiResponse {
