@@ -32,7 +32,7 @@ pub enum LlmOutcome {
 }
 
 impl LlmOutcome {
-    /// Every outcome, each at its [`index`](Self::index) (a test pins both, and the
+    /// Every outcome, in the order of its series in the recorder (a test pins it, and the
     /// catalogue's `LLM_OUTCOMES`, to this order).
     pub const ALL: [LlmOutcome; 5] = [
         LlmOutcome::Success,
