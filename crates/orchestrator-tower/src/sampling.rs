@@ -171,8 +171,10 @@ impl Sampler {
 
     /// As [`Sampler::from_env`], reading variables through `lookup`.
     pub fn from_vars(lookup: Lookup<'_>) -> Result<Option<Self>, SamplerError> {
-        let sampler = lookup(OTEL_TRACES_SAMPLER);
-        let arg = lookup(OTEL_TRACES_SAMPLER_ARG);
+        // Empty is unset, as the OpenTelemetry specification says.
+        let set = |name| lookup(name).filter(|v: &String| !v.trim().is_empty());
+        let sampler = set(OTEL_TRACES_SAMPLER);
+        let arg = set(OTEL_TRACES_SAMPLER_ARG);
         match sampler {
             None => Ok(None),
             Some(name) => Self::from_parts(&name, arg.as_deref()).map(Some),

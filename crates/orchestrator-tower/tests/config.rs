@@ -127,3 +127,56 @@ fn a_malformed_endpoint_fails_the_build() {
     // Issue 16 item 7: the exporter's own error is the source, not a string.
     assert!(std::error::Error::source(&err).is_some(), "{err:?}");
 }
+
+/// Every variable read here, set empty (or blank), is unset, as the OpenTelemetry
+/// specification says: the result is what it is without the variable.
+#[test]
+fn empty_values_are_unset() {
+    const READ: [&str; 18] = [
+        "OTEL_TRACES_SAMPLER",
+        "OTEL_TRACES_SAMPLER_ARG",
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        "OTEL_BSP_SCHEDULE_DELAY",
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        "OTEL_BSP_EXPORT_TIMEOUT",
+    ];
+    let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+    let base = vars(&[endpoint]);
+    let expected_export = format!("{:?}", OtlpConfig::from_vars(&base));
+    assert!(expected_export.starts_with("Ok(Some("), "{expected_export}");
+    for name in READ {
+        for empty in ["", "  "] {
+            let lookup = vars(&[endpoint, (name, empty)]);
+            assert_eq!(
+                format!("{:?}", OtlpConfig::from_vars(&lookup)),
+                expected_export,
+                "{name}={empty:?}"
+            );
+            assert_eq!(Sampler::from_vars(&lookup), Ok(None), "{name}={empty:?}");
+            let (_r, metrics) = support::metrics();
+            let built = Tracer::builder(metrics).from_vars(&lookup);
+            assert!(built.is_ok(), "{name}={empty:?}");
+        }
+    }
+    // The endpoint itself: empty is no export; a traces endpoint left empty falls back to
+    // the general one.
+    let none = vars(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "")]);
+    assert!(matches!(OtlpConfig::from_vars(&none), Ok(None)));
+    let fallback = vars(&[endpoint, ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")]);
+    assert_eq!(
+        format!("{:?}", OtlpConfig::from_vars(&fallback)),
+        expected_export
+    );
+}

@@ -250,8 +250,10 @@ impl BatchConfig {
     }
 }
 
+/// A variable's value; empty (or blank) is unset, as the OpenTelemetry specification says, so
+/// a `_TRACES_` variable left empty falls back to the general one.
 fn var(lookup: Lookup<'_>, name: &'static str) -> Result<Option<String>, ExportConfigError> {
-    Ok(lookup(name))
+    Ok(lookup(name).filter(|v| !v.trim().is_empty()))
 }
 
 fn first_var(
