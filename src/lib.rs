@@ -49,6 +49,51 @@ pub use orchestrator_metrics::{
 /// The metric catalogue, registry and typed recorders (the `orchestrator-metrics` crate).
 pub use orchestrator_metrics;
 
+/// The `metrics` crate (0.24) whose recorder the registry is: `orchestrator_telemetry::metrics::counter!`
+/// lands in `/metrics`. A service that names `metrics` itself must use the same major
+/// version: a `metrics` 0.23 has a recorder of its own, and its series never appear.
+///
+/// ```
+/// let registry = orchestrator_telemetry::Registry::new();
+/// orchestrator_telemetry::metrics::with_local_recorder(&registry, || {
+///     orchestrator_telemetry::metrics::counter!("app_documents_indexed_total").increment(1);
+/// });
+/// assert!(registry.render().contains("app_documents_indexed_total 1"));
+/// ```
+pub use metrics;
+
+/// `reqwest` (0.13, rustls), the client [`TelemetryMiddleware`] and [`ReqwestService`] wrap.
+/// A service's own `reqwest` must be this major version for the middleware to fit its
+/// client (`E0277: TelemetryMiddleware<..>: reqwest_middleware::Middleware is not satisfied`
+/// is a version mismatch); or use this path.
+#[cfg(feature = "reqwest")]
+pub use reqwest;
+
+/// `reqwest-middleware` (0.5), whose `ClientBuilder::with` takes [`TelemetryMiddleware`].
+#[cfg(feature = "reqwest")]
+pub use reqwest_middleware;
+
+/// `tracing-subscriber` (0.3), whose registry takes the bridge ([`TracingBridge`]) as a
+/// layer, with its per-layer filters.
+#[cfg(feature = "traces")]
+pub use tracing_subscriber;
+
+/// The types of the first hour, at the root: the layer, the adapters, the manual call
+/// guards, the sampler and the bridge (their crate's paths keep working).
+#[cfg(feature = "traces")]
+pub use orchestrator_tower::{
+    AnthropicMessages, CacheCallGuard, DatabaseCallGuard, ExternalCallGuard, Gemini, GenAiRequest,
+    Llm, LlmAnswer, LlmCallGuard, OpenAiCompatible, Sampler, TelemetryLayer, Tracer, TracingBridge,
+};
+
+/// The reqwest middleware and the reqwest client as a tower service.
+#[cfg(feature = "reqwest")]
+pub use orchestrator_tower::{ReqwestService, TelemetryMiddleware};
+
+/// The `/metrics` endpoint, to merge into the service's own router.
+#[cfg(feature = "prometheus")]
+pub use orchestrator_exporters::MetricsEndpoint;
+
 /// The query language and its two interpreters (the `orchestrator-query` crate).
 #[cfg(feature = "kpi")]
 pub use orchestrator_query;

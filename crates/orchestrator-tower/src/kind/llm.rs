@@ -167,12 +167,14 @@ impl<A: GenAi> Llm<A> {
     }
 
     /// The adapter.
+    #[cfg(feature = "reqwest")]
     pub(crate) fn adapter(&self) -> &A {
         &self.adapter
     }
 
     /// Whether an estimator was given (clients that hold the request body then keep it for
     /// the estimator).
+    #[cfg(feature = "reqwest")]
     pub(crate) fn estimates(&self) -> bool {
         self.estimator.is_some()
     }

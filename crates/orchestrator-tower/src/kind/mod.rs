@@ -39,6 +39,7 @@ pub use llm::{
 };
 pub(crate) use llm::{Reading, status_failure};
 pub use openai::{OpenAiCompatible, OpenAiObserver};
+#[cfg(feature = "reqwest")]
 pub(crate) use route::{model as route_model, operation as route_operation};
 pub use server::{Server, ServerCall, Tenant, UNMATCHED};
 
