@@ -252,6 +252,17 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Serves the live page (`/dashboard`, `/api/v1/...`) on a listener bound to a public
+    /// address without a bearer token. Without it (or a token), such a listener serves
+    /// `/metrics` only, answers 404 with a hint on the page's paths, and logs one warning:
+    /// the page shows the service's traffic and, when content is recorded, its prompts and
+    /// completions. Loopback addresses serve the page either way.
+    #[cfg(feature = "prometheus")]
+    pub fn public_live_page(mut self) -> Self {
+        self.serve.public_live_page = true;
+        self
+    }
+
     /// Marks the login cookie `Secure`, for a live page served behind https (a
     /// TLS-terminating proxy). Off by default: the listener itself speaks plain HTTP.
     #[cfg(feature = "prometheus")]

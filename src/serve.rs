@@ -20,6 +20,8 @@ pub(crate) struct ServeConfig {
     pub(crate) live_page: bool,
     pub(crate) bearer_token: Option<String>,
     pub(crate) secure_cookie: bool,
+    /// Serve the live page on a public address without a token.
+    pub(crate) public_live_page: bool,
 }
 
 impl Default for ServeConfig {
@@ -30,6 +32,7 @@ impl Default for ServeConfig {
             live_page: true,
             bearer_token: None,
             secure_cookie: false,
+            public_live_page: false,
         }
     }
 }
@@ -75,7 +78,21 @@ pub(crate) fn start(
         Some(addr) => {
             let mut app = MetricsEndpoint::new(registry.clone()).router();
             if let Some(live) = &live {
-                app = app.merge(live.clone().router());
+                // `/api/v1/traces` holds prompts and completions when content is recorded:
+                // an address others can reach does not serve them to anyone who asks.
+                let hidden = auth.is_none() && !config.public_live_page && is_public(&addr);
+                app = app.merge(if hidden {
+                    tracing::warn!(
+                        address = %addr,
+                        "the live page (/dashboard, /api/v1) is not served on the public \
+                         address {addr} without a bearer token: set one with \
+                         .bearer_token(..), or serve it to anyone with .public_live_page(); \
+                         /metrics is served"
+                    );
+                    hidden_live_page(&addr)
+                } else {
+                    live.clone().router()
+                });
             }
             if let Some(auth) = &auth {
                 app = auth.protect(app);
@@ -88,4 +105,51 @@ pub(crate) fn start(
         server,
         collector,
     })
+}
+
+/// Whether others can reach `addr`: any address but loopback (`0.0.0.0` and `[::]` listen
+/// on every interface). What does not parse is left to the bind, which names it.
+fn is_public(addr: &str) -> bool {
+    addr.parse::<std::net::SocketAddr>()
+        .is_ok_and(|a| !a.ip().is_loopback())
+}
+
+/// The live page's paths on a public address without a token: 404 with the way out.
+fn hidden_live_page(addr: &str) -> axum::Router {
+    let hint = format!(
+        "404: the live page is not served on the public address {addr} without a bearer \
+         token; set Telemetry::builder().bearer_token(..), or opt in with \
+         .public_live_page()\n"
+    );
+    let answer = move || {
+        let hint = hint.clone();
+        async move { (axum::http::StatusCode::NOT_FOUND, hint) }
+    };
+    axum::Router::new()
+        .route("/dashboard", axum::routing::any(answer.clone()))
+        .route("/dashboard/{*rest}", axum::routing::any(answer.clone()))
+        .route("/api/v1/{*rest}", axum::routing::any(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn public_addresses() {
+        for addr in [
+            "0.0.0.0:9464",
+            "[::]:9464",
+            "10.0.0.5:9464",
+            "[2001:db8::1]:80",
+        ] {
+            assert!(super::is_public(addr), "{addr}");
+        }
+        for addr in [
+            "127.0.0.1:9464",
+            "127.0.0.2:0",
+            "[::1]:9464",
+            "localhost:9464",
+        ] {
+            assert!(!super::is_public(addr), "{addr}");
+        }
+    }
 }

@@ -119,3 +119,94 @@ async fn the_login_cookie_never_carries_the_token() {
         .await
         .unwrap();
 }
+
+/// What a listener on `addr` answers on `/metrics`, `/dashboard` and `/api/v1/summary`, the
+/// `/dashboard` body, and the warnings logged while it was built.
+async fn public(
+    addr: &str,
+    configure: fn(
+        orchestrator_telemetry::TelemetryBuilder,
+    ) -> orchestrator_telemetry::TelemetryBuilder,
+    header: Option<&str>,
+) -> ([u16; 3], String, Vec<String>) {
+    use std::sync::{Arc, Mutex};
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = Arc::clone(&logs);
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || Writer(Arc::clone(&sink)))
+        .finish();
+    let builder = configure(Telemetry::builder().listen(addr).ignore_otel_env());
+    let guard = tracing::subscriber::with_default(subscriber, || builder.build()).unwrap();
+    let port = guard.metrics_addr().unwrap().port();
+    let host = if addr.starts_with('[') {
+        "[::1]"
+    } else {
+        "127.0.0.1"
+    };
+    let get = |path: &str| {
+        let mut request = client().get(format!("http://{host}:{port}{path}"));
+        if let Some(h) = header {
+            request = request.header("authorization", h);
+        }
+        request.send()
+    };
+    let mut statuses = [0; 3];
+    for (i, path) in ["/metrics", "/dashboard", "/api/v1/summary"]
+        .iter()
+        .enumerate()
+    {
+        statuses[i] = get(path).await.unwrap().status().as_u16();
+    }
+    let body = get("/dashboard").await.unwrap().text().await.unwrap();
+    tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .unwrap();
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    (statuses, body, logs.lines().map(str::to_owned).collect())
+}
+
+struct Writer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Writer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A listener on a public address without a token serves `/metrics` only: the live page's
+/// paths answer 404 with the way out, and one warning names the address. A token, or
+/// `.public_live_page()`, serves the page; loopback serves it as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_public_address_without_a_token_serves_metrics_only() {
+    for addr in ["0.0.0.0:0", "[::]:0"] {
+        let (statuses, body, logs) = public(addr, |b| b, None).await;
+        assert_eq!(statuses, [200, 404, 404], "{addr}");
+        assert!(
+            body.contains("bearer_token") && body.contains("public_live_page"),
+            "{body}"
+        );
+        let warnings: Vec<_> = logs.iter().filter(|l| l.contains("WARN")).collect();
+        assert_eq!(warnings.len(), 1, "{addr}: {logs:?}");
+        assert!(
+            warnings[0].contains(addr.trim_end_matches(":0")),
+            "{warnings:?}"
+        );
+    }
+    let (statuses, _, logs) = public("0.0.0.0:0", |b| b.public_live_page(), None).await;
+    assert_eq!(statuses, [200, 200, 200]);
+    assert!(logs.iter().all(|l| !l.contains("live page")), "{logs:?}");
+    let (statuses, _, _) = public("0.0.0.0:0", |b| b.bearer_token("s3cret"), None).await;
+    assert_eq!(statuses, [401, 401, 401]);
+    let token = Some("Bearer s3cret");
+    let (statuses, _, _) = public("0.0.0.0:0", |b| b.bearer_token("s3cret"), token).await;
+    assert_eq!(statuses, [200, 200, 200]);
+    let (statuses, _, logs) = public("127.0.0.1:0", |b| b, None).await;
+    assert_eq!(statuses, [200, 200, 200]);
+    assert!(logs.iter().all(|l| !l.contains("live page")), "{logs:?}");
+}
