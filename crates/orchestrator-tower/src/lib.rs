@@ -49,6 +49,7 @@ mod export;
 mod feedback;
 mod forced;
 mod future;
+mod hint;
 mod kind;
 mod layer;
 mod pending;

@@ -79,6 +79,7 @@ impl<C: CallState> Pending<C> {
                 .and_then(|open| orchestrator_metrics::Exemplar::new(open.trace_id, open.span_id)),
         };
         call.record(&ended, self.tracer.metrics());
+        self.tracer.call_ended(C::OPERATION);
         if let Some(open) = self.span.take() {
             let mut attributes = Vec::with_capacity(8);
             call.attributes(&ended, &mut attributes);

@@ -13,8 +13,9 @@ use crate::analysis::TraceAnalysis;
 use crate::bridge::TracingBridge;
 use crate::export::{Drops, ExportConfigError, Exporter, OtlpConfig};
 use crate::forced::{DEFAULT_MAX_FORCED_PER_SECOND, ForcedLimit};
+use crate::hint::ServerHint;
 use crate::sampling::{Sampler, SamplerError};
-use crate::span::SpanRecord;
+use crate::span::{Operation, SpanRecord};
 use crate::store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};
 
 /// Why a tracer could not be built or shut down cleanly.
@@ -80,9 +81,20 @@ pub struct TracerBuilder {
     service_name: Option<String>,
     instance_id: Option<String>,
     max_forced: u32,
+    server_hint: bool,
 }
 
 impl TracerBuilder {
+    /// Never warns that client calls are recorded without any server request (see
+    /// below): for a process that serves no requests, a batch job or a worker. By default,
+    /// after 100 client calls (or 60 s after the first) with no request through
+    /// [`TelemetryLayer::server`](crate::TelemetryLayer::server), one `WARN` asks whether
+    /// the layer is on the router.
+    pub fn without_server_layer_hint(mut self) -> Self {
+        self.server_hint = false;
+        self
+    }
+
     /// How many traces per second callers may force: sampled because their `traceparent`
     /// says so where this sampler's own ratio would not sample them (default
     /// [`DEFAULT_MAX_FORCED_PER_SECOND`](crate::DEFAULT_MAX_FORCED_PER_SECOND)). Past it
@@ -202,6 +214,7 @@ impl TracerBuilder {
                 attribute_drops,
                 forced: ForcedLimit::new(self.max_forced),
                 forced_drops,
+                server_hint: ServerHint::new(self.server_hint),
             }),
         })
     }
@@ -224,6 +237,7 @@ struct Inner {
     attribute_drops: CounterHandle,
     forced: ForcedLimit,
     forced_drops: CounterHandle,
+    server_hint: ServerHint,
 }
 
 impl Inner {
@@ -277,6 +291,7 @@ impl Tracer {
             service_name: None,
             instance_id: None,
             max_forced: DEFAULT_MAX_FORCED_PER_SECOND,
+            server_hint: true,
         }
     }
 
@@ -288,6 +303,12 @@ impl Tracer {
     /// Whether the keep-errors-and-slow policy is on.
     pub fn keeps_errors(&self) -> bool {
         self.inner.keep.is_some()
+    }
+
+    /// A call of `operation` ended (the server-layer hint counts them).
+    #[inline]
+    pub(crate) fn call_ended(&self, operation: Operation) {
+        self.inner.server_hint.ended(operation);
     }
 
     /// The metrics recorders.
