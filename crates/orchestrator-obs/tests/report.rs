@@ -431,6 +431,26 @@ fn a_nan_fails() {
 }
 
 #[test]
+fn client_calls_without_api_requests_ask_for_the_server_layer() {
+    let clients_only = "# TYPE orchestrator_llm_requests_total counter
+orchestrator_llm_requests_total{provider=\"openai\",model=\"m\",outcome=\"success\"} 7
+";
+    let report = judged(clients_only, clients_only);
+    let c = check(&report, "requests were recorded between the two scrapes");
+    assert!(!c.passed);
+    assert!(
+        c.reason
+            .contains("7 client calls and no API request recorded")
+            && c.reason.contains("TelemetryLayer::server"),
+        "{}",
+        c.reason
+    );
+    let report = judged(HISTOGRAM, HISTOGRAM);
+    let c = check(&report, "requests were recorded between the two scrapes");
+    assert!(!c.reason.contains("TelemetryLayer::server"), "{}", c.reason);
+}
+
+#[test]
 fn successful_llm_calls_without_usage_fail() {
     let with = |missing: u32| {
         format!(
