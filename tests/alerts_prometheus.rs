@@ -150,6 +150,14 @@ const TEST_BALLAST: usize = 512 << 20;
 /// the incident's rule goes pending, firing and resolved in both within one evaluation
 /// interval plus one scrape interval, and that no other seed rule fires in-process.
 fn incident_agrees_with_prometheus(incident: Incident) {
+    // One incident at a time: each runs a demo under load beside a Prometheus, and two of
+    // them on the 2-core machine starve the in-process evaluator's 1 s tick enough to move a
+    // transition past the bound above (1.4 s seen once in four CI rehearsals). The bound is
+    // what the two evaluators' intervals allow; what it assumes is a machine that keeps them.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _quiet = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let rule = SPEC_RULES.iter().find(|(i, _)| *i == incident).unwrap().1;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
