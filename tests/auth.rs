@@ -129,13 +129,12 @@ async fn public(
     ) -> orchestrator_telemetry::TelemetryBuilder,
     header: Option<&str>,
 ) -> ([u16; 3], String, Vec<String>) {
-    use std::sync::{Arc, Mutex};
-    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let sink = Arc::clone(&logs);
+    let logs = orchestrator_testkit::logs::LogBuffer::default();
+    let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::WARN)
         .with_ansi(false)
-        .with_writer(move || Writer(Arc::clone(&sink)))
+        .with_writer(move || writer.clone())
         .finish();
     let builder = configure(Telemetry::builder().listen(addr).ignore_otel_env());
     let guard = tracing::subscriber::with_default(subscriber, || builder.build()).unwrap();
@@ -163,20 +162,7 @@ async fn public(
     tokio::task::spawn_blocking(move || guard.shutdown())
         .await
         .unwrap();
-    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
-    (statuses, body, logs.lines().map(str::to_owned).collect())
-}
-
-struct Writer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Writer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    (statuses, body, logs.lines_with(""))
 }
 
 /// A listener on a public address without a token serves `/metrics` only: the live page's

@@ -6,6 +6,7 @@
 //!   one fails the test with how to install it, never skips.
 //! - [`run`]: runs a tool in a directory and returns whether it succeeded and what it said.
 //! - [`alloc`]: a counting global allocator, for allocation-free paths.
+//! - [`logs`]: a buffer to give a `tracing` subscriber as its writer, read back by the test.
 //! - `pki` and `server` (feature `tls`): a test CA with certificates for `127.0.0.1`, `::1`
 //!   and `localhost`, and a recording HTTP/1.1 server over TLS or plain TCP; `smtp`, a real
 //!   SMTP server (aiosmtpd).
@@ -14,6 +15,7 @@
 //!   `opentelemetry-proto` definitions.
 
 pub mod alloc;
+pub mod logs;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "tls")]

@@ -75,36 +75,20 @@ impl ServerHint {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use orchestrator_testkit::logs::LogBuffer;
 
     use super::*;
 
     /// The warnings `f` logs.
     fn warnings(f: impl FnOnce()) -> Vec<String> {
-        let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
-        let sink = Arc::clone(&logs);
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
-            .with_writer(move || Sink(Arc::clone(&sink)))
+            .with_writer(move || writer.clone())
             .finish();
         tracing::subscriber::with_default(subscriber, f);
-        let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .filter(|l| l.contains("WARN"))
-            .map(str::to_owned)
-            .collect()
-    }
-
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+        logs.lines_with("WARN")
     }
 
     #[test]

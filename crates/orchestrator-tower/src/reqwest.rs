@@ -169,21 +169,14 @@ fn describe(request: &mut http::Request<Body>, provider: &Cow<'static, str>, kee
         }
         return;
     }
-    let path = request.uri().path();
-    let model = request
+    let body_model = request
         .body()
         .as_bytes()
         .and_then(|b| serde_json::from_slice::<ModelField>(b).ok())
-        .map(|m| m.model)
-        .or_else(|| crate::kind::route_model(path).map(str::to_owned))
-        .map_or(Cow::Borrowed("_OTHER"), Cow::Owned);
-    let operation = crate::kind::route_operation(path);
-    request.extensions_mut().insert(GenAiRequest {
-        operation,
-        provider: provider.clone(),
-        model,
-        prompt,
-    });
+        .map(|m| m.model);
+    let mut info = crate::kind::describe_path(request.uri().path(), provider.clone(), body_model);
+    info.prompt = prompt;
+    request.extensions_mut().insert(info);
 }
 
 /// Rewrites the body as the adapter asks (see [`GenAi::ask_for_usage`]), keeping any

@@ -221,25 +221,11 @@ mod tests {
         collector.stop();
     }
 
-    /// A `tracing` writer that keeps what is logged.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn a_missing_limit_is_warned_about_once() {
         let _serial = WARNING_CALLSITES.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
-        let logs = Captured::default();
+        let logs = orchestrator_testkit::logs::LogBuffer::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
@@ -258,7 +244,7 @@ mod tests {
                 sampler.sample();
             }
         });
-        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let text = logs.text();
         assert_eq!(
             text.matches("orchestrator_memory_limit_bytes is absent")
                 .count(),

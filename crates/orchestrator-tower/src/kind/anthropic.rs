@@ -28,11 +28,7 @@ impl GenAi for AnthropicMessages {
     type Observer = AnthropicObserver;
 
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
-        request
-            .extensions()
-            .get::<GenAiRequest>()
-            .cloned()
-            .unwrap_or_else(|| super::route::describe(request, "anthropic"))
+        super::route::request(request, "anthropic")
     }
 
     fn observer(&self, status: u16, headers: &HeaderMap) -> AnthropicObserver {

@@ -31,11 +31,7 @@ impl GenAi for Gemini {
     type Observer = GeminiObserver;
 
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
-        request
-            .extensions()
-            .get::<GenAiRequest>()
-            .cloned()
-            .unwrap_or_else(|| super::route::describe(request, "gcp.gemini"))
+        super::route::request(request, "gcp.gemini")
     }
 
     fn observer(&self, status: u16, headers: &HeaderMap) -> GeminiObserver {

@@ -40,7 +40,7 @@ pub use llm::{
 pub(crate) use llm::{Reading, status_failure};
 pub use openai::{OpenAiCompatible, OpenAiObserver};
 #[cfg(feature = "reqwest")]
-pub(crate) use route::{model as route_model, operation as route_operation};
+pub(crate) use route::describe as describe_path;
 pub use server::{Server, ServerCall, Tenant, UNMATCHED};
 
 use crate::classify::{Ended, Outcome};

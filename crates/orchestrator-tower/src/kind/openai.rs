@@ -34,11 +34,7 @@ impl GenAi for OpenAiCompatible {
     type Observer = OpenAiObserver;
 
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
-        request
-            .extensions()
-            .get::<GenAiRequest>()
-            .cloned()
-            .unwrap_or_else(|| route::describe(request, "_OTHER"))
+        route::request(request, "_OTHER")
     }
 
     fn observer(&self, status: u16, headers: &HeaderMap) -> OpenAiObserver {

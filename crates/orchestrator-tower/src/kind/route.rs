@@ -36,16 +36,31 @@ pub(crate) fn model(path: &str) -> Option<&str> {
     after("/models/", ':').or_else(|| after("/deployments/", '/'))
 }
 
-/// The description an adapter gives a request whose caller set no [`GenAiRequest`]: the
-/// operation and model from its path, the model `_OTHER` when the path names none.
-pub(crate) fn describe<B>(request: &Request<B>, provider: &'static str) -> GenAiRequest {
-    let path = request.uri().path();
+/// The description of a request to `path` whose caller set no [`GenAiRequest`]: the
+/// operation from the path, the model from `body_model` (a JSON body's `"model"`, when the
+/// client holds the body), else from the path, else `_OTHER`.
+pub(crate) fn describe(
+    path: &str,
+    provider: Cow<'static, str>,
+    body_model: Option<String>,
+) -> GenAiRequest {
+    let model = body_model.or_else(|| model(path).map(str::to_owned));
     GenAiRequest {
         operation: operation(path),
-        provider: Cow::Borrowed(provider),
-        model: model(path).map_or(Cow::Borrowed("_OTHER"), |m| Cow::Owned(m.to_owned())),
+        provider,
+        model: model.map_or(Cow::Borrowed("_OTHER"), Cow::Owned),
         prompt: None,
     }
+}
+
+/// What an adapter reads of a request: the caller's [`GenAiRequest`], else its path's
+/// description for `provider`.
+pub(crate) fn request<B>(request: &Request<B>, provider: &'static str) -> GenAiRequest {
+    request
+        .extensions()
+        .get::<GenAiRequest>()
+        .cloned()
+        .unwrap_or_else(|| describe(request.uri().path(), Cow::Borrowed(provider), None))
 }
 
 #[cfg(test)]
