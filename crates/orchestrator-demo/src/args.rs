@@ -45,6 +45,10 @@ pub struct DemoArgs {
     /// answers 502), between 0 and 1.
     #[arg(long, default_value_t = 0.01, value_parser = share)]
     pub llm_error_rate: f64,
+    /// Multiplies every delay of the simulated provider: 0.5 answers twice as fast, 2 twice
+    /// as slow (between 0.01 and 100).
+    #[arg(long, default_value_t = 1.0, value_parser = latency_scale)]
+    pub llm_latency_scale: f64,
     /// Inject an incident from 10 s to 30 s into the run, so its alert goes pending, fires,
     /// then resolves (the run lasts at least 75 s): `errors` (30 % of LLM calls fail;
     /// `--incident` alone), `slow` (the LLM answers 5x slower), `memory` (a cache fills past
@@ -92,9 +96,36 @@ pub struct DemoArgs {
     pub alerts: crate::channels::AlertArgs,
 }
 
+fn latency_scale(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.01..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a scale between 0.01 and 100")),
+    }
+}
+
 fn share(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         _ => Err(format!("`{s}` is not a share between 0 and 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[test]
+    fn the_latency_scale_is_a_bounded_number() {
+        let parse =
+            |v: &str| DemoArgs::try_parse_from(["demo", &format!("--llm-latency-scale={v}")]);
+        assert_eq!(parse("0.5").unwrap().llm_latency_scale, 0.5);
+        for bad in ["0", "-1", "NaN", "inf", "1e9", "fast", ""] {
+            let error = parse(bad).unwrap_err().to_string();
+            assert!(
+                error.contains("is not a scale between 0.01 and 100"),
+                "{bad}: {error}"
+            );
+        }
     }
 }

@@ -147,6 +147,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         provider: ProviderConfig {
             seed: args.seed,
             error_rate: args.llm_error_rate,
+            latency_scale: args.llm_latency_scale,
             ..ProviderConfig::default()
         },
         observer: None,

@@ -2,9 +2,11 @@
 //! Debian's Python on a free loopback port, storing messages in a maildir, or refusing every
 //! recipient with a chosen reply code.
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The refusing handler (`smtp/refusing.py` in this crate).
+const REFUSING_PY: &str = include_str!("../smtp/refusing.py");
 
 /// aiosmtpd, run with Debian's Python (`/usr/bin/python3`, where `python3-aiosmtpd` is).
 pub struct Smtp {
@@ -50,7 +52,11 @@ impl Smtp {
                 .is_ok_and(|s| s.success()),
             "aiosmtpd is not installed: run scripts/test, or apt-get install -y python3-aiosmtpd"
         );
-        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("smtp");
+        // The handler's source travels in the binary: a test binary reused from a build in
+        // another checkout (a shared target directory) would look for it under that path.
+        let here = dir.path().join("handlers");
+        std::fs::create_dir_all(&here).unwrap();
+        std::fs::write(here.join("refusing.py"), REFUSING_PY).unwrap();
         // A free port can be taken by another test before aiosmtpd binds it: then aiosmtpd
         // exits, and it is started again on another port. A loaded machine (the whole suite
         // on two cores) can take seconds to start Python, hence the long deadline.

@@ -1,0 +1,35 @@
+//! Issue 15 item 2, in the demo: a tenant whose day's budget runs out during the run gets
+//! `BudgetExceeded` fired (the demo's alert windows: `for: 10s`), named in the summary's alert
+//! table, its budget line and the alert log, while the service's budget stays quiet.
+
+use crate::common;
+
+#[test]
+fn the_demo_fires_budget_exceeded_for_the_tenant_that_spent_its_budget() {
+    let (output, stdout, stderr) = common::run(
+        common::demo()
+            .args(["--duration", "14", "--concurrency", "8"])
+            // $0.001 a day: spent within the first seconds (the default, $0.04, within 10 to
+            // 15 s).
+            .args(["--budget", "tenant-0:1d:0.001", "--budget", "*:30d:100000"]),
+    );
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("| Budget Exceeded | spend >= budget | HIGH | FIRING |"),
+        "{stdout}"
+    );
+    let budgets = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("LLM budgets"))
+        .unwrap_or_else(|| panic!("no budget line in\n{stdout}"));
+    assert!(
+        budgets.contains("tenant-0 1d: $") && budgets.contains("* 30d: $"),
+        "{budgets}"
+    );
+    let firing: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("alert firing") && l.contains("alertname=BudgetExceeded"))
+        .collect();
+    assert_eq!(firing.len(), 1, "{stderr}");
+    assert!(firing[0].contains("tenant=tenant-0"), "{}", firing[0]);
+}

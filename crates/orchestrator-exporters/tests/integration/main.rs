@@ -1,0 +1,6 @@
+//! The integration tests of `orchestrator-exporters`, one binary with a module per area:
+//! a change links one test binary rather than one per file (each some 200 MB of debug
+//! code).
+
+mod endpoint;
+mod slow_clients;

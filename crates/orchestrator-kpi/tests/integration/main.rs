@@ -1,0 +1,7 @@
+//! The integration tests of `orchestrator-kpi`, one binary with a module per area:
+//! a change links one test binary rather than one per file (each some 200 MB of debug
+//! code).
+
+mod redis;
+mod rules;
+mod trends;

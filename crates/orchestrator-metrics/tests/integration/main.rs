@@ -1,0 +1,7 @@
+//! The integration tests of `orchestrator-metrics`, one binary with a module per area:
+//! a change links one test binary rather than one per file (each some 200 MB of debug
+//! code).
+
+mod concurrency;
+mod pricing;
+mod tenants;

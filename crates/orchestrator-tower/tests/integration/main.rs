@@ -1,0 +1,22 @@
+//! The integration tests of `orchestrator-tower`, one binary with a module per area:
+//! a change links one test binary rather than one per file (each some 200 MB of debug
+//! code).
+
+mod bridge_support;
+mod support;
+
+mod anthropic;
+mod bridge;
+mod bridge_bad_input;
+mod clients;
+mod config;
+mod conformance;
+mod content;
+mod feedback;
+mod hostile;
+mod hostile_usage;
+mod otlp;
+mod otlp_tls;
+mod sampling;
+mod shutdown;
+mod tenants;

@@ -1,0 +1,348 @@
+//! The live page in a real browser: headless Chromium driven through chromedriver (WebDriver,
+//! with fantoccini) while the demo orchestrator runs under load. It checks that the KPI rows,
+//! the alert rows and a chart are drawn, that the figures change between two reads, and that
+//! a model named `<img src=x onerror=alert(1)>` shows as text with no script run. It saves a
+//! screenshot under `target/tmp/`.
+
+use crate::support;
+
+use std::borrow::Cow;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use orchestrator_demo::load::{self, LoadConfig};
+use orchestrator_demo::provider::ProviderConfig;
+use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
+use orchestrator_telemetry::Telemetry;
+use orchestrator_telemetry::orchestrator_alerts::AlertTuning;
+use orchestrator_telemetry::orchestrator_tower::{
+    GenAiRequest, OpenAiCompatible, Sampler, TelemetryLayer,
+};
+use serde_json::json;
+use support::{free_port, tool};
+use tower::{Layer as _, ServiceExt as _, service_fn};
+
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+/// chromedriver, killed on drop.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_driver(port: u16) -> Driver {
+    let program = tool("chromedriver", "chromium-driver");
+    let child = Command::new(program)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver(child)
+}
+
+async fn text_of(client: &fantoccini::Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Polls until `check` holds (the page refreshes every 2 s).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_page_in_a_real_browser() {
+    let chromium = tool("chromium", "chromium");
+    let driver_port = free_port();
+    let _driver = start_driver(driver_port);
+
+    let telemetry = Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .prices(demo_prices().unwrap())
+        .monitor_interval(Duration::from_millis(500))
+        .alerts(|a| a.tuning(AlertTuning::demo()))
+        .ignore_otel_env()
+        .tracing(|t| t.sampler(Sampler::always_on()))
+        .instance("replica-7")
+        .build()
+        .unwrap();
+    let base = format!("http://{}", telemetry.metrics_addr().unwrap());
+    let config = DemoConfig {
+        api_addr: "127.0.0.1:0".into(),
+        provider: ProviderConfig::default(),
+        observer: None,
+        ..Default::default()
+    };
+    let server = DemoServer::start(config, &telemetry).await.unwrap();
+    let api = server.api_url();
+    let load = tokio::spawn(async move {
+        let config = LoadConfig {
+            duration: Duration::from_secs(12),
+            concurrency: 4,
+            seed: 5,
+            ..LoadConfig::default()
+        };
+        load::run(&api, &config).await
+    });
+
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1400,2200"],
+        }),
+    );
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a WebDriver session with headless Chromium");
+    client.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(
+        client.title().await.unwrap(),
+        "Orchestrator telemetry — live"
+    );
+
+    // The KPI rows, the alert rows (inactive ones included) and a chart.
+    eventually("the five KPI rows", || async {
+        client
+            .find_all(Locator::Css("#kpi-table tbody tr[data-kpi]"))
+            .await
+            .unwrap()
+            .len()
+            == 5
+    })
+    .await;
+    eventually(
+        "the seven alert rows (the spec's four and the three budget rules)",
+        || async {
+            client
+                .find_all(Locator::Css("#alert-table tbody tr[data-rule]"))
+                .await
+                .unwrap()
+                .len()
+                == 7
+        },
+    )
+    .await;
+    // Issue 17: the replica's name, and whose figures these are (users counted in this
+    // process here: every figure is this replica's).
+    eventually("the instance name in the header", || async {
+        text_of(&client, "#instance").await == "· replica-7"
+    })
+    .await;
+    let scope = text_of(&client, "#kpi-scope").await;
+    assert!(
+        scope.starts_with("Every figure is this replica's own"),
+        "{scope}"
+    );
+    eventually("the request-rate chart", || async {
+        client
+            .find_all(Locator::Css("#chart-rate polyline"))
+            .await
+            .unwrap()
+            .len()
+            == 1
+    })
+    .await;
+    // Issue 15 item 1: the charts have a time axis (clock times, start and end) and
+    // value labels (a round maximum, its half and zero, and the latest value).
+    eventually("the request-rate chart's time axis", || async {
+        let start = text_of(&client, "#chart-rate-axis .x-start").await;
+        let end = text_of(&client, "#chart-rate-axis .x-end").await;
+        let clock = |t: &str| {
+            t.len() == 8
+                && t.bytes().enumerate().all(|(i, b)| {
+                    if i == 2 || i == 5 {
+                        b == b':'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+        };
+        clock(&start) && clock(&end) && start != end
+    })
+    .await;
+    let top = text_of(&client, "#chart-rate-axis .y-max").await;
+    let zero = text_of(&client, "#chart-rate-axis .y-min").await;
+    let latest = text_of(&client, "#chart-rate-axis .last").await;
+    assert!(top.ends_with("/s") && top != "0/s", "{top}");
+    assert!(zero.starts_with('0') && zero.ends_with("/s"), "{zero}");
+    assert!(
+        latest.starts_with("now ") && latest.ends_with("/s"),
+        "{latest}"
+    );
+    let p95_top = text_of(&client, "#chart-p95-axis .y-max").await;
+    assert!(p95_top.ends_with(" ms"), "{p95_top}");
+    // Issue 15: the LLM panel (one row per demo model) and the top tenants by spend (the
+    // demo's load bills its users to five tenants).
+    eventually("the three LLM rows", || async {
+        client
+            .find_all(Locator::Css("#llm-table tbody tr[data-model]"))
+            .await
+            .unwrap()
+            .len()
+            == 3
+    })
+    .await;
+    eventually("the tenant rows", || async {
+        !client
+            .find_all(Locator::Css("#tenant-table tbody tr[data-tenant]"))
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let cost = text_of(
+        &client,
+        "#llm-table tbody tr[data-model='openai/gpt-4o-mini'] td:last-child",
+    )
+    .await;
+    assert!(cost.starts_with('$') && cost != "$0.0000", "{cost}");
+    // The demo's provider reports every call's usage: none is missing.
+    let missing = text_of(
+        &client,
+        "#llm-table tbody tr[data-model='openai/gpt-4o-mini'] td:nth-last-child(2)",
+    )
+    .await;
+    assert_eq!(missing, "0");
+    let tenant = text_of(&client, "#tenant-table tbody tr td:first-child").await;
+    assert!(tenant.starts_with("tenant-"), "{tenant}");
+    let kpi_names: Vec<String> = {
+        let mut names = Vec::new();
+        for row in client
+            .find_all(Locator::Css("#kpi-table tbody tr td:first-child"))
+            .await
+            .unwrap()
+        {
+            names.push(row.text().await.unwrap());
+        }
+        names
+    };
+    assert!(
+        kpi_names.contains(&"Monthly Active Users".to_owned()),
+        "{kpi_names:?}"
+    );
+    // Issue 16 item 9: the trend column; a process minutes old has no previous window, and
+    // says so rather than 0 %.
+    let trends: Vec<String> = {
+        let cells = client
+            .find_all(Locator::Css(
+                "#kpi-table tbody tr[data-kpi] td:nth-child(5)",
+            ))
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for c in cells {
+            out.push(c.text().await.unwrap());
+        }
+        out
+    };
+    assert_eq!(trends, vec!["no data"; 5], "{trends:?}");
+    // The business figures of the last day, the load's revenue among them, and no trend yet.
+    eventually("the revenue of the last day", || async {
+        text_of(
+            &client,
+            "#figure-table tbody tr[data-figure='revenue'] td:nth-child(2)",
+        )
+        .await
+        .starts_with('$')
+    })
+    .await;
+    let revenue_trend = text_of(
+        &client,
+        "#figure-table tbody tr[data-figure='revenue'] td:nth-child(3)",
+    )
+    .await;
+    assert_eq!(revenue_trend, "no data");
+
+    // The figures change between two reads while the load runs.
+    let first = text_of(&client, "#requests-total").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let second = text_of(&client, "#requests-total").await;
+    assert_ne!(first, second, "the request total did not move");
+    let parse = |s: &str| s.replace(',', "").parse::<u64>().unwrap_or(0);
+    assert!(parse(&second) > parse(&first), "{first} -> {second}");
+
+    // A hostile model name, once the load is over so that its trace is the newest.
+    let sent = load.await.unwrap();
+    assert!(sent.answered() > 50, "{sent:?}");
+    let llm = TelemetryLayer::llm(telemetry.tracer(), OpenAiCompatible).layer(service_fn(
+        |_: http::Request<String>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(String::from("{}")))
+        },
+    ));
+    let mut request = http::Request::new(String::new());
+    request.extensions_mut().insert(GenAiRequest {
+        operation: "chat",
+        provider: Cow::Borrowed("openai"),
+        model: Cow::Borrowed(HOSTILE),
+        prompt: None,
+    });
+    let response = llm.oneshot(request).await.unwrap();
+    http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap();
+    let needle = format!("chat {HOSTILE}");
+    eventually("the hostile trace", || async {
+        let text = client
+            .find(Locator::Css("#traces"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.contains(&needle)
+    })
+    .await;
+    assert!(
+        client
+            .find_all(Locator::Css("img"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the label value became an element"
+    );
+    assert!(
+        client.get_alert_text().await.is_err(),
+        "a script ran: an alert is open"
+    );
+
+    let screenshot = client.screenshot().await.unwrap();
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("live-dashboard.png");
+    std::fs::write(&path, screenshot).unwrap();
+    eprintln!("screenshot: {}", path.display());
+    client.close().await.unwrap();
+    drop(server);
+    tokio::task::spawn_blocking(move || telemetry.shutdown())
+        .await
+        .unwrap();
+}
