@@ -39,7 +39,7 @@ pub struct TelemetryBuilder {
     #[cfg(feature = "kpi")]
     monitor: crate::monitor::MonitorConfig,
     #[cfg(feature = "traces")]
-    tracing: crate::tracing::TracingConfig,
+    tracing: crate::tracer_config::TracingConfig,
     instance: Option<String>,
 }
 

@@ -33,7 +33,7 @@ mod monitor;
 #[cfg(feature = "prometheus")]
 mod serve;
 #[cfg(feature = "traces")]
-mod tracing;
+mod tracer_config;
 
 pub use builder::{Telemetry, TelemetryBuilder};
 pub use error::InstallError;
@@ -77,6 +77,16 @@ pub use reqwest_middleware;
 /// layer, with its per-layer filters.
 #[cfg(feature = "traces")]
 pub use tracing_subscriber;
+
+/// `tracing` (0.1), whose spans the bridge joins to traces and whose `Level` its
+/// `max_level` takes. Its macros (`info_span!`, `info!`) and `Instrument` work through this
+/// path; `#[tracing::instrument]` names the crate `::tracing`, so it needs `tracing = "0.1"`
+/// among your own dependencies (any 0.1 is the same crate as this one).
+pub use tracing;
+
+/// `axum` (0.8), whose `Router` [`MetricsEndpoint::router`] returns and the server layer wraps.
+#[cfg(feature = "prometheus")]
+pub use axum;
 
 /// The types of the first hour, at the root: the layer, the adapters, the manual call
 /// guards, the sampler and the bridge (their crate's paths keep working).

@@ -137,12 +137,23 @@ mod tests {
         };
         let switch = IncidentSwitch::default();
         let _ballast = Ballast::start(switch.clone(), 64 << 20).unwrap();
+        // Polled, not slept: on a loaded machine filling 64 MiB can take longer than a
+        // fixed wait. The deadline only bounds a failure.
+        let rss_when = |ok: &dyn Fn(u64) -> bool| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let rss =
+                    orchestrator_telemetry::orchestrator_exporters::resident_memory().unwrap();
+                if ok(rss) || std::time::Instant::now() >= deadline {
+                    return rss;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
         switch.start(Incident::Memory);
-        std::thread::sleep(Duration::from_millis(400));
-        let during = orchestrator_telemetry::orchestrator_exporters::resident_memory().unwrap();
+        let during = rss_when(&|rss| rss >= before + (60 << 20));
         switch.stop();
-        std::thread::sleep(Duration::from_millis(400));
-        let after = orchestrator_telemetry::orchestrator_exporters::resident_memory().unwrap();
+        let after = rss_when(&|rss| rss + (60 << 20) <= during);
         assert!(during >= before + (60 << 20), "{before} -> {during}");
         assert!(after + (60 << 20) <= during, "{during} -> {after}");
     }

@@ -1,5 +1,5 @@
 //! A global allocator that counts the allocations of the current thread, to prove a path
-//! allocates nothing (`tests/no_alloc.rs`) or to count what it allocates (the middleware
+//! allocates nothing (`tests/integration/no_alloc.rs`) or to count what it allocates (the middleware
 //! bench). Install it in the test or bench binary:
 //!
 //! ```ignore

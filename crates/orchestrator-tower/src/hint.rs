@@ -1,14 +1,21 @@
-//! Says once, loudly, when client calls are recorded but no server request ever is: the
-//! server layer is most likely missing from the router, and without it there are no request
-//! metrics, every span below a handler starts a trace of its own, and log lines carry no
-//! trace ids. Batch jobs, which serve no requests, turn it off
-//! ([`TracerBuilder::without_server_layer_hint`](crate::TracerBuilder::without_server_layer_hint)).
+//! Misconfigurations that lose data silently, said once, loudly:
+//! - client calls are recorded but no server request ever is ([`ServerHint`]): the server
+//!   layer is most likely missing from the router, and without it there are no request
+//!   metrics, every span below a handler starts a trace of its own, and log lines carry no
+//!   trace ids. Batch jobs, which serve no requests, turn it off
+//!   ([`TracerBuilder::without_server_layer_hint`](crate::TracerBuilder::without_server_layer_hint));
+//! - the bridge is on a subscriber whose global filter hides the spans it would bridge
+//!   ([`LevelHint`]): `registry().with(EnvFilter)` or `fmt().with_env_filter(..)` at `warn`
+//!   filters `INFO` spans out before any layer sees them, so `#[instrument]` spans never
+//!   join traces.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use quanta::Instant;
+use tracing::Level;
+use tracing::level_filters::LevelFilter;
 
 use crate::span::Operation;
 
@@ -73,6 +80,76 @@ impl ServerHint {
     }
 }
 
+/// Checks once, at the first call after a bridge was registered with a dispatcher, that
+/// the process's global max level lets the bridge's spans through. The check waits for a
+/// call because the global max level is settled only once the subscriber is the default,
+/// after the bridge hears of it.
+#[derive(Debug, Default)]
+pub(crate) struct LevelHint {
+    /// The most verbose level a registered bridge bridges, as [`code`]; 0 when there is
+    /// nothing to check.
+    wanted: AtomicU8,
+}
+
+fn code(level: Level) -> u8 {
+    match level {
+        Level::ERROR => 1,
+        Level::WARN => 2,
+        Level::INFO => 3,
+        Level::DEBUG => 4,
+        Level::TRACE => 5,
+    }
+}
+
+fn filter_of(code: u8) -> LevelFilter {
+    match code {
+        1 => LevelFilter::ERROR,
+        2 => LevelFilter::WARN,
+        3 => LevelFilter::INFO,
+        4 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    }
+}
+
+impl LevelHint {
+    /// A bridge bridging up to `level` was registered with a dispatcher.
+    pub(crate) fn bridge_registered(&self, level: Level) {
+        self.wanted.fetch_max(code(level), Ordering::Relaxed);
+    }
+
+    /// A call ended. Once checked, one relaxed load.
+    #[inline]
+    pub(crate) fn check(&self) {
+        if self.wanted.load(Ordering::Relaxed) != 0 {
+            self.check_now(LevelFilter::current());
+        }
+    }
+
+    #[cold]
+    fn check_now(&self, current: LevelFilter) {
+        let wanted = match self.wanted.swap(0, Ordering::Relaxed) {
+            0 => return, // checked by another thread
+            code => filter_of(code),
+        };
+        if current >= wanted {
+            return;
+        }
+        let message = format!(
+            "the global tracing filter lets only {current} and above through, so {wanted} \
+             spans (#[instrument], info_span!) are filtered out before the telemetry's bridge \
+             sees them and cannot join traces. Filter the log output on its own layer instead: \
+             fmt::layer().with_filter(EnvFilter::from_default_env()), and keep \
+             telemetry.tracing_layer() unfiltered"
+        );
+        if current >= LevelFilter::WARN {
+            tracing::warn!("{message}");
+        } else {
+            // A WARN would be filtered out too.
+            eprintln!("WARN orchestrator_tower: {message}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use orchestrator_testkit::logs::LogBuffer;
@@ -114,6 +191,29 @@ mod tests {
         let hint = ServerHint::with_window(true, Duration::ZERO);
         let said = warnings(|| hint.ended(Operation::ExternalApi));
         assert_eq!(said.len(), 1, "{said:?}");
+    }
+
+    #[test]
+    fn a_level_hint_is_said_once_when_the_filter_hides_the_bridged_level() {
+        let hint = LevelHint::default();
+        hint.bridge_registered(Level::INFO);
+        let said = warnings(|| {
+            hint.check_now(LevelFilter::WARN);
+            hint.check();
+            hint.check_now(LevelFilter::WARN);
+        });
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("with_filter(EnvFilter"), "{said:?}");
+
+        let quiet = LevelHint::default();
+        quiet.bridge_registered(Level::WARN);
+        let never = LevelHint::default();
+        let said = warnings(|| {
+            quiet.check_now(LevelFilter::WARN);
+            never.check_now(LevelFilter::ERROR);
+            never.check();
+        });
+        assert!(said.is_empty(), "{said:?}");
     }
 
     #[test]

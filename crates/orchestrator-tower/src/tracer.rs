@@ -13,7 +13,7 @@ use crate::analysis::TraceAnalysis;
 use crate::bridge::TracingBridge;
 use crate::export::{Drops, ExportConfigError, Exporter, OtlpConfig};
 use crate::forced::{DEFAULT_MAX_FORCED_PER_SECOND, ForcedLimit};
-use crate::hint::ServerHint;
+use crate::hint::{LevelHint, ServerHint};
 use crate::sampling::{Sampler, SamplerError};
 use crate::span::{Operation, SpanRecord};
 use crate::store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};
@@ -215,6 +215,7 @@ impl TracerBuilder {
                 forced: ForcedLimit::new(self.max_forced),
                 forced_drops,
                 server_hint: ServerHint::new(self.server_hint),
+                level_hint: LevelHint::default(),
             }),
         })
     }
@@ -238,6 +239,7 @@ struct Inner {
     forced: ForcedLimit,
     forced_drops: CounterHandle,
     server_hint: ServerHint,
+    level_hint: LevelHint,
 }
 
 impl Inner {
@@ -305,10 +307,17 @@ impl Tracer {
         self.inner.keep.is_some()
     }
 
-    /// A call of `operation` ended (the server-layer hint counts them).
+    /// A call of `operation` ended (the server-layer hint counts them; the first one after
+    /// a bridge was registered checks the global filter).
     #[inline]
     pub(crate) fn call_ended(&self, operation: Operation) {
         self.inner.server_hint.ended(operation);
+        self.inner.level_hint.check();
+    }
+
+    /// A bridge of this tracer, bridging up to `level`, was registered with a dispatcher.
+    pub(crate) fn bridge_registered(&self, level: tracing::Level) {
+        self.inner.level_hint.bridge_registered(level);
     }
 
     /// The metrics recorders.

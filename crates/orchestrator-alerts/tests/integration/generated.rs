@@ -1,6 +1,6 @@
 //! The generated files: golden copies, and Prometheus's and Alertmanager's own tools on them.
 //!
-//! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-alerts --test generated`.
+//! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-alerts --test integration generated::`.
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,6 @@
 //! The KPI recording rules: a golden file, and Prometheus's own tools on it.
 //!
-//! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-kpi --test rules`.
+//! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-kpi --test integration rules::`.
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The report's layout (golden Markdown) and its judgement, from fixed inputs: two scrapes
 //! of a registry fed known values, and fixed API documents.
 //!
-//! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-obs --test report`.
+//! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-obs --test integration report::`.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! `offset`: rendered as PromQL on every selector, evaluated in-process at the earlier time,
 //! and counted in how far back the store must keep samples. (Equality with a real
-//! Prometheus is tested in the workspace's `tests/kpi_prometheus.rs`.)
+//! Prometheus is tested in the workspace's `tests/integration/kpi_prometheus.rs`.)
 
 use orchestrator_metrics::catalogue::{ACTIVE_USERS, REQUESTS_TOTAL, SESSIONS_TOTAL};
 use orchestrator_query::{Expr, SampleStore, Selector, Window, eval};

@@ -214,6 +214,12 @@ impl<S> tracing_subscriber::Layer<S> for TracingBridge
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn on_register_dispatch(&self, _: &tracing::Dispatch) {
+        // A global filter below `max_level` would hide the spans to bridge: checked, and said
+        // once, at the first call (when the subscriber is surely the default).
+        self.tracer.bridge_registered(self.max_level);
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if *attrs.metadata().level() > self.max_level {
             return;

@@ -5,7 +5,7 @@
 //! input through the cost, priced apart), the cost, whether a time to first token was
 //! observed, the span's status and `error.type`, and that the call was recorded once.
 //!
-//! `cargo test -p orchestrator-tower --all-features --test conformance -- --nocapture`
+//! `cargo test -p orchestrator-tower --all-features --test integration conformance:: -- --nocapture`
 //! prints the matrix (the README shows it).
 #![cfg(feature = "reqwest")]
 

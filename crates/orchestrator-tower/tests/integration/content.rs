@@ -2,7 +2,7 @@
 //! the completion (assembled from the stream's deltas, both wire formats) are redacted by the
 //! built-in hook or the user's, capped, and written in the conventions' message shape; a
 //! panicking hook costs the attribute (counted), never the request; unsampled calls capture
-//! nothing (their allocations are counted in the root's `tests/no_alloc.rs`).
+//! nothing (their allocations are counted in the root's `tests/integration/no_alloc.rs`).
 
 use crate::support;
 

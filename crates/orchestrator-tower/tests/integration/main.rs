@@ -13,6 +13,7 @@ mod config;
 mod conformance;
 mod content;
 mod feedback;
+mod global_filter;
 mod hostile;
 mod hostile_usage;
 mod otlp;

@@ -71,7 +71,7 @@ pub fn priced_tracer(prices: PriceTable, sampler: Sampler) -> (Registry, Tracer)
 }
 
 /// Claude Sonnet 4's published prices, as `anthropic`/`claude-sonnet-4` (see
-/// orchestrator-metrics' `tests/pricing.rs`): $3 input, $0.30 cache reads, $3.75 cache
+/// orchestrator-metrics' `tests/integration/pricing.rs`): $3 input, $0.30 cache reads, $3.75 cache
 /// writes, $15 output per million tokens.
 pub fn sonnet_4_prices() -> PriceTable {
     let price = ModelPrice::new(3.0, 0.30, 15.0)
