@@ -224,9 +224,14 @@ async fn keep_errors_and_slow_keeps_every_failed_trace_and_no_unsampled_success(
         .iter()
         .filter(|t| !t.root().unwrap().failed)
         .collect();
+    // A success is kept when sampled or slow: on a loaded machine a request of this fast
+    // service can pass the 50 ms threshold, and is then rightly kept.
     assert!(
-        succeeded.iter().all(|t| t.root().unwrap().sampled),
-        "unsampled successes dropped"
+        succeeded.iter().all(|t| {
+            let root = t.root().unwrap();
+            root.sampled || root.duration() >= Duration::from_millis(50)
+        }),
+        "unsampled fast successes dropped"
     );
     assert!(!succeeded.is_empty());
     assert_eq!(
