@@ -108,10 +108,17 @@ pub(crate) fn start(
 }
 
 /// Whether others can reach `addr`: any address but loopback (`0.0.0.0` and `[::]` listen
-/// on every interface). What does not parse is left to the bind, which names it.
+/// on every interface), a host name by the addresses it resolves to. What does not resolve
+/// is left to the bind, which names it.
 fn is_public(addr: &str) -> bool {
-    addr.parse::<std::net::SocketAddr>()
-        .is_ok_and(|a| !a.ip().is_loopback())
+    use std::net::ToSocketAddrs as _;
+    // A host name counts by what it resolves to, as the bind will.
+    addr.to_socket_addrs().is_ok_and(reaches_others)
+}
+
+/// Whether any of the addresses a listener binds is reachable from elsewhere.
+fn reaches_others(addrs: impl IntoIterator<Item = std::net::SocketAddr>) -> bool {
+    addrs.into_iter().any(|a| !a.ip().is_loopback())
 }
 
 /// The live page's paths on a public address without a token: 404 with the way out.
@@ -151,5 +158,20 @@ mod tests {
         ] {
             assert!(!super::is_public(addr), "{addr}");
         }
+    }
+
+    #[test]
+    fn a_host_name_counts_by_what_it_resolves_to() {
+        let at = |ips: &[&str]| -> Vec<std::net::SocketAddr> {
+            ips.iter()
+                .map(|ip| format!("{ip}:9464").parse().unwrap())
+                .collect()
+        };
+        // `localhost` resolves to loopback addresses only; a name that resolves to one
+        // address others can reach is public.
+        assert!(!super::reaches_others(at(&["127.0.0.1", "[::1]"])));
+        assert!(super::reaches_others(at(&["127.0.0.1", "10.0.0.5"])));
+        assert!(super::reaches_others(at(&["[2001:db8::1]"])));
+        assert!(!super::is_public("no-such-host.invalid:9464"));
     }
 }

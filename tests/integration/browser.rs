@@ -53,13 +53,29 @@ fn start_driver(port: u16) -> Driver {
 }
 
 async fn text_of(client: &fantoccini::Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let mut texts = texts_of(client, css).await;
+    assert!(!texts.is_empty(), "nothing matches {css}");
+    texts.swap_remove(0)
+}
+
+/// The texts of every element `css` matches. The page re-renders its tables every 2 s: an
+/// element found just before is then stale, and the whole read starts again.
+async fn texts_of(client: &fantoccini::Client, css: &str) -> Vec<String> {
+    'again: for _ in 0..20 {
+        let mut texts = Vec::new();
+        for element in client.find_all(Locator::Css(css)).await.unwrap() {
+            match element.text().await {
+                Ok(text) => texts.push(text),
+                Err(e) if e.is_stale_element_reference() => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue 'again;
+                }
+                Err(e) => panic!("{css}: {e}"),
+            }
+        }
+        return texts;
+    }
+    panic!("{css} went stale 20 times in a row")
 }
 
 /// Polls until `check` holds (the page refreshes every 2 s).
@@ -236,36 +252,14 @@ async fn the_live_page_in_a_real_browser() {
     assert_eq!(missing, "0");
     let tenant = text_of(&client, "#tenant-table tbody tr td:first-child").await;
     assert!(tenant.starts_with("tenant-"), "{tenant}");
-    let kpi_names: Vec<String> = {
-        let mut names = Vec::new();
-        for row in client
-            .find_all(Locator::Css("#kpi-table tbody tr td:first-child"))
-            .await
-            .unwrap()
-        {
-            names.push(row.text().await.unwrap());
-        }
-        names
-    };
+    let kpi_names = texts_of(&client, "#kpi-table tbody tr td:first-child").await;
     assert!(
         kpi_names.contains(&"Monthly Active Users".to_owned()),
         "{kpi_names:?}"
     );
     // Issue 16 item 9: the trend column; a process minutes old has no previous window, and
     // says so rather than 0 %.
-    let trends: Vec<String> = {
-        let cells = client
-            .find_all(Locator::Css(
-                "#kpi-table tbody tr[data-kpi] td:nth-child(5)",
-            ))
-            .await
-            .unwrap();
-        let mut out = Vec::new();
-        for c in cells {
-            out.push(c.text().await.unwrap());
-        }
-        out
-    };
+    let trends = texts_of(&client, "#kpi-table tbody tr[data-kpi] td:nth-child(5)").await;
     assert_eq!(trends, vec!["no data"; 5], "{trends:?}");
     // The business figures of the last day, the load's revenue among them, and no trend yet.
     eventually("the revenue of the last day", || async {
