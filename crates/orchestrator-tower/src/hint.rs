@@ -1,8 +1,9 @@
 //! Misconfigurations that lose data silently, said once, loudly:
-//! - client calls are recorded but no server request ever is ([`ServerHint`]): the server
-//!   layer is most likely missing from the router, and without it there are no request
-//!   metrics, every span below a handler starts a trace of its own, and log lines carry no
-//!   trace ids. Batch jobs, which serve no requests, turn it off
+//! - client calls (or bridged spans outside any request) are recorded but no server request
+//!   ever is ([`ServerHint`]): the server layer is most likely missing from the router, and
+//!   without it there are no request metrics, every span below a handler starts a trace of
+//!   its own, and log lines carry no trace ids. Batch jobs, which serve no requests, turn it
+//!   off
 //!   ([`TracerBuilder::without_server_layer_hint`](crate::TracerBuilder::without_server_layer_hint));
 //! - the bridge is on a subscriber whose global filter hides the spans it would bridge
 //!   ([`LevelHint`]): `registry().with(EnvFilter)` or `fmt().with_env_filter(..)` at `warn`
@@ -61,6 +62,15 @@ impl ServerHint {
         }
     }
 
+    /// The bridge opened a span outside any request: counted like a client call. Once
+    /// settled, one relaxed load.
+    #[inline]
+    pub(crate) fn root_span(&self) {
+        if !self.settled.load(Ordering::Relaxed) {
+            self.client_call();
+        }
+    }
+
     #[cold]
     fn client_call(&self) {
         let calls = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
@@ -70,11 +80,12 @@ impl ServerHint {
         {
             tracing::warn!(
                 client_calls = calls,
-                "{calls} client calls (LLM, database, cache, external) were recorded and no \
-                 server request: is TelemetryLayer::server on the router? Without it there are \
-                 no request metrics, each handler's spans start traces of their own, and log \
-                 lines carry no trace ids. A process that serves no requests (a batch job) \
-                 turns this off with .without_server_layer_hint()"
+                "{calls} client calls (LLM, database, cache, external) or spans outside any \
+                 request were recorded and no server request: is TelemetryLayer::server on \
+                 the router? Without it there are no request metrics, each handler's spans \
+                 start traces of their own, and log lines carry no trace ids. A process that \
+                 serves no requests (a batch job) turns this off with \
+                 .without_server_layer_hint()"
             );
         }
     }
@@ -184,6 +195,26 @@ mod tests {
         });
         assert_eq!(said.len(), 1, "{said:?}");
         assert!(said[0].contains("TelemetryLayer::server"), "{said:?}");
+    }
+
+    #[test]
+    fn spans_outside_any_request_count_like_client_calls() {
+        let hint = ServerHint::new(true);
+        let said = warnings(|| {
+            for _ in 0..HINT_AFTER_CALLS / 2 {
+                hint.root_span();
+                hint.ended(Operation::LlmRequest);
+            }
+        });
+        assert_eq!(said.len(), 1, "{said:?}");
+        let served = ServerHint::new(true);
+        let said = warnings(|| {
+            served.ended(Operation::ApiRequest);
+            for _ in 0..500 {
+                served.root_span();
+            }
+        });
+        assert!(said.is_empty(), "{said:?}");
     }
 
     #[test]

@@ -315,6 +315,13 @@ impl Tracer {
         self.inner.level_hint.check();
     }
 
+    /// The bridge opened a root span, outside any traced call (the server-layer hint counts
+    /// them).
+    #[inline]
+    pub(crate) fn root_span_opened(&self) {
+        self.inner.server_hint.root_span();
+    }
+
     /// A bridge of this tracer, bridging up to `level`, was registered with a dispatcher.
     pub(crate) fn bridge_registered(&self, level: tracing::Level) {
         self.inner.level_hint.bridge_registered(level);

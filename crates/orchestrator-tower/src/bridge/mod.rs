@@ -161,7 +161,12 @@ impl TracingBridge {
         let child = match parent {
             Parent::Call(call) => decide(&self.tracer, None, Some(&call)),
             Parent::Root if context::suppressed() => return None,
-            Parent::Root => decide(&self.tracer, None, None),
+            Parent::Root => {
+                // A span outside any request: what every handler's span is when the server
+                // layer is missing (the hint counts them beside client calls).
+                self.tracer.root_span_opened();
+                decide(&self.tracer, None, None)
+            }
         };
         if !child.current.recording {
             return None;
