@@ -7,7 +7,7 @@ use orchestrator_query::{CmpOp, Expr, ExprError, Selector, Window};
 
 use crate::{AlertRule, RuleError, Severity};
 
-/// Windows and `for` durations of the default rules, and the labels they carry.
+/// Windows, `for` durations and thresholds of the default rules, and the labels they carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertTuning {
     /// The window of the error-rate and latency rules.
@@ -24,6 +24,91 @@ pub struct AlertTuning {
     pub service: String,
     /// Where runbooks live; each rule links `<base>/<rule-name>`.
     pub runbook_base: String,
+    /// The thresholds of the four rules of the spec.
+    pub thresholds: Thresholds,
+}
+
+/// The thresholds of the spec's four rules; [`Default`] is the origin document's values.
+/// An API whose answers wait on an LLM has a p95 of seconds, not 200 ms: set
+/// `p95_latency_seconds` to what its users tolerate (see the README's alerting section).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// `HighErrorRate` fires above this share of API requests answered 5xx (0.01 = 1 %);
+    /// in (0, 1].
+    pub error_rate: f64,
+    /// `ResponseTimeDegradation` fires above this API p95, in seconds; positive.
+    pub p95_latency_seconds: f64,
+    /// `MemoryUsageCritical` fires above this share of the memory limit; in (0, 1].
+    pub memory_ratio: f64,
+    /// `LowCustomerSatisfaction` fires below this mean score out of 10; in (0, 10].
+    pub satisfaction: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            error_rate: 0.01,
+            p95_latency_seconds: 0.2,
+            memory_ratio: 0.9,
+            satisfaction: 7.0,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Each threshold against its range: NaN, infinite, zero, negative or past the scale
+    /// is [`RuleError::InvalidThreshold`] naming the rule.
+    pub fn validate(&self) -> Result<(), RuleError> {
+        let check = |rule: &str, value: f64, max: f64, range: &'static str| {
+            if value.is_finite() && value > 0.0 && value <= max {
+                Ok(())
+            } else {
+                Err(RuleError::InvalidThreshold {
+                    rule: rule.to_owned(),
+                    given: value,
+                    range,
+                })
+            }
+        };
+        check("HighErrorRate", self.error_rate, 1.0, "a share in (0, 1]")?;
+        check(
+            "ResponseTimeDegradation",
+            self.p95_latency_seconds,
+            f64::MAX,
+            "a positive number of seconds",
+        )?;
+        check(
+            "MemoryUsageCritical",
+            self.memory_ratio,
+            1.0,
+            "a share in (0, 1]",
+        )?;
+        check(
+            "LowCustomerSatisfaction",
+            self.satisfaction,
+            10.0,
+            "a score in (0, 10]",
+        )
+    }
+}
+
+/// `value` without float noise: at most six decimals, no trailing zeros (`1`, `1.5`).
+fn plain(value: f64) -> String {
+    format!("{}", (value * 1e6).round() / 1e6)
+}
+
+/// A share as a percentage: `1%`, `1.5%` (`sep` between number and sign).
+fn percent(share: f64, sep: &str) -> String {
+    format!("{}{sep}%", plain(share * 100.0))
+}
+
+/// A duration in seconds, in milliseconds below a second (`200ms`), else seconds (`2.5s`).
+fn latency(seconds: f64, sep: &str) -> String {
+    if seconds < 1.0 {
+        format!("{}{sep}ms", plain(seconds * 1000.0))
+    } else {
+        format!("{}{sep}s", plain(seconds))
+    }
 }
 
 impl AlertTuning {
@@ -37,6 +122,7 @@ impl AlertTuning {
             spend_window: Window::hours(1).unwrap_or_else(|_| unreachable_window()),
             service: "orchestrator".to_owned(),
             runbook_base: "https://runbooks.example.com/orchestrator".to_owned(),
+            thresholds: Thresholds::default(),
         }
     }
 
@@ -71,7 +157,8 @@ pub fn error_ratio(window: Window) -> Result<Expr, ExprError> {
 
 /// The rules of SPEC §3: high error rate (> 1 %, high), response time degradation
 /// (p95 > 200 ms, medium), memory usage critical (> 90 % of the limit, critical), low
-/// customer satisfaction (< 7.0, medium); then the [`budget_rules`].
+/// customer satisfaction (< 7.0, medium), at the tuning's [`Thresholds`] (those by
+/// default); then the [`budget_rules`].
 pub fn default_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
     let mut rules = spec_rules(t)?;
     rules.extend(budget_rules(t)?);
@@ -142,46 +229,190 @@ fn spec_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
     let satisfaction =
         Expr::histogram_mean(&catalogue::USER_SATISFACTION_SCORE, t.satisfaction_window);
     let runbook = |name: &str| format!("{}/{}", t.runbook_base, name);
+    let th = t.thresholds;
+    th.validate()?;
     Ok(vec![
         AlertRule::builder("HighErrorRate", error_ratio(t.rate_window))
-            .when(CmpOp::Gt, 0.01)
+            .when(CmpOp::Gt, th.error_rate)
             .for_duration(t.for_)
             .severity(Severity::High)
             .label("service", &t.service)
-            .condition_text("error_rate > 1%")
-            .summary("API error rate above 1 %")
-            .description("More than 1 % of API requests end in a 5xx answer.")
+            .condition_text(&format!("error_rate > {}", percent(th.error_rate, "")))
+            .summary(&format!(
+                "API error rate above {}",
+                percent(th.error_rate, " ")
+            ))
+            .description(&format!(
+                "More than {} of API requests end in a 5xx answer.",
+                percent(th.error_rate, " ")
+            ))
             .runbook(&runbook("HighErrorRate"))
             .build()?,
         AlertRule::builder("ResponseTimeDegradation", p95)
-            .when(CmpOp::Gt, 0.2)
+            .when(CmpOp::Gt, th.p95_latency_seconds)
             .for_duration(t.for_)
             .severity(Severity::Medium)
             .label("service", &t.service)
-            .condition_text("p95_latency > 200ms")
-            .summary("API p95 latency above 200 ms")
-            .description("The 95th percentile of API request duration is above 200 ms.")
+            .condition_text(&format!(
+                "p95_latency > {}",
+                latency(th.p95_latency_seconds, "")
+            ))
+            .summary(&format!(
+                "API p95 latency above {}",
+                latency(th.p95_latency_seconds, " ")
+            ))
+            .description(&format!(
+                "The 95th percentile of API request duration is above {}.",
+                latency(th.p95_latency_seconds, " ")
+            ))
             .runbook(&runbook("ResponseTimeDegradation"))
             .build()?,
         AlertRule::builder("MemoryUsageCritical", memory)
-            .when(CmpOp::Gt, 0.9)
+            .when(CmpOp::Gt, th.memory_ratio)
             .for_duration(t.for_)
             .severity(Severity::Critical)
             .label("service", &t.service)
-            .condition_text("memory_usage > 90%")
-            .summary("Memory above 90 % of the limit")
-            .description("Resident memory is above 90 % of the cgroup (or configured) limit.")
+            .condition_text(&format!("memory_usage > {}", percent(th.memory_ratio, "")))
+            .summary(&format!(
+                "Memory above {} of the limit",
+                percent(th.memory_ratio, " ")
+            ))
+            .description(&format!(
+                "Resident memory is above {} of the cgroup (or configured) limit.",
+                percent(th.memory_ratio, " ")
+            ))
             .runbook(&runbook("MemoryUsageCritical"))
             .build()?,
         AlertRule::builder("LowCustomerSatisfaction", satisfaction)
-            .when(CmpOp::Lt, 7.0)
+            .when(CmpOp::Lt, th.satisfaction)
             .for_duration(t.satisfaction_for)
             .severity(Severity::Medium)
             .label("service", &t.service)
-            .condition_text("satisfaction < 7.0")
-            .summary("Mean customer satisfaction below 7.0 / 10")
-            .description("The mean satisfaction rating over the window is below 7.0.")
+            .condition_text(&format!("satisfaction < {:.1}", th.satisfaction))
+            .summary(&format!(
+                "Mean customer satisfaction below {:.1} / 10",
+                th.satisfaction
+            ))
+            .description(&format!(
+                "The mean satisfaction rating over the window is below {:.1}.",
+                th.satisfaction
+            ))
             .runbook(&runbook("LowCustomerSatisfaction"))
             .build()?,
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(t: &AlertTuning, name: &str) -> AlertRule {
+        default_rules(t)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.name() == name)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_thresholds_move_the_rules_their_texts_and_their_promql() {
+        let tuning = AlertTuning {
+            thresholds: Thresholds {
+                error_rate: 0.025,
+                p95_latency_seconds: 4.5,
+                memory_ratio: 0.85,
+                satisfaction: 6.5,
+            },
+            ..AlertTuning::production()
+        };
+        let latency = rule(&tuning, "ResponseTimeDegradation");
+        assert_eq!(latency.comparison(), Some((CmpOp::Gt, 4.5)));
+        assert_eq!(latency.condition_text(), "p95_latency > 4.5s");
+        let promql = latency.condition().to_string();
+        assert!(promql.ends_with("> 4.5"), "{promql}");
+        assert_eq!(
+            latency.annotation("summary"),
+            Some("API p95 latency above 4.5 s")
+        );
+        let errors = rule(&tuning, "HighErrorRate");
+        assert_eq!(errors.comparison(), Some((CmpOp::Gt, 0.025)));
+        assert_eq!(errors.condition_text(), "error_rate > 2.5%");
+        assert_eq!(
+            rule(&tuning, "MemoryUsageCritical").condition_text(),
+            "memory_usage > 85%"
+        );
+        let satisfaction = rule(&tuning, "LowCustomerSatisfaction");
+        assert_eq!(satisfaction.comparison(), Some((CmpOp::Lt, 6.5)));
+        assert_eq!(satisfaction.condition_text(), "satisfaction < 6.5");
+        // The defaults are the origin document's, in its words.
+        let production = AlertTuning::production();
+        assert_eq!(
+            rule(&production, "ResponseTimeDegradation").condition_text(),
+            "p95_latency > 200ms"
+        );
+        assert_eq!(
+            rule(&production, "HighErrorRate").condition_text(),
+            "error_rate > 1%"
+        );
+    }
+
+    #[test]
+    fn a_threshold_out_of_range_is_an_error_naming_its_rule() {
+        let with = |th: Thresholds| {
+            default_rules(&AlertTuning {
+                thresholds: th,
+                ..AlertTuning::production()
+            })
+        };
+        let d = Thresholds::default();
+        for (th, rule) in [
+            (
+                Thresholds {
+                    error_rate: f64::NAN,
+                    ..d
+                },
+                "HighErrorRate",
+            ),
+            (
+                Thresholds {
+                    error_rate: 1.5,
+                    ..d
+                },
+                "HighErrorRate",
+            ),
+            (
+                Thresholds {
+                    p95_latency_seconds: -0.2,
+                    ..d
+                },
+                "ResponseTimeDegradation",
+            ),
+            (
+                Thresholds {
+                    p95_latency_seconds: f64::INFINITY,
+                    ..d
+                },
+                "ResponseTimeDegradation",
+            ),
+            (
+                Thresholds {
+                    memory_ratio: 0.0,
+                    ..d
+                },
+                "MemoryUsageCritical",
+            ),
+            (
+                Thresholds {
+                    satisfaction: 11.0,
+                    ..d
+                },
+                "LowCustomerSatisfaction",
+            ),
+        ] {
+            match with(th) {
+                Err(RuleError::InvalidThreshold { rule: r, .. }) => assert_eq!(r, rule),
+                other => panic!("{th:?}: {other:?}"),
+            }
+        }
+    }
 }

@@ -40,7 +40,7 @@ mod setup;
 mod slo;
 mod state;
 
-pub use defaults::{AlertTuning, budget_rules, default_rules, error_ratio};
+pub use defaults::{AlertTuning, Thresholds, budget_rules, default_rules, error_ratio};
 pub use evaluator::{AlertEvaluator, AlertsHandle, EvaluatorConfig, EvaluatorError};
 pub use notify::{
     AlertmanagerSink, Delivery, DeliveryError, Dispatcher, EmailSink, EmailSinkBuilder, LogSink,

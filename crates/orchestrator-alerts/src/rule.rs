@@ -75,6 +75,16 @@ pub enum RuleError {
         /// The label.
         label: String,
     },
+    /// A default rule's threshold is NaN, infinite, or outside its range.
+    #[error("alert `{rule}`: threshold {given} must be {range}")]
+    InvalidThreshold {
+        /// The rule.
+        rule: String,
+        /// What was given.
+        given: f64,
+        /// What it must be.
+        range: &'static str,
+    },
     /// The expression could not be built (for example, an unknown metric).
     #[error("alert `{rule}`: {source}")]
     Expr {
