@@ -5,6 +5,7 @@ use std::time::Duration;
 use orchestrator_metrics::catalogue;
 use orchestrator_query::{CmpOp, Expr, ExprError, Selector, Window};
 
+use crate::notify::format_value;
 use crate::{AlertRule, RuleError, Severity};
 
 /// Windows, `for` durations and thresholds of the default rules, and the labels they carry.
@@ -92,22 +93,17 @@ impl Thresholds {
     }
 }
 
-/// `value` without float noise: at most six decimals, no trailing zeros (`1`, `1.5`).
-fn plain(value: f64) -> String {
-    format!("{}", (value * 1e6).round() / 1e6)
-}
-
 /// A share as a percentage: `1%`, `1.5%` (`sep` between number and sign).
 fn percent(share: f64, sep: &str) -> String {
-    format!("{}{sep}%", plain(share * 100.0))
+    format!("{}{sep}%", format_value(share * 100.0))
 }
 
 /// A duration in seconds, in milliseconds below a second (`200ms`), else seconds (`2.5s`).
 fn latency(seconds: f64, sep: &str) -> String {
     if seconds < 1.0 {
-        format!("{}{sep}ms", plain(seconds * 1000.0))
+        format!("{}{sep}ms", format_value(seconds * 1000.0))
     } else {
-        format!("{}{sep}s", plain(seconds))
+        format!("{}{sep}s", format_value(seconds))
     }
 }
 

@@ -12,6 +12,8 @@ mod alertmanager;
 mod dispatch;
 mod email;
 mod facts;
+
+pub(crate) use facts::format_value;
 mod log;
 mod pagerduty;
 mod slack;

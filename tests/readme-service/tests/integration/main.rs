@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use orchestrator_demo::provider::{Provider, ProviderConfig};
+use orchestrator_telemetry::exposition::{self, Exposition};
 use orchestrator_telemetry::reqwest;
 use orchestrator_testkit::server::{closed_port, reachable};
 use serde_json::Value;
@@ -25,13 +26,13 @@ impl Drop for Service {
     }
 }
 
-/// The exposition's sample lines of `metric` whose labels contain every one of `labels`.
-fn samples<'a>(exposition: &'a str, metric: &str, labels: &[&str]) -> Vec<&'a str> {
-    exposition
-        .lines()
-        .filter(|l| l.starts_with(&format!("{metric}{{")))
-        .filter(|l| labels.iter().all(|label| l.contains(label)))
-        .collect()
+/// The sum of `series` over its samples carrying every one of `labels`.
+fn sum(exposition: &Exposition, series: &str, labels: &[(&str, &str)]) -> f64 {
+    exposition.sum_where(series, |s| {
+        labels
+            .iter()
+            .all(|(name, value)| s.label(name) == Some(value))
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,25 +124,30 @@ async fn the_readme_service_joins_its_spans_and_records_the_request_and_the_llm_
         .text()
         .await
         .unwrap();
-    let requests = samples(
-        &exposition,
-        "orchestrator_requests_total",
-        &["\"/v1/answer\"", "\"POST\"", "\"200\""],
+    let parsed = exposition::parse(&exposition).unwrap();
+    let request = [
+        ("route", "/v1/answer"),
+        ("method", "POST"),
+        ("status", "200"),
+    ];
+    assert_eq!(
+        sum(&parsed, "orchestrator_requests_total", &request),
+        1.0,
+        "{exposition}"
     );
-    assert!(requests.iter().any(|l| l.ends_with(" 1")), "{exposition}");
-    let calls = samples(
-        &exposition,
-        "orchestrator_llm_requests_total",
-        &["\"openai\"", "\"gpt-4o-mini\"", "\"success\""],
+    let call = [
+        ("provider", "openai"),
+        ("model", "gpt-4o-mini"),
+        ("outcome", "success"),
+    ];
+    assert_eq!(
+        sum(&parsed, "orchestrator_llm_requests_total", &call),
+        1.0,
+        "{exposition}"
     );
-    assert!(calls.iter().any(|l| l.ends_with(" 1")), "{exposition}");
-    let tokens = samples(
-        &exposition,
-        "orchestrator_llm_tokens_sum",
-        &["\"gpt-4o-mini\"", "\"output\""],
-    );
+    let output = [("model", "gpt-4o-mini"), ("token_type", "output")];
     assert!(
-        tokens.iter().any(|l| !l.ends_with(" 0")),
+        sum(&parsed, "orchestrator_llm_tokens_sum", &output) > 0.0,
         "no output tokens: {exposition}"
     );
 
