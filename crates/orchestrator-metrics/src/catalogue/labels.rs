@@ -27,9 +27,13 @@ pub const CACHE_RESULTS: &[&str] = &["hit", "miss", "ok", "error"];
 pub const DEPENDENCY_KINDS: &[&str] = &["database", "cache", "external"];
 
 /// The type of tokens counted: `input` and `output` as `gen_ai.token.type`, and the parts
-/// priced apart: `cache_write` (input written to the provider's prompt cache, part of
-/// `input`) and `reasoning` (part of `output`), recorded when the provider reports them.
-pub const TOKEN_TYPES: &[&str] = &["input", "output", "cache_write", "reasoning"];
+/// priced apart, recorded when the provider reports them: `cache_read` (input served from
+/// the provider's prompt cache, `gen_ai.usage.cache_read.input_tokens`), `cache_write`
+/// (input written to it, `gen_ai.usage.cache_creation.input_tokens`), both part of
+/// `input`, and `reasoning` (part of `output`). With the price table, the series rebuild
+/// the cost: fresh input is `input − cache_read − cache_write`, answer tokens
+/// `output − reasoning`.
+pub const TOKEN_TYPES: &[&str] = &["input", "output", "cache_read", "cache_write", "reasoning"];
 
 /// Why a recorded value was rejected instead of recorded.
 pub const REJECT_REASONS: &[&str] = &[

@@ -154,8 +154,9 @@ struct Handles {
     time_per_output_token: HistogramHandle,
     input_tokens: HistogramHandle,
     output_tokens: HistogramHandle,
-    /// Made on first use: most models never report cache writes or reasoning, and an
-    /// empty histogram per model would only lengthen the exposition.
+    /// Made on first use: many models never report cache reads, cache writes or
+    /// reasoning, and an empty histogram per model would only lengthen the exposition.
+    cache_read_tokens: Arc<OnceLock<HistogramHandle>>,
     cache_write_tokens: Arc<OnceLock<HistogramHandle>>,
     reasoning_tokens: Arc<OnceLock<HistogramHandle>>,
     /// The (admitted) label values, to make the lazy handles.
@@ -350,6 +351,7 @@ impl LlmMetrics {
             time_per_output_token: histogram(r, &catalogue::LLM_TIME_PER_OUTPUT_TOKEN_SECONDS, &pm),
             input_tokens: tokens("input"),
             output_tokens: tokens("output"),
+            cache_read_tokens: Arc::default(),
             cache_write_tokens: Arc::default(),
             reasoning_tokens: Arc::default(),
             labels: Arc::new((provider.into(), model.into())),
@@ -421,6 +423,11 @@ impl LlmMetrics {
             let _ = h
                 .time_per_output_token
                 .observe_in(stripe, decode / (usage.output - 1) as f64);
+        }
+        if usage.cached_input > 0 {
+            let _ = self
+                .lazy_tokens(&h.cache_read_tokens, &h.labels, "cache_read")
+                .observe_in(stripe, usage.cached_input as f64);
         }
         if usage.cache_write_input > 0 {
             let _ = self

@@ -385,6 +385,19 @@ impl CallState for LlmCallState {
                 "gen_ai.usage.output_tokens",
                 tokens(usage.output),
             ));
+            // Parts of the input count, named as the GenAI conventions name them; absent
+            // when the provider reported none.
+            for (name, n) in [
+                ("gen_ai.usage.cache_read.input_tokens", usage.cached_input),
+                (
+                    "gen_ai.usage.cache_creation.input_tokens",
+                    usage.cache_write_input,
+                ),
+            ] {
+                if n > 0 {
+                    attributes.push(KeyValue::new(name, tokens(n)));
+                }
+            }
             if self.estimated {
                 attributes.push(KeyValue::new("gen_ai.usage.estimated", true));
             }

@@ -128,6 +128,15 @@ async fn a_streamed_message_is_read_and_priced_with_its_cache_write() {
         attribute(&tracer, "gen_ai.usage.output_tokens"),
         Some(Value::I64(300))
     );
+    assert_eq!(
+        attribute(&tracer, "gen_ai.usage.cache_creation.input_tokens"),
+        Some(Value::I64(10_000))
+    );
+    assert_eq!(
+        attribute(&tracer, "gen_ai.usage.cache_read.input_tokens"),
+        None,
+        "no cache read reported, no attribute"
+    );
     assert_eq!(attribute(&tracer, "error.type"), None);
 }
 
@@ -135,6 +144,11 @@ async fn a_streamed_message_is_read_and_priced_with_its_cache_write() {
 async fn a_json_message_is_read_with_its_cache_read() {
     let (registry, tracer) = call(MESSAGE, false).await;
     assert_eq!(tokens(&registry, "input"), 10_200.0);
+    assert_eq!(tokens(&registry, "cache_read"), 10_000.0);
+    assert_eq!(
+        attribute(&tracer, "gen_ai.usage.cache_read.input_tokens"),
+        Some(Value::I64(10_000))
+    );
     // 200 × 3 + 10,000 × 0.30 + 300 × 15 = $0.0081.
     let cost = value(&registry, "orchestrator_llm_cost_usd_total", None);
     assert!((cost - 0.0081).abs() < 1e-12, "{cost}");

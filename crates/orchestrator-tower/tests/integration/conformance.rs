@@ -1,18 +1,18 @@
 //! The conformance matrix: every adapter's answers (in the providers' documented shapes,
 //! streamed over real HTTP event by event with gaps) × every way a client reads them × every
 //! way a call comes in (the tower layer, the reqwest middleware, the manual guard). Each
-//! cell asserts the outcome, the tokens (input, output, cache writes, reasoning; cached
-//! input through the cost, priced apart), the cost, whether a time to first token was
+//! cell asserts the outcome, the tokens (input, output, cache reads, cache writes,
+//! reasoning), the cost, whether a time to first token was
 //! observed, the span's status and `error.type`, and that the call was recorded once.
 //!
 //! `cargo test -p orchestrator-tower --all-features --test integration conformance:: -- --nocapture`
 //! prints the matrix (the README shows it).
 #![cfg(feature = "reqwest")]
 
-mod fixtures;
-mod provider;
+pub(crate) mod fixtures;
+pub(crate) mod provider;
 use crate::support;
-mod ways;
+pub(crate) mod ways;
 
 use fixtures::{Fixture, Usage};
 use orchestrator_metrics::{ModelPrice, PriceTable, Registry, exposition};
@@ -57,8 +57,8 @@ fn cost(f: &Fixture, usage: &Usage) -> f64 {
 struct Seen {
     calls: f64,
     outcome: String,
-    /// input, output, cache_write, reasoning token sums.
-    tokens: [f64; 4],
+    /// input, output, cache_read, cache_write, reasoning token sums.
+    tokens: [f64; 5],
     cost: f64,
     ttft: bool,
     missing: f64,
@@ -77,7 +77,7 @@ fn seen(registry: &Registry, tracer: &Tracer) -> Seen {
         .map(|(_, v)| v.clone())
         .collect::<Vec<_>>()
         .join("+");
-    let tokens = ["input", "output", "cache_write", "reasoning"].map(|kind| {
+    let tokens = ["input", "output", "cache_read", "cache_write", "reasoning"].map(|kind| {
         e.sum_where("orchestrator_llm_tokens_sum", |s| {
             s.labels.iter().any(|(k, v)| k == "token_type" && v == kind)
         })
@@ -123,7 +123,7 @@ fn expected(f: &Fixture, how: Read) -> Seen {
     let with_usage = |usage: Option<Usage>| {
         let u = usage.unwrap_or_default();
         (
-            [u.input, u.output, u.cache_write, u.reasoning].map(|n| n as f64),
+            [u.input, u.output, u.cached, u.cache_write, u.reasoning].map(|n| n as f64),
             usage.map_or(0.0, |u| cost(f, &u)),
         )
     };
@@ -155,7 +155,7 @@ fn expected(f: &Fixture, how: Read) -> Seen {
     match (how, f.body_error) {
         (Read::DropAfterFirst, _) => Seen {
             outcome: "cancelled".into(),
-            tokens: [0.0; 4],
+            tokens: [0.0; 5],
             cost: 0.0,
             error_type: Some("cancelled".into()),
             ..base
@@ -196,9 +196,9 @@ fn reads(f: &Fixture) -> Vec<Read> {
 }
 
 fn row(f: &Fixture, how: Read, s: &Seen) -> String {
-    let [input, output, cache_write, reasoning] = s.tokens;
+    let [input, output, cache_read, cache_write, reasoning] = s.tokens;
     format!(
-        "| {} | {how:?} | {} | {input} / {output} / {cache_write} / {reasoning} | ${:.6} | {} | {} | layer = middleware = guard |",
+        "| {} | {how:?} | {} | {input} / {output} / {cache_read} / {cache_write} / {reasoning} | ${:.6} | {} | {} | layer = middleware = guard |",
         f.name,
         s.outcome,
         s.cost,
@@ -211,7 +211,7 @@ fn row(f: &Fixture, how: Read, s: &Seen) -> String {
 async fn every_adapter_every_read_every_way() {
     let base = provider::start().await;
     let mut table = vec![
-        "| answer | read | outcome | tokens in / out / cache write / reasoning | cost | TTFT | error.type | ways |".to_owned(),
+        "| answer | read | outcome | tokens in / out / cache read / cache write / reasoning | cost | TTFT | error.type | ways |".to_owned(),
         "|---|---|---|---|---|---|---|---|".to_owned(),
     ];
     let mut failures = Vec::new();
@@ -284,7 +284,7 @@ async fn the_middleware_asks_a_stream_for_its_usage() {
             expected(&f, Read::Whole)
         } else {
             Seen {
-                tokens: [0.0; 4],
+                tokens: [0.0; 5],
                 cost: 0.0,
                 missing: 1.0,
                 ..expected(&f, Read::Whole)
@@ -307,7 +307,7 @@ async fn the_middleware_asks_a_stream_for_its_usage() {
         let got = seen(&registry, &tracer);
         assert_eq!(
             (got.outcome.as_str(), got.tokens, got.missing),
-            ("success", [0.0; 4], 1.0),
+            ("success", [0.0; 5], 1.0),
             "{way:?}"
         );
     }
@@ -347,7 +347,7 @@ async fn an_estimator_fills_in_a_missing_usage() {
         .unwrap();
     let got = seen(&registry, &tracer);
     let input = (body.len() / 4) as f64;
-    assert_eq!(got.tokens, [input, "Bonjour".len() as f64, 0.0, 0.0]);
+    assert_eq!(got.tokens, [input, "Bonjour".len() as f64, 0.0, 0.0, 0.0]);
     assert!(
         (got.cost - (input * 2.5 + 7.0 * 10.0) / 1e6).abs() < 1e-12,
         "{got:?}"

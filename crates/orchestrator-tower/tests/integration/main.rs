@@ -12,6 +12,7 @@ mod clients;
 mod config;
 mod conformance;
 mod content;
+mod cost_rebuild;
 mod feedback;
 mod global_filter;
 mod hostile;
