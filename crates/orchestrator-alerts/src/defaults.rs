@@ -6,7 +6,7 @@ use orchestrator_metrics::catalogue;
 use orchestrator_query::{CmpOp, Expr, ExprError, Selector, Window};
 
 use crate::notify::format_value;
-use crate::{AlertRule, RuleError, Severity};
+use crate::{AlertRule, RuleError, Severity, Unit};
 
 /// Windows, `for` durations and thresholds of the default rules, and the labels they carry.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,6 +183,7 @@ pub fn budget_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
     Ok(vec![
         AlertRule::builder("BudgetWarning", ratio().and_then(|r| r.compare(CmpOp::Lt, 1.0)))
             .when(CmpOp::Ge, 0.8)
+            .unit(Unit::Ratio)
             .for_duration(t.for_)
             .severity(Severity::Medium)
             .label("service", &t.service)
@@ -193,6 +194,7 @@ pub fn budget_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
             .build()?,
         AlertRule::builder("BudgetExceeded", ratio())
             .when(CmpOp::Ge, 1.0)
+            .unit(Unit::Ratio)
             .for_duration(t.for_)
             .severity(Severity::High)
             .label("service", &t.service)
@@ -203,6 +205,7 @@ pub fn budget_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
             .build()?,
         AlertRule::builder("SpendRateAnomaly", burn)
             .when(CmpOp::Gt, 1.0)
+            .unit(Unit::Factor)
             .for_duration(t.for_)
             .severity(Severity::High)
             .label("service", &t.service)
@@ -230,6 +233,7 @@ fn spec_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
     Ok(vec![
         AlertRule::builder("HighErrorRate", error_ratio(t.rate_window))
             .when(CmpOp::Gt, th.error_rate)
+            .unit(Unit::Ratio)
             .for_duration(t.for_)
             .severity(Severity::High)
             .label("service", &t.service)
@@ -246,6 +250,7 @@ fn spec_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
             .build()?,
         AlertRule::builder("ResponseTimeDegradation", p95)
             .when(CmpOp::Gt, th.p95_latency_seconds)
+            .unit(Unit::Seconds)
             .for_duration(t.for_)
             .severity(Severity::Medium)
             .label("service", &t.service)
@@ -265,6 +270,7 @@ fn spec_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
             .build()?,
         AlertRule::builder("MemoryUsageCritical", memory)
             .when(CmpOp::Gt, th.memory_ratio)
+            .unit(Unit::Ratio)
             .for_duration(t.for_)
             .severity(Severity::Critical)
             .label("service", &t.service)
@@ -281,6 +287,7 @@ fn spec_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
             .build()?,
         AlertRule::builder("LowCustomerSatisfaction", satisfaction)
             .when(CmpOp::Lt, th.satisfaction)
+            .unit(Unit::Number)
             .for_duration(t.satisfaction_for)
             .severity(Severity::Medium)
             .label("service", &t.service)

@@ -114,7 +114,22 @@ impl AlertEvaluator {
         let mut resends = Vec::new();
         for (state, gauges) in self.states.iter_mut().zip(&self.gauges) {
             let result = eval(state.rule().condition(), store, at);
-            let transitions = state.apply(&result, at);
+            let mut transitions = state.apply(&result, at);
+            let resolved_now = transitions
+                .iter()
+                .any(|t| t.to == Some(AlertState::Resolved));
+            if resolved_now && state.rule().comparison().is_some() {
+                // Only when something resolved: the value without its threshold.
+                state.measure_resolutions(&eval(state.rule().value(), store, at), at);
+                for t in transitions
+                    .iter_mut()
+                    .filter(|t| t.to == Some(AlertState::Resolved))
+                {
+                    if let Some(alert) = state.alerts().find(|a| a.labels == t.labels) {
+                        t.value = alert.value;
+                    }
+                }
+            }
             for t in &transitions {
                 let resolved =
                     t.from == Some(AlertState::Firing) && t.to == Some(AlertState::Resolved);
@@ -211,6 +226,8 @@ fn notification(
         labels: alert.labels.clone(),
         annotations: rule.annotations().to_vec(),
         value: alert.value,
+        value_is_last_firing: state == NotifyState::Resolved && !alert.measured_at_resolution,
+        unit: rule.unit(),
         condition: rule.condition_text().to_owned(),
         starts_at: alert.fired_at.unwrap_or(alert.active_at),
         ends_at: alert.resolved_at.unwrap_or(valid_until),

@@ -39,6 +39,7 @@ mod rule;
 mod setup;
 mod slo;
 mod state;
+mod unit;
 
 pub use defaults::{AlertTuning, Thresholds, budget_rules, default_rules, error_ratio};
 pub use evaluator::{AlertEvaluator, AlertsHandle, EvaluatorConfig, EvaluatorError};
@@ -52,3 +53,4 @@ pub use rule::{AlertRule, AlertRuleBuilder, IntoRuleValue, RuleError, Severity, 
 pub use setup::{AlertSetupError, AlertingConfig};
 pub use slo::{Slo, SloError, SloKind, SloRules, default_slos, recorded_ratio_name};
 pub use state::{Alert, AlertState, Labels, RESOLVED_RETENTION, RuleState, Transition};
+pub use unit::Unit;

@@ -17,7 +17,7 @@ use orchestrator_query::rules::RecordingRule;
 use orchestrator_query::{CmpOp, Expr, ExprError, Selector, Window};
 
 use crate::defaults::error_ratio;
-use crate::{AlertRule, RuleError, Severity};
+use crate::{AlertRule, RuleError, Severity, Unit};
 
 /// What an objective is about.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -214,6 +214,7 @@ impl Slo {
         let absent = Expr::absent(total).map_err(wrap)?;
         let alerts = vec![
             AlertRule::builder(&format!("{title}ErrorBudgetBurn"), page)
+                .unit(Unit::Ratio)
                 .for_duration(Duration::from_secs(120))
                 .severity(Severity::Critical)
                 .label("service", service)
@@ -223,6 +224,7 @@ impl Slo {
                 .description("At this rate the 30-day error budget is gone within days: page.")
                 .build()?,
             AlertRule::builder(&format!("{title}ErrorBudgetBurnSlow"), ticket)
+                .unit(Unit::Ratio)
                 .for_duration(Duration::from_secs(900))
                 .severity(Severity::Medium)
                 .label("service", service)
@@ -232,6 +234,7 @@ impl Slo {
                 .description("The error budget is being spent faster than the objective allows: open a ticket.")
                 .build()?,
             AlertRule::builder(&format!("{title}SliAbsent"), absent)
+                .unit(Unit::Number)
                 .for_duration(Duration::from_secs(600))
                 .severity(Severity::High)
                 .label("service", service)

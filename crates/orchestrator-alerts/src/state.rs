@@ -57,8 +57,12 @@ pub struct Alert {
     pub fired_at: Option<Millis>,
     /// When it resolved.
     pub resolved_at: Option<Millis>,
-    /// The value of the condition's series at the last evaluation where it held.
+    /// The value of the condition's series at the last evaluation where it held; once
+    /// resolved, the rule's value at the resolution when it still had the series.
     pub value: f64,
+    /// Whether `value` was measured at the resolution (else, for a resolved alert, it is
+    /// the last firing value).
+    pub(crate) measured_at_resolution: bool,
     /// When it was last sent to Alertmanager.
     pub(crate) last_sent_at: Option<Millis>,
 }
@@ -141,6 +145,7 @@ impl RuleState {
                     fired_at: None,
                     resolved_at: None,
                     value: element.value,
+                    measured_at_resolution: false,
                     last_sent_at: None,
                 };
                 transitions.push(transition(
@@ -207,6 +212,26 @@ impl RuleState {
             self.last_change = Some(at);
         }
         transitions
+    }
+
+    /// Gives the alerts resolved at `at` the rule's value then (`values`: the rule's value
+    /// without its comparison, evaluated at `at`), where it still has their series: a
+    /// resolved notification then says where the value went, not where it was.
+    pub(crate) fn measure_resolutions(&mut self, values: &Vector, at: Millis) {
+        let measured: Vec<(Labels, f64)> = values
+            .0
+            .iter()
+            .map(|e| (self.alert_labels(&e.labels), e.value))
+            .collect();
+        for alert in self.alerts.values_mut() {
+            if alert.resolved_at != Some(at) {
+                continue;
+            }
+            if let Some((_, value)) = measured.iter().find(|(l, _)| *l == alert.labels) {
+                alert.value = *value;
+                alert.measured_at_resolution = true;
+            }
+        }
     }
 
     /// The rule's state: firing if any alert fires, else pending if any is pending, else

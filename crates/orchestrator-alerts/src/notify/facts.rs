@@ -19,7 +19,8 @@ pub(crate) struct Facts {
     pub(crate) description: Option<String>,
     /// The condition, PromQL.
     pub(crate) condition: String,
-    /// The condition's value, as Prometheus prints it.
+    /// The value in the rule's unit; for a resolved alert, said to be the value at the
+    /// resolution or the last firing one.
     pub(crate) value: String,
     /// When it started firing, RFC 3339.
     pub(crate) since: String,
@@ -43,7 +44,7 @@ impl Facts {
             summary: n.annotation("summary").unwrap_or(&n.alertname).to_owned(),
             description: n.annotation("description").map(str::to_owned),
             condition: n.condition.clone(),
-            value: format_value(n.value),
+            value: shown_value(n),
             since: rfc3339(n.starts_at),
             resolved_at: (n.state == NotifyState::Resolved).then(|| rfc3339(n.ends_at)),
             runbook: n
@@ -89,6 +90,19 @@ impl Facts {
             lines.push(format!("Live page: {l}"));
         }
         lines
+    }
+}
+
+/// `4.06 s`, `120 ms at resolution`, or `485 ms (last firing value)`: a resolved
+/// message never shows the firing value as if it were current.
+pub(crate) fn shown_value(n: &Notification) -> String {
+    let value = n.unit.format(n.value);
+    match n.state {
+        NotifyState::Firing => value,
+        NotifyState::Resolved if n.value_is_last_firing => {
+            format!("{value} (last firing value; none at resolution)")
+        }
+        NotifyState::Resolved => format!("{value} at resolution"),
     }
 }
 

@@ -3,7 +3,8 @@
 use super::{Delivery, DeliveryError, Notification, NotifyState, Sink};
 
 /// Logs firing alerts at `warn` and resolutions at `info`, with the alert's name,
-/// severity, value and summary as fields.
+/// severity, value (in the rule's unit, `value` as printed and `raw_value` as measured)
+/// and summary as fields.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogSink;
 
@@ -32,12 +33,14 @@ impl Sink for LogSink {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
             let labels = series.join(",");
+            let value = super::facts::shown_value(n);
+            let raw_value = n.value;
             match n.state {
                 NotifyState::Firing => {
-                    tracing::warn!(alertname = %n.alertname, severity, labels, value = n.value, summary, "alert firing")
+                    tracing::warn!(alertname = %n.alertname, severity, labels, value, raw_value, summary, "alert firing")
                 }
                 NotifyState::Resolved => {
-                    tracing::info!(alertname = %n.alertname, severity, labels, value = n.value, summary, "alert resolved")
+                    tracing::info!(alertname = %n.alertname, severity, labels, value, raw_value, summary, "alert resolved")
                 }
             }
         }

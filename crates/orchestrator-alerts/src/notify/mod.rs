@@ -31,6 +31,7 @@ pub use pagerduty::{PAGERDUTY_EVENTS_URL, PagerDutySink};
 pub use slack::SlackSink;
 pub use webhook::WebhookSink;
 
+use crate::Unit;
 use crate::state::Labels;
 
 /// What a notification says.
@@ -63,8 +64,15 @@ pub struct Notification {
     pub labels: Labels,
     /// Annotations.
     pub annotations: Labels,
-    /// The condition's value.
+    /// The condition's value: while firing, at the last evaluation; once resolved, at the
+    /// resolution, or the last firing value when `value_is_last_firing` says so.
     pub value: f64,
+    /// For a resolved alert, whether `value` is the last firing value because the rule's
+    /// value had no series at the resolution (no traffic, say, or a rule without a
+    /// separate comparison).
+    pub value_is_last_firing: bool,
+    /// The unit of `value`, which the messages print it in.
+    pub unit: Unit,
     /// The rule's condition, as PromQL.
     pub condition: String,
     /// When it started firing.

@@ -60,7 +60,7 @@ pub(crate) fn payload(batch: &[Notification]) -> Value {
                 n.state.as_str().to_uppercase(),
                 n.alertname,
                 n.label("severity").unwrap_or("-"),
-                n.value
+                super::facts::shown_value(n)
             )
         })
         .collect();
@@ -78,6 +78,8 @@ pub(crate) fn payload(batch: &[Notification]) -> Value {
             "labels": object(&n.labels),
             "annotations": object(&n.annotations),
             "value": n.value,
+            "valueText": super::facts::shown_value(n),
+            "valueIsLastFiring": n.value_is_last_firing,
             "startsAt": rfc3339(n.starts_at),
             "endsAt": rfc3339(n.ends_at),
         })).collect::<Vec<_>>(),

@@ -6,5 +6,6 @@ mod support;
 
 mod channels;
 mod generated;
+mod readable;
 mod sinks;
 mod state_machine;

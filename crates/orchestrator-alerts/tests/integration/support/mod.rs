@@ -57,6 +57,8 @@ pub fn notification(severity: &str) -> Notification {
         ],
         annotations: vec![("summary".to_owned(), "too many sessions".to_owned())],
         value: 9.0,
+        value_is_last_firing: false,
+        unit: orchestrator_alerts::Unit::Number,
         condition: "sum(orchestrator_active_sessions) > 5".to_owned(),
         starts_at: 1_764_000_000_000,
         ends_at: 1_764_000_300_000,
