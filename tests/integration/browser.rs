@@ -243,6 +243,34 @@ async fn the_live_page_in_a_real_browser() {
     )
     .await;
     assert!(cost.starts_with('$') && cost != "$0.0000", "{cost}");
+    // A p95 that fell in a bucket too wide to be within 10 % is shown as its bucket (the
+    // server says when, the page's own formatter says how).
+    let shown = client
+        .execute(
+            "return [fmt.p95(0.2425, {lower: 0.1, upper: 0.25}), fmt.p95(0.143, null), \
+             fmt.p95(90, {lower: 81.92, upper: null}), fmt.p95(0.005, {lower: 0, upper: 0.01})];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shown,
+        json!([
+            "≤ 250 ms (100 ms–250 ms)",
+            "143.0 ms",
+            "> 81.9 s",
+            "≤ 10 ms"
+        ])
+    );
+    let ttft = text_of(
+        &client,
+        "#llm-table tbody tr[data-model='openai/gpt-4o-mini'] td:nth-child(6)",
+    )
+    .await;
+    assert!(
+        ttft.ends_with(" ms") || ttft.ends_with(')') || ttft.ends_with(" s"),
+        "{ttft}"
+    );
     // The demo's provider reports every call's usage: none is missing.
     let missing = text_of(
         &client,

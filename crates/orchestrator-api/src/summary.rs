@@ -32,6 +32,10 @@ pub struct SummaryPoint {
     pub request_rate: f64,
     /// The p95 latency over the interval, `null` without requests.
     pub p95_seconds: Option<f64>,
+    /// The bucket the p95 was interpolated in, when too wide for the value to be within
+    /// 10 % of the truth: show it rather than the value.
+    #[serde(default)]
+    pub p95_bucket: Option<Bucket>,
     /// The share of 5xx answers over the interval, `null` without requests.
     pub error_rate: Option<f64>,
 }
@@ -49,8 +53,14 @@ pub struct LlmRow {
     pub failed: f64,
     /// The p95 call latency.
     pub p95_seconds: Option<f64>,
+    /// Its bucket, when too wide for the value to be within 10 % (see [`Bucket`]).
+    #[serde(default)]
+    pub p95_bucket: Option<Bucket>,
     /// The p95 time to first token (streamed calls).
     pub ttft_p95_seconds: Option<f64>,
+    /// Its bucket, when too wide for the value to be within 10 %.
+    #[serde(default)]
+    pub ttft_p95_bucket: Option<Bucket>,
     /// Input tokens.
     pub input_tokens: f64,
     /// Output tokens.
@@ -65,6 +75,18 @@ pub struct LlmRow {
     pub usage_estimated: f64,
     /// Cost in US dollars, from the price table.
     pub cost_usd: f64,
+}
+
+/// The histogram bucket a percentile fell in, `(lower, upper]`: all a classic histogram
+/// knows about it. Given when the interpolated value could be more than 10 % off (a p95 of
+/// 242.5 ms in `(0.1, 0.25]` may truly be 101 ms), so that the page shows `≤ 250 ms
+/// (100–250 ms)` instead of a precise-looking figure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// The lower bound, exclusive (0 for the first bucket); `null` when unbounded.
+    pub lower: Option<f64>,
+    /// The upper bound, inclusive; `null` for the `+Inf` bucket.
+    pub upper: Option<f64>,
 }
 
 /// One tenant's LLM spend since start.

@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use orchestrator_telemetry::catalogue as c;
-use orchestrator_telemetry::exposition::{Exposition, Sample, histogram_quantile};
+use orchestrator_telemetry::exposition::{Exposition, Sample, histogram_quantile_in};
 
 fn all(_: &Sample) -> bool {
     true
@@ -27,8 +27,10 @@ fn pct(value: Option<f64>) -> String {
     value.map_or_else(|| "no data".into(), |v| format!("{:.2} %", v * 100.0))
 }
 
-fn p95(e: &Exposition, name: &str, keep: impl Fn(&Sample) -> bool) -> Option<f64> {
-    histogram_quantile(0.95, &e.buckets(name, keep))
+/// The p95, or its bucket when too wide for the value to be within 10 %.
+fn p95(e: &Exposition, name: &str, keep: impl Fn(&Sample) -> bool) -> String {
+    histogram_quantile_in(0.95, &e.buckets(name, keep))
+        .map_or_else(|| "no data".into(), |q| q.seconds_text())
 }
 
 fn mean(e: &Exposition, name: &str) -> Option<f64> {
@@ -79,7 +81,7 @@ fn write_summary(out: &mut String, e: &Exposition, elapsed: Duration) -> fmt::Re
     writeln!(
         out,
         "    p95 duration    {}",
-        ms(p95(e, c::REQUEST_DURATION_SECONDS.name, all))
+        p95(e, c::REQUEST_DURATION_SECONDS.name, all)
     )?;
 
     writeln!(out, "  LLM calls")?;
@@ -99,8 +101,8 @@ fn write_summary(out: &mut String, e: &Exposition, elapsed: Duration) -> fmt::Re
             out,
             "    {provider}/{model}: {calls:.0} calls, {:.0} failed, p95 {} (first token {}), tokens {:.0} in / {:.0} out, cost ${:.4}",
             calls - ok,
-            ms(p95(e, c::LLM_LATENCY_SECONDS.name, this)),
-            ms(p95(e, c::LLM_TIME_TO_FIRST_TOKEN_SECONDS.name, this)),
+            p95(e, c::LLM_LATENCY_SECONDS.name, this),
+            p95(e, c::LLM_TIME_TO_FIRST_TOKEN_SECONDS.name, this),
             tokens("input"),
             tokens("output"),
             e.sum_where(c::LLM_COST_USD_TOTAL.name, this),
@@ -151,7 +153,7 @@ fn write_summary(out: &mut String, e: &Exposition, elapsed: Duration) -> fmt::Re
         writeln!(
             out,
             "  {kind:<17} p95 {}",
-            ms(p95(
+            (p95(
                 e,
                 c::DEPENDENCY_DURATION_SECONDS.name,
                 label_is("dependency", kind)

@@ -5,9 +5,9 @@
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-api`.
 
 use orchestrator_api::{
-    AlertsDoc, Direction, ExportDoc, FigureDoc, KpiDoc, KpiScope, KpisDoc, LlmRow, OperationDoc,
-    RuleDoc, RuleState, ScoreDoc, Severity, SpanDoc, SummaryDoc, SummaryPoint, TenantSpend,
-    TraceAnalysisDoc, TraceDoc, TracesDoc, UsersDoc, UsersScope,
+    AlertsDoc, Bucket, Direction, ExportDoc, FigureDoc, KpiDoc, KpiScope, KpisDoc, LlmRow,
+    OperationDoc, RuleDoc, RuleState, ScoreDoc, Severity, SpanDoc, SummaryDoc, SummaryPoint,
+    TenantSpend, TraceAnalysisDoc, TraceDoc, TracesDoc, UsersDoc, UsersScope,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -33,12 +33,17 @@ fn summary() {
                     t: 1_795_000_001_000,
                     request_rate: 20.0,
                     p95_seconds: Some(0.19),
+                    p95_bucket: Some(Bucket {
+                        lower: Some(0.15),
+                        upper: Some(0.2),
+                    }),
                     error_rate: Some(0.1),
                 },
                 SummaryPoint {
                     t: 1_795_000_002_000,
                     request_rate: 0.0,
                     p95_seconds: None,
+                    p95_bucket: None,
                     error_rate: None,
                 },
             ],
@@ -48,7 +53,12 @@ fn summary() {
                 calls: 60.0,
                 failed: 2.0,
                 p95_seconds: Some(0.3),
+                p95_bucket: Some(Bucket {
+                    lower: Some(0.16),
+                    upper: Some(0.32),
+                }),
                 ttft_p95_seconds: None,
+                ttft_p95_bucket: None,
                 input_tokens: 6000.0,
                 output_tokens: 2400.0,
                 usage_missing: 3.0,

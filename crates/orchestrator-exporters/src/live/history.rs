@@ -6,14 +6,13 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use orchestrator_api::{LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
+use orchestrator_api::{Bucket, LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
 use orchestrator_metrics::Registry;
 use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
     LLM_TOKENS, LLM_UNREPORTED_USAGE_TOTAL, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL,
     TENANT_LLM_COST_USD_TOTAL,
 };
-use orchestrator_metrics::exposition::histogram_quantile;
 use orchestrator_support::StoppingThread;
 
 /// How many points the charts keep (5 minutes at the default 1 s).
@@ -91,6 +90,7 @@ struct Point {
     at_ms: i64,
     request_rate: f64,
     p95_seconds: Option<f64>,
+    p95_bucket: Option<Bucket>,
     error_rate: Option<f64>,
 }
 
@@ -113,10 +113,12 @@ fn point(before: &Totals, after: &Totals) -> Option<Point> {
             (le, (count - earlier).max(0.0))
         })
         .collect();
+    let (p95_seconds, p95_bucket) = super::spend::p95(&deltas);
     Some(Point {
         at_ms: after.at_ms,
         request_rate: requests / seconds,
-        p95_seconds: histogram_quantile(0.95, &deltas),
+        p95_seconds,
+        p95_bucket,
         error_rate: (requests > 0.0).then(|| errors / requests),
     })
 }
@@ -186,6 +188,7 @@ impl History {
                     t: p.at_ms,
                     request_rate: p.request_rate,
                     p95_seconds: p.p95_seconds,
+                    p95_bucket: p.p95_bucket,
                     error_rate: p.error_rate,
                 })
                 .collect(),
@@ -272,6 +275,15 @@ mod tests {
         assert_eq!(p.error_rate, Some(0.02));
         // All 200 new requests in (0.1, 0.5]: p95 interpolates inside that bucket.
         assert!((p.p95_seconds.unwrap() - 0.48).abs() < 1e-9);
+        // ... a bucket five times as high as low: the truth may be anywhere in it, and the
+        // point says so.
+        assert_eq!(
+            p.p95_bucket,
+            Some(Bucket {
+                lower: Some(0.1),
+                upper: Some(0.5)
+            })
+        );
         assert_eq!(point(&after, &after), None);
     }
 }

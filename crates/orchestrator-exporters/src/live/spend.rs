@@ -2,12 +2,26 @@
 //! and model the calls, failures, p95 latency, p95 time to first token, tokens and cost since
 //! start; the tenants with the highest LLM spend.
 
-use orchestrator_api::{LlmRow, TenantSpend};
+use orchestrator_api::{Bucket, LlmRow, TenantSpend};
 use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
     LLM_TOKENS, LLM_UNREPORTED_USAGE_TOTAL, TENANT_LLM_COST_USD_TOTAL,
 };
-use orchestrator_metrics::exposition::{Exposition, Sample, histogram_quantile};
+use orchestrator_metrics::exposition::{Exposition, Sample, histogram_quantile_in};
+
+/// The p95 of `buckets` as Prometheus computes it, and its bucket when the value could be
+/// more than 10 % off (the page then shows the bucket).
+pub(super) fn p95(buckets: &[(f64, f64)]) -> (Option<f64>, Option<Bucket>) {
+    let Some(q) = histogram_quantile_in(0.95, buckets) else {
+        return (None, None);
+    };
+    let bound = |b: f64| b.is_finite().then_some(b);
+    let bucket = (!q.is_precise()).then(|| Bucket {
+        lower: bound(q.lower),
+        upper: bound(q.upper),
+    });
+    (Some(q.value), bucket)
+}
 
 /// How many tenants the page lists.
 pub(super) const TOP_TENANTS: usize = 10;
@@ -35,16 +49,17 @@ pub(super) fn llm_rows(e: &Exposition) -> Vec<LlmRow> {
                     this(s) && s.label("usage") == Some(kind)
                 })
             };
+            let latency = p95(&e.buckets(LLM_LATENCY_SECONDS.name, this));
+            let ttft = p95(&e.buckets(LLM_TIME_TO_FIRST_TOKEN_SECONDS.name, this));
             LlmRow {
                 provider: provider.clone(),
                 model: model.clone(),
                 calls,
                 failed: calls - ok,
-                p95_seconds: histogram_quantile(0.95, &e.buckets(LLM_LATENCY_SECONDS.name, this)),
-                ttft_p95_seconds: histogram_quantile(
-                    0.95,
-                    &e.buckets(LLM_TIME_TO_FIRST_TOKEN_SECONDS.name, this),
-                ),
+                p95_seconds: latency.0,
+                p95_bucket: latency.1,
+                ttft_p95_seconds: ttft.0,
+                ttft_p95_bucket: ttft.1,
                 input_tokens: tokens("input"),
                 output_tokens: tokens("output"),
                 usage_missing: unreported("missing"),
@@ -101,5 +116,40 @@ orchestrator_tenant_llm_cost_usd_total{tenant=\"a\"} 0.4
         let tenants = top_tenants(&e);
         assert_eq!(tenants[0].tenant, "a");
         assert_eq!(tenants[1].tenant, "b");
+    }
+
+    /// Every time to first token 125–140 ms: all in the conventions' (0.1, 0.25] bucket,
+    /// where the interpolated p95 is 242.5 ms. The row gives the bucket with it; the total
+    /// latency, 2.6–2.8 s, falls in (2.56, 5.12] and is just as vague.
+    #[test]
+    fn a_p95_in_a_wide_bucket_comes_with_its_bucket() {
+        use std::time::Duration;
+
+        use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, Registry};
+
+        let registry = Registry::new();
+        let metrics = Metrics::new(&registry);
+        for i in 0..100u64 {
+            let ttft = Duration::from_micros(125_000 + i * 150);
+            let call = LlmCall::new(
+                "openai",
+                "m",
+                LlmOutcome::Success,
+                Duration::from_millis(2_600 + 2 * i),
+            )
+            .with_time_to_first_token(ttft);
+            metrics.llm().record(&call);
+        }
+        let e = orchestrator_metrics::exposition::parse(&registry.render()).unwrap();
+        let row = &llm_rows(&e)[0];
+        assert!((row.ttft_p95_seconds.unwrap() - 0.2425).abs() < 1e-9);
+        let bucket = |lower, upper| {
+            Some(Bucket {
+                lower: Some(lower),
+                upper: Some(upper),
+            })
+        };
+        assert_eq!(row.ttft_p95_bucket, bucket(0.1, 0.25));
+        assert_eq!(row.p95_bucket, bucket(2.56, 5.12));
     }
 }

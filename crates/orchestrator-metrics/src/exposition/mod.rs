@@ -18,7 +18,7 @@ mod line;
 pub(crate) use line::written_label_pairs;
 mod quantile;
 
-pub use quantile::histogram_quantile;
+pub use quantile::{Quantile, histogram_quantile, histogram_quantile_in};
 
 use std::fmt;
 

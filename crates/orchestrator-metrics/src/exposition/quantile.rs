@@ -20,14 +20,117 @@
 /// assert_eq!(histogram_quantile(0.5, &[(f64::INFINITY, 0.0), (1.0, 0.0)]), None);
 /// ```
 pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
+    histogram_quantile_in(q, buckets).map(|found| found.value)
+}
+
+/// A quantile of a histogram with the bucket it was interpolated in: all a classic
+/// histogram knows is that the true value lies in `(lower, upper]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quantile {
+    /// The value Prometheus's `histogram_quantile` gives.
+    pub value: f64,
+    /// The bucket's lower bound (0 for the first bucket, as Prometheus interpolates).
+    pub lower: f64,
+    /// The bucket's upper bound (`+Inf` when the rank fell past the last finite bound).
+    pub upper: f64,
+}
+
+impl Quantile {
+    /// The largest relative error `value` can have: the true value is anywhere in
+    /// `(lower, upper]`, so at most `max((value − lower) / lower, (upper − value) / upper)`;
+    /// infinite for a first bucket (from 0) or the `+Inf` bucket.
+    ///
+    /// ```
+    /// use orchestrator_metrics::exposition::histogram_quantile_in;
+    ///
+    /// // 100 time-to-first-token observations, all in (0.1, 0.25]: the p95 interpolates
+    /// // to 242.5 ms, while the true one may be anywhere from 100 ms up.
+    /// let p95 = histogram_quantile_in(0.95, &[(0.1, 0.0), (0.25, 100.0), (f64::INFINITY, 100.0)]).unwrap();
+    /// assert!((p95.value - 0.2425).abs() < 1e-12);
+    /// assert!((p95.max_relative_error() - 1.425).abs() < 1e-9);
+    /// assert!(!p95.is_precise());
+    /// ```
+    pub fn max_relative_error(&self) -> f64 {
+        if self.lower <= 0.0 || self.upper.is_infinite() || self.value.is_infinite() {
+            return f64::INFINITY;
+        }
+        ((self.value - self.lower) / self.lower).max((self.upper - self.value) / self.upper)
+    }
+
+    /// Whether `value` is within 10 % of the truth whatever the observations were; when
+    /// not, a figure should be shown as its bucket (`≤ 250 ms, within 100–250 ms`).
+    pub fn is_precise(&self) -> bool {
+        self.max_relative_error() <= 0.1
+    }
+}
+
+impl Quantile {
+    /// A duration quantile for people, as the live page shows it: `143.0 ms` when precise,
+    /// else its bucket: `≤ 250 ms (100 ms–250 ms)`, `≤ 10 ms` (the first bucket), `> 81.9 s`
+    /// (past the last bound).
+    ///
+    /// ```
+    /// use orchestrator_metrics::exposition::histogram_quantile_in;
+    ///
+    /// let wide = histogram_quantile_in(0.95, &[(0.1, 0.0), (0.25, 100.0), (f64::INFINITY, 100.0)]);
+    /// assert_eq!(wide.unwrap().seconds_text(), "≤ 250 ms (100 ms–250 ms)");
+    /// ```
+    pub fn seconds_text(&self) -> String {
+        if self.is_precise() {
+            return format!("{:.1} ms", self.value * 1000.0);
+        }
+        if self.upper.is_infinite() {
+            return format!("> {}", duration(self.lower));
+        }
+        if self.lower <= 0.0 {
+            return format!("≤ {}", duration(self.upper));
+        }
+        format!(
+            "≤ {} ({}–{})",
+            duration(self.upper),
+            duration(self.lower),
+            duration(self.upper)
+        )
+    }
+}
+
+/// A bucket bound with three significant digits: `250 ms`, `5 ms`, `81.9 s`.
+fn duration(seconds: f64) -> String {
+    let (value, unit) = if seconds < 1.0 {
+        (seconds * 1000.0, "ms")
+    } else {
+        (seconds, "s")
+    };
+    let digits = if value == 0.0 {
+        0
+    } else {
+        value.abs().log10().floor() as i32
+    };
+    let decimals = usize::try_from(2 - digits).unwrap_or(0);
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    format!("{text} {unit}")
+}
+
+/// [`histogram_quantile`] with the bucket the quantile fell in.
+pub fn histogram_quantile_in(q: f64, buckets: &[(f64, f64)]) -> Option<Quantile> {
+    let exact = |value: f64| Quantile {
+        value,
+        lower: value,
+        upper: value,
+    };
     if q.is_nan() || buckets.is_empty() {
         return None;
     }
     if q < 0.0 {
-        return Some(f64::NEG_INFINITY);
+        return Some(exact(f64::NEG_INFINITY));
     }
     if q > 1.0 {
-        return Some(f64::INFINITY);
+        return Some(exact(f64::INFINITY));
     }
     let mut sorted = buckets.to_vec();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -57,10 +160,18 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     let last = merged.len() - 1;
     let b = merged[..last].partition_point(|bucket| bucket.1 < rank);
     if b == last {
-        return Some(merged[last - 1].0);
+        return Some(Quantile {
+            value: merged[last - 1].0,
+            lower: merged[last - 1].0,
+            upper: f64::INFINITY,
+        });
     }
     if b == 0 && merged[0].0 <= 0.0 {
-        return Some(merged[0].0);
+        return Some(Quantile {
+            value: merged[0].0,
+            lower: f64::NEG_INFINITY,
+            upper: merged[0].0,
+        });
     }
     let bucket_end = merged[b].0;
     let mut count = merged[b].1;
@@ -70,7 +181,11 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
         count -= merged[b - 1].1;
         rank -= merged[b - 1].1;
     }
-    Some(bucket_start + (bucket_end - bucket_start) * (rank / count))
+    Some(Quantile {
+        value: bucket_start + (bucket_end - bucket_start) * (rank / count),
+        lower: bucket_start,
+        upper: bucket_end,
+    })
 }
 
 #[cfg(test)]
@@ -112,6 +227,23 @@ mod tests {
             histogram_quantile(0.99, &[(1.0, 5.0), (2.0, 6.0), (INF, 10.0)]),
             Some(2.0)
         );
+    }
+
+    #[test]
+    fn the_bucket_comes_with_the_value() {
+        let b = [(0.1, 0.0), (0.2, 50.0), (0.21, 100.0), (INF, 110.0)];
+        // rank 0.5 × 110 = 55 falls in (0.2, 0.21]: within 5 % whatever the truth.
+        let q = histogram_quantile_in(0.5, &b).unwrap();
+        assert_eq!((q.lower, q.upper), (0.2, 0.21));
+        assert!(q.is_precise(), "{q:?}");
+        // rank 0.3 × 110 = 33 falls in (0.1, 0.2]: up to 50 % off.
+        assert!(!histogram_quantile_in(0.3, &b).unwrap().is_precise());
+        let top = histogram_quantile_in(0.99, &b).unwrap();
+        assert_eq!((top.value, top.lower, top.upper), (0.21, 0.21, INF));
+        assert_eq!(top.max_relative_error(), INF);
+        let first = histogram_quantile_in(0.5, &[(2.0, 10.0), (INF, 10.0)]).unwrap();
+        assert_eq!((first.lower, first.upper), (0.0, 2.0));
+        assert!(!first.is_precise());
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl Report {
         let metrics: Vec<Value> = self
             .metrics
             .iter()
-            .map(|m| json!({"name": m.name, "type": m.kind, "samples": m.samples, "rate_per_second": m.rate, "p95": m.p95, "present": m.present}))
+            .map(|m| json!({"name": m.name, "type": m.kind, "samples": m.samples, "rate_per_second": m.rate, "p95": m.p95, "p95_bucket": m.p95_bucket.map(|(lower, upper)| json!({"lower": lower, "upper": upper.is_finite().then_some(upper)})), "present": m.present}))
             .collect();
         let (query_performance, dashboard_performance) = self.performance_json();
         json!({

@@ -81,7 +81,15 @@ impl Report {
                 m.kind,
                 thousands(m.samples as f64, 0),
                 m.rate.map_or("–".to_owned(), |r| format!("{r:.1}")),
-                m.p95.map_or("–".to_owned(), |p| format!("{p:.3}")),
+                match (m.p95, m.p95_bucket) {
+                    (None, _) => "–".to_owned(),
+                    (Some(p), None) => format!("{p:.3}"),
+                    // All a classic histogram knows: the truth is in the bucket.
+                    (Some(_), Some((lower, upper))) if upper.is_infinite() => {
+                        format!("> {lower}")
+                    }
+                    (Some(_), Some((lower, upper))) => format!("≤ {upper} ({lower}–{upper})"),
+                },
             );
         }
 

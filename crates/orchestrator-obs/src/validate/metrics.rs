@@ -2,7 +2,7 @@
 //! and, for histograms, its p95 over that interval.
 
 use orchestrator_metrics::catalogue::{self, MetricDef, MetricKind};
-use orchestrator_metrics::exposition::{Exposition, histogram_quantile};
+use orchestrator_metrics::exposition::{Exposition, histogram_quantile_in};
 
 /// Metrics that cannot have a value in a fresh process: churn compares with a previous
 /// 30-day window, and lifetime value divides by churn. Absent is their honest state.
@@ -45,6 +45,9 @@ pub struct MetricRow {
     /// For histograms, the p95 of the observations between the scrapes (of all of them if
     /// none happened in between).
     pub p95: Option<f64>,
+    /// The bucket `(lower, upper]` the p95 fell in, when too wide for the value to be
+    /// within 10 % of the truth (the report then shows the bucket).
+    pub p95_bucket: Option<(f64, f64)>,
     /// Whether it was exposed.
     pub present: bool,
 }
@@ -87,14 +90,18 @@ pub fn rows(first: &Exposition, second: &Exposition, seconds: f64) -> Vec<Metric
                     })
                     .collect();
                 let moved = deltas.last().is_some_and(|(_, c)| *c > 0.0);
-                histogram_quantile(0.95, if moved { &deltas } else { &after })
+                histogram_quantile_in(0.95, if moved { &deltas } else { &after })
             });
             MetricRow {
                 name: def.name,
                 kind: def.kind.as_str(),
                 samples,
                 rate,
-                p95: p95.flatten(),
+                p95: p95.flatten().map(|q| q.value),
+                p95_bucket: p95
+                    .flatten()
+                    .filter(|q| !q.is_precise())
+                    .map(|q| (q.lower, q.upper)),
                 present,
             }
         })

@@ -125,6 +125,7 @@ fn inputs() -> Inputs {
                     t: 1_794_999_997_000 + n * 1000,
                     request_rate: [0.0, 10.0, 20.0, 20.0, 15.0, 20.0][n as usize],
                     p95_seconds: (n > 0).then_some(0.1 + n as f64 * 0.02),
+                    p95_bucket: None,
                     error_rate: (n > 0).then_some(0.1),
                 })
                 .collect(),

@@ -32,6 +32,18 @@ const fmt = {
   rate: (v) => (v === null || v === undefined ? '–' : v.toFixed(1) + '/s'),
   ms: (s) => (s === null || s === undefined ? '–' : (s * 1000).toFixed(1) + ' ms'),
   pct: (v) => (v === null || v === undefined ? '–' : (v * 100).toFixed(2) + ' %'),
+  // A duration with the precision a bucket bound needs: 0.25 -> "250 ms", 2.56 -> "2.56 s".
+  dur: (s) => (s < 1 ? +(s * 1000).toPrecision(3) + ' ms' : +s.toPrecision(3) + ' s'),
+  // A percentile: its value, or, when the histogram bucket it fell in is too wide for the
+  // value to be within 10 % (the server says which), the bucket: "≤ 250 ms (100 ms–250 ms)".
+  p95: (s, bucket) => {
+    if (s === null || s === undefined) return '–';
+    if (!bucket) return fmt.ms(s);
+    const lower = bucket.lower, upper = bucket.upper;
+    if (upper === null || upper === undefined) return '> ' + fmt.dur(lower);
+    if (!lower) return '≤ ' + fmt.dur(upper);
+    return '≤ ' + fmt.dur(upper) + ' (' + fmt.dur(lower) + '–' + fmt.dur(upper) + ')';
+  },
   ago: (ms) => {
     if (ms === null || ms === undefined) return '–';
     const s = Math.max(0, (Date.now() - ms) / 1000);
@@ -95,14 +107,14 @@ function renderSummary(s) {
   const last = points[points.length - 1] || {};
   document.getElementById('requests-total').textContent = fmt.count(s.requests_total);
   document.getElementById('request-rate').textContent = fmt.rate(last.request_rate);
-  document.getElementById('p95').textContent = fmt.ms(last.p95_seconds);
+  document.getElementById('p95').textContent = fmt.p95(last.p95_seconds, last.p95_bucket);
   document.getElementById('error-rate').textContent = fmt.pct(last.error_rate);
   chart('chart-rate', points, 'request_rate', (v) => (v < 10 ? v.toFixed(1) : v.toFixed(0)) + '/s');
   chart('chart-p95', points, 'p95_seconds', (v) => (v * 1000).toFixed(0) + ' ms');
   chart('chart-errors', points, 'error_rate', (v) => (v * 100).toFixed(1) + ' %');
   const llm = (s.llm || []).map((m) =>
     row([cell(m.provider), cell(m.model), cell(fmt.count(m.calls), 'num'), cell(fmt.count(m.failed), 'num'),
-      cell(fmt.ms(m.p95_seconds), 'num'), cell(fmt.ms(m.ttft_p95_seconds), 'num'),
+      cell(fmt.p95(m.p95_seconds, m.p95_bucket), 'num'), cell(fmt.p95(m.ttft_p95_seconds, m.ttft_p95_bucket), 'num'),
       cell(fmt.count(m.input_tokens), 'num'), cell(fmt.count(m.output_tokens), 'num'),
       cell(fmt.count(m.usage_missing) + (m.usage_estimated ? ' (' + fmt.count(m.usage_estimated) + ' estimated)' : ''),
         m.usage_missing ? 'num warn' : 'num'),
