@@ -23,7 +23,7 @@ use orchestrator_telemetry::orchestrator_query::{LOOKBACK_MS, SampleStore, Store
 use serde_json::Value;
 use support::Prometheus;
 
-fn value_of(result: &[Value]) -> Option<f64> {
+pub(crate) fn value_of(result: &[Value]) -> Option<f64> {
     match result {
         [only] => only["value"][1]
             .as_str()?
@@ -43,7 +43,7 @@ fn close(a: Option<f64>, b: Option<f64>, tolerance: f64) -> bool {
 }
 
 /// Loads every sample Prometheus holds for the expression's selectors into a store.
-fn store_from_prometheus(
+pub(crate) fn store_from_prometheus(
     prometheus: &Prometheus,
     expr: &orchestrator_telemetry::orchestrator_query::Expr,
     at: i64,

@@ -24,4 +24,5 @@ mod obs_bundle;
 mod openmetrics;
 mod prometheus_e2e;
 mod readme;
+mod totals_prometheus;
 mod tracing_guard;

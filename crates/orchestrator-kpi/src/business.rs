@@ -18,7 +18,8 @@ pub struct Figure {
     pub unit: KpiUnit,
     /// The period the total covers, and the trend compares with the one before.
     pub period: Window,
-    /// The total over the period: `sum(increase(counter[period]))`.
+    /// The total over the period, exact for a process younger than it: `Expr::total`,
+    /// summed.
     pub expr: Expr,
     /// The change against the previous period, relative: `(now - before) / (before > 0)`.
     pub trend: Expr,
@@ -63,7 +64,7 @@ pub fn business_figures(period: Window) -> Result<Vec<Figure>, ExprError> {
     FIGURES
         .iter()
         .map(|&(id, name, unit, def)| {
-            let expr = Expr::increase(Selector::of(def), period)?.sum();
+            let expr = Expr::total(Selector::of(def), period)?.sum();
             Ok(Figure {
                 id,
                 name,

@@ -168,7 +168,7 @@ fn mau(window: Window) -> Result<Expr, KpiConfigError> {
 }
 
 fn revenue_per_user(window: Window) -> Result<Expr, KpiConfigError> {
-    let revenue = Expr::increase(Selector::of(&catalogue::REVENUE_USD_TOTAL), window)?.sum();
+    let revenue = Expr::total(Selector::of(&catalogue::REVENUE_USD_TOTAL), window)?.sum();
     Ok(revenue.ratio(active_users(window, "revenue_per_user")?)?)
 }
 

@@ -87,6 +87,7 @@ fn eval_elements(expr: &Expr, store: &SampleStore, at: Millis) -> Vec<Element> {
         }),
         Expr::Increase(sel, w) => counter(store, sel, *w, at, false),
         Expr::Rate(sel, w) => counter(store, sel, *w, at, true),
+        Expr::Total(sel, w) => total(store, sel, *w, at),
         Expr::Offset(e, by) => eval_elements(e, store, at - by.millis()),
         Expr::Sum(e, by) => aggregate(eval_elements(e, store, at), by, |a, b| a + b),
         Expr::Max(e, by) => aggregate(eval_elements(e, store, at), by, f64::max),
@@ -204,6 +205,26 @@ fn counter(
         } else {
             increase
         })
+    })
+}
+
+/// [`Expr::Total`], as its PromQL reads: the difference `latest − (value at the window
+/// start, or 0)` where the series has a latest value, no reset in the window and a
+/// non-negative difference; else Prometheus's extrapolated `increase`.
+fn total(store: &SampleStore, sel: &Selector, w: Window, at: Millis) -> Vec<Element> {
+    let start = at - w.millis();
+    per_series(store, sel, |s| {
+        let points: Vec<_> = s.range(start, at).collect();
+        let reset = points.windows(2).any(|p| p[1].1 < p[0].1);
+        let difference = s.latest(at, LOOKBACK_MS).map(|(_, now)| {
+            now - s
+                .latest(start, LOOKBACK_MS)
+                .map_or(0.0, |(_, before)| before)
+        });
+        match difference {
+            Some(d) if d >= 0.0 && !reset => Some(d),
+            _ => extrapolated_increase(&points, start, at),
+        }
     })
 }
 

@@ -65,6 +65,12 @@ pub enum Expr {
     Increase(Selector, Window),
     /// `rate(sel[w])` of a counter, per second.
     Rate(Selector, Window),
+    /// The counter's exact increase over the window, without extrapolation: the latest
+    /// value minus the value as the window began (0 for a series younger than the window,
+    /// since counters start at 0); where a reset happened in the window, or the difference
+    /// is negative (a restart just before it), Prometheus's `increase`. See
+    /// [`Expr::total`].
+    Total(Selector, Window),
     /// `sum by (labels) (expr)`.
     Sum(Box<Expr>, Vec<String>),
     /// `max by (labels) (expr)`.
@@ -110,6 +116,31 @@ impl Expr {
     /// `increase(sel[window])`: the counter's increase over the window.
     pub fn increase(sel: Selector, window: Window) -> Result<Self, ExprError> {
         Self::counter_fn(sel, "increase").map(|sel| Expr::Increase(sel, window))
+    }
+
+    /// The counter's total over the window, exact for a process (or a series) younger
+    /// than the window: `increase` loses what a series counted before its first sample
+    /// and extrapolates the rest (30 requests in a young process read 27.4), while a
+    /// counter that starts at 0 has counted exactly `latest − value at the window start`.
+    /// Rendered as
+    /// `((x - (x offset w or x * 0)) >= 0 unless resets(x[w]) > 0 or increase(x[w]))`,
+    /// evaluated in-process the same way, so both answers agree; a series with a reset in
+    /// the window gets Prometheus's `increase` (its counter-reset handling and
+    /// extrapolation).
+    ///
+    /// ```
+    /// use orchestrator_metrics::catalogue::REQUESTS_TOTAL;
+    /// use orchestrator_query::{Expr, Selector, Window};
+    ///
+    /// let total = Expr::total(Selector::of(&REQUESTS_TOTAL), Window::hours(24)?)?.sum();
+    /// assert_eq!(
+    ///     total.to_string(),
+    ///     "sum(((orchestrator_requests_total - (orchestrator_requests_total offset 1d or orchestrator_requests_total * 0)) >= 0 unless resets(orchestrator_requests_total[1d]) > 0 or increase(orchestrator_requests_total[1d])))"
+    /// );
+    /// # Ok::<(), orchestrator_query::ExprError>(())
+    /// ```
+    pub fn total(sel: Selector, window: Window) -> Result<Self, ExprError> {
+        Self::counter_fn(sel, "total").map(|sel| Expr::Total(sel, window))
     }
 
     /// `rate(sel[window])`: the counter's per-second rate over the window.
@@ -317,9 +348,11 @@ impl Expr {
     /// The labels the expression's series carry.
     pub fn labels(&self) -> Vec<String> {
         match self {
-            Expr::Value(s) | Expr::AvgOverTime(s, _) | Expr::Increase(s, _) | Expr::Rate(s, _) => {
-                s.labels()
-            }
+            Expr::Value(s)
+            | Expr::AvgOverTime(s, _)
+            | Expr::Increase(s, _)
+            | Expr::Rate(s, _)
+            | Expr::Total(s, _) => s.labels(),
             Expr::Sum(_, by) | Expr::Max(_, by) => by.clone(),
             Expr::HistogramQuantile(_, e) => e.labels().into_iter().filter(|l| l != "le").collect(),
             Expr::Ratio(l, _) | Expr::Sub(l, _) | Expr::And(l, _) | Expr::Or(l, _) => l.labels(),
@@ -351,7 +384,8 @@ impl Expr {
             | Expr::Absent(_)
             | Expr::AvgOverTime(..)
             | Expr::Increase(..)
-            | Expr::Rate(..) => false,
+            | Expr::Rate(..)
+            | Expr::Total(..) => false,
             Expr::Recorded { expr: e, .. }
             | Expr::Sum(e, _)
             | Expr::Max(e, _)
@@ -383,9 +417,10 @@ impl Expr {
         match self {
             Expr::Value(s) | Expr::Absent(s) => out.push((s, reach(None))),
             Expr::Recorded { expr, .. } => expr.collect(out, offset),
-            Expr::AvgOverTime(s, w) | Expr::Increase(s, w) | Expr::Rate(s, w) => {
-                out.push((s, reach(Some(*w))))
-            }
+            Expr::AvgOverTime(s, w)
+            | Expr::Increase(s, w)
+            | Expr::Rate(s, w)
+            | Expr::Total(s, w) => out.push((s, reach(Some(*w)))),
             Expr::Offset(e, by) => e.collect(out, reach(Some(*by))),
             Expr::Sum(e, _)
             | Expr::Max(e, _)

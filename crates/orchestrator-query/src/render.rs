@@ -104,6 +104,18 @@ impl Display for At<'_> {
                 offset(f)?;
                 f.write_str(")")
             }
+            Expr::Total(s, w) => {
+                let at = |extra: Option<Window>| match (self.1, extra) {
+                    (Some(o), Some(e)) => format!(" offset {}", o.plus(e)),
+                    (Some(o), None) | (None, Some(o)) => format!(" offset {o}"),
+                    (None, None) => String::new(),
+                };
+                let (now, start) = (at(None), at(Some(*w)));
+                write!(
+                    f,
+                    "(({s}{now} - ({s}{start} or {s}{now} * 0)) >= 0 unless resets({s}[{w}]{now}) > 0 or increase({s}[{w}]{now}))"
+                )
+            }
             Expr::Rate(s, w) => {
                 write!(f, "rate({s}[{w}]")?;
                 offset(f)?;

@@ -5,3 +5,4 @@
 mod bad_input;
 mod local;
 mod offset;
+mod total;
