@@ -151,6 +151,20 @@ fn registration_errors_are_typed() {
         registry.register(&bad_buckets),
         Err(RegistryError::InvalidBuckets { .. })
     ));
+    for buckets in [
+        &[0.5, 0.25, 1.0][..],
+        &[f64::NAN, 1.0],
+        &[0.1, f64::INFINITY],
+    ] {
+        let def = MetricDef { buckets, ..CUSTOM };
+        assert!(
+            matches!(
+                registry.register(&def),
+                Err(RegistryError::InvalidBuckets { .. })
+            ),
+            "{buckets:?}"
+        );
+    }
     let other_buckets = MetricDef {
         buckets: &[5.0],
         ..CUSTOM
