@@ -1,6 +1,8 @@
 //! The unit of a rule's value, so that a notification says `4.06 s` or `176 %` instead of
 //! `4.0612345` or `1.7558333333333331`.
 
+use orchestrator_support::significant;
+
 /// What a rule's value measures, which decides how notifications print it. Values keep
 /// three significant digits (never fewer than the integer part), trailing zeros dropped.
 ///
@@ -68,27 +70,6 @@ impl Unit {
                 format!("{} {}", significant(scaled), UNITS[unit])
             }
         }
-    }
-}
-
-/// Three significant digits, at least the integer part, no trailing zeros: `1.76`, `176`,
-/// `17558`, `0.00123`.
-fn significant(value: f64) -> String {
-    if value == 0.0 {
-        return "0".to_owned();
-    }
-    let digits = value.abs().log10().floor() as i32;
-    let decimals = usize::try_from(2 - digits).unwrap_or(0).min(12);
-    let text = format!("{value:.decimals$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    if text == "-0" {
-        "0".to_owned()
-    } else {
-        text.to_owned()
     }
 }
 

@@ -101,19 +101,7 @@ fn duration(seconds: f64) -> String {
     } else {
         (seconds, "s")
     };
-    let digits = if value == 0.0 {
-        0
-    } else {
-        value.abs().log10().floor() as i32
-    };
-    let decimals = usize::try_from(2 - digits).unwrap_or(0);
-    let text = format!("{value:.decimals$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    format!("{text} {unit}")
+    format!("{} {unit}", orchestrator_support::significant(value))
 }
 
 /// [`histogram_quantile`] with the bucket the quantile fell in.
