@@ -16,16 +16,20 @@ pub enum RejectReason {
     OutOfRange,
     /// Token usage for a model that has no price in the price table: the cost is not recorded.
     UnpricedModel,
+    /// A value handed to an LLM answer (an SDK's parsed chunk) that does not have its
+    /// provider's shape: ignored for accounting, counted once per call.
+    UnrecognisedChunk,
 }
 
 impl RejectReason {
     /// Every reason, in the order of `catalogue::labels::REJECT_REASONS`.
-    pub const ALL: [RejectReason; 5] = [
+    pub const ALL: [RejectReason; 6] = [
         RejectReason::Nan,
         RejectReason::Infinite,
         RejectReason::Negative,
         RejectReason::OutOfRange,
         RejectReason::UnpricedModel,
+        RejectReason::UnrecognisedChunk,
     ];
 
     /// The `reason` label value.
@@ -36,6 +40,7 @@ impl RejectReason {
             RejectReason::Negative => "negative",
             RejectReason::OutOfRange => "out_of_range",
             RejectReason::UnpricedModel => "unpriced_model",
+            RejectReason::UnrecognisedChunk => "unrecognised_chunk",
         }
     }
 
@@ -68,6 +73,7 @@ impl fmt::Display for RejectReason {
             RejectReason::Negative => "counter increment is negative",
             RejectReason::OutOfRange => "score is outside its scale",
             RejectReason::UnpricedModel => "model has no price in the price table",
+            RejectReason::UnrecognisedChunk => "LLM answer value is not its provider's shape",
         };
         write!(
             f,

@@ -11,10 +11,7 @@ use orchestrator_metrics::{CacheOp, LlmOutcome, TokenUsage};
 use crate::classify::{ErrorKind, Outcome};
 use crate::context::{self, Current, TraceContext};
 use crate::kind::content::ContentPolicy;
-use crate::kind::{
-    CacheCall, CallState, DatabaseCall, ExternalCall, GenAi, GenAiRequest, LlmCallState, Reading,
-    ResponseObserver,
-};
+use crate::kind::{CacheCall, CallState, DatabaseCall, ExternalCall, GenAiRequest, LlmCallState};
 use crate::pending::Pending;
 use crate::scope::{InTrace, in_call};
 use crate::service::begin;
@@ -45,7 +42,7 @@ use crate::tracer::Tracer;
 /// [`Tracer::external_call`].
 #[derive(Debug)]
 pub struct CallGuard<C: CallState> {
-    pending: Pending<C>,
+    pub(crate) pending: Pending<C>,
     current: Current,
 }
 
@@ -229,69 +226,6 @@ impl LlmCallGuard {
             ),
         };
         self.pending.finish(outcome);
-    }
-}
-
-impl LlmCallGuard {
-    /// Hands the answer to `adapter`, for a client that reads the HTTP answer itself (a
-    /// plain `reqwest::Client`, an SDK that exposes its bytes): call it when the headers
-    /// arrive, then give [`LlmAnswer::chunk`] each body chunk as it is read. The call is
-    /// recorded exactly as [`TelemetryLayer::llm`](crate::TelemetryLayer::llm) records it:
-    /// it ends at the protocol's last event, a non-2xx status is its outcome from now on, and
-    /// dropped before its end the answer is cancelled.
-    ///
-    /// ```
-    /// use http::HeaderMap;
-    /// use orchestrator_metrics::{Metrics, Registry};
-    /// use orchestrator_tower::{OpenAiCompatible, Tracer};
-    ///
-    /// let registry = Registry::new();
-    /// let tracer = Tracer::builder(Metrics::new(&registry)).build()?;
-    /// let call = tracer.llm_call("openai", "gpt-4o-mini");
-    /// let mut headers = HeaderMap::new();
-    /// headers.insert("content-type", "text/event-stream".parse()?);
-    /// let mut answer = call.answer(&OpenAiCompatible, 200, &headers);
-    /// answer.chunk(b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5}}\n\n");
-    /// answer.chunk(b"data: [DONE]\n\n"); // the call ends here
-    /// assert!(registry.render().contains(r#"token_type="output"} 5"#));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn answer<A: GenAi>(
-        self,
-        adapter: &A,
-        status: u16,
-        headers: &http::HeaderMap,
-    ) -> LlmAnswer<A::Observer> {
-        LlmAnswer {
-            reading: Reading::start(adapter, self.pending, status, headers),
-        }
-    }
-}
-
-/// An LLM answer read by hand through an adapter ([`LlmCallGuard::answer`]). Dropped
-/// before the call ended, the call ends as the layer's body would: the success it was past
-/// the answer's end, its status's failure for a non-2xx answer, cancelled otherwise.
-#[derive(Debug)]
-pub struct LlmAnswer<O: ResponseObserver> {
-    reading: Reading<O>,
-}
-
-impl<O: ResponseObserver> LlmAnswer<O> {
-    /// One chunk of the body, as read. Once the call has ended, chunks are ignored.
-    pub fn chunk(&mut self, chunk: &[u8]) {
-        self.reading.chunk(chunk);
-    }
-
-    /// The body ended: the call ends with it (a stream short of its protocol's end is
-    /// `incomplete_stream`).
-    pub fn end(mut self) {
-        self.reading.ended();
-    }
-
-    /// Reading the body failed (the connection was cut): a stream is `incomplete_stream`,
-    /// another body `transport`.
-    pub fn fail(mut self) {
-        self.reading.failed();
     }
 }
 

@@ -52,6 +52,7 @@ mod future;
 mod hint;
 mod kind;
 mod layer;
+mod llm_answer;
 mod pending;
 pub mod propagation;
 mod redact;
@@ -68,9 +69,7 @@ mod tracer;
 pub use crate::reqwest::{ReqwestService, TelemetryMiddleware};
 pub use analysis::{OperationStats, TraceAnalysis};
 pub use bridge::{SpanLimits, TraceIds, TracingBridge};
-pub use call::{
-    CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmAnswer, LlmCallGuard,
-};
+pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmCallGuard};
 pub use classify::{Ended, ErrorKind, OTHER_ERROR, Outcome};
 pub use context::{
     InvalidSpanContext, TraceContext, current, new_span_id, new_trace_id, set_tenant,
@@ -87,6 +86,7 @@ pub use kind::{
     ResponseObserver, Server, ServerCall, Tenant, UNMATCHED, UsageEstimator,
 };
 pub use layer::TelemetryLayer;
+pub use llm_answer::LlmAnswer;
 pub use opentelemetry::trace::{SpanId, TraceId};
 pub use pending::Pending;
 pub use redact::{Redaction, pii_redaction, redact_pii};

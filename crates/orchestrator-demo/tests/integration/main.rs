@@ -8,5 +8,6 @@ mod budgets;
 mod channels;
 mod fleet;
 mod sdk;
+mod sdk_retries;
 mod sigterm;
 mod traces;

@@ -1,6 +1,7 @@
 //! A real third-party SDK, `async-openai`, against the demo's OpenAI-compatible provider
-//! over loopback HTTP, recorded through the manual call API: the LLM metrics and a GenAI
-//! span, for a streamed and a non-streamed chat completion.
+//! over loopback HTTP, recorded through the manual call API fed the SDK's own values (its
+//! response, its stream's chunks): the LLM metrics and a GenAI span, for a streamed and a
+//! non-streamed chat completion, with no hand-written mapping of the SDK's types.
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -10,8 +11,8 @@ use async_openai::types::chat::{
 };
 use futures_util::StreamExt as _;
 use orchestrator_demo::provider::{Provider, ProviderConfig};
-use orchestrator_metrics::{LlmOutcome, Metrics, Registry, TokenUsage, exposition};
-use orchestrator_telemetry::orchestrator_tower::{Sampler, Tracer};
+use orchestrator_metrics::{Metrics, Registry, TokenUsage, exposition};
+use orchestrator_telemetry::orchestrator_tower::{OpenAiCompatible, Sampler, Tracer};
 
 fn request(stream: bool) -> CreateChatCompletionRequest {
     CreateChatCompletionRequestArgs::default()
@@ -26,6 +27,7 @@ fn request(stream: bool) -> CreateChatCompletionRequest {
         .unwrap()
 }
 
+/// The SDK's usage, to check the recorded tokens against (the adapter read its own).
 fn usage(u: &async_openai::types::chat::CompletionUsage) -> TokenUsage {
     let cached = u
         .prompt_tokens_details
@@ -54,32 +56,26 @@ async fn async_openai_calls_are_recorded_through_the_manual_api() {
         .with_api_key("sk-test");
     let client = Client::with_config(config);
 
-    // Not streamed: one answer with its usage.
-    let mut call = tracer.llm_call("openai", "gpt-4o-mini");
-    let answer = client.chat().create(request(false)).await.unwrap();
-    call.status(200).response_model(answer.model.clone());
-    let json_usage = usage(answer.usage.as_ref().expect("usage"));
-    call.finish(LlmOutcome::Success, Some(json_usage));
+    // Not streamed: the SDK's response, read by the adapter.
+    let call = tracer.llm_call("openai", "gpt-4o-mini");
+    let response = client.chat().create(request(false)).await.unwrap();
+    let mut answer = call.sdk_answer(&OpenAiCompatible, false);
+    answer.value(&response);
+    answer.completed();
+    let json_usage = usage(response.usage.as_ref().expect("usage"));
 
-    // Streamed: the first chunk is the first token, the last carries the usage.
-    let mut call = tracer.llm_call("openai", "gpt-4o-mini");
+    // Streamed: each chunk the SDK yields, as it yields it.
+    let call = tracer.llm_call("openai", "gpt-4o-mini");
     let mut stream = client.chat().create_stream(request(true)).await.unwrap();
+    let mut answer = call.sdk_answer(&OpenAiCompatible, true);
     let mut streamed_usage = None;
-    let mut text = String::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.unwrap();
-        if let Some(content) = chunk.choices.first().and_then(|c| c.delta.content.as_ref()) {
-            call.first_token();
-            text.push_str(content);
-        }
-        if let Some(u) = &chunk.usage {
-            streamed_usage = Some(usage(u));
-        }
+        answer.value(&chunk);
+        streamed_usage = chunk.usage.as_ref().map(usage).or(streamed_usage);
     }
-    assert!(!text.is_empty());
+    answer.completed();
     let streamed_usage = streamed_usage.expect("the last chunk carries the usage");
-    call.status(200);
-    call.finish(LlmOutcome::Success, Some(streamed_usage));
 
     let exposition = exposition::parse(&registry.render()).unwrap();
     let success = exposition.sum_where("orchestrator_llm_requests_total", |s| {

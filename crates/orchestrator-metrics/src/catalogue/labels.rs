@@ -42,6 +42,7 @@ pub const REJECT_REASONS: &[&str] = &[
     "negative",
     "out_of_range",
     "unpriced_model",
+    "unrecognised_chunk",
 ];
 
 /// The labels guarded by the cardinality guard (values of `label` on the folded counter).

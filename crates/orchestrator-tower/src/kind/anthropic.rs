@@ -27,6 +27,11 @@ pub struct AnthropicMessages;
 impl GenAi for AnthropicMessages {
     type Observer = AnthropicObserver;
 
+    /// Every Messages event and message, and the error body, carry a `type`.
+    fn recognises(&self, value: &serde_json::Value) -> bool {
+        value.get("type").is_some_and(serde_json::Value::is_string)
+    }
+
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
         super::route::request(request, "anthropic")
     }

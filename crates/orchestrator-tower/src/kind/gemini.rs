@@ -30,6 +30,13 @@ pub struct Gemini;
 impl GenAi for Gemini {
     type Observer = GeminiObserver;
 
+    /// A `GenerateContentResponse` (candidates, usage, prompt feedback) or an error body.
+    fn recognises(&self, value: &serde_json::Value) -> bool {
+        ["candidates", "usageMetadata", "promptFeedback", "error"]
+            .iter()
+            .any(|key| value.get(key).is_some())
+    }
+
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
         super::route::request(request, "gcp.gemini")
     }

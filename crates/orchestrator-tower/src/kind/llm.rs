@@ -133,6 +133,13 @@ pub trait GenAi: Clone + Send + Sync + 'static {
         let _ = (path, body);
         None
     }
+
+    /// Whether a value an SDK parsed from an answer (a stream chunk, a whole response, an
+    /// error body) has this provider's shape; one that has not is ignored for accounting
+    /// and counted once per call (`reason="unrecognised_chunk"`). By default, any object.
+    fn recognises(&self, value: &serde_json::Value) -> bool {
+        value.is_object()
+    }
 }
 
 /// Client middleware around an LLM provider's HTTP client.
@@ -250,6 +257,8 @@ pub struct LlmCallState {
     pub(crate) estimator: Option<UsageEstimator>,
     /// Whether `response.usage` is the estimator's.
     pub(crate) estimated: bool,
+    /// A value handed to the answer did not have the provider's shape.
+    pub(crate) unrecognised: bool,
 }
 
 impl std::fmt::Debug for LlmCallState {
@@ -281,6 +290,7 @@ impl LlmCallState {
             settled: None,
             estimator: None,
             estimated: false,
+            unrecognised: false,
         }
     }
 
@@ -328,6 +338,11 @@ impl CallState for LlmCallState {
         }
         if let Some(reason) = self.response.refused_usage {
             metrics.llm().refuse_usage(reason);
+        }
+        if self.unrecognised {
+            metrics
+                .llm()
+                .refuse_usage(orchestrator_metrics::RejectReason::UnrecognisedChunk);
         }
         let cost = metrics.llm().record(&call);
         if let (Some(tenant), Some(usage)) = (&self.tenant, &self.response.usage) {

@@ -33,6 +33,16 @@ pub struct OpenAiCompatible;
 impl GenAi for OpenAiCompatible {
     type Observer = OpenAiObserver;
 
+    /// A chat chunk or completion, a Responses event or response, an embeddings answer,
+    /// or an error body.
+    fn recognises(&self, value: &Value) -> bool {
+        [
+            "choices", "usage", "type", "output", "data", "error", "object",
+        ]
+        .iter()
+        .any(|key| value.get(key).is_some())
+    }
+
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
         route::request(request, "_OTHER")
     }

@@ -11,6 +11,7 @@
 
 pub(crate) mod fixtures;
 pub(crate) mod provider;
+mod sdk;
 use crate::support;
 pub(crate) mod ways;
 

@@ -144,6 +144,19 @@ impl<O: ResponseObserver> Reading<O> {
         self.end(Some(failure));
     }
 
+    /// The answer ended where its protocol ends, as its reader (an SDK) says.
+    pub(crate) fn completed(&mut self) {
+        self.end(None);
+    }
+
+    /// A value handed to the answer did not have the provider's shape: counted once for
+    /// the call when it is recorded.
+    pub(crate) fn unrecognised(&mut self) {
+        if let Some(pending) = self.pending.as_mut() {
+            pending.call_mut().unrecognised = true;
+        }
+    }
+
     /// The body ended. A stream that ends before its protocol's end was cut: what it
     /// reported so far is kept, and the call failed.
     pub(crate) fn ended(&mut self) {
