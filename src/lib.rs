@@ -130,6 +130,11 @@ pub use orchestrator_tower;
 #[cfg(feature = "traces")]
 pub use orchestrator_tower::{TraceFutureExt, TraceIds, in_current_trace};
 
+/// Bills the LLM calls made from now on in the current request to a tenant known only once
+/// the request is read; see [`orchestrator_tower::set_tenant`].
+#[cfg(feature = "traces")]
+pub use orchestrator_tower::{Tenant, set_tenant};
+
 /// The outgoing HTTP client (reqwest + rustls), TLS material from files and secrets that
 /// never print (the `orchestrator-http` crate).
 #[cfg(any(feature = "alerts", feature = "traces"))]

@@ -191,6 +191,13 @@ impl LlmCallGuard {
         self
     }
 
+    /// Bills this call's tokens and spend to `tenant`, whatever the request it runs in
+    /// named, or outside any request (a background job, a queue consumer).
+    pub fn tenant(&mut self, tenant: impl Into<Arc<str>>) -> &mut Self {
+        self.pending.call_mut().tenant = Some(tenant.into());
+        self
+    }
+
     /// The HTTP status the provider answered with (`http.response.status_code`), as soon as
     /// its headers arrive. A non-2xx status settles the call: dropped without
     /// [`finish`](Self::finish) (an `error_for_status()?` that returns early), it is

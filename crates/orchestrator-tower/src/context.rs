@@ -246,21 +246,38 @@ pub(crate) fn current_recording() -> Option<bool> {
 /// Bills the calls made from now on inside the current call (LLM calls, their spend and
 /// tokens) to `tenant`: `orchestrator_tenant_llm_cost_usd_total{tenant}` and
 /// `orchestrator_tenant_llm_tokens_total{tenant,...}`. The tenant is inherited by every call
-/// made inside the current one. Outside any call it does nothing and returns `false`.
+/// made inside the current one, and by work spawned with
+/// [`in_current_trace`](crate::TraceFutureExt::in_current_trace). Inside a server request
+/// that no header or extension named a tenant for, the request is counted for it in
+/// `orchestrator_tenant_requests_total`.
+///
+/// Outside any call there is nothing to bill: it returns `false` and logs a warning (once
+/// per process). Such calls' spend is still in the service-wide series
+/// (`orchestrator_llm_cost_usd_total`), under no tenant; to bill a call made outside a
+/// request, name its tenant on the guard ([`LlmCallGuard::tenant`](crate::LlmCallGuard::tenant)).
 ///
 /// Servers usually get the tenant from a header (`TelemetryLayer::server(..).tenant_header`)
 /// or a [`Tenant`](crate::Tenant) request extension instead; this is for a tenant known only
 /// once the request is read (an API key looked up in a database, say).
 pub fn set_tenant(tenant: impl Into<Arc<str>>) -> bool {
     let tenant = tenant.into();
-    CURRENT
+    let set = CURRENT
         .try_with(|slot| {
             let mut value = slot.current.take();
             let set = value.as_mut().map(|c| c.tenant = Some(tenant)).is_some();
             slot.current.set(value);
             set
         })
-        .unwrap_or(false)
+        .unwrap_or(false);
+    if !set {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "set_tenant called outside any traced request or call: nothing to bill, so the spend that follows is counted under no tenant (service-wide only); name the tenant on the call instead (LlmCallGuard::tenant), or call set_tenant inside the request"
+            );
+        });
+    }
+    set
 }
 
 pub(crate) fn current_full() -> Option<Current> {

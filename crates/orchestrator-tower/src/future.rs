@@ -8,7 +8,7 @@ use pin_project::pin_project;
 
 use crate::classify::{ErrorKind, Outcome};
 use crate::context::{self, Current};
-use crate::kind::{Kind, OnResponse};
+use crate::kind::{CallState as _, Kind, OnResponse};
 use crate::pending::Pending;
 
 /// The future of a [`TelemetryService`](crate::TelemetryService) call. Dropped before it
@@ -51,10 +51,13 @@ where
         let this = self.project();
         let inner = this.inner;
         let result = ready!(context::enter(this.current, || inner.poll(cx)));
-        let pending = this
+        let mut pending = this
             .pending
             .take()
             .expect("ResponseFuture polled after completion");
+        if let Some(tenant) = this.current.as_ref().and_then(|c| c.tenant.as_ref()) {
+            pending.call_mut().learn_tenant(tenant);
+        }
         Poll::Ready(match result {
             Ok(response) => Ok(this.kind.on_response(response, pending)),
             Err(error) => {

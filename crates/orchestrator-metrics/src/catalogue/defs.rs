@@ -266,7 +266,7 @@ pub const LLM_UNREPORTED_USAGE_TOTAL: MetricDef = counter(
 pub const TENANT_REQUESTS_TOTAL: MetricDef = counter(
     "orchestrator_tenant_requests_total",
     Unit::Count,
-    "API requests by tenant (customer, team or API key).",
+    "API requests by tenant (customer, team or API key): named by a header, a request extension or set_tenant.",
     &[TENANT],
     Group::GenAi,
 );

@@ -93,6 +93,12 @@ pub trait CallState: Send + 'static {
         let _ = tenant;
     }
 
+    /// Told the tenant its context names once its inner service answered (`set_tenant`
+    /// in a handler): a server that knew none counts the request for it.
+    fn learn_tenant(&mut self, tenant: &std::sync::Arc<str>) {
+        let _ = tenant;
+    }
+
     /// How the call ends if it is dropped before it ended: `None` (the default) is
     /// cancelled. A call that already knows its answer says so, with the duration up to that
     /// point: an LLM answer past its protocol's end (a drop after `data: [DONE]` is the

@@ -85,6 +85,13 @@ impl CallState for ServerCall {
         self.tenant.as_ref()
     }
 
+    fn learn_tenant(&mut self, tenant: &Arc<str>) {
+        // A header or an extension named the requester first: the request stays theirs.
+        if self.tenant.is_none() {
+            self.tenant = Some(tenant.clone());
+        }
+    }
+
     fn name(&self) -> Cow<'static, str> {
         Cow::Owned(format!("{} {}", self.method, self.route()))
     }

@@ -22,3 +22,4 @@ mod otlp_tls;
 mod sampling;
 mod shutdown;
 mod tenants;
+mod tenants_in_code;
