@@ -111,9 +111,10 @@ impl Tracer {
             prompt: None,
         };
         // The guard's caller gives content explicitly (`record_prompt`); kept only when the
-        // call records a span.
+        // tracer has consent and the call records a span.
+        let consent = self.records_content();
         CallGuard::start(self, |_, recording| {
-            LlmCallState::new(request, recording.then(ContentPolicy::default))
+            LlmCallState::new(request, (consent && recording).then(ContentPolicy::default))
         })
     }
 

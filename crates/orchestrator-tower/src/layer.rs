@@ -34,7 +34,7 @@ impl<K: Kind> TelemetryLayer<K> {
     /// A layer for calls of `kind`.
     pub fn new(tracer: &Tracer, kind: K) -> Self {
         TelemetryLayer {
-            kind,
+            kind: kind.for_tracer(tracer),
             tracer: tracer.clone(),
         }
     }

@@ -82,8 +82,9 @@ pub use kind::{
     AnthropicMessages, AnthropicObserver, Cache, CacheCall, CacheRequest, CacheResponse, CallState,
     Database, DatabaseCall, DbOperation, External, ExternalCall, Gemini, GeminiObserver, GenAi,
     GenAiRequest, GenAiResponse, Kind, Llm, LlmBody, LlmCallState, MAX_BUFFERED, MAX_CONTENT_BYTES,
-    MAX_MODEL_BYTES, OnRequest, OnResponse, OpenAiCompatible, OpenAiObserver, Progress,
-    ResponseObserver, Server, ServerCall, Tenant, UNMATCHED, UsageEstimator,
+    MAX_MODEL_BYTES, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, OnRequest, OnResponse,
+    OpenAiCompatible, OpenAiObserver, Progress, ResponseObserver, Server, ServerCall, Tenant,
+    UNMATCHED, UsageEstimator,
 };
 pub use layer::TelemetryLayer;
 pub use llm_answer::LlmAnswer;

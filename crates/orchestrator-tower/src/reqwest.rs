@@ -11,7 +11,8 @@ use tower::Service;
 
 use crate::classify::{ErrorKind, Outcome};
 use crate::kind::{
-    External, ExternalCall, GenAi, GenAiRequest, Llm, LlmCallState, OnRequest, OnResponse,
+    External, ExternalCall, GenAi, GenAiRequest, Kind as _, Llm, LlmCallState, OnRequest,
+    OnResponse,
 };
 use crate::pending::Pending;
 use crate::scope::in_call;
@@ -119,7 +120,7 @@ impl<A: GenAi> TelemetryMiddleware<Llm<A>> {
     /// ([`Llm::estimate_usage`], [`Llm::record_content`]...).
     pub fn with(tracer: &Tracer, provider: impl Into<Cow<'static, str>>, kind: Llm<A>) -> Self {
         TelemetryMiddleware {
-            kind,
+            kind: kind.for_tracer(tracer),
             tracer: tracer.clone(),
             provider: provider.into(),
             ask_for_usage: true,

@@ -82,6 +82,8 @@ pub struct TracerBuilder {
     instance_id: Option<String>,
     max_forced: u32,
     server_hint: bool,
+    /// Content consent: `.0` from code, `.1` from the environment.
+    content: (Option<bool>, Option<bool>),
 }
 
 impl TracerBuilder {
@@ -157,7 +159,11 @@ impl TracerBuilder {
     }
 
     /// As [`TracerBuilder::from_env`], reading variables through `lookup`.
+    ///
+    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` gives the content consent where
+    /// code did not ([`TracerBuilder::record_content`]).
     pub fn from_vars(mut self, lookup: crate::Lookup<'_>) -> Result<Self, TracerError> {
+        self.content.1 = crate::kind::consent_from_vars(lookup).or(self.content.1);
         if let Some(sampler) = Sampler::from_vars(lookup)? {
             self.sampler = sampler;
         }
@@ -165,6 +171,16 @@ impl TracerBuilder {
             self.otlp = Some(otlp);
         }
         Ok(self)
+    }
+
+    /// Whether prompts and completions are recorded on the GenAI spans of this tracer's
+    /// calls where the code did not decide per layer (`Llm::record_content`): the manual
+    /// guard's `record_prompt`/`record_completion`, and layers and middlewares built
+    /// without a setting. Code wins over `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`
+    /// (read by [`from_env`](Self::from_env)); neither set, nothing is recorded.
+    pub fn record_content(mut self, record: bool) -> Self {
+        self.content.0 = Some(record);
+        self
     }
 
     /// Builds the tracer, starting the export thread when exporting.
@@ -216,6 +232,7 @@ impl TracerBuilder {
                 forced_drops,
                 server_hint: ServerHint::new(self.server_hint),
                 level_hint: LevelHint::default(),
+                records_content: self.content.0.or(self.content.1).unwrap_or(false),
             }),
         })
     }
@@ -240,6 +257,7 @@ struct Inner {
     forced_drops: CounterHandle,
     server_hint: ServerHint,
     level_hint: LevelHint,
+    records_content: bool,
 }
 
 impl Inner {
@@ -294,6 +312,7 @@ impl Tracer {
             instance_id: None,
             max_forced: DEFAULT_MAX_FORCED_PER_SECOND,
             server_hint: true,
+            content: (None, None),
         }
     }
 
@@ -468,5 +487,11 @@ impl Tracer {
             return;
         }
         partial.spans.push(span);
+    }
+
+    /// Whether calls that did not decide record prompts and completions (see
+    /// [`TracerBuilder::record_content`]).
+    pub(crate) fn records_content(&self) -> bool {
+        self.inner.records_content
     }
 }

@@ -9,6 +9,34 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::cap::capped;
 use crate::redact::{Redaction, pii_redaction};
 
+/// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: whether the GenAI instrumentations
+/// record prompts and completions, where code did not decide.
+pub const OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: &str =
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+
+/// The variable, parsed as the OpenTelemetry specification parses booleans
+/// (configuration/sdk-environment-variables, "Boolean value"): `true` in any case is true;
+/// unset or empty is unset (`None`, as every empty `OTEL_*` value is here); `false` is
+/// false; anything else is false, with a warning naming the variable and the value.
+pub(crate) fn consent_from_vars(lookup: crate::Lookup<'_>) -> Option<bool> {
+    let value = lookup(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)?;
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.eq_ignore_ascii_case("true") {
+        return Some(true);
+    }
+    if !value.eq_ignore_ascii_case("false") {
+        tracing::warn!(
+            variable = OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+            value,
+            "not a boolean (true or false): read as false, as the OpenTelemetry specification says; prompts and completions are not recorded"
+        );
+    }
+    Some(false)
+}
+
 /// How content is recorded: the redaction hook (none: recorded as captured) and the byte cap
 /// of each attribute.
 #[derive(Clone)]

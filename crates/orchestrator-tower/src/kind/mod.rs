@@ -13,6 +13,8 @@ mod answer;
 mod anthropic;
 mod cache;
 pub(crate) mod content;
+pub use content::OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT;
+pub(crate) use content::consent_from_vars;
 mod database;
 mod external;
 mod gemini;
@@ -126,6 +128,13 @@ pub trait CallState: Send + 'static {
 pub trait Kind: Clone + Send + Sync + 'static {
     /// The per-call state.
     type Call: CallState;
+
+    /// The kind as a layer or middleware of `tracer` uses it: what its code left undecided
+    /// takes the tracer's settings (an LLM kind's content consent). As it is by default.
+    fn for_tracer(self, tracer: &crate::Tracer) -> Self {
+        let _ = tracer;
+        self
+    }
 }
 
 /// How a kind reads its request.

@@ -11,6 +11,7 @@ mod bridge_bad_input;
 mod clients;
 mod config;
 mod conformance;
+mod consent;
 mod content;
 mod cost_rebuild;
 mod feedback;
