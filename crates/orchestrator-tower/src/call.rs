@@ -192,6 +192,22 @@ impl LlmCallGuard {
         self
     }
 
+    /// A finish reason as the provider wrote it (`stop`, `tool_calls`, `tool_use`): the
+    /// span's `gen_ai.response.finish_reasons`. (An answer read through
+    /// [`answer`](Self::answer) or [`sdk_answer`](Self::sdk_answer) has its adapter's.)
+    pub fn finish_reason(&mut self, reason: &str) -> &mut Self {
+        self.pending.call_mut().response.finish_reason(reason);
+        self
+    }
+
+    /// A tool call the model asked for, with its id when the provider gave one: a
+    /// `tool_call` part of the span's `gen_ai.output.messages` (recorded with content
+    /// consent), and the output message's finish reason `tool_call`.
+    pub fn tool_call(&mut self, id: Option<&str>, name: &str) -> &mut Self {
+        self.pending.call_mut().response.tool_call(id, name);
+        self
+    }
+
     /// Bills this call's tokens and spend to `tenant`, whatever the request it runs in
     /// named, or outside any request (a background job, a queue consumer).
     pub fn tenant(&mut self, tenant: impl Into<Arc<str>>) -> &mut Self {

@@ -84,7 +84,7 @@ pub use kind::{
     GenAiRequest, GenAiResponse, Kind, Llm, LlmBody, LlmCallState, MAX_BUFFERED, MAX_CONTENT_BYTES,
     MAX_MODEL_BYTES, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, OnRequest, OnResponse,
     OpenAiCompatible, OpenAiObserver, Progress, ResponseObserver, Server, ServerCall, Tenant,
-    UNMATCHED, UsageEstimator,
+    ToolCall, UNMATCHED, UsageEstimator,
 };
 pub use layer::TelemetryLayer;
 pub use llm_answer::LlmAnswer;

@@ -132,6 +132,16 @@ impl AnthropicReader {
         }
     }
 
+    /// A `tool_use` content block: a tool call.
+    fn tool_use(&mut self, block: &Value) {
+        if block.get("type").and_then(Value::as_str) == Some("tool_use")
+            && let Some(name) = block.get("name").and_then(Value::as_str)
+        {
+            let id = block.get("id").and_then(Value::as_str);
+            self.response.tool_call(id, name);
+        }
+    }
+
     fn event(&mut self, value: &Value) {
         match value.get("type").and_then(Value::as_str) {
             Some("message_start") => {
@@ -146,14 +156,19 @@ impl AnthropicReader {
                 if let Some(u) = value.get("usage") {
                     self.usage.read(u);
                 }
-                if value
-                    .pointer("/delta/stop_reason")
-                    .is_some_and(|r| !r.is_null())
-                {
+                if let Some(reason) = value.pointer("/delta/stop_reason").filter(|r| !r.is_null()) {
+                    if let Some(reason) = reason.as_str() {
+                        self.response.finish_reason(reason);
+                    }
                     self.progress = Progress::Answered;
                 }
             }
             Some("message_stop") => self.progress = Progress::Done,
+            Some("content_block_start") => {
+                if let Some(block) = value.get("content_block") {
+                    self.tool_use(block);
+                }
+            }
             Some("content_block_delta") => {
                 if let (Some(limit), Some(text)) = (
                     self.capture,
@@ -170,6 +185,17 @@ impl AnthropicReader {
             // A JSON (non-streamed) answer.
             Some("message") => {
                 self.model(value);
+                if let Some(reason) = value.get("stop_reason").and_then(Value::as_str) {
+                    self.response.finish_reason(reason);
+                }
+                for block in value
+                    .get("content")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    self.tool_use(block);
+                }
                 if let (Some(limit), Some(parts)) =
                     (self.capture, value.get("content").and_then(Value::as_array))
                 {

@@ -73,6 +73,7 @@ impl ContentPolicy {
         role: &str,
         text: &str,
         finish_reason: Option<&str>,
+        tool_calls: &[super::ToolCall],
     ) -> Option<String> {
         // Redacting a bounded prefix bounds the hook's work; twice the cap leaves room for
         // masks that shorten the text.
@@ -87,10 +88,19 @@ impl ContentPolicy {
         };
         // The JSON around the text takes about 64 bytes of the cap.
         let text = capped(&redacted, self.limit.saturating_sub(64).max(16));
-        let mut message = serde_json::json!({
-            "role": role,
-            "parts": [{"type": "text", "content": text}],
-        });
+        let mut parts = Vec::new();
+        if !text.is_empty() || tool_calls.is_empty() {
+            parts.push(serde_json::json!({"type": "text", "content": text}));
+        }
+        // The calls' names and ids; their arguments are not assembled from the stream.
+        for call in tool_calls {
+            let mut part = serde_json::json!({"type": "tool_call", "name": call.name});
+            if let Some(id) = &call.id {
+                part["id"] = serde_json::Value::from(id.as_str());
+            }
+            parts.push(part);
+        }
+        let mut message = serde_json::json!({"role": role, "parts": parts});
         if let Some(reason) = finish_reason {
             message["finish_reason"] = serde_json::Value::from(reason);
         }

@@ -132,9 +132,22 @@ impl GeminiReader {
         let mut finished = false;
         for candidate in candidates.into_iter().flatten() {
             finished |= candidate.get("finishReason").is_some_and(|r| !r.is_null());
+            if let Some(reason) = candidate.get("finishReason").and_then(Value::as_str) {
+                self.response.finish_reason(reason);
+            }
             let parts = candidate
                 .pointer("/content/parts")
                 .and_then(Value::as_array);
+            for call in parts
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.get("functionCall"))
+            {
+                if let Some(name) = call.get("name").and_then(Value::as_str) {
+                    self.response
+                        .tool_call(call.get("id").and_then(Value::as_str), name);
+                }
+            }
             if let Some(limit) = self.capture {
                 for text in parts
                     .into_iter()

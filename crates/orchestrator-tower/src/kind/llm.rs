@@ -70,6 +70,11 @@ pub struct GenAiResponse {
     /// Why a usage the provider reported was refused (a negative, fractional or non-numeric
     /// count): counted, and the call is recorded without usage.
     pub refused_usage: Option<orchestrator_metrics::RejectReason>,
+    /// `gen_ai.response.finish_reasons`, as the provider wrote them (`stop`, `tool_calls`,
+    /// `tool_use`, `STOP`...).
+    pub finish_reasons: Vec<String>,
+    /// The tool calls the model asked for: `tool_call` parts of `gen_ai.output.messages`.
+    pub tool_calls: Vec<super::ToolCall>,
 }
 
 /// How far an answer has got, by its protocol.
@@ -323,25 +328,46 @@ impl CallState for LlmCallState {
                 attributes.push(KeyValue::new("gen_ai.usage.estimated", true));
             }
         }
+        if !self.response.finish_reasons.is_empty() {
+            let reasons = self.response.finish_reasons.iter().cloned().map(Into::into);
+            attributes.push(KeyValue::new(
+                "gen_ai.response.finish_reasons",
+                opentelemetry::Value::Array(opentelemetry::Array::String(reasons.collect())),
+            ));
+        }
         outcome_attributes(self.status, ended, attributes);
         if let Some(content) = &self.content {
             let finish_reason = if matches!(ended.outcome, Outcome::Completed(_)) {
-                "stop"
+                self.response.message_finish_reason()
             } else {
                 "error"
             };
+            let calls = &self.response.tool_calls[..];
+            // A step that only asked for tools has no text, but its message has their calls.
+            let output = self
+                .response
+                .completion
+                .as_deref()
+                .or((!calls.is_empty()).then_some(""));
             let texts = [
-                ("gen_ai.input.messages", "user", r.prompt.as_deref(), None),
+                (
+                    "gen_ai.input.messages",
+                    "user",
+                    r.prompt.as_deref(),
+                    None,
+                    &[][..],
+                ),
                 (
                     "gen_ai.output.messages",
                     "assistant",
-                    self.response.completion.as_deref(),
+                    output,
                     Some(finish_reason),
+                    calls,
                 ),
             ];
-            for (key, role, text, reason) in texts {
+            for (key, role, text, reason, calls) in texts {
                 let Some(text) = text else { continue };
-                match content.messages(role, text, reason) {
+                match content.messages(role, text, reason, calls) {
                     Some(value) => attributes.push(KeyValue::new(key, value)),
                     None => {
                         self.dropped.fetch_add(1, Ordering::Relaxed);

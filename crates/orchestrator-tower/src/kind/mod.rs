@@ -22,6 +22,7 @@ mod llm;
 mod openai;
 mod route;
 mod server;
+mod tools;
 
 use std::borrow::Cow;
 
@@ -44,6 +45,7 @@ pub use openai::{OpenAiCompatible, OpenAiObserver};
 #[cfg(feature = "reqwest")]
 pub(crate) use route::describe as describe_path;
 pub use server::{Server, ServerCall, Tenant, UNMATCHED};
+pub use tools::ToolCall;
 
 use crate::classify::{Ended, Outcome};
 use crate::context::TraceContext;

@@ -241,6 +241,7 @@ impl OpenAiReader {
         if let Some(limit) = self.capture {
             self.capture_text(value, limit);
         }
+        self.tools(value);
         if let Some(choices) = value.get("choices").and_then(Value::as_array) {
             if choices.is_empty() && self.response.usage.is_some() {
                 self.progress = Progress::Done;
@@ -250,6 +251,41 @@ impl OpenAiReader {
                     .any(|c| c.get("finish_reason").is_some_and(|r| !r.is_null()))
             {
                 self.progress = Progress::Answered;
+            }
+        }
+    }
+
+    /// Finish reasons and tool calls: of chat choices (a stream's deltas name each call
+    /// once, with its id and name, before its arguments), and of a Responses answer's
+    /// `function_call` output items.
+    fn tools(&mut self, value: &Value) {
+        for choice in value
+            .get("choices")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+                self.response.finish_reason(reason);
+            }
+            let calls = choice
+                .pointer("/delta/tool_calls")
+                .or_else(|| choice.pointer("/message/tool_calls"))
+                .and_then(Value::as_array);
+            for call in calls.into_iter().flatten() {
+                if let Some(name) = call.pointer("/function/name").and_then(Value::as_str) {
+                    let id = call.get("id").and_then(Value::as_str);
+                    self.response.tool_call(id, name);
+                }
+            }
+        }
+        let outputs = value.get("output").and_then(Value::as_array);
+        for item in outputs.into_iter().flatten() {
+            if item.get("type").and_then(Value::as_str) == Some("function_call")
+                && let Some(name) = item.get("name").and_then(Value::as_str)
+            {
+                let id = item.get("call_id").and_then(Value::as_str);
+                self.response.tool_call(id, name);
             }
         }
     }
@@ -288,8 +324,9 @@ impl OpenAiReader {
 /// What an event may carry, found in one pass over its quotes: events that carry nothing
 /// read (most of a stream's text deltas) are not parsed.
 fn worth_parsing(data: &[u8]) -> bool {
-    const KEYS: [&[u8]; 6] = [
+    const KEYS: [&[u8]; 7] = [
         b"usage\"",
+        b"tool_calls\"",
         b"error",
         b"response.completed\"",
         b"response.incomplete\"",

@@ -12,6 +12,7 @@
 pub(crate) mod fixtures;
 pub(crate) mod provider;
 mod sdk;
+pub(crate) mod tool_fixtures;
 use crate::support;
 pub(crate) mod ways;
 

@@ -24,3 +24,4 @@ mod sampling;
 mod shutdown;
 mod tenants;
 mod tenants_in_code;
+mod tools;

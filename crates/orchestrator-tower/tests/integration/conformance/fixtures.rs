@@ -70,8 +70,8 @@ impl Fixture {
     }
 }
 
-const SSE: &str = "text/event-stream";
-const JSON: &str = "application/json";
+pub(super) const SSE: &str = "text/event-stream";
+pub(super) const JSON: &str = "application/json";
 
 /// OpenAI Chat Completions streamed with `stream_options.include_usage`: chunks with a
 /// `finish_reason: null`, the chunk with `finish_reason: "stop"`, the usage chunk with an
@@ -165,15 +165,15 @@ const GEMINI_500: &str =
 const GEMINI_503: &str =
     r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#;
 
-const CHAT: &str = "/v1/chat/completions";
-const MESSAGES: &str = "/v1/messages";
+pub(super) const CHAT: &str = "/v1/chat/completions";
+pub(super) const MESSAGES: &str = "/v1/messages";
 const GEMINI_STREAM_PATH: &str = "/v1beta/models/gemini-test:streamGenerateContent";
-const GEMINI_PATH: &str = "/v1beta/models/gemini-test:generateContent";
+pub(super) const GEMINI_PATH: &str = "/v1beta/models/gemini-test:generateContent";
 
 /// The usage of the fixtures that report 1200 in (1000 cached), 300 out (100 reasoning).
 const FULL: Option<Usage> = usage(1200, 300, 1000, 100);
 
-const fn ok(
+pub(super) const fn ok(
     name: &'static str,
     api: Api,
     path: &'static str,
@@ -226,7 +226,7 @@ pub fn all() -> Vec<Fixture> {
         cache_write: 10_000,
         reasoning: 0,
     };
-    vec![
+    let mut all = vec![
         Fixture {
             last_event: "[DONE]",
             ..ok(
@@ -409,7 +409,9 @@ pub fn all() -> Vec<Fixture> {
             GEMINI_503,
             Some("unavailable"),
         ),
-    ]
+    ];
+    all.extend(super::tool_fixtures::all());
+    all
 }
 
 /// One fixture by name.
