@@ -192,6 +192,15 @@ impl LlmCallGuard {
         self
     }
 
+    /// Says the call was recorded around an SDK call that may retry inside it (an SDK
+    /// without a hook for its HTTP attempts): its duration may hold several attempts and
+    /// their backoff, and its outcome is the last attempt's. The span says so
+    /// (`orchestrator.llm.includes_retries`), so a slow call is not read as one slow answer.
+    pub fn includes_retries(&mut self) -> &mut Self {
+        self.pending.call_mut().includes_retries = true;
+        self
+    }
+
     /// A finish reason as the provider wrote it (`stop`, `tool_calls`, `tool_use`): the
     /// span's `gen_ai.response.finish_reasons`. (An answer read through
     /// [`answer`](Self::answer) or [`sdk_answer`](Self::sdk_answer) has its adapter's.)

@@ -170,6 +170,8 @@ pub struct LlmCallState {
     pub(crate) estimated: bool,
     /// A value handed to the answer did not have the provider's shape.
     pub(crate) unrecognised: bool,
+    /// Recorded around an SDK call whose retries the recording cannot see.
+    pub(crate) includes_retries: bool,
 }
 
 impl std::fmt::Debug for LlmCallState {
@@ -202,6 +204,7 @@ impl LlmCallState {
             estimator: None,
             estimated: false,
             unrecognised: false,
+            includes_retries: false,
         }
     }
 
@@ -327,6 +330,9 @@ impl CallState for LlmCallState {
             if self.estimated {
                 attributes.push(KeyValue::new("gen_ai.usage.estimated", true));
             }
+        }
+        if self.includes_retries {
+            attributes.push(KeyValue::new("orchestrator.llm.includes_retries", true));
         }
         if !self.response.finish_reasons.is_empty() {
             let reasons = self.response.finish_reasons.iter().cloned().map(Into::into);

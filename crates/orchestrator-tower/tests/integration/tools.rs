@@ -155,6 +155,20 @@ fn the_guard_told_by_hand() {
         ]
     );
     assert_eq!(reason, "tool_call");
+    assert!(
+        span.attribute("orchestrator.llm.includes_retries")
+            .is_none()
+    );
+
+    // A call recorded around an SDK that retries inside says so.
+    let (_, retried) = self::tracer(false);
+    let mut call = retried.llm_call("openai", "gpt-test");
+    call.includes_retries();
+    call.finish(LlmOutcome::Success, None);
+    assert_eq!(
+        llm_span(&retried).attribute("orchestrator.llm.includes_retries"),
+        Some(&Value::Bool(true))
+    );
 }
 
 /// A hostile answer cannot make a span unbounded: 200 tool calls with 2 KB names (within
