@@ -102,7 +102,7 @@ impl<A: GenAi> Llm<A> {
         self
     }
 
-    /// The byte cap of each recorded attribute (default [`MAX_CONTENT_BYTES`], 16 KiB).
+    /// The byte cap of each recorded attribute (default [`MAX_CONTENT_BYTES`](super::MAX_CONTENT_BYTES), 16 KiB).
     pub fn content_limit(mut self, bytes: usize) -> Self {
         self.content.limit = bytes;
         self
