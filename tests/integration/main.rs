@@ -22,6 +22,7 @@ mod live_page;
 mod no_alloc;
 mod obs_bundle;
 mod openmetrics;
+mod otel_interop;
 mod prometheus_e2e;
 mod readme;
 mod totals_prometheus;

@@ -117,6 +117,9 @@ pub(crate) struct Current {
     pub(crate) recording: bool,
     /// The tenant the calls made inside are billed to, inherited by children.
     pub(crate) tenant: Option<Arc<str>>,
+    /// The same context as OpenTelemetry's, made its current one around each poll
+    /// (`TracerBuilder::opentelemetry_context`); `None` when not asked for.
+    pub(crate) otel: Option<opentelemetry::Context>,
 }
 
 impl Current {
@@ -128,6 +131,7 @@ impl Current {
             context,
             recording,
             tenant: None,
+            otel: None,
         }
     }
 }
@@ -172,6 +176,12 @@ pub(crate) fn enter<R>(slot: &mut Option<Current>, f: impl FnOnce() -> R) -> R {
             let _ = CURRENT.try_with(|current| *self.0 = current.replace(self.0.take()));
         }
     }
+    // Made OpenTelemetry's current context too when asked for; detached (below, before the
+    // slot is given back) in the reverse order of attaching.
+    let otel = slot
+        .as_ref()
+        .and_then(|c| c.otel.clone())
+        .map(opentelemetry::Context::attach);
     // Only while the thread is being torn down is the slot gone; `f` then runs without one.
     if CURRENT
         .try_with(|current| *slot = current.replace(slot.take()))
@@ -180,6 +190,7 @@ pub(crate) fn enter<R>(slot: &mut Option<Current>, f: impl FnOnce() -> R) -> R {
         return f();
     }
     let _leave = Leave(slot);
+    let _otel = otel;
     f()
 }
 
@@ -344,6 +355,7 @@ mod tests {
             },
             recording: true,
             tenant: None,
+            otel: None,
         })
     }
 

@@ -74,7 +74,9 @@ pub use classify::{Ended, ErrorKind, OTHER_ERROR, Outcome};
 pub use context::{
     InvalidSpanContext, TraceContext, current, new_span_id, new_trace_id, set_tenant,
 };
-pub use export::{BatchConfig, ExportConfigError, ExportFailure, OtlpConfig, Protocol};
+pub use export::{
+    BatchConfig, ExportConfigError, ExportFailure, OtlpConfig, Protocol, QueueProcessor,
+};
 pub use feedback::Feedback;
 pub use forced::DEFAULT_MAX_FORCED_PER_SECOND;
 pub use future::ResponseFuture;

@@ -3,7 +3,7 @@
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::trace::{SpanId, TraceContextExt as _, TraceId};
 use quanta::Instant;
 
 use tower::Service;
@@ -56,6 +56,15 @@ pub(crate) fn decide(
     remote: Option<&TraceContext>,
     local: Option<&Current>,
 ) -> Child {
+    // Outside any of our calls, OpenTelemetry's current span (the user's own server
+    // instrumentation, a job started under an OpenTelemetry span) is the parent: its trace
+    // and its sampling decision continue, as an incoming `traceparent`'s do.
+    let foreign = if remote.is_none() && local.is_none() {
+        opentelemetry_parent()
+    } else {
+        None
+    };
+    let remote = remote.or(foreign.as_ref());
     let parent: Option<&TraceContext> = remote.or(local.map(|c| &c.context));
     let trace_id = parent.map_or_else(new_trace_id, |p| p.trace_id.to_bytes());
     let mut sampled = tracer.sampler().should_sample(parent, &trace_id);
@@ -71,21 +80,40 @@ pub(crate) fn decide(
         Some(current) => current.recording,
         None => sampled || tracer.keeps_errors(),
     };
+    let context = TraceContext {
+        trace_id: TraceId::from_bytes(trace_id),
+        span_id: SpanId::from_bytes(new_span_id()),
+        sampled,
+        remote: false,
+        tracestate: parent.and_then(|p| p.tracestate.clone()),
+    };
+    let otel = tracer.shares_opentelemetry_context().then(|| {
+        let span = opentelemetry::trace::SpanContext::from(&context);
+        opentelemetry::Context::map_current(|cx| cx.with_remote_span_context(span))
+    });
     Child {
         current: Current {
-            context: TraceContext {
-                trace_id: TraceId::from_bytes(trace_id),
-                span_id: SpanId::from_bytes(new_span_id()),
-                sampled,
-                remote: false,
-                tracestate: parent.and_then(|p| p.tracestate.clone()),
-            },
+            context,
             recording,
             tenant: local.and_then(|c| c.tenant.clone()),
+            otel,
         },
         parent: parent.map(|p| p.span_id.to_bytes()),
-        parent_is_remote: parent.is_some_and(|p| p.remote),
+        // A foreign parent is outside this tracer's trees too: this span is the root of
+        // what it assembles and exports.
+        parent_is_remote: parent.is_some_and(|p| p.remote) || foreign.is_some(),
     }
+}
+
+/// OpenTelemetry's current span context, when it is a valid one (none, or the no-op span's,
+/// is no parent). Reading it allocates nothing.
+fn opentelemetry_parent() -> Option<TraceContext> {
+    opentelemetry::Context::map_current(|cx| {
+        if !cx.has_active_span() {
+            return None;
+        }
+        TraceContext::try_from(cx.span().span_context()).ok()
+    })
 }
 
 /// Starts a call: its parent is `remote` or else the call this one runs in; the sampling

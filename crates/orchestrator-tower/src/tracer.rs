@@ -2,21 +2,23 @@
 //! the embedded store, the OTLP queue).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use opentelemetry_sdk::Resource;
-use orchestrator_metrics::{CounterHandle, Metrics, catalogue};
+use orchestrator_metrics::{CounterHandle, Metrics};
 
 use crate::analysis::TraceAnalysis;
 use crate::bridge::TracingBridge;
-use crate::export::{Drops, ExportConfigError, Exporter, OtlpConfig};
+use crate::export::{Drops, ExportConfigError, Exporter};
 use crate::forced::{DEFAULT_MAX_FORCED_PER_SECOND, ForcedLimit};
 use crate::hint::{LevelHint, ServerHint};
 use crate::sampling::{Sampler, SamplerError};
 use crate::span::{Operation, SpanRecord};
 use crate::store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};
+
+mod builder;
+pub use builder::TracerBuilder;
 
 /// Why a tracer could not be built or shut down cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -69,175 +71,6 @@ impl Default for BufferLimits {
     }
 }
 
-/// Configures a [`Tracer`].
-#[derive(Debug, Clone)]
-pub struct TracerBuilder {
-    metrics: Metrics,
-    sampler: Sampler,
-    keep: Option<KeepErrorsAndSlow>,
-    limits: BufferLimits,
-    store_capacity: usize,
-    otlp: Option<OtlpConfig>,
-    service_name: Option<String>,
-    instance_id: Option<String>,
-    max_forced: u32,
-    server_hint: bool,
-    /// Content consent: `.0` from code, `.1` from the environment.
-    content: (Option<bool>, Option<bool>),
-}
-
-impl TracerBuilder {
-    /// Never warns that client calls are recorded without any server request (see
-    /// below): for a process that serves no requests, a batch job or a worker. By default,
-    /// after 100 client calls (or 60 s after the first) with no request through
-    /// [`TelemetryLayer::server`](crate::TelemetryLayer::server), one `WARN` asks whether
-    /// the layer is on the router.
-    pub fn without_server_layer_hint(mut self) -> Self {
-        self.server_hint = false;
-        self
-    }
-
-    /// How many traces per second callers may force: sampled because their `traceparent`
-    /// says so where this sampler's own ratio would not sample them (default
-    /// [`DEFAULT_MAX_FORCED_PER_SECOND`](crate::DEFAULT_MAX_FORCED_PER_SECOND)). Past it
-    /// such requests are not sampled (their trace id is kept), and each is counted in
-    /// `orchestrator_telemetry_dropped_total{queue="forced_traces"}`. `u32::MAX` lifts the
-    /// cap; see also [`Sampler::untrusted_remote_parents`].
-    pub fn max_forced_traces_per_second(mut self, traces: u32) -> Self {
-        self.max_forced = traces;
-        self
-    }
-
-    /// The head sampler (default: parent-based, 10 %).
-    pub fn sampler(mut self, sampler: Sampler) -> Self {
-        self.sampler = sampler;
-        self
-    }
-
-    /// Keeps every failed or slow trace too (see [`KeepErrorsAndSlow`]).
-    pub fn keep_errors_and_slow(mut self, slow: Duration) -> Self {
-        self.keep = Some(KeepErrorsAndSlow { slow });
-        self
-    }
-
-    /// The bounds of the assembly buffer.
-    pub fn buffer_limits(mut self, limits: BufferLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// How many recent traces the embedded store keeps (default 100).
-    pub fn store_capacity(mut self, traces: usize) -> Self {
-        self.store_capacity = traces;
-        self
-    }
-
-    /// Exports over OTLP.
-    pub fn otlp(mut self, config: OtlpConfig) -> Self {
-        self.otlp = Some(config);
-        self
-    }
-
-    /// The `service.name` resource attribute (default: `OTEL_SERVICE_NAME`, else the
-    /// SDK's `unknown_service`).
-    pub fn service_name(mut self, name: impl Into<String>) -> Self {
-        self.service_name = Some(name.into());
-        self
-    }
-
-    /// The `service.instance.id` resource attribute: which replica exported the spans
-    /// (default: none, or what `OTEL_RESOURCE_ATTRIBUTES` sets).
-    pub fn instance_id(mut self, id: impl Into<String>) -> Self {
-        self.instance_id = Some(id.into());
-        self
-    }
-
-    /// Applies the standard variables: `OTEL_TRACES_SAMPLER`/`_ARG` when set, and the OTLP
-    /// exporter when an endpoint is set (see [`OtlpConfig::from_env`]).
-    pub fn from_env(self) -> Result<Self, TracerError> {
-        self.from_vars(&crate::env_lookup)
-    }
-
-    /// As [`TracerBuilder::from_env`], reading variables through `lookup`.
-    ///
-    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` gives the content consent where
-    /// code did not ([`TracerBuilder::record_content`]).
-    pub fn from_vars(mut self, lookup: crate::Lookup<'_>) -> Result<Self, TracerError> {
-        self.content.1 = crate::kind::consent_from_vars(lookup).or(self.content.1);
-        if let Some(sampler) = Sampler::from_vars(lookup)? {
-            self.sampler = sampler;
-        }
-        if let Some(otlp) = OtlpConfig::from_vars(lookup)? {
-            self.otlp = Some(otlp);
-        }
-        Ok(self)
-    }
-
-    /// Whether prompts and completions are recorded on the GenAI spans of this tracer's
-    /// calls where the code did not decide per layer (`Llm::record_content`): the manual
-    /// guard's `record_prompt`/`record_completion`, and layers and middlewares built
-    /// without a setting. Code wins over `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`
-    /// (read by [`from_env`](Self::from_env)); neither set, nothing is recorded.
-    pub fn record_content(mut self, record: bool) -> Self {
-        self.content.0 = Some(record);
-        self
-    }
-
-    /// Builds the tracer, starting the export thread when exporting.
-    pub fn build(self) -> Result<Tracer, TracerError> {
-        // Calls are timed with the TSC through `quanta`, cheaper to read than
-        // `std::time::Instant` (the `clock` group of `benches/middleware.rs`). Its clock
-        // calibrates on first use, which takes up to a few milliseconds: do it now, not in
-        // the first request.
-        let _ = quanta::Instant::now();
-        let registry = self.metrics.registry();
-        let dropped = |queue: &str| {
-            registry
-                .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &[queue])
-                .map_err(TracerError::Registry)
-        };
-        let counter = dropped("spans")?;
-        let forced_drops = dropped("forced_traces")?;
-        let attribute_drops = dropped("span_attributes")?;
-        let drops = Drops {
-            count: Arc::new(AtomicU64::new(0)),
-            counter,
-        };
-        let exporter = match self.otlp {
-            None => None,
-            Some(config) => {
-                let mut resource = Resource::builder();
-                if let Some(name) = self.service_name {
-                    resource = resource.with_service_name(name);
-                }
-                if let Some(id) = self.instance_id {
-                    resource = resource
-                        .with_attribute(opentelemetry::KeyValue::new("service.instance.id", id));
-                }
-                Some(Exporter::start(config, resource.build(), drops.clone())?)
-            }
-        };
-        Ok(Tracer {
-            inner: Arc::new(Inner {
-                sampler: self.sampler,
-                keep: self.keep,
-                limits: self.limits,
-                metrics: self.metrics,
-                assembling: Mutex::new(HashMap::new()),
-                store: TraceStore::new(self.store_capacity),
-                exporter,
-                drops,
-                attribute_drops,
-                forced: ForcedLimit::new(self.max_forced),
-                forced_drops,
-                server_hint: ServerHint::new(self.server_hint),
-                level_hint: LevelHint::default(),
-                records_content: self.content.0.or(self.content.1).unwrap_or(false),
-            }),
-        })
-    }
-}
-
 struct Partial {
     spans: Vec<SpanRecord>,
     since: Instant,
@@ -258,6 +91,7 @@ struct Inner {
     server_hint: ServerHint,
     level_hint: LevelHint,
     records_content: bool,
+    share_otel: bool,
 }
 
 impl Inner {
@@ -313,6 +147,7 @@ impl Tracer {
             max_forced: DEFAULT_MAX_FORCED_PER_SECOND,
             server_hint: true,
             content: (None, None),
+            share_otel: false,
         }
     }
 
@@ -381,6 +216,25 @@ impl Tracer {
     /// the export health the live page's `/api/v1/traces` shows.
     pub fn last_export_error(&self) -> Option<crate::export::ExportFailure> {
         self.inner.exporter.as_ref().and_then(Exporter::last_error)
+    }
+
+    /// A span processor for an OpenTelemetry SDK provider of the user's
+    /// (`SdkTracerProvider::builder().with_span_processor(..)`): the spans that
+    /// `tracing-opentelemetry` or the OpenTelemetry API finish are exported through this
+    /// tracer's queue, with its OTLP settings, counted and dropped like its own. `None` when
+    /// this tracer does not export over OTLP (there is no queue to feed).
+    pub fn span_processor(&self) -> Option<crate::export::QueueProcessor> {
+        self.inner
+            .exporter
+            .as_ref()
+            .map(|_| crate::export::QueueProcessor::new(self.clone()))
+    }
+
+    /// Queues a span another pipeline finished (see [`Tracer::span_processor`]).
+    pub(crate) fn export_span(&self, span: opentelemetry_sdk::trace::SpanData) {
+        if let Some(exporter) = &self.inner.exporter {
+            exporter.send_span(span);
+        }
     }
 
     /// Exports every queued span now.
@@ -493,5 +347,11 @@ impl Tracer {
     /// [`TracerBuilder::record_content`]).
     pub(crate) fn records_content(&self) -> bool {
         self.inner.records_content
+    }
+
+    /// Whether calls are made OpenTelemetry's current context while they run (see
+    /// [`TracerBuilder::opentelemetry_context`]).
+    pub(crate) fn shares_opentelemetry_context(&self) -> bool {
+        self.inner.share_otel
     }
 }

@@ -8,6 +8,7 @@
 //! "no reactor running" trap). This queue has the same `OTEL_BSP_*` settings, owns its
 //! runtime, and so works whether the caller runs Tokio or not.
 
+mod processor;
 mod queue;
 mod tls;
 
@@ -17,6 +18,7 @@ use orchestrator_http::{Secret, TlsFiles, TlsMaterial};
 
 use crate::Lookup;
 
+pub use processor::QueueProcessor;
 pub use queue::ExportFailure;
 pub(crate) use queue::{Drops, Exporter};
 

@@ -22,6 +22,9 @@ use crate::store::Trace;
 
 enum Message {
     Trace(Arc<Trace>),
+    /// A span another pipeline made (the user's `SdkTracerProvider`, through
+    /// [`QueueProcessor`](crate::QueueProcessor)).
+    Span(Box<SpanData>),
     Flush(std_mpsc::Sender<()>),
     /// Export what is queued until the deadline, count the rest as dropped, and stop.
     Shutdown(std_mpsc::Sender<()>, Instant),
@@ -158,6 +161,15 @@ impl Exporter {
     /// Never blocks.
     pub(crate) fn send(&self, trace: Arc<Trace>) {
         let n = trace.spans.len();
+        self.queue(n, Message::Trace(trace));
+    }
+
+    /// Queues a span another pipeline finished, as [`send`](Self::send) queues a trace.
+    pub(crate) fn send_span(&self, span: SpanData) {
+        self.queue(1, Message::Span(Box::new(span)));
+    }
+
+    fn queue(&self, n: usize, message: Message) {
         if self.closed.load(Ordering::Acquire) {
             self.drops.add(n);
             return;
@@ -172,7 +184,7 @@ impl Exporter {
             self.drops.add(n);
             return;
         }
-        if self.tx.send(Message::Trace(trace)).is_err() {
+        if self.tx.send(message).is_err() {
             self.queued.fetch_sub(n, Ordering::AcqRel);
             self.drops.add(n);
         }
@@ -325,6 +337,9 @@ impl Worker {
                 Ok(Some(Message::Trace(trace))) => {
                     self.take(&trace, &mut batch, &exporter, None).await;
                 }
+                Ok(Some(Message::Span(span))) => {
+                    self.take_span(*span, &mut batch, &exporter, None).await;
+                }
                 Ok(Some(Message::Flush(ack))) => {
                     let deadline = Instant::now() + self.batch.export_timeout;
                     self.drain(&mut batch, &exporter, deadline).await;
@@ -373,6 +388,27 @@ impl Worker {
         }
     }
 
+    async fn take_span(
+        &self,
+        span: SpanData,
+        batch: &mut Vec<SpanData>,
+        exporter: &opentelemetry_otlp::SpanExporter,
+        deadline: Option<Instant>,
+    ) {
+        let _ = self
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                Some(q.saturating_sub(1))
+            });
+        if self.abandoned.load(Ordering::Acquire) {
+            return; // counted when shutdown gave up
+        }
+        batch.push(span);
+        if batch.len() >= self.batch.max_export_batch_size {
+            self.export(batch, exporter, deadline).await;
+        }
+    }
+
     /// Exports everything queued now (flush and shutdown), within `deadline`: what cannot
     /// be sent by then is dropped and counted, so a dead collector cannot hold shutdown.
     async fn drain(
@@ -384,6 +420,9 @@ impl Worker {
         while let Ok(message) = self.rx.try_recv() {
             match message {
                 Message::Trace(trace) => self.take(&trace, batch, exporter, Some(deadline)).await,
+                Message::Span(span) => {
+                    self.take_span(*span, batch, exporter, Some(deadline)).await;
+                }
                 Message::Flush(ack) | Message::Shutdown(ack, _) => {
                     let _ = ack.send(());
                 }
