@@ -3,6 +3,9 @@
 //! - `orchestrator_unsampled` / `orchestrator_sampled`: this project's `TelemetryLayer`
 //!   (server kind) with a sampler that says no / yes. Both also record the request's metrics
 //!   (counter and duration histogram), which the peers do not;
+//! - `orchestrator_unsampled_otel_context`: the same unsampled, with
+//!   `opentelemetry_context(true)` (the call is OpenTelemetry's current context while it
+//!   runs);
 //! - `tower_http_otel_100` / `tower_http_otel_10`: tower-http's `TraceLayer::new_for_http()`
 //!   under a `tracing-opentelemetry` layer whose SDK tracer samples 100 % / 10 %
 //!   (parent-based trace-id ratio), spans batched to an exporter that discards them.
@@ -20,7 +23,7 @@ mod common;
 use orchestrator_testkit::alloc::{Counting, allocations};
 use std::hint::black_box;
 
-use common::{Body, bare, once, otel_dispatch, tracer};
+use common::{Body, bare, once, otel_dispatch, sharing_tracer, tracer};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Request, Response};
 use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer};
@@ -62,6 +65,11 @@ fn count_allocations() {
         "  orchestrator_sampled      {:>6.2}",
         allocations_per_request(TelemetryLayer::server(&sampled).layer(bare()))
     );
+    let sharing = sharing_tracer(Sampler::always_off());
+    println!(
+        "  orchestrator_unsampled_otel_context {:>6.2}",
+        allocations_per_request(TelemetryLayer::server(&sharing).layer(bare()))
+    );
     for (name, ratio) in [("tower_http_otel_100", 1.0), ("tower_http_otel_10", 0.1)] {
         let (dispatch, provider) = otel_dispatch(ratio);
         let per = tracing::dispatcher::with_default(&dispatch, || {
@@ -85,6 +93,12 @@ fn middleware(c: &mut Criterion) {
     let sampled = tracer(Sampler::always_on());
     let mut service = TelemetryLayer::server(&sampled).layer(bare());
     group.bench_function("orchestrator_sampled", |b| b.iter(|| once(&mut service)));
+
+    let sharing = sharing_tracer(Sampler::always_off());
+    let mut service = TelemetryLayer::server(&sharing).layer(bare());
+    group.bench_function("orchestrator_unsampled_otel_context", |b| {
+        b.iter(|| once(&mut service))
+    });
 
     // The peers at the same sampling: this layer with a 10 % ratio (parent-based, like
     // theirs), and tower-http + tracing-opentelemetry at 100 % and 10 %.

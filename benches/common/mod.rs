@@ -56,6 +56,17 @@ pub fn tracer(sampler: Sampler) -> Tracer {
         .expect("tracer")
 }
 
+/// A tracer whose calls are OpenTelemetry's current context while they run.
+#[allow(dead_code)] // the middleware bench only
+pub fn sharing_tracer(sampler: Sampler) -> Tracer {
+    let registry = Registry::new();
+    Tracer::builder(Metrics::new(&registry))
+        .sampler(sampler)
+        .opentelemetry_context(true)
+        .build()
+        .expect("tracer")
+}
+
 #[derive(Debug)]
 struct Discard;
 

@@ -246,3 +246,68 @@ fn a_request_inside_the_users_opentelemetry_span_continues_its_trace() {
     let _ = user.shutdown();
     drop(runtime);
 }
+
+/// Without `opentelemetry_context`, a `tracing-opentelemetry` layer beside the bridge makes
+/// a second trace per request: said once, with the builder call that joins them; with it,
+/// nothing is said.
+#[test]
+fn a_second_pipeline_in_other_traces_is_said_once() {
+    for share in [false, true] {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (addr, _received) = runtime.block_on(otlp::grpc_receiver());
+        let tracer = tracer(format!("http://{addr}"), share);
+        let user = user_provider(&tracer, SdkSampler::AlwaysOn);
+        let logs = orchestrator_testkit::logs::LogBuffer::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracer.tracing_layer())
+            .with(tracing_opentelemetry::layer().with_tracer(user.tracer("user-app")))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer({
+                        let logs = logs.clone();
+                        move || logs.clone()
+                    }),
+            );
+        let current = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            current.block_on(async {
+                let sampled = format!("00-{TRACE}-{PARENT}-01");
+                for _ in 0..3 {
+                    request(&tracer, Some(&sampled)).await;
+                }
+            })
+        });
+        let said = logs
+            .lines_with("WARN")
+            .iter()
+            .filter(|l| l.contains("opentelemetry_context(true)"))
+            .count();
+        assert_eq!(said, usize::from(!share), "share={share}: {}", logs.text());
+        let _ = user.shutdown();
+        drop(runtime);
+    }
+}
+
+/// The processor added to two providers: each provider's spans go through it once.
+#[test]
+fn the_processor_in_two_providers_counts_each_span_once() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (addr, received) = runtime.block_on(otlp::grpc_receiver());
+    let tracer = tracer(format!("http://{addr}"), false);
+    let (a, b) = (
+        user_provider(&tracer, SdkSampler::AlwaysOn),
+        user_provider(&tracer, SdkSampler::AlwaysOn),
+    );
+    a.tracer("a").start("from-a").end();
+    b.tracer("b").start("from-b").end();
+    a.force_flush().unwrap();
+    let spans = runtime.block_on(received.wait_for(2, Duration::from_secs(5)));
+    let mut names: Vec<_> = spans.iter().map(|s| s.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["from-a", "from-b"]);
+    let _ = (a.shutdown(), b.shutdown());
+}

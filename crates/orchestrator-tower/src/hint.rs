@@ -161,6 +161,52 @@ impl LevelHint {
     }
 }
 
+/// Another OpenTelemetry pipeline on the same registry (`tracing-opentelemetry` over the
+/// user's provider) that makes its spans in other traces than the layer's: seen by the
+/// bridge when a recorded span is entered or left while OpenTelemetry's current span is of
+/// another trace, and said once (at the next call's end: an event logged inside a
+/// subscriber's callback would be dropped) with the builder call that joins them.
+#[derive(Debug, Default)]
+pub(crate) struct OtelHint {
+    seen: AtomicU8,
+}
+
+impl OtelHint {
+    /// Whether OpenTelemetry's current span is of another trace than `ours`; checked until
+    /// it has been seen once.
+    #[inline]
+    pub(crate) fn look(&self, ours: opentelemetry::trace::TraceId) {
+        use opentelemetry::trace::TraceContextExt as _;
+        if self.seen.load(Ordering::Relaxed) != 0 {
+            return;
+        }
+        let theirs = opentelemetry::Context::map_current(|cx| {
+            cx.has_active_span()
+                .then(|| cx.span().span_context().trace_id())
+        });
+        if theirs.is_some_and(|t| t != opentelemetry::trace::TraceId::INVALID && t != ours) {
+            self.seen.store(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A call ended: says it once if it was seen.
+    #[inline]
+    pub(crate) fn report(&self) {
+        if self.seen.load(Ordering::Relaxed) == 1 {
+            self.say();
+        }
+    }
+
+    #[cold]
+    fn say(&self) {
+        if self.seen.swap(2, Ordering::Relaxed) == 1 {
+            tracing::warn!(
+                "an OpenTelemetry layer (tracing-opentelemetry) on the same registry makes its spans in other traces than the requests': one request becomes two traces. Make the layer's context OpenTelemetry's with Tracer::builder(..).opentelemetry_context(true) (Telemetry::builder().tracing(|t| t.opentelemetry_context(true))), or replace tracing-opentelemetry's layer with the bridge"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use orchestrator_testkit::logs::LogBuffer;

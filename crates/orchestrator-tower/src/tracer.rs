@@ -12,7 +12,7 @@ use crate::analysis::TraceAnalysis;
 use crate::bridge::TracingBridge;
 use crate::export::{Drops, ExportConfigError, Exporter};
 use crate::forced::{DEFAULT_MAX_FORCED_PER_SECOND, ForcedLimit};
-use crate::hint::{LevelHint, ServerHint};
+use crate::hint::{LevelHint, OtelHint, ServerHint};
 use crate::sampling::{Sampler, SamplerError};
 use crate::span::{Operation, SpanRecord};
 use crate::store::{DEFAULT_STORE_CAPACITY, Trace, TraceStore};
@@ -90,6 +90,7 @@ struct Inner {
     forced_drops: CounterHandle,
     server_hint: ServerHint,
     level_hint: LevelHint,
+    otel_hint: OtelHint,
     records_content: bool,
     share_otel: bool,
 }
@@ -167,6 +168,17 @@ impl Tracer {
     pub(crate) fn call_ended(&self, operation: Operation) {
         self.inner.server_hint.ended(operation);
         self.inner.level_hint.check();
+        self.inner.otel_hint.report();
+    }
+
+    /// The bridge entered or left a recorded span of trace `ours`: is another OpenTelemetry
+    /// pipeline making spans in other traces? Nothing to check when the layer's context is
+    /// OpenTelemetry's.
+    #[inline]
+    pub(crate) fn look_for_other_pipelines(&self, ours: opentelemetry::trace::TraceId) {
+        if !self.inner.share_otel {
+            self.inner.otel_hint.look(ours);
+        }
     }
 
     /// The bridge opened a root span, outside any traced call (the server-layer hint counts

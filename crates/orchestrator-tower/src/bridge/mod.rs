@@ -322,6 +322,8 @@ where
         let Some(bridged) = extensions.get::<Bridged>().filter(|b| b.owner == self.id) else {
             return;
         };
+        self.tracer
+            .look_for_other_pipelines(bridged.current.context.trace_id);
         let mine = Some(bridged.current.clone());
         let _ = context::swap(mine).map(|previous| {
             SAVED.with(|saved| saved.borrow_mut().push((id.into_u64(), previous)));
@@ -334,6 +336,9 @@ where
             if saved.last().is_some_and(|(top, _)| *top == id.into_u64())
                 && let Some((_, previous)) = saved.pop()
             {
+                if let Some((trace, _)) = context::current_ids() {
+                    self.tracer.look_for_other_pipelines(trace);
+                }
                 let _ = context::swap(previous);
             }
         });

@@ -192,6 +192,7 @@ impl TracerBuilder {
                 forced_drops,
                 server_hint: ServerHint::new(self.server_hint),
                 level_hint: LevelHint::default(),
+                otel_hint: crate::hint::OtelHint::default(),
                 records_content: self.content.0.or(self.content.1).unwrap_or(false),
                 share_otel: self.share_otel,
             }),

@@ -18,6 +18,7 @@ mod feedback;
 mod global_filter;
 mod hostile;
 mod hostile_usage;
+mod otel_context;
 mod otlp;
 mod otlp_tls;
 mod sampling;
