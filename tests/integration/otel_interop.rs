@@ -48,7 +48,7 @@ fn tracer(endpoint: String, share: bool) -> Tracer {
 fn user_provider(tracer: &Tracer, sampler: SdkSampler) -> SdkTracerProvider {
     SdkTracerProvider::builder()
         .with_sampler(sampler)
-        .with_span_processor(tracer.span_processor().expect("an exporting tracer"))
+        .with_span_processor(tracer.span_processor())
         .build()
 }
 
@@ -181,6 +181,29 @@ fn one_request_is_one_trace_across_both_pipelines() {
     assert!(
         plans.iter().any(|p| p.span_id == lib.parent_span_id),
         "lib-call is a child of plan"
+    );
+    // The live page's store shows the user's spans in the request's trace too.
+    let stored = tracer
+        .store()
+        .traces()
+        .into_iter()
+        .find(|t| hex(&t.trace_id()) == TRACE)
+        .expect("the trace is stored");
+    let mut stored_names: Vec<_> = stored.spans.iter().map(|s| s.name.to_string()).collect();
+    stored_names.sort();
+    assert_eq!(
+        stored_names,
+        [
+            "POST unmatched",
+            "chat gpt-test",
+            "lib-call",
+            "plan",
+            "plan"
+        ]
+    );
+    assert!(
+        stored.root().is_some_and(|r| r.name.starts_with("POST")),
+        "the root stays last"
     );
     let _ = user.shutdown();
     drop(runtime);

@@ -109,6 +109,38 @@ impl SpanRecord {
             .map(|kv| &kv.value)
     }
 
+    /// A span another OpenTelemetry pipeline finished (the user's provider, through
+    /// [`QueueProcessor`](crate::QueueProcessor)), as the store keeps it: of the `Internal`
+    /// category, its status's description as the failure's message.
+    pub(crate) fn from_span_data(span: &SpanData) -> Self {
+        let (failed, status_message) = match &span.status {
+            Status::Error { description } => (
+                true,
+                Some(description.to_string()).filter(|d| !d.is_empty()),
+            ),
+            _ => (false, None),
+        };
+        SpanRecord {
+            trace_id: span.span_context.trace_id().to_bytes(),
+            span_id: span.span_context.span_id().to_bytes(),
+            parent_span_id: (span.parent_span_id != SpanId::INVALID)
+                .then(|| span.parent_span_id.to_bytes()),
+            parent_is_remote: span.parent_span_is_remote,
+            sampled: span.span_context.is_sampled(),
+            kind: span.span_kind.clone(),
+            operation: Operation::Internal,
+            name: span.name.clone(),
+            start: span.start_time,
+            end: span.end_time,
+            attributes: span.attributes.clone(),
+            failed,
+            error_type: None,
+            status_message,
+            events: span.events.events.clone(),
+            dropped_attributes: span.dropped_attributes_count,
+        }
+    }
+
     /// The span as the OpenTelemetry SDK's exporters take it.
     pub fn to_span_data(&self, scope: &InstrumentationScope) -> SpanData {
         let flags = if self.sampled {

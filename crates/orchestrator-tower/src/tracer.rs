@@ -233,17 +233,18 @@ impl Tracer {
     /// A span processor for an OpenTelemetry SDK provider of the user's
     /// (`SdkTracerProvider::builder().with_span_processor(..)`): the spans that
     /// `tracing-opentelemetry` or the OpenTelemetry API finish are exported through this
-    /// tracer's queue, with its OTLP settings, counted and dropped like its own. `None` when
-    /// this tracer does not export over OTLP (there is no queue to feed).
-    pub fn span_processor(&self) -> Option<crate::export::QueueProcessor> {
-        self.inner
-            .exporter
-            .as_ref()
-            .map(|_| crate::export::QueueProcessor::new(self.clone()))
+    /// tracer's queue when it exports, with its OTLP settings, counted and dropped like its
+    /// own, and shown in their trace in the embedded store (the live page) when the trace
+    /// is there.
+    pub fn span_processor(&self) -> crate::export::QueueProcessor {
+        crate::export::QueueProcessor::new(self.clone())
     }
 
-    /// Queues a span another pipeline finished (see [`Tracer::span_processor`]).
+    /// A span another pipeline finished (see [`Tracer::span_processor`]).
     pub(crate) fn export_span(&self, span: opentelemetry_sdk::trace::SpanData) {
+        self.inner
+            .store
+            .push_foreign(SpanRecord::from_span_data(&span));
         if let Some(exporter) = &self.inner.exporter {
             exporter.send_span(span);
         }

@@ -1,7 +1,7 @@
 //! A span processor for the user's own `SdkTracerProvider`: the spans that
 //! `tracing-opentelemetry` or the OpenTelemetry API finish go into this crate's bounded
 //! export queue, so they are exported over the same OTLP/TLS settings, and counted and
-//! dropped like the layer's own.
+//! dropped like the layer's own; and into the embedded trace store, beside their trace.
 
 use std::time::Duration;
 
@@ -11,12 +11,14 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use crate::Tracer;
 
-/// Feeds the spans of an OpenTelemetry SDK provider into a [`Tracer`]'s export queue (see
-/// [`Tracer::span_processor`]). Spans are exported under the tracer's resource (its
-/// `service.name`), each with its own instrumentation scope; a full queue drops and counts
-/// them in `orchestrator_telemetry_dropped_total{queue="spans"}`, as it does the layer's.
-/// Added to two providers, each provider's spans go through it once. Shutting the provider
-/// down flushes the queue; the tracer's own shutdown ends it.
+/// Feeds the sampled spans of an OpenTelemetry SDK provider into a [`Tracer`]'s export
+/// queue and trace store (see [`Tracer::span_processor`]). Spans are exported under the
+/// tracer's resource (its `service.name`), each with its own instrumentation scope; a full
+/// queue drops and counts them in `orchestrator_telemetry_dropped_total{queue="spans"}`, as
+/// it does the layer's. The store shows them in their trace when that trace is stored (its
+/// root is one of the tracer's spans), at most 16 per stored trace. Added to two providers,
+/// each provider's spans go through it once. Shutting the provider down flushes the queue;
+/// the tracer's own shutdown ends it.
 #[derive(Debug, Clone)]
 pub struct QueueProcessor {
     tracer: Tracer,
