@@ -73,6 +73,10 @@ async fn request(tracer: &Tracer, traceparent: Option<&str>) {
     let app = TelemetryLayer::server(tracer).layer(service_fn(move |_: Request<Body>| {
         let tracer = handler_tracer.clone();
         async move {
+            // Straight in the handler: a child of the server span.
+            opentelemetry::global::tracer("lib")
+                .start("handler-call")
+                .end();
             async move {
                 let mut span = opentelemetry::global::tracer("lib").start("lib-call");
                 span.end();
@@ -149,8 +153,8 @@ fn one_request_is_one_trace_across_both_pipelines() {
     });
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
     // Ours: the server span, the bridged `plan`, the LLM call; theirs: `plan` again
-    // (tracing-opentelemetry's copy) and `lib-call`.
-    assert_eq!(spans.len(), 5, "{names:?}");
+    // (tracing-opentelemetry's copy), `handler-call` and `lib-call`.
+    assert_eq!(spans.len(), 6, "{names:?}");
     assert!(
         spans.iter().all(|s| hex(&s.trace_id) == TRACE),
         "one trace id: {:?}",
@@ -177,6 +181,12 @@ fn one_request_is_one_trace_across_both_pipelines() {
         plans.iter().all(|p| hex(&p.parent_span_id) == server_id),
         "both copies of plan are children of the server span"
     );
+    let handler = spans.iter().find(|s| s.name == "handler-call").unwrap();
+    assert_eq!(
+        hex(&handler.parent_span_id),
+        server_id,
+        "an OpenTelemetry API span in the handler is a child of the server span"
+    );
     let lib = spans.iter().find(|s| s.name == "lib-call").unwrap();
     assert!(
         plans.iter().any(|p| p.span_id == lib.parent_span_id),
@@ -196,6 +206,7 @@ fn one_request_is_one_trace_across_both_pipelines() {
         [
             "POST unmatched",
             "chat gpt-test",
+            "handler-call",
             "lib-call",
             "plan",
             "plan"
