@@ -58,6 +58,15 @@ pub enum RuleError {
         /// What was given.
         given: String,
     },
+    /// A `for` longer than Prometheus can hold (a duration is 64-bit nanoseconds there:
+    /// about 292 years).
+    #[error("alert `{rule}`: `for` of {given} is longer than Prometheus can hold (292 years)")]
+    DurationTooLong {
+        /// The rule.
+        rule: String,
+        /// What was given.
+        given: String,
+    },
     /// A duration string that does not parse.
     #[error("alert `{rule}`: `{given}` is not a duration (use 30s, 5m, 1h, 2d)")]
     InvalidDuration {
@@ -121,16 +130,29 @@ pub fn parse_for(rule: &str, text: &str) -> Result<Duration, RuleError> {
     if n == 0 {
         return Err(non_positive());
     }
-    let seconds = match unit {
-        "ms" => return Ok(Duration::from_millis(n)),
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "w" => n * 604_800,
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 604_800_000,
         _ => return Err(invalid()),
     };
-    Ok(Duration::from_secs(seconds))
+    let millis = n
+        .checked_mul(millis_per_unit)
+        .ok_or_else(|| too_long(rule, text))?;
+    positive(rule, text, Duration::from_millis(millis))
+}
+
+/// The longest `for` Prometheus holds: its durations are `i64` nanoseconds.
+const MAX_FOR: Duration = Duration::from_nanos(i64::MAX as u64);
+
+fn too_long(rule: &str, text: &str) -> RuleError {
+    RuleError::DurationTooLong {
+        rule: rule.to_owned(),
+        given: text.to_owned(),
+    }
 }
 
 fn positive(rule: &str, text: &str, d: Duration) -> Result<Duration, RuleError> {
@@ -139,6 +161,9 @@ fn positive(rule: &str, text: &str, d: Duration) -> Result<Duration, RuleError> 
             rule: rule.to_owned(),
             given: text.to_owned(),
         });
+    }
+    if d > MAX_FOR {
+        return Err(too_long(rule, text));
     }
     Ok(d)
 }

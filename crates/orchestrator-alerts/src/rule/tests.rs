@@ -82,3 +82,32 @@ fn labels_and_names_are_checked() {
         ]
     );
 }
+
+#[test]
+fn a_for_that_overflows_is_a_typed_error_naming_it() {
+    for text in [
+        "99999999999999w",
+        "18446744073709551615d",
+        "300000y0",
+        "106752d",
+    ] {
+        let result = AlertRule::builder("R", sessions()).for_text(text).build();
+        match result {
+            Err(RuleError::DurationTooLong { given, .. }) => assert_eq!(given, text),
+            Err(RuleError::InvalidDuration { .. }) if text.ends_with('0') => {}
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    let err = AlertRule::builder("R", sessions())
+        .for_duration(Duration::MAX)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, RuleError::DurationTooLong { .. }), "{err:?}");
+    assert!(err.to_string().contains("292 years"));
+    // The longest that fits still builds.
+    let rule = AlertRule::builder("R", sessions())
+        .for_text("15250w")
+        .build()
+        .unwrap();
+    assert_eq!(rule.for_duration(), Duration::from_secs(15_250 * 604_800));
+}
