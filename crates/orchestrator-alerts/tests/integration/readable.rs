@@ -16,6 +16,7 @@ use orchestrator_http::{HttpClient, Secret};
 use orchestrator_metrics::Registry;
 use orchestrator_metrics::catalogue::ACTIVE_SESSIONS;
 use orchestrator_query::{CmpOp, Expr, SampleStore, Selector};
+use orchestrator_testkit::logs::LogBuffer;
 use orchestrator_testkit::server::RecordingServer;
 
 /// The measured value while firing, and after.
@@ -198,16 +199,16 @@ fn every_channel_prints_values_in_the_rules_unit_and_says_what_a_resolved_value_
         resolved.contains(&("Overload", FIRING, true)),
         "{resolved:?}"
     );
-    let written = Arc::new(Mutex::new(Vec::new()));
-    let writer = written.clone();
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_ansi(false)
-        .with_writer(move || Capture(writer.clone()))
+        .with_writer(move || writer.clone())
         .finish();
     tracing::subscriber::with_default(subscriber, || {
         LogSink.deliver(&notifications).unwrap();
     });
-    let log = String::from_utf8(written.lock().unwrap().clone()).unwrap();
+    let log = logs.text();
     for value in everything {
         assert!(
             log.contains(&format!("value={value}")) || log.contains(value),
@@ -215,16 +216,4 @@ fn every_channel_prints_values_in_the_rules_unit_and_says_what_a_resolved_value_
         );
     }
     assert!(log.contains("raw_value=4.0612345"), "{log}");
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

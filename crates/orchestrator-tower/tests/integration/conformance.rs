@@ -18,7 +18,7 @@ pub(crate) mod ways;
 
 use fixtures::{Fixture, Usage};
 use orchestrator_metrics::{ModelPrice, PriceTable, Registry, exposition};
-use orchestrator_tower::{Operation, Sampler, Tracer};
+use orchestrator_tower::{Sampler, Tracer};
 use ways::{Read, Way};
 
 /// Per million tokens: input, cached input, output (reasoning priced as output), and cache
@@ -84,13 +84,7 @@ fn seen(registry: &Registry, tracer: &Tracer) -> Seen {
             s.labels.iter().any(|(k, v)| k == "token_type" && v == kind)
         })
     });
-    let spans: Vec<_> = tracer
-        .store()
-        .traces()
-        .iter()
-        .flat_map(|t| t.spans.clone())
-        .filter(|s| s.operation == Operation::LlmRequest)
-        .collect();
+    let spans = support::llm_spans(tracer);
     assert!(spans.len() <= 1, "one span per call: {spans:?}");
     Seen {
         calls: e.sum_where("orchestrator_llm_requests_total", |_| true),

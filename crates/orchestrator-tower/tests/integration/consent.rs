@@ -6,10 +6,9 @@
 //! with a warning.
 #![cfg(feature = "reqwest")]
 
-use std::sync::{Arc, Mutex};
-
 use orchestrator_metrics::{Metrics, Registry};
-use orchestrator_tower::{Operation, Sampler, Tracer, TracerBuilder};
+use orchestrator_testkit::logs::LogBuffer;
+use orchestrator_tower::{Sampler, Tracer, TracerBuilder};
 
 use crate::conformance::fixtures;
 use crate::conformance::provider;
@@ -40,13 +39,7 @@ async fn recorded(base: &str, make: impl Fn(&Registry) -> Tracer) -> [bool; 3] {
         let registry = Registry::new();
         let tracer = make(&registry);
         ways::call(&tracer, &registry, base, &f, way, Read::ToEnd, "").await;
-        let spans: Vec<_> = tracer
-            .store()
-            .traces()
-            .iter()
-            .flat_map(|t| t.spans.clone())
-            .filter(|s| s.operation == Operation::LlmRequest)
-            .collect();
+        let spans = crate::support::llm_spans(&tracer);
         assert_eq!(spans.len(), 1, "{way:?}");
         got[i] = spans[0].attribute("gen_ai.output.messages").is_some();
     }
@@ -91,17 +84,17 @@ async fn code_then_the_variable_then_off_for_every_way() {
 
 #[test]
 fn a_value_that_is_not_a_boolean_is_false_with_a_warning() {
-    let written = Arc::new(Mutex::new(Vec::new()));
-    let writer = written.clone();
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_ansi(false)
-        .with_writer(move || Capture(writer.clone()))
+        .with_writer(move || writer.clone())
         .finish();
     let registry = Registry::new();
     let tracer = tracing::subscriber::with_default(subscriber, || {
         builder(&registry, Some("yes")).build().unwrap()
     });
-    let log = String::from_utf8(written.lock().unwrap().clone()).unwrap();
+    let log = logs.text();
     assert!(
         log.contains("WARN") && log.contains(VAR) && log.contains("yes"),
         "{log}"
@@ -115,16 +108,4 @@ fn a_value_that_is_not_a_boolean_is_false_with_a_warning() {
             .attribute("gen_ai.input.messages")
             .is_none()
     );
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

@@ -8,9 +8,7 @@
 
 use opentelemetry::{Array, Value};
 use orchestrator_metrics::{LlmOutcome, Metrics, Registry};
-use orchestrator_tower::{
-    AnthropicMessages, Gemini, GenAi, Operation, Sampler, SpanRecord, Tracer,
-};
+use orchestrator_tower::{AnthropicMessages, Gemini, GenAi, Sampler, SpanRecord, Tracer};
 
 use crate::conformance::fixtures::{self, Api, Fixture};
 use crate::conformance::provider;
@@ -28,13 +26,7 @@ fn tracer(content: bool) -> (Registry, Tracer) {
 }
 
 fn llm_span(tracer: &Tracer) -> SpanRecord {
-    let spans: Vec<_> = tracer
-        .store()
-        .traces()
-        .iter()
-        .flat_map(|t| t.spans.clone())
-        .filter(|s| s.operation == Operation::LlmRequest)
-        .collect();
+    let spans = crate::support::llm_spans(tracer);
     assert_eq!(spans.len(), 1);
     spans[0].clone()
 }

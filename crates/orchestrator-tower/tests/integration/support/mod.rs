@@ -10,7 +10,7 @@ use http::{Request, Response};
 use orchestrator_metrics::{Metrics, ModelPrice, PriceTable, Registry, exposition};
 // Not every test binary uses every receiver.
 pub use orchestrator_testkit::otlp::{Grpc, Received, grpc_receiver, hex, http_receiver};
-use orchestrator_tower::{Sampler, Tracer};
+use orchestrator_tower::{Operation, Sampler, SpanRecord, Tracer};
 
 /// A port that refuses connections (bound, then closed).
 pub fn refusing_port() -> SocketAddr {
@@ -79,4 +79,15 @@ pub fn sonnet_4_prices() -> PriceTable {
         .with_cache_write(3.75)
         .unwrap();
     PriceTable::new().with_price("anthropic", "claude-sonnet-4", price)
+}
+
+/// The LLM spans the tracer's store holds.
+pub fn llm_spans(tracer: &Tracer) -> Vec<SpanRecord> {
+    tracer
+        .store()
+        .traces()
+        .iter()
+        .flat_map(|t| t.spans.clone())
+        .filter(|s| s.operation == Operation::LlmRequest)
+        .collect()
 }
