@@ -82,6 +82,16 @@ pub struct ModelProfile {
     pub first_token_median: f64,
     /// Delay per output token after the first, in seconds.
     pub per_token: f64,
+    /// The share of the output tokens spent reasoning (reported as OpenAI's
+    /// `completion_tokens_details.reasoning_tokens`), so a demo run uses every token type.
+    pub reasoning_share: f64,
+}
+
+impl ModelProfile {
+    /// The reasoning part of `output` tokens.
+    fn reasoning(&self, output: u64) -> u64 {
+        (output as f64 * self.reasoning_share) as u64
+    }
 }
 
 /// The models of the demo.
@@ -91,18 +101,21 @@ pub const MODELS: &[ModelProfile] = &[
         model: "gpt-4o-mini",
         first_token_median: 0.035,
         per_token: 0.0004,
+        reasoning_share: 0.0,
     },
     ModelProfile {
         provider: "anthropic",
         model: "claude-3-5-haiku",
         first_token_median: 0.045,
         per_token: 0.0005,
+        reasoning_share: 0.0,
     },
     ModelProfile {
         provider: "openai",
         model: "gpt-4o",
         first_token_median: 0.080,
         per_token: 0.0009,
+        reasoning_share: 0.25,
     },
 ];
 
@@ -305,7 +318,7 @@ async fn chat(
                 "message": {"role": "assistant", "content": reply_text(plan.output)},
                 "finish_reason": "stop",
             }],
-            "usage": usage_json(plan.input, plan.output, plan.cached),
+            "usage": usage_json(plan.input, plan.output, plan.cached, profile.reasoning(plan.output)),
         });
         return axum::Json(body).into_response();
     }
@@ -340,12 +353,13 @@ async fn messages(
 /// The `created` timestamp of every answer (a fixed date: the demo's answers are synthetic).
 const CREATED: u64 = 1_764_460_800;
 
-fn usage_json(input: u64, output: u64, cached: u64) -> serde_json::Value {
+fn usage_json(input: u64, output: u64, cached: u64, reasoning: u64) -> serde_json::Value {
     serde_json::json!({
         "prompt_tokens": input,
         "completion_tokens": output,
         "total_tokens": input + output,
         "prompt_tokens_details": {"cached_tokens": cached},
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
     })
 }
 
@@ -402,7 +416,7 @@ fn sse_response(
                 "created": CREATED,
                 "model": profile.model,
                 "choices": [],
-                "usage": usage_json(input, output, cached),
+                "usage": usage_json(input, output, cached, profile.reasoning(output)),
             });
             format!("data: {last}\n\n")
         } else if i == chunks + 1 {

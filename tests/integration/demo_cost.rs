@@ -1,0 +1,86 @@
+//! After a demo run, whose three models report every token type (cache reads, Anthropic's
+//! cache writes, gpt-4o's reasoning), each model's cost series is rebuilt from its exported
+//! token series and the demo's price table.
+
+use std::time::Duration;
+
+use orchestrator_demo::load::{self, LoadConfig};
+use orchestrator_demo::provider::{MODELS, ProviderConfig};
+use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
+use orchestrator_telemetry::Telemetry;
+use orchestrator_telemetry::orchestrator_metrics::TokenUsage;
+use orchestrator_telemetry::orchestrator_metrics::exposition::{self, Sample};
+
+#[test]
+fn a_demo_runs_cost_is_rebuilt_from_its_token_series() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let telemetry = Telemetry::builder()
+        .without_listener()
+        .without_monitor()
+        .ignore_otel_env()
+        .prices(demo_prices().unwrap())
+        .build()
+        .unwrap();
+    let config = DemoConfig {
+        api_addr: "127.0.0.1:0".into(),
+        provider: ProviderConfig::without_failures(),
+        observer: None,
+        ..Default::default()
+    };
+    let server = runtime
+        .block_on(DemoServer::start(config, &telemetry))
+        .unwrap();
+    let load_config = LoadConfig {
+        duration: Duration::from_secs(4),
+        concurrency: 4,
+        seed: 11,
+        ..LoadConfig::default()
+    };
+    runtime.block_on(load::run(&server.api_url(), &load_config));
+    drop(server);
+
+    let e = exposition::parse(&telemetry.registry().render()).unwrap();
+    let prices = demo_prices().unwrap();
+    let mut types_seen = Vec::new();
+    for model in MODELS {
+        let this = |s: &Sample| {
+            s.label("provider") == Some(model.provider) && s.label("model") == Some(model.model)
+        };
+        let tokens = |kind: &str| {
+            e.sum_where("orchestrator_llm_tokens_sum", |s| {
+                this(s) && s.label("token_type") == Some(kind)
+            }) as u64
+        };
+        for kind in ["cache_read", "cache_write", "reasoning"] {
+            if tokens(kind) > 0 {
+                types_seen.push(kind);
+            }
+        }
+        // The whole run's tokens as one usage, priced by the same table: each part's price
+        // is per token, so the sum of the calls' costs is the cost of the summed usage.
+        let usage = TokenUsage::new(tokens("input"), tokens("output"))
+            .with_cached_input(tokens("cache_read"))
+            .with_cache_write_input(tokens("cache_write"))
+            .with_reasoning(tokens("reasoning"));
+        let rebuilt = prices.cost(model.provider, model.model, &usage).unwrap();
+        let exported = e.sum_where("orchestrator_llm_cost_usd_total", this);
+        assert!(exported > 0.0, "{}", model.model);
+        assert!(
+            (rebuilt - exported).abs() < 1e-9,
+            "{}: rebuilt {rebuilt} exported {exported}",
+            model.model
+        );
+    }
+    types_seen.sort();
+    types_seen.dedup();
+    assert_eq!(
+        types_seen,
+        ["cache_read", "cache_write", "reasoning"],
+        "a run uses every token type"
+    );
+    telemetry.shutdown();
+}
