@@ -11,8 +11,8 @@ use async_openai::types::chat::{
 };
 use futures_util::StreamExt as _;
 use orchestrator_demo::provider::{Provider, ProviderConfig};
-use orchestrator_metrics::{Metrics, Registry, TokenUsage, exposition};
-use orchestrator_telemetry::orchestrator_tower::{OpenAiCompatible, Sampler, Tracer};
+use orchestrator_metrics::{TokenUsage, exposition};
+use orchestrator_telemetry::orchestrator_tower::OpenAiCompatible;
 
 fn request(stream: bool) -> CreateChatCompletionRequest {
     CreateChatCompletionRequestArgs::default()
@@ -43,14 +43,7 @@ async fn async_openai_calls_are_recorded_through_the_manual_api() {
     let provider = Provider::start(ProviderConfig::without_failures())
         .await
         .unwrap();
-    let registry = Registry::new();
-    let metrics = Metrics::builder()
-        .prices(orchestrator_demo::demo_prices().unwrap())
-        .build(&registry);
-    let tracer = Tracer::builder(metrics)
-        .sampler(Sampler::always_on())
-        .build()
-        .unwrap();
+    let (registry, tracer) = crate::common::traced();
     let config = OpenAIConfig::new()
         .with_api_base(format!("{}/openai/v1", provider.base_url()))
         .with_api_key("sk-test");

@@ -23,9 +23,11 @@ use async_openai::types::chat::{
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use orchestrator_metrics::{Metrics, Registry, exposition};
+
+use crate::common::traced;
+use orchestrator_metrics::{Registry, exposition};
 use orchestrator_telemetry::orchestrator_tower::{
-    OpenAiCompatible, Operation, Sampler, TelemetryMiddleware, Tracer,
+    OpenAiCompatible, Operation, TelemetryMiddleware, Tracer,
 };
 
 const RATE_LIMITED: &str = r#"{"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-test on requests per min (RPM): Limit 3, Used 3, Requested 1.","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
@@ -93,18 +95,6 @@ fn client(tracer: &Tracer, base: String, retries: usize) -> async_openai::Client
             .service(attempt),
     )
     // }
-}
-
-fn traced() -> (Registry, Tracer) {
-    let registry = Registry::new();
-    let metrics = Metrics::builder()
-        .prices(orchestrator_demo::demo_prices().unwrap())
-        .build(&registry);
-    let tracer = Tracer::builder(metrics)
-        .sampler(Sampler::always_on())
-        .build()
-        .unwrap();
-    (registry, tracer)
 }
 
 fn calls(registry: &Registry, outcome: &str) -> f64 {

@@ -37,3 +37,19 @@ pub fn run(command: &mut Command) -> (Output, String, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     (output, stdout, stderr)
 }
+
+/// A tracer sampling every call over a fresh registry, pricing with the demo's prices.
+pub fn traced() -> (
+    orchestrator_metrics::Registry,
+    orchestrator_telemetry::orchestrator_tower::Tracer,
+) {
+    let registry = orchestrator_metrics::Registry::new();
+    let metrics = orchestrator_metrics::Metrics::builder()
+        .prices(orchestrator_demo::demo_prices().unwrap())
+        .build(&registry);
+    let tracer = orchestrator_telemetry::orchestrator_tower::Tracer::builder(metrics)
+        .sampler(orchestrator_telemetry::orchestrator_tower::Sampler::always_on())
+        .build()
+        .unwrap();
+    (registry, tracer)
+}
