@@ -5,12 +5,9 @@
 use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::call::LlmCallGuard;
 use crate::kind::{GenAi, Reading, ResponseObserver};
-
-type Recognise = Box<dyn Fn(&Value) -> bool + Send + Sync>;
 
 impl LlmCallGuard {
     /// Hands the answer to `adapter`, for a client that reads the HTTP answer itself (a
@@ -42,15 +39,8 @@ impl LlmCallGuard {
         status: u16,
         headers: &HeaderMap,
     ) -> LlmAnswer<A::Observer> {
-        let streamed = (200..300).contains(&status)
-            && headers
-                .get(CONTENT_TYPE)
-                .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-        let recognising = adapter.clone();
         LlmAnswer {
             reading: Reading::start(adapter, self.pending, status, headers),
-            streamed,
-            recognise: Box::new(move |value| recognising.recognises(value)),
         }
     }
 
@@ -93,20 +83,9 @@ impl LlmCallGuard {
 /// can be fed after the end. Dropped before the call ended, the call ends as the layer's
 /// body would: the success it was past the answer's end, its status's failure for a
 /// non-2xx answer, cancelled otherwise.
+#[derive(Debug)]
 pub struct LlmAnswer<O: ResponseObserver> {
     reading: Reading<O>,
-    /// A 2xx event stream: a value is one event.
-    streamed: bool,
-    recognise: Recognise,
-}
-
-impl<O: ResponseObserver + std::fmt::Debug> std::fmt::Debug for LlmAnswer<O> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlmAnswer")
-            .field("reading", &self.reading)
-            .field("streamed", &self.streamed)
-            .finish_non_exhaustive()
-    }
 }
 
 impl<O: ResponseObserver> LlmAnswer<O> {
@@ -117,12 +96,12 @@ impl<O: ResponseObserver> LlmAnswer<O> {
 
     /// One value an SDK parsed from the answer: a stream's chunk (one event), or the whole
     /// response. Serialized back, it is read as the same JSON on the wire would be. A
-    /// value without the provider's shape (see [`GenAi::recognises`]), or that does not
-    /// serialize, is ignored and counted once for the call in
+    /// value without the provider's shape (see [`ResponseObserver::recognises`]), or that
+    /// does not serialize, is ignored and counted once for the call in
     /// `orchestrator_telemetry_rejected_values_total{reason="unrecognised_chunk"}`.
     pub fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
         let json = match serde_json::to_value(value) {
-            Ok(json) if (self.recognise)(&json) => json,
+            Ok(json) if self.reading.recognises(&json) => json,
             _ => {
                 self.reading.unrecognised();
                 return;
@@ -131,7 +110,7 @@ impl<O: ResponseObserver> LlmAnswer<O> {
         let Ok(bytes) = serde_json::to_vec(&json) else {
             return;
         };
-        if self.streamed {
+        if self.reading.is_stream() {
             let mut event = Vec::with_capacity(bytes.len() + 8);
             event.extend_from_slice(b"data: ");
             event.extend_from_slice(&bytes);

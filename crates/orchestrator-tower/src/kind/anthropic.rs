@@ -27,11 +27,6 @@ pub struct AnthropicMessages;
 impl GenAi for AnthropicMessages {
     type Observer = AnthropicObserver;
 
-    /// Every Messages event and message, and the error body, carry a `type`.
-    fn recognises(&self, value: &serde_json::Value) -> bool {
-        value.get("type").is_some_and(serde_json::Value::is_string)
-    }
-
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
         super::route::request(request, "anthropic")
     }
@@ -238,6 +233,11 @@ impl AnswerReader for AnthropicReader {
 }
 
 impl ResponseObserver for AnthropicObserver {
+    /// Every Messages event and message, and the error body, carry a `type`.
+    fn recognises(&self, value: &serde_json::Value) -> bool {
+        value.get("type").is_some_and(serde_json::Value::is_string)
+    }
+
     fn capture_output(&mut self, limit: usize) {
         self.reader.capture = Some(limit);
     }

@@ -30,13 +30,6 @@ pub struct Gemini;
 impl GenAi for Gemini {
     type Observer = GeminiObserver;
 
-    /// A `GenerateContentResponse` (candidates, usage, prompt feedback) or an error body.
-    fn recognises(&self, value: &serde_json::Value) -> bool {
-        ["candidates", "usageMetadata", "promptFeedback", "error"]
-            .iter()
-            .any(|key| value.get(key).is_some())
-    }
-
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
         super::route::request(request, "gcp.gemini")
     }
@@ -190,6 +183,13 @@ impl AnswerReader for GeminiReader {
 }
 
 impl ResponseObserver for GeminiObserver {
+    /// A `GenerateContentResponse` (candidates, usage, prompt feedback) or an error body.
+    fn recognises(&self, value: &serde_json::Value) -> bool {
+        ["candidates", "usageMetadata", "promptFeedback", "error"]
+            .iter()
+            .any(|key| value.get(key).is_some())
+    }
+
     fn capture_output(&mut self, limit: usize) {
         self.reader.capture = Some(limit);
     }

@@ -116,6 +116,12 @@ pub trait ResponseObserver: Send + 'static {
     }
     /// The body ended (or was dropped); what it said.
     fn finish(&mut self) -> GenAiResponse;
+    /// Whether a value an SDK parsed from an answer (a stream chunk, a whole response, an
+    /// error body) has this provider's shape; one that has not is ignored for accounting
+    /// and counted once per call (`reason="unrecognised_chunk"`). By default, any object.
+    fn recognises(&self, value: &serde_json::Value) -> bool {
+        value.is_object()
+    }
 }
 
 /// Estimates the usage of a call whose provider reported none, from the request (its
@@ -139,13 +145,6 @@ pub trait GenAi: Clone + Send + Sync + 'static {
     fn ask_for_usage(&self, path: &str, body: &[u8]) -> Option<Vec<u8>> {
         let _ = (path, body);
         None
-    }
-
-    /// Whether a value an SDK parsed from an answer (a stream chunk, a whole response, an
-    /// error body) has this provider's shape; one that has not is ignored for accounting
-    /// and counted once per call (`reason="unrecognised_chunk"`). By default, any object.
-    fn recognises(&self, value: &serde_json::Value) -> bool {
-        value.is_object()
     }
 }
 

@@ -33,16 +33,6 @@ pub struct OpenAiCompatible;
 impl GenAi for OpenAiCompatible {
     type Observer = OpenAiObserver;
 
-    /// A chat chunk or completion, a Responses event or response, an embeddings answer,
-    /// or an error body.
-    fn recognises(&self, value: &Value) -> bool {
-        [
-            "choices", "usage", "type", "output", "data", "error", "object",
-        ]
-        .iter()
-        .any(|key| value.get(key).is_some())
-    }
-
     fn request<B>(&self, request: &Request<B>) -> GenAiRequest {
         route::request(request, "_OTHER")
     }
@@ -376,6 +366,16 @@ impl AnswerReader for OpenAiReader {
 }
 
 impl ResponseObserver for OpenAiObserver {
+    /// A chat chunk or completion, a Responses event or response, an embeddings answer,
+    /// or an error body.
+    fn recognises(&self, value: &Value) -> bool {
+        [
+            "choices", "usage", "type", "output", "data", "error", "object",
+        ]
+        .iter()
+        .any(|key| value.get(key).is_some())
+    }
+
     fn capture_output(&mut self, limit: usize) {
         self.reader.capture = Some(limit);
     }

@@ -144,6 +144,16 @@ impl<O: ResponseObserver> Reading<O> {
         self.end(Some(failure));
     }
 
+    /// Whether the answer is a 2xx event stream (a value handed to it is one event).
+    pub(crate) fn is_stream(&self) -> bool {
+        self.stream
+    }
+
+    /// Whether `value` has the provider's shape, as the observer knows it.
+    pub(crate) fn recognises(&self, value: &serde_json::Value) -> bool {
+        self.observer.recognises(value)
+    }
+
     /// The answer ended where its protocol ends, as its reader (an SDK) says.
     pub(crate) fn completed(&mut self) {
         self.end(None);
