@@ -424,20 +424,24 @@ impl LlmMetrics {
                 .time_per_output_token
                 .observe_in(stripe, decode / (usage.output - 1) as f64);
         }
-        if usage.cached_input > 0 {
-            let _ = self
-                .lazy_tokens(&h.cache_read_tokens, &h.labels, "cache_read")
-                .observe_in(stripe, usage.cached_input as f64);
-        }
-        if usage.cache_write_input > 0 {
-            let _ = self
-                .lazy_tokens(&h.cache_write_tokens, &h.labels, "cache_write")
-                .observe_in(stripe, usage.cache_write_input as f64);
-        }
-        if usage.reasoning > 0 {
-            let _ = self
-                .lazy_tokens(&h.reasoning_tokens, &h.labels, "reasoning")
-                .observe_in(stripe, usage.reasoning as f64);
+        let parts = [
+            (&h.cache_read_tokens, "cache_read", usage.cached_input),
+            (
+                &h.cache_write_tokens,
+                "cache_write",
+                usage.cache_write_input,
+            ),
+            (&h.reasoning_tokens, "reasoning", usage.reasoning),
+        ];
+        for (cell, kind, n) in parts {
+            if n > 0 {
+                // Made once (cold); afterwards one load.
+                let handle = match cell.get() {
+                    Some(handle) => handle,
+                    None => self.lazy_tokens(cell, &h.labels, kind),
+                };
+                let _ = handle.observe_in(stripe, n as f64);
+            }
         }
         match price {
             Some(price) => {

@@ -145,7 +145,12 @@ impl TenantMetrics {
         let parts = [usage.cached_input, usage.cache_write_input, usage.reasoning];
         for ((cell, kind), n) in h.parts.iter().zip(PARTS).zip(parts) {
             if n > 0 {
-                self.part(cell, &h.tenant, kind).increment(n);
+                // Made once (cold); afterwards one load.
+                let handle = match cell.get() {
+                    Some(handle) => handle,
+                    None => self.part(cell, &h.tenant, kind),
+                };
+                handle.increment(n);
             }
         }
         if let Some(cost) = cost {
