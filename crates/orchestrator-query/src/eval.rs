@@ -214,8 +214,14 @@ fn counter(
 fn total(store: &SampleStore, sel: &Selector, w: Window, at: Millis) -> Vec<Element> {
     let start = at - w.millis();
     per_series(store, sel, |s| {
-        let points: Vec<_> = s.range(start, at).collect();
-        let reset = points.windows(2).any(|p| p[1].1 < p[0].1);
+        // A day's window holds thousands of points: scanned for a reset without copying
+        // them, and copied only when `increase` is the answer.
+        let mut previous = f64::NEG_INFINITY;
+        let reset = s.range(start, at).any(|(_, v)| {
+            let dropped = v < previous;
+            previous = v;
+            dropped
+        });
         let difference = s.latest(at, LOOKBACK_MS).map(|(_, now)| {
             now - s
                 .latest(start, LOOKBACK_MS)
@@ -223,7 +229,10 @@ fn total(store: &SampleStore, sel: &Selector, w: Window, at: Millis) -> Vec<Elem
         });
         match difference {
             Some(d) if d >= 0.0 && !reset => Some(d),
-            _ => extrapolated_increase(&points, start, at),
+            _ => {
+                let points: Vec<_> = s.range(start, at).collect();
+                extrapolated_increase(&points, start, at)
+            }
         }
     })
 }
