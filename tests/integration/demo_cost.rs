@@ -34,16 +34,36 @@ fn a_demo_runs_cost_is_rebuilt_from_its_token_series() {
     let server = runtime
         .block_on(DemoServer::start(config, &telemetry))
         .unwrap();
-    let load_config = LoadConfig {
-        duration: Duration::from_secs(4),
-        concurrency: 4,
-        seed: 11,
-        ..LoadConfig::default()
+    // The provider draws cache writes on about one Anthropic call in eight: on a slow machine
+    // a fixed short run can miss them, so the load goes on, a slice at a time, until every
+    // token type has been exported (or a deadline says the demo never reports one).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut seed = 11;
+    let e = loop {
+        let load_config = LoadConfig {
+            duration: Duration::from_secs(3),
+            concurrency: 4,
+            seed,
+            ..LoadConfig::default()
+        };
+        runtime.block_on(load::run(&server.api_url(), &load_config));
+        seed += 1;
+        let e = exposition::parse(&telemetry.registry().render()).unwrap();
+        let seen = |kind: &str| {
+            e.sum_where("orchestrator_llm_tokens_sum", |s| {
+                s.label("token_type") == Some(kind)
+            }) > 0.0
+        };
+        if ["cache_read", "cache_write", "reasoning"]
+            .iter()
+            .all(|k| seen(k))
+            || std::time::Instant::now() > deadline
+        {
+            break e;
+        }
     };
-    runtime.block_on(load::run(&server.api_url(), &load_config));
     drop(server);
 
-    let e = exposition::parse(&telemetry.registry().render()).unwrap();
     let prices = demo_prices().unwrap();
     let mut types_seen = Vec::new();
     for model in MODELS {
