@@ -42,11 +42,15 @@ pub enum GuardedLabel {
     Kind,
     /// `tenant`: the customer, team or API key a request is billed to.
     Tenant,
+    /// `agent`: the agent a run belongs to.
+    Agent,
+    /// `tool`: the tool an agent called; its name may come from model output.
+    Tool,
 }
 
 impl GuardedLabel {
     /// Every guarded label, in the order of `catalogue::labels::GUARDED_LABELS`.
-    pub const ALL: [GuardedLabel; 8] = [
+    pub const ALL: [GuardedLabel; 10] = [
         GuardedLabel::Route,
         GuardedLabel::Provider,
         GuardedLabel::Model,
@@ -55,6 +59,8 @@ impl GuardedLabel {
         GuardedLabel::Component,
         GuardedLabel::Kind,
         GuardedLabel::Tenant,
+        GuardedLabel::Agent,
+        GuardedLabel::Tool,
     ];
 
     /// The label name.
@@ -67,7 +73,8 @@ impl GuardedLabel {
         match self {
             GuardedLabel::Route | GuardedLabel::Model | GuardedLabel::Tenant => 100,
             GuardedLabel::Provider | GuardedLabel::Cache => 20,
-            GuardedLabel::Target | GuardedLabel::Kind => 50,
+            GuardedLabel::Target | GuardedLabel::Kind | GuardedLabel::Agent => 50,
+            GuardedLabel::Tool => 100,
             GuardedLabel::Component => 30,
         }
     }

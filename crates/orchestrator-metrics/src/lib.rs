@@ -41,9 +41,10 @@ pub use budget::{Budget, BudgetPeriod, InvalidBudget, SERVICE_BUDGET};
 pub use cost::{InvalidPrice, MAX_TOKENS_PER_CALL, ModelPrice, PriceTable, TokenUsage};
 pub use guard::{CardinalityGuard, CardinalityLimits, GuardedLabel, LabelPolicy, OTHER};
 pub use recorders::{
-    BusinessMetrics, CacheMetrics, CacheOp, CacheResult, DependencyKind, DependencyMetrics,
-    ErrorMetrics, LlmCall, LlmMetrics, LlmOutcome, Metrics, MetricsBuilder, RequestMetrics,
-    SessionMetrics, SessionTimer, Status, TenantMetrics, UsageSource,
+    AgentHandles, AgentLimit, AgentMetrics, BusinessMetrics, CacheMetrics, CacheOp, CacheResult,
+    DependencyKind, DependencyMetrics, ErrorMetrics, LlmCall, LlmMetrics, LlmOutcome, Metrics,
+    MetricsBuilder, RequestMetrics, RunOutcome, SessionMetrics, SessionTimer, Status,
+    TenantMetrics, ToolHandles, UsageSource,
 };
 pub use registry::{
     CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, Exemplar, GaugeHandle, HistogramHandle,

@@ -43,7 +43,14 @@ impl TraceAnalysis {
     pub fn of(traces: &[Arc<Trace>]) -> Self {
         let traces: Vec<&Arc<Trace>> = traces
             .iter()
-            .filter(|t| t.root().is_some_and(|r| r.operation != Operation::Internal))
+            .filter(|t| {
+                t.root().is_some_and(|r| {
+                    !matches!(
+                        r.operation,
+                        Operation::Internal | Operation::AgentRun | Operation::ToolCall
+                    )
+                })
+            })
             .collect();
         if traces.is_empty() {
             return TraceAnalysis::default();

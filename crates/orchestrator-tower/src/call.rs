@@ -42,8 +42,10 @@ use crate::tracer::Tracer;
 /// [`Tracer::external_call`].
 #[derive(Debug)]
 pub struct CallGuard<C: CallState> {
-    pub(crate) pending: Pending<C>,
+    // Dropped before `pending`, which records the call: an agent run's shared state is
+    // then held by nothing else and goes back to its pool.
     current: Current,
+    pub(crate) pending: Pending<C>,
 }
 
 /// A call to an LLM provider recorded by hand.
@@ -56,7 +58,7 @@ pub type CacheCallGuard = CallGuard<CacheCall>;
 pub type ExternalCallGuard = CallGuard<ExternalCall>;
 
 impl<C: CallState> CallGuard<C> {
-    fn start(tracer: &Tracer, make: impl FnOnce(&TraceContext, bool) -> C) -> Self {
+    pub(crate) fn start(tracer: &Tracer, make: impl FnOnce(&TraceContext, bool) -> C) -> Self {
         let (pending, current) = begin(tracer, None, make);
         CallGuard { pending, current }
     }
@@ -84,14 +86,26 @@ impl<C: CallState> CallGuard<C> {
         context::enter(&mut current, f)
     }
 
+    /// The context the call's children run in.
+    pub(crate) fn current(&self) -> &Current {
+        &self.current
+    }
+
+    /// Whether the call records a span (sampled, or kept for a tail policy).
+    pub(crate) fn records(&self) -> bool {
+        self.current.recording
+    }
+
     /// Ends the call as failed, for this reason (its `error.type`: `timeout`, `500`...).
     pub fn fail(self, kind: ErrorKind) {
-        self.pending.finish(Outcome::Failed(kind));
+        self.end(Outcome::Failed(kind));
     }
 
     /// Ends the call with `outcome`.
     pub fn end(self, outcome: Outcome) {
-        self.pending.finish(outcome);
+        let CallGuard { current, pending } = self;
+        drop(current);
+        pending.finish(outcome);
     }
 }
 
@@ -258,14 +272,14 @@ impl LlmCallGuard {
                     .unwrap_or(ErrorKind::Other),
             ),
         };
-        self.pending.finish(outcome);
+        self.end(outcome);
     }
 }
 
 impl DatabaseCallGuard {
     /// Ends the query as completed.
     pub fn finish(self) {
-        self.pending.finish(Outcome::Completed(None));
+        self.end(Outcome::Completed(None));
     }
 }
 
@@ -273,7 +287,7 @@ impl CacheCallGuard {
     /// Ends the operation: for reads, whether the key was found (`None` for writes).
     pub fn finish(mut self, hit: Option<bool>) {
         self.pending.call_mut().hit = hit;
-        self.pending.finish(Outcome::Completed(None));
+        self.end(Outcome::Completed(None));
     }
 }
 
@@ -281,6 +295,6 @@ impl ExternalCallGuard {
     /// Ends the call with the HTTP status it got (5xx is a failure of the callee).
     pub fn finish(mut self, status: u16) {
         self.pending.call_mut().status = Some(status);
-        self.pending.finish(Outcome::from_status(status));
+        self.end(Outcome::from_status(status));
     }
 }

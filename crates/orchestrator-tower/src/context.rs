@@ -120,6 +120,8 @@ pub(crate) struct Current {
     /// The same context as OpenTelemetry's, made its current one around each poll
     /// (`TracerBuilder::opentelemetry_context`); `None` when not asked for.
     pub(crate) otel: Option<opentelemetry::Context>,
+    /// The agent run the calls made inside belong to, and the trace's spend.
+    pub(crate) lineage: crate::agent::Lineage,
 }
 
 impl Current {
@@ -132,6 +134,7 @@ impl Current {
             recording,
             tenant: None,
             otel: None,
+            lineage: Default::default(),
         }
     }
 }
@@ -356,6 +359,7 @@ mod tests {
             recording: true,
             tenant: None,
             otel: None,
+            lineage: Default::default(),
         })
     }
 

@@ -57,7 +57,7 @@ impl ServerHint {
         }
         match operation {
             Operation::ApiRequest => self.settled.store(true, Ordering::Relaxed),
-            Operation::Internal => {}
+            Operation::Internal | Operation::AgentRun | Operation::ToolCall => {}
             _ => self.client_call(),
         }
     }

@@ -39,6 +39,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod agent;
 mod analysis;
 pub mod bridge;
 mod call;
@@ -67,6 +68,10 @@ mod tracer;
 
 #[cfg(feature = "reqwest")]
 pub use crate::reqwest::{ReqwestService, TelemetryMiddleware};
+pub use agent::{
+    AgentConfigError, AgentLimits, AgentRunCall, AgentRunGuard, LLM_COST_ATTRIBUTE, Lineage,
+    MAX_NAME_BYTES, ToolCallGuard, ToolCallState,
+};
 pub use analysis::{OperationStats, TraceAnalysis};
 pub use bridge::{SpanLimits, TraceIds, TracingBridge};
 pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmCallGuard};

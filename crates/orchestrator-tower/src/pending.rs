@@ -54,6 +54,13 @@ impl<C: CallState> Pending<C> {
             .expect("a pending call holds its state until it ends")
     }
 
+    /// The call's state.
+    pub(crate) fn call(&self) -> &C {
+        self.call
+            .as_ref()
+            .expect("a pending call holds its state until it ends")
+    }
+
     /// How long the call has been running.
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()

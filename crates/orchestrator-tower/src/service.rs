@@ -78,7 +78,7 @@ pub(crate) fn decide(
     }
     let recording = match local {
         Some(current) => current.recording,
-        None => sampled || tracer.keeps_errors(),
+        None => sampled || tracer.defers_decision(),
     };
     let context = TraceContext {
         trace_id: TraceId::from_bytes(trace_id),
@@ -91,12 +91,22 @@ pub(crate) fn decide(
         let span = opentelemetry::trace::SpanContext::from(&context);
         opentelemetry::Context::map_current(|cx| cx.with_remote_span_context(span))
     });
+    // A local root that records keeps its trace's spend (its span's roll-up, and what
+    // `keep_expensive` decides on); an unrecorded one allocates nothing for it.
+    let lineage = match local {
+        Some(current) => current.lineage.clone(),
+        None => crate::agent::Lineage {
+            agent: None,
+            spend: recording.then(Default::default),
+        },
+    };
     Child {
         current: Current {
             context,
             recording,
             tenant: local.and_then(|c| c.tenant.clone()),
             otel,
+            lineage,
         },
         parent: parent.map(|p| p.span_id.to_bytes()),
         // A foreign parent is outside this tracer's trees too: this span is the root of
@@ -139,6 +149,7 @@ pub(crate) fn begin<C: CallState>(
         Some(tenant) => child.current.tenant = Some(tenant.clone()),
         None => call.inherit_tenant(child.current.tenant.as_ref()),
     }
+    call.inherit(&mut child.current.lineage);
     let span = child.current.recording.then(|| {
         Box::new(OpenSpan {
             trace_id: context.trace_id.to_bytes(),

@@ -22,6 +22,10 @@ pub enum Operation {
     CacheLookup,
     /// A call to an external API.
     ExternalApi,
+    /// An agent run (`invoke_agent`, span kind internal).
+    AgentRun,
+    /// A tool call (`execute_tool`, span kind internal).
+    ToolCall,
     /// A span of the orchestrator's own code, bridged from `tracing` (span kind internal).
     /// Shown in the analysis, never counted as the root of a request.
     Internal,
@@ -29,9 +33,11 @@ pub enum Operation {
 
 impl Operation {
     /// Every category, in display order.
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 8] = [
         Operation::ApiRequest,
+        Operation::AgentRun,
         Operation::LlmRequest,
+        Operation::ToolCall,
         Operation::DatabaseQuery,
         Operation::CacheLookup,
         Operation::ExternalApi,
@@ -46,6 +52,8 @@ impl Operation {
             Operation::DatabaseQuery => "Database Query",
             Operation::CacheLookup => "Cache Lookup",
             Operation::ExternalApi => "External API",
+            Operation::AgentRun => "Agent Run",
+            Operation::ToolCall => "Tool Call",
             Operation::Internal => "Internal",
         }
     }

@@ -32,6 +32,9 @@ pub enum TracerError {
     /// The registry refused the drop counter.
     #[error("the span drop counter could not be registered: {0}")]
     Registry(#[source] orchestrator_metrics::RegistryError),
+    /// An agent limit or the `keep_expensive` threshold cannot be observed.
+    #[error(transparent)]
+    Agent(#[from] crate::agent::AgentConfigError),
     /// Shutdown did not finish within its timeout; queued spans may be lost.
     #[error("the OTLP exporter did not finish within its timeout")]
     ShutdownTimedOut,
@@ -93,6 +96,9 @@ struct Inner {
     otel_hint: OtelHint,
     records_content: bool,
     share_otel: bool,
+    keep_expensive: Option<f64>,
+    agent_limits: HashMap<Box<str>, crate::agent::Limits>,
+    runs: Arc<crate::agent::RunPool>,
 }
 
 impl Inner {
@@ -149,6 +155,8 @@ impl Tracer {
             server_hint: true,
             content: (None, None),
             share_otel: false,
+            keep_expensive: None,
+            agent_limits: Vec::new(),
         }
     }
 
@@ -160,6 +168,26 @@ impl Tracer {
     /// Whether the keep-errors-and-slow policy is on.
     pub fn keeps_errors(&self) -> bool {
         self.inner.keep.is_some()
+    }
+
+    /// Whether traces wait for their root's end to be kept or not (a tail policy: errors
+    /// and slow ones, expensive ones): every request is then recorded.
+    pub(crate) fn defers_decision(&self) -> bool {
+        self.inner.keep.is_some() || self.inner.keep_expensive.is_some()
+    }
+
+    /// The limits configured for agent `name` (none by default).
+    pub(crate) fn agent_limits_of(&self, name: &str) -> crate::agent::Limits {
+        self.inner
+            .agent_limits
+            .get(name)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The pool of agent runs' states.
+    pub(crate) fn run_pool(&self) -> &Arc<crate::agent::RunPool> {
+        &self.inner.runs
     }
 
     /// A call of `operation` ended (the server-layer hint counts them; the first one after
@@ -312,7 +340,13 @@ impl Tracer {
         let keep = span.sampled
             || inner
                 .keep
-                .is_some_and(|k| span.failed || span.duration() >= k.slow);
+                .is_some_and(|k| span.failed || span.duration() >= k.slow)
+            || inner.keep_expensive.is_some_and(|usd| {
+                match span.attribute(crate::agent::LLM_COST_ATTRIBUTE) {
+                    Some(opentelemetry::Value::F64(cost)) => *cost > 0.0 && *cost >= usd,
+                    _ => false,
+                }
+            });
         if !keep {
             return;
         }

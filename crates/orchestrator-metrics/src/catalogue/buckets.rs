@@ -47,3 +47,18 @@ pub const SATISFACTION_SCORE: &[f64] = &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0,
 
 /// Quality on a 0–100 scale, one bucket per ten points.
 pub const QUALITY_SCORE: &[f64] = &[10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0];
+
+/// Agent run durations: a run is several LLM calls and tools, seconds to minutes.
+pub const AGENT_RUN_DURATION_SECONDS: &[f64] = &[
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0,
+];
+
+/// Steps (LLM calls) or tool calls in one agent run.
+pub const AGENT_STEPS: &[f64] = &[
+    1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0,
+];
+
+/// Tool call durations: from an in-process calculator to a web search.
+pub const TOOL_DURATION_SECONDS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];

@@ -4,7 +4,7 @@ use super::buckets;
 use super::labels::*;
 use super::types::{Group, LabelDef, MetricDef, MetricKind, Unit};
 
-const fn counter(
+pub(super) const fn counter(
     name: &'static str,
     unit: Unit,
     help: &'static str,
@@ -22,7 +22,7 @@ const fn counter(
     }
 }
 
-const fn gauge(
+pub(super) const fn gauge(
     name: &'static str,
     unit: Unit,
     help: &'static str,
@@ -40,7 +40,7 @@ const fn gauge(
     }
 }
 
-const fn histogram(
+pub(super) const fn histogram(
     name: &'static str,
     unit: Unit,
     help: &'static str,
@@ -452,44 +452,3 @@ pub const TELEMETRY_DROPPED_TOTAL: MetricDef = counter(
     &[QUEUE],
     Group::SelfMonitoring,
 );
-
-/// Every metric of the catalogue, in documentation order.
-pub const ALL: &[&MetricDef] = &[
-    &REQUESTS_TOTAL,
-    &REQUEST_DURATION_SECONDS,
-    &LLM_REQUESTS_TOTAL,
-    &LLM_LATENCY_SECONDS,
-    &ACTIVE_SESSIONS,
-    &MEMORY_USAGE_BYTES,
-    &CACHE_OPERATIONS_TOTAL,
-    &ERRORS_TOTAL,
-    &REVENUE_USD_TOTAL,
-    &USER_SATISFACTION_SCORE,
-    &SESSION_DURATION_SECONDS,
-    &SESSIONS_TOTAL,
-    &CONVERSIONS_TOTAL,
-    &QUALITY_SCORE,
-    &LLM_TOKENS,
-    &LLM_TIME_TO_FIRST_TOKEN_SECONDS,
-    &LLM_TIME_PER_OUTPUT_TOKEN_SECONDS,
-    &LLM_COST_USD_TOTAL,
-    &LLM_UNREPORTED_USAGE_TOTAL,
-    &TENANT_REQUESTS_TOTAL,
-    &TENANT_LLM_COST_USD_TOTAL,
-    &TENANT_LLM_TOKENS_TOTAL,
-    &TENANT_BUDGET_USD,
-    &TENANT_BUDGET_SPEND_RATIO,
-    &TENANT_BUDGET_SPEND_USD_TOTAL,
-    &TENANT_BUDGET_RATE_USD,
-    &MEMORY_LIMIT_BYTES,
-    &DEPENDENCY_DURATION_SECONDS,
-    &ACTIVE_USERS,
-    &CHURN_RATIO,
-    &CUSTOMER_LIFETIME_VALUE_USD,
-    &KPI_VALUE,
-    &KPI_TARGET,
-    &ALERTS,
-    &LABEL_VALUES_FOLDED_TOTAL,
-    &TELEMETRY_REJECTED_VALUES_TOTAL,
-    &TELEMETRY_DROPPED_TOTAL,
-];

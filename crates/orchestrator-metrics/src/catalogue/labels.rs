@@ -55,7 +55,26 @@ pub const GUARDED_LABELS: &[&str] = &[
     "component",
     "kind",
     "tenant",
+    "agent",
+    "tool",
 ];
+
+/// How an agent run or a tool call ended: `success`, `error`, or `cancelled` (dropped
+/// before it finished).
+pub const RUN_OUTCOMES: &[&str] = &["success", "error", "cancelled"];
+
+/// The per-agent limits a run can cross: its LLM calls (`max_steps`) and its LLM spend
+/// (`max_cost_usd`).
+pub const AGENT_LIMITS: &[&str] = &["max_steps", "max_cost_usd"];
+
+/// The agent a run belongs to (`gen_ai.agent.name`).
+pub const AGENT: LabelDef = LabelDef::guarded("agent");
+/// The tool called (`gen_ai.tool.name`): often named by the model, so guarded.
+pub const TOOL: LabelDef = LabelDef::guarded("tool");
+/// How an agent run or a tool call ended.
+pub const RUN_OUTCOME: LabelDef = LabelDef::closed("outcome", RUN_OUTCOMES);
+/// The agent limit a run crossed.
+pub const AGENT_LIMIT: LabelDef = LabelDef::closed("limit", AGENT_LIMITS);
 
 /// The tenant (customer, team or API key) a request is billed to.
 pub const TENANT: LabelDef = LabelDef::guarded("tenant");

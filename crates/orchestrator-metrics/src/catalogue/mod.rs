@@ -11,6 +11,8 @@
 //! assert!(catalogue::find("orchestrator_llm_latency_seconds").is_some());
 //! ```
 
+mod agents;
+mod all;
 pub mod buckets;
 mod defs;
 mod describe;
@@ -18,6 +20,8 @@ pub mod labels;
 mod table;
 mod types;
 
+pub use agents::*;
+pub use all::ALL;
 pub use defs::*;
 pub use describe::describe_all;
 pub use table::markdown_table;

@@ -172,6 +172,8 @@ pub enum Group {
     Business,
     /// LLM usage following the OpenTelemetry GenAI semantic conventions.
     GenAi,
+    /// Agent runs and the tools they call.
+    Agents,
     /// Infrastructure the orchestrator calls: database, cache, external APIs, memory limit.
     Dependencies,
     /// The telemetry library observing itself.
@@ -185,6 +187,7 @@ impl Group {
             Group::Core => "core",
             Group::Business => "business",
             Group::GenAi => "genai",
+            Group::Agents => "agents",
             Group::Dependencies => "dependencies",
             Group::SelfMonitoring => "self-monitoring",
         }

@@ -4,6 +4,7 @@
 //! a borrowed key plus atomic adds: no allocation, no string formatting. Every label value
 //! that can come from outside goes through the shared [`CardinalityGuard`].
 
+mod agent;
 mod business;
 mod cache;
 mod dependency;
@@ -13,9 +14,11 @@ mod llm;
 mod request;
 mod session;
 mod tenant;
+mod token_counters;
 
 use std::sync::Arc;
 
+pub use agent::{AgentHandles, AgentLimit, AgentMetrics, RunOutcome, ToolHandles};
 pub use business::BusinessMetrics;
 pub use cache::{CacheMetrics, CacheOp, CacheResult};
 pub use dependency::{DependencyKind, DependencyMetrics};
@@ -89,6 +92,7 @@ impl MetricsBuilder {
             sessions: SessionMetrics::new(registry),
             business: BusinessMetrics::new(registry),
             tenants: TenantMetrics::new(registry, guard.clone(), budgets),
+            agents: AgentMetrics::new(registry, guard.clone()),
             dependencies,
             errors,
             guard,
@@ -124,6 +128,7 @@ pub struct Metrics {
     business: BusinessMetrics,
     errors: ErrorMetrics,
     tenants: TenantMetrics,
+    agents: AgentMetrics,
 }
 
 impl Metrics {
@@ -185,6 +190,12 @@ impl Metrics {
     /// Requests, LLM spend and tokens by tenant.
     pub fn tenants(&self) -> &TenantMetrics {
         &self.tenants
+    }
+
+    /// Agent runs (runs, duration, steps, tool calls, LLM spend and tokens, limits) and
+    /// tool calls.
+    pub fn agents(&self) -> &AgentMetrics {
+        &self.agents
     }
 }
 

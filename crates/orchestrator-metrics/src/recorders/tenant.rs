@@ -3,10 +3,11 @@
 //! `orchestrator_tenant_llm_tokens_total{tenant,token_type}`. The per-model metrics carry no
 //! tenant label, so cardinality adds up instead of multiplying.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use super::counter;
 use super::handle_cache::HandleCache;
+use super::token_counters::TokenCounters;
 use crate::budget::Budgets;
 use crate::catalogue;
 use crate::{CardinalityGuard, CounterHandle, GuardedLabel, Registry, TokenUsage};
@@ -23,17 +24,8 @@ struct Inner {
 struct Handles {
     requests: CounterHandle,
     cost: CounterHandle,
-    /// input, output.
-    tokens: [CounterHandle; 2],
-    /// cache_read, cache_write, reasoning: made on the first call that reports them, so a
-    /// tenant whose models never do has no zero series that reads as "none reported".
-    parts: [OnceLock<CounterHandle>; 3],
-    /// The admitted tenant label value, to make the lazy handles.
-    tenant: Box<str>,
+    tokens: TokenCounters,
 }
-
-/// The `token_type` values of `Handles::parts`, in order.
-const PARTS: [&str; 3] = ["cache_read", "cache_write", "reasoning"];
 
 /// Records requests, LLM spend and tokens by tenant. The `tenant` label is guarded: by
 /// default the first 100 tenants keep their name and later ones fold into `other`
@@ -93,33 +85,13 @@ impl TenantMetrics {
             (admitted.into(), 0),
             |k| &*k.0 == admitted,
             || {
-                let tokens =
-                    |kind| counter(r, &catalogue::TENANT_LLM_TOKENS_TOTAL, &[admitted, kind]);
                 Arc::new(Handles {
                     requests: counter(r, &catalogue::TENANT_REQUESTS_TOTAL, &[admitted]),
                     cost: counter(r, &catalogue::TENANT_LLM_COST_USD_TOTAL, &[admitted]),
-                    tokens: [tokens("input"), tokens("output")],
-                    parts: Default::default(),
-                    tenant: admitted.into(),
+                    tokens: TokenCounters::new(r, &catalogue::TENANT_LLM_TOKENS_TOTAL, admitted),
                 })
             },
         )
-    }
-
-    #[cold]
-    fn part<'h>(
-        &self,
-        cell: &'h OnceLock<CounterHandle>,
-        tenant: &str,
-        kind: &str,
-    ) -> &'h CounterHandle {
-        cell.get_or_init(|| {
-            counter(
-                &self.inner.registry,
-                &catalogue::TENANT_LLM_TOKENS_TOTAL,
-                &[tenant, kind],
-            )
-        })
     }
 
     /// Counts one API request of `tenant`.
@@ -137,22 +109,7 @@ impl TenantMetrics {
             return;
         }
         let h = self.handles(tenant);
-        for (handle, n) in h.tokens.iter().zip([usage.input, usage.output]) {
-            if n > 0 {
-                handle.increment(n);
-            }
-        }
-        let parts = [usage.cached_input, usage.cache_write_input, usage.reasoning];
-        for ((cell, kind), n) in h.parts.iter().zip(PARTS).zip(parts) {
-            if n > 0 {
-                // Made once (cold); afterwards one load.
-                let handle = match cell.get() {
-                    Some(handle) => handle,
-                    None => self.part(cell, &h.tenant, kind),
-                };
-                handle.increment(n);
-            }
-        }
+        h.tokens.add(usage);
         if let Some(cost) = cost {
             // The cost was computed from checked prices: finite and non-negative.
             let _ = h.cost.add(cost);

@@ -32,6 +32,7 @@
 
 mod fields;
 mod format;
+mod genai;
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,6 +53,7 @@ use crate::service::decide;
 use crate::span::{Operation, SpanRecord};
 use crate::tracer::Tracer;
 use fields::Fields;
+use genai::GenAiSpan;
 
 /// A `tracing_subscriber` layer that bridges `tracing` spans into this crate's traces; see
 /// the [module docs](self). Made by [`Tracer::tracing_layer`].
@@ -121,6 +123,26 @@ impl TracingBridge {
     pub fn limits(mut self, limits: SpanLimits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// The call a new GenAI span runs in, recorded or not (its metrics are for every run):
+    /// `None` for a root.
+    fn genai_parent<S>(&self, attrs: &Attributes<'_>, ctx: &Context<'_, S>) -> Option<Current>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if !attrs.is_contextual()
+            && let Some(span) = attrs.parent().and_then(|id| ctx.span(id))
+        {
+            let extensions = span.extensions();
+            if let Some(g) = extensions.get::<GenAiSpan>().filter(|g| g.owner == self.id) {
+                return g.current().cloned();
+            }
+            if let Some(b) = extensions.get::<Bridged>().filter(|b| b.owner == self.id) {
+                return Some(b.current.clone());
+            }
+        }
+        context::current_full()
     }
 
     /// The context a new span runs under: `None` when the bridge does nothing for it.
@@ -229,6 +251,24 @@ where
         if *attrs.metadata().level() > self.max_level {
             return;
         }
+        if attrs
+            .metadata()
+            .fields()
+            .field("gen_ai.operation.name")
+            .is_some()
+            && !context::suppressed()
+        {
+            let parent = self.genai_parent(attrs, &ctx);
+            if let Some(genai) = genai::start(&self.tracer, self.id, attrs, parent)
+                && let Some(span) = ctx.span(id)
+            {
+                let mut extensions = span.extensions_mut();
+                if extensions.get_mut::<GenAiSpan>().is_none() {
+                    extensions.insert(genai);
+                }
+                return;
+            }
+        }
         let Some(parent) = self.parent(attrs, &ctx) else {
             return;
         };
@@ -251,6 +291,13 @@ where
             return;
         };
         let mut extensions = span.extensions_mut();
+        if let Some(genai) = extensions
+            .get_mut::<GenAiSpan>()
+            .filter(|g| g.owner == self.id)
+        {
+            genai.record(values);
+            return;
+        }
         if let Some(bridged) = extensions
             .get_mut::<Bridged>()
             .filter(|b| b.owner == self.id)
@@ -261,9 +308,12 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let level = *event.metadata().level();
-        // Inside an unsampled call no span can take the event (explicit parents aside).
+        // Inside an unsampled call no span can take the event (explicit parents aside), but
+        // an error fails the GenAI span it is in.
         if level > self.max_level
-            || (event.is_contextual() && context::current_recording() == Some(false))
+            || (event.is_contextual()
+                && context::current_recording() == Some(false)
+                && !(level == Level::ERROR && genai::any_open()))
         {
             return;
         }
@@ -271,6 +321,15 @@ where
             return;
         };
         let mut extensions = span.extensions_mut();
+        if let Some(genai) = extensions
+            .get_mut::<GenAiSpan>()
+            .filter(|g| g.owner == self.id)
+        {
+            if level == Level::ERROR {
+                genai.failed();
+            }
+            return;
+        }
         let Some(bridged) = extensions
             .get_mut::<Bridged>()
             .filter(|b| b.owner == self.id)
@@ -312,19 +371,32 @@ where
         // Inside an unsampled call, skip the span lookup: a bridged span is only entered
         // there when a future of another, recorded trace is polled from inside the
         // unsampled one (a `join!` across traces); its children then stay unrecorded.
-        if context::current_recording() == Some(false) {
+        // A GenAI span is entered whether its trace records or not: the LLM calls inside
+        // are its agent's steps.
+        let unrecorded = context::current_recording() == Some(false);
+        if unrecorded && !genai::any_open() {
             return;
         }
         let Some(span) = ctx.span(id) else {
             return;
         };
         let extensions = span.extensions();
-        let Some(bridged) = extensions.get::<Bridged>().filter(|b| b.owner == self.id) else {
-            return;
+        let mine = match extensions.get::<GenAiSpan>().filter(|g| g.owner == self.id) {
+            Some(genai) => genai.current().cloned(),
+            None if unrecorded => return,
+            None => {
+                let Some(bridged) = extensions.get::<Bridged>().filter(|b| b.owner == self.id)
+                else {
+                    return;
+                };
+                Some(bridged.current.clone())
+            }
         };
-        self.tracer
-            .look_for_other_pipelines(bridged.current.context.trace_id);
-        let mine = Some(bridged.current.clone());
+        let Some(mine) = mine else { return };
+        if mine.recording {
+            self.tracer.look_for_other_pipelines(mine.context.trace_id);
+        }
+        let mine = Some(mine);
         let _ = context::swap(mine).map(|previous| {
             SAVED.with(|saved| saved.borrow_mut().push((id.into_u64(), previous)));
         });
@@ -349,6 +421,12 @@ impl Drop for Bridged {
     fn drop(&mut self) {
         let context = &self.current.context;
         let error = self.error.take();
+        // A bridged local root (a background job) that made LLM calls carries their spend.
+        if (self.parent.is_none() || self.parent_is_remote)
+            && let Some(spend) = self.current.lineage.spend.as_ref().filter(|s| s.spent())
+        {
+            spend.attributes(&mut self.attributes);
+        }
         let record = SpanRecord {
             trace_id: context.trace_id.to_bytes(),
             span_id: context.span_id.to_bytes(),

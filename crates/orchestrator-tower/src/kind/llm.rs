@@ -171,6 +171,10 @@ pub struct LlmCallState {
     pub(crate) unrecognised: bool,
     /// Recorded around an SDK call whose retries the recording cannot see.
     pub(crate) includes_retries: bool,
+    /// The agent run the call is a step of, and the trace's spend: both get its cost.
+    pub(crate) lineage: crate::agent::Lineage,
+    /// The cost priced when the call was recorded, as `f64` bits (NaN: none), for the span.
+    pub(crate) cost: AtomicU64,
 }
 
 impl std::fmt::Debug for LlmCallState {
@@ -204,6 +208,8 @@ impl LlmCallState {
             estimated: false,
             unrecognised: false,
             includes_retries: false,
+            lineage: Default::default(),
+            cost: AtomicU64::new(f64::NAN.to_bits()),
         }
     }
 
@@ -261,6 +267,23 @@ impl CallState for LlmCallState {
         if let (Some(tenant), Some(usage)) = (&self.tenant, &self.response.usage) {
             metrics.tenants().record_llm(tenant, usage, cost);
         }
+        let usage = self.response.usage.as_ref();
+        if let Some(run) = &self.lineage.agent {
+            run.add_llm(usage, cost);
+        }
+        if let Some(spend) = &self.lineage.spend {
+            spend.add_llm(usage, cost);
+        }
+        if let Some(cost) = cost {
+            self.cost.store(cost.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    fn inherit(&mut self, lineage: &mut crate::agent::Lineage) {
+        if let Some(run) = &lineage.agent {
+            run.step();
+        }
+        self.lineage.clone_from(lineage);
     }
 
     fn inherit_tenant(&mut self, tenant: Option<&std::sync::Arc<str>>) {
@@ -329,6 +352,14 @@ impl CallState for LlmCallState {
             if self.estimated {
                 attributes.push(KeyValue::new("gen_ai.usage.estimated", true));
             }
+        }
+        // The cost as semantic-conventions-genai PR 443 proposes it (not yet a convention):
+        // on the inference span only, computed here from the price table.
+        let cost = f64::from_bits(self.cost.load(Ordering::Relaxed));
+        if !cost.is_nan() {
+            attributes.push(KeyValue::new("gen_ai.usage.cost.amount", cost));
+            attributes.push(KeyValue::new("gen_ai.usage.cost.currency", "USD"));
+            attributes.push(KeyValue::new("gen_ai.usage.cost.source", "local"));
         }
         if self.includes_retries {
             attributes.push(KeyValue::new("orchestrator.llm.includes_retries", true));

@@ -97,6 +97,13 @@ pub trait CallState: Send + 'static {
         let _ = tenant;
     }
 
+    /// Told what the call it runs in passes on (the agent run it is part of, the trace's
+    /// spend), and may change what its own children inherit (an agent run makes itself
+    /// theirs). Nothing by default.
+    fn inherit(&mut self, lineage: &mut crate::agent::Lineage) {
+        let _ = lineage;
+    }
+
     /// Told the tenant its context names once its inner service answered (`set_tenant`
     /// in a handler): a server that knew none counts the request for it.
     fn learn_tenant(&mut self, tenant: &std::sync::Arc<str>) {

@@ -52,6 +52,8 @@ pub struct ServerCall {
     method: Method,
     status: Option<u16>,
     tenant: Option<Arc<str>>,
+    /// The trace's spend, when the request records its span: its roll-up attributes.
+    spend: Option<Arc<crate::agent::Tally>>,
 }
 
 impl ServerCall {
@@ -103,6 +105,13 @@ impl CallState for ServerCall {
         ));
         attributes.push(KeyValue::new("http.route", self.route().to_owned()));
         outcome_attributes(self.status, ended, attributes);
+        if let Some(spend) = &self.spend {
+            spend.attributes(attributes);
+        }
+    }
+
+    fn inherit(&mut self, lineage: &mut crate::agent::Lineage) {
+        self.spend.clone_from(&lineage.spend);
     }
 }
 
@@ -131,6 +140,7 @@ impl<B> OnRequest<Request<B>> for Server {
             method: request.method().clone(),
             status: None,
             tenant,
+            spend: None,
         }
     }
 }

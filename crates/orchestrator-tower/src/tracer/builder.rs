@@ -31,6 +31,8 @@ pub struct TracerBuilder {
     /// Content consent: `.0` from code, `.1` from the environment.
     pub(super) content: (Option<bool>, Option<bool>),
     pub(super) share_otel: bool,
+    pub(super) keep_expensive: Option<f64>,
+    pub(super) agent_limits: Vec<(String, crate::agent::AgentLimits)>,
 }
 
 impl TracerBuilder {
@@ -64,6 +66,32 @@ impl TracerBuilder {
     /// Keeps every failed or slow trace too (see [`KeepErrorsAndSlow`]).
     pub fn keep_errors_and_slow(mut self, slow: Duration) -> Self {
         self.keep = Some(KeepErrorsAndSlow { slow });
+        self
+    }
+
+    /// Keeps every trace whose LLM spend (in this process) reaches `usd`, whatever the
+    /// sampling ratio: decided at the end of the local root like
+    /// [`keep_errors_and_slow`](Self::keep_errors_and_slow), under the same buffer bounds
+    /// (every request is then recorded until its root ends). `0.0` keeps every trace that
+    /// spent anything priced. A negative, NaN or infinite threshold is an error at
+    /// [`build`](Self::build).
+    pub fn keep_expensive(mut self, usd: f64) -> Self {
+        self.keep_expensive = Some(usd);
+        self
+    }
+
+    /// Observes limits on the runs of agent `name`: a run that crosses one is marked on its
+    /// span and counted (see [`AgentLimits`](crate::AgentLimits)). A limit that cannot be
+    /// observed (`max_steps(0)`, a cost that is not a positive number) is an error at
+    /// [`build`](Self::build). Given twice for one agent, the later wins.
+    pub fn agent_limits(
+        mut self,
+        name: impl Into<String>,
+        limits: crate::agent::AgentLimits,
+    ) -> Self {
+        let name = name.into();
+        self.agent_limits.retain(|(n, _)| *n != name);
+        self.agent_limits.push((name, limits));
         self
     }
 
@@ -145,6 +173,16 @@ impl TracerBuilder {
 
     /// Builds the tracer, starting the export thread when exporting.
     pub fn build(self) -> Result<Tracer, TracerError> {
+        if let Some(usd) = self.keep_expensive
+            && !(usd.is_finite() && usd >= 0.0)
+        {
+            return Err(crate::agent::AgentConfigError::InvalidThreshold(usd).into());
+        }
+        let agent_limits = self
+            .agent_limits
+            .iter()
+            .map(|(name, limits)| Ok((name.as_str().into(), limits.check(name)?)))
+            .collect::<Result<HashMap<Box<str>, _>, crate::agent::AgentConfigError>>()?;
         // Calls are timed with the TSC through `quanta`, cheaper to read than
         // `std::time::Instant` (the `clock` group of `benches/middleware.rs`). Its clock
         // calibrates on first use, which takes up to a few milliseconds: do it now, not in
@@ -195,6 +233,9 @@ impl TracerBuilder {
                 otel_hint: crate::hint::OtelHint::default(),
                 records_content: self.content.0.or(self.content.1).unwrap_or(false),
                 share_otel: self.share_otel,
+                keep_expensive: self.keep_expensive,
+                agent_limits,
+                runs: Arc::new(crate::agent::RunPool::new()),
             }),
         })
     }
