@@ -296,3 +296,78 @@ data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n
     let with = per_call(true);
     assert_eq!(with, without, "capture allocated on unsampled calls");
 }
+
+/// An unsampled request whose handler runs an agent (an LLM call through the guard, two
+/// tool calls) allocates exactly what the same request making the same LLM call outside any
+/// agent allocates: the agent's identity and its run's tallies travel in the call's context
+/// from a pool, and its metrics' handles are resolved once per name.
+#[test]
+fn unsampled_requests_with_an_agent_and_two_tools_allocate_nothing_for_them() {
+    use axum::Router;
+    use axum::routing::post;
+    use orchestrator_telemetry::orchestrator_tower::{Sampler, TelemetryLayer, Tracer};
+    use orchestrator_telemetry::{ModelPrice, PriceTable};
+
+    let registry = Registry::new();
+    let prices = PriceTable::new().with_price(
+        "openai",
+        "gpt-4o-mini",
+        ModelPrice::new(0.15, 0.075, 0.60).unwrap(),
+    );
+    let tracer = Tracer::builder(Metrics::builder().prices(prices).build(&registry))
+        .sampler(Sampler::always_off())
+        .build()
+        .unwrap();
+    let step = |tracer: &Tracer| {
+        tracer
+            .llm_call("openai", "gpt-4o-mini")
+            .finish(LlmOutcome::Success, Some(TokenUsage::new(300, 40)));
+    };
+    let plain = {
+        let t = tracer.clone();
+        Router::new()
+            .route(
+                "/v1/sessions/{id}/messages",
+                post(move || {
+                    step(&t);
+                    async { "ok" }
+                }),
+            )
+            .layer(TelemetryLayer::server(&tracer))
+    };
+    let agent = {
+        let t = tracer.clone();
+        Router::new()
+            .route(
+                "/v1/sessions/{id}/messages",
+                post(move || {
+                    let run = t.agent_run("researcher");
+                    run.in_scope(|| {
+                        step(&t);
+                        t.tool_call("web_search").finish();
+                        t.tool_call("calculator").finish();
+                    });
+                    run.finish();
+                    async { "ok" }
+                }),
+            )
+            .layer(TelemetryLayer::server(&tracer))
+    };
+    let baseline = allocations_per_request(plain);
+    let with_agent = allocations_per_request(agent);
+    assert!(baseline > 0, "the counting allocator counts");
+    assert_eq!(
+        with_agent, baseline,
+        "the agent run and its tool calls allocated on unsampled requests"
+    );
+    let text = registry.render();
+    assert!(
+        text.contains(
+            r#"orchestrator_agent_runs_total{agent="researcher",outcome="success"} 1010"#
+        )
+    );
+    assert!(
+        text.contains(r#"orchestrator_tool_calls_total{tool="calculator",outcome="success"} 1010"#)
+    );
+    assert!(text.contains(r#"orchestrator_agent_steps_sum{agent="researcher"} 1010"#));
+}

@@ -30,7 +30,7 @@ const PRICES: [(&str, &str, [f64; 4]); 4] = [
     ("gcp.gemini", "gemini-test", [0.30, 0.075, 2.5, 0.30]),
 ];
 
-fn prices() -> PriceTable {
+pub(crate) fn prices() -> PriceTable {
     PRICES.iter().fold(PriceTable::new(), |table, (p, m, r)| {
         let price = ModelPrice::new(r[0], r[1], r[2])
             .unwrap()
@@ -41,7 +41,7 @@ fn prices() -> PriceTable {
 }
 
 /// The cost of `usage`, computed here from the rates, not by the library.
-fn cost(f: &Fixture, usage: &Usage) -> f64 {
+pub(crate) fn cost(f: &Fixture, usage: &Usage) -> f64 {
     let (_, _, r) = PRICES
         .iter()
         .find(|(p, m, _)| *p == f.provider && *m == f.model)

@@ -5,6 +5,7 @@
 mod bridge_support;
 mod support;
 
+mod agents;
 mod anthropic;
 mod bridge;
 mod bridge_bad_input;
