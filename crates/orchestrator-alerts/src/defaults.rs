@@ -1,4 +1,4 @@
-//! The four rules of the spec, and the three budget rules.
+//! The four rules of the spec, the three budget rules, and the agent rule.
 
 use std::time::Duration;
 
@@ -21,6 +21,9 @@ pub struct AlertTuning {
     pub satisfaction_for: Duration,
     /// The window `SpendRateAnomaly` measures the spend rate over.
     pub spend_window: Window,
+    /// The window `AgentRunaway` counts runs that crossed a limit over; longer than `for_`,
+    /// so that one runaway run keeps the alert firing after it went pending.
+    pub agent_window: Window,
     /// The `service` label: Alertmanager groups and inhibits by it.
     pub service: String,
     /// Where runbooks live; each rule links `<base>/<rule-name>`.
@@ -116,6 +119,7 @@ impl AlertTuning {
             for_: Duration::from_secs(300),
             satisfaction_for: Duration::from_secs(900),
             spend_window: Window::hours(1).unwrap_or_else(|_| unreachable_window()),
+            agent_window: Window::minutes(15).unwrap_or_else(|_| unreachable_window()),
             service: "orchestrator".to_owned(),
             runbook_base: "https://runbooks.example.com/orchestrator".to_owned(),
             thresholds: Thresholds::default(),
@@ -131,6 +135,7 @@ impl AlertTuning {
             for_: Duration::from_secs(10),
             satisfaction_for: Duration::from_secs(10),
             spend_window: Window::secs(30).unwrap_or_else(|_| unreachable_window()),
+            agent_window: Window::secs(30).unwrap_or_else(|_| unreachable_window()),
             ..Self::production()
         }
     }
@@ -158,7 +163,31 @@ pub fn error_ratio(window: Window) -> Result<Expr, ExprError> {
 pub fn default_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
     let mut rules = spec_rules(t)?;
     rules.extend(budget_rules(t)?);
+    rules.push(agent_runaway(t)?);
     Ok(rules)
+}
+
+/// `AgentRunaway` (high), by agent: runs of an agent crossed one of its limits
+/// (`TracerBuilder::agent_limits`: more steps or more LLM spend than allowed) within
+/// `agent_window`. Limits are observed, not enforced, so a looping agent keeps spending
+/// until someone acts. No limit configured, no series above zero, no alert.
+pub fn agent_runaway(t: &AlertTuning) -> Result<AlertRule, RuleError> {
+    let runs = Expr::total(
+        Selector::of(&catalogue::AGENT_LIMIT_EXCEEDED_TOTAL),
+        t.agent_window,
+    )
+    .and_then(|total| total.sum_by(["agent"]));
+    AlertRule::builder("AgentRunaway", runs)
+        .when(CmpOp::Gt, 0.0)
+        .unit(Unit::Number)
+        .for_duration(t.for_)
+        .severity(Severity::High)
+        .label("service", &t.service)
+        .condition_text("runs over an agent limit > 0")
+        .summary("Agent runs crossed their step or spend limit")
+        .description("Runs of an agent took more LLM calls or spent more than the limits configured for it: a loop that does not converge spends until it is stopped.")
+        .runbook(&format!("{}/AgentRunaway", t.runbook_base))
+        .build()
 }
 
 /// The budget rules, over the budgets configured with `MetricsBuilder::budget` (no budget,

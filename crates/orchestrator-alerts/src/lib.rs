@@ -41,7 +41,9 @@ mod slo;
 mod state;
 mod unit;
 
-pub use defaults::{AlertTuning, Thresholds, budget_rules, default_rules, error_ratio};
+pub use defaults::{
+    AlertTuning, Thresholds, agent_runaway, budget_rules, default_rules, error_ratio,
+};
 pub use evaluator::{AlertEvaluator, AlertsHandle, EvaluatorConfig, EvaluatorError};
 pub use notify::{
     AlertmanagerSink, Delivery, DeliveryError, Dispatcher, EmailSink, EmailSinkBuilder, LogSink,

@@ -225,8 +225,8 @@ fn minutes(m: u64) -> Duration {
 
 /// Scenarios that make each default rule (production tuning) and the default SLOs fire,
 /// then recover: an error burst, slow responses, memory pressure, unhappy customers, an
-/// SLO burn, a latency SLO burn, no traffic at all, and a tenant spending through its
-/// daily budget.
+/// SLO burn, a latency SLO burn, no traffic at all, a tenant spending through its daily
+/// budget, and an agent whose runs cross their step limit.
 pub fn default_scenarios() -> Vec<Scenario> {
     let chat = [("route", "/v1/chat"), ("method", "POST"), ("status", "200")];
     let api_errors = [("component", "api"), ("kind", "server_error")];
@@ -361,6 +361,24 @@ pub fn default_scenarios() -> Vec<Scenario> {
                 ]
             },
             &[4, 12, 22, 50],
+        ),
+        scenario(
+            "agent runaway: two researcher runs cross max_steps at minutes 10 and 11",
+            vec![
+                InputSeries::new(
+                    "orchestrator_agent_limit_exceeded_total",
+                    &[("agent", "researcher"), ("limit", "max_steps")],
+                )
+                .hold(0.0, 40)
+                .hold(1.0, 4)
+                .hold(2.0, 116),
+                InputSeries::new(
+                    "orchestrator_agent_limit_exceeded_total",
+                    &[("agent", "planner"), ("limit", "max_steps")],
+                )
+                .hold(0.0, 160),
+            ],
+            &[5, 12, 17, 35],
         ),
         scenario(
             "no traffic: the SLI is absent",
