@@ -12,6 +12,7 @@ mod auth;
 mod browser;
 mod cardinality;
 mod dashboards_prometheus;
+mod demo_agents;
 mod demo_cost;
 mod escaping;
 mod exemplars_prometheus;

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `POST /v1/sessions` | opens a session for `{"user_id"}` |
 //! | `POST /v1/sessions/{id}/messages` | answers `{"prompt", "model"}`: cache, moderation, LLM, database |
+//! | `POST /v1/sessions/{id}/research` | answers `{"question"}` with the research agent (see [`agent`](crate::agent)) |
 //! | `POST /v1/sessions/{id}/feedback` | records satisfaction, quality, conversion and purchase |
 //! | `DELETE /v1/sessions/{id}` | ends the session |
 //! | `GET /healthz` | liveness |
@@ -40,11 +41,11 @@ pub const MARKUP: f64 = 3.0;
 #[derive(Clone)]
 pub struct AppState {
     metrics: Metrics,
-    tracer: Tracer,
+    pub(crate) tracer: Tracer,
     business: BusinessRecorder,
     db: Db,
     cache: AnswerCache,
-    llm: LlmClient,
+    pub(crate) llm: LlmClient,
     external: ExternalClient,
     open: Arc<Mutex<HashMap<i64, OpenSession>>>,
 }
@@ -87,6 +88,7 @@ pub fn router(state: AppState, observer: Option<RequestObserver>) -> Router {
     let mut router = Router::new()
         .route("/v1/sessions", post(create_session))
         .route("/v1/sessions/{id}/messages", post(send_message))
+        .route("/v1/sessions/{id}/research", post(crate::agent::research))
         .route("/v1/sessions/{id}/feedback", post(feedback))
         .route("/v1/sessions/{id}", delete(end_session))
         .route("/healthz", get(|| async { "ok" }))

@@ -52,7 +52,8 @@ pub struct DemoArgs {
     /// Inject an incident from 10 s to 30 s into the run, so its alert goes pending, fires,
     /// then resolves (the run lasts at least 75 s): `errors` (30 % of LLM calls fail;
     /// `--incident` alone), `slow` (the LLM answers 5x slower), `memory` (a cache fills past
-    /// 90 % of the memory limit) or `unhappy` (users rate sessions around 3/10).
+    /// 90 % of the memory limit), `unhappy` (users rate sessions around 3/10) or `runaway`
+    /// (the research agent loops past its step limit).
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "errors")]
     pub incident: Option<Incident>,
     /// The memory limit `orchestrator_memory_limit_bytes` reports, in MiB (default: the

@@ -1,5 +1,5 @@
 //! Scripted incidents, one per seed alert rule, so each rule can be provoked on demand:
-//! `--incident errors|slow|memory|unhappy`.
+//! `--incident errors|slow|memory|unhappy|runaway`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -20,6 +20,9 @@ pub enum Incident {
     Memory,
     /// Users rate their sessions around 3 / 10: `LowCustomerSatisfaction`.
     Unhappy,
+    /// The research agent's model keeps asking for tools, so runs loop past their step
+    /// limit: `AgentRunaway`.
+    Runaway,
 }
 
 impl Incident {
@@ -30,6 +33,7 @@ impl Incident {
             Incident::Slow => "the LLM answers 5x slower (ResponseTimeDegradation)",
             Incident::Memory => "a cache fills past 90 % of the memory limit (MemoryUsageCritical)",
             Incident::Unhappy => "users rate their sessions around 3/10 (LowCustomerSatisfaction)",
+            Incident::Runaway => "the research agent loops until its step limit (AgentRunaway)",
         }
     }
 
@@ -39,6 +43,7 @@ impl Incident {
             Incident::Slow => 2,
             Incident::Memory => 3,
             Incident::Unhappy => 4,
+            Incident::Runaway => 5,
         }
     }
 }

@@ -6,6 +6,8 @@
 //! `cargo run --release --example orchestrator`.
 #![deny(missing_docs, unsafe_code)]
 
+pub mod agent;
+mod agent_wire;
 mod anthropic_wire;
 pub mod app;
 mod args;

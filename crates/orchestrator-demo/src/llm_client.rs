@@ -148,6 +148,85 @@ impl LlmClient {
     }
 }
 
+/// One step of an agent run: the model's tool calls, or its answer.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The tool calls asked for: (call id, tool name). Empty when the model answered.
+    pub calls: Vec<(String, String)>,
+    /// The assistant message, to append to the conversation.
+    pub message: Value,
+    /// Token usage reported by the provider.
+    pub usage: TokenUsage,
+}
+
+impl LlmClient {
+    /// One step of an agent: a chat completion offered `tools`, not streamed (the layer
+    /// records it, with its finish reason and the tool calls asked for).
+    pub async fn tool_step(
+        &self,
+        model: &ModelProfile,
+        messages: &Value,
+        tools: &Value,
+    ) -> Result<Step, LlmError> {
+        let body = serde_json::json!({"model": model.model, "messages": messages, "tools": tools});
+        let url = format!("{}/{}/v1/chat/completions", self.base_url, model.provider);
+        let mut request = http::Request::post(url)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| LlmError::Transport(e.to_string()))?;
+        request.extensions_mut().insert(GenAiRequest {
+            operation: "chat",
+            provider: Cow::Borrowed(model.provider),
+            model: Cow::Borrowed(model.model),
+            prompt: None,
+        });
+        let call = async {
+            let response = self
+                .openai
+                .clone()
+                .oneshot(request)
+                .await
+                .map_err(|e| LlmError::Transport(e.to_string()))?;
+            match response.status().as_u16() {
+                200 => {}
+                429 => return Err(LlmError::RateLimited),
+                code => return Err(LlmError::Status(code)),
+            }
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| LlmError::Transport(e.to_string()))?
+                .to_bytes();
+            serde_json::from_slice::<Value>(&bytes)
+                .map_err(|e| LlmError::Transport(format!("malformed answer: {e}")))
+        };
+        let answer = tokio::time::timeout(self.deadline, call)
+            .await
+            .unwrap_or(Err(LlmError::Timeout(self.deadline)))?;
+        let message = answer
+            .pointer("/choices/0/message")
+            .cloned()
+            .ok_or_else(|| LlmError::Transport("an answer without a message".into()))?;
+        let calls = message["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                Some((
+                    c["id"].as_str()?.to_owned(),
+                    c.pointer("/function/name")?.as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        Ok(Step {
+            calls,
+            message,
+            usage: answer.get("usage").map(parse_usage).unwrap_or_default(),
+        })
+    }
+}
+
 /// The wire format of an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wire {

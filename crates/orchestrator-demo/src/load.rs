@@ -261,6 +261,19 @@ impl VirtualUser {
                 PROMPTS[self.rng.range(0, PROMPTS.len() as u64) as usize],
                 self.rng.range(0, 40)
             );
+            // One message in eight is a question for the research agent.
+            if self.rng.chance(0.125) {
+                let body = serde_json::json!({"question": prompt});
+                self.send(
+                    with_tenant(
+                        self.client
+                            .post(format!("{}/v1/sessions/{id}/research", self.base)),
+                    )
+                    .json(&body),
+                )
+                .await;
+                continue;
+            }
             let roll = self.rng.unit();
             let model = if roll < 0.7 {
                 MODELS[0]

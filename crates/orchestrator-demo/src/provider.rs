@@ -126,11 +126,14 @@ fn profile(provider: &str, model: &str) -> Option<&'static ModelProfile> {
 }
 
 #[derive(Debug, Deserialize)]
-struct ChatRequest {
+pub(crate) struct ChatRequest {
     model: String,
-    messages: Vec<Message>,
+    pub(crate) messages: Vec<Message>,
     #[serde(default)]
     stream: bool,
+    /// The tools the model may call (an agent's step): answered by `agent_wire`.
+    #[serde(default)]
+    pub(crate) tools: Option<Vec<serde_json::Value>>,
 }
 
 impl ChatRequest {
@@ -138,20 +141,25 @@ impl ChatRequest {
     fn words(&self) -> usize {
         self.messages
             .iter()
-            .map(|m| m.content.split_whitespace().count())
+            .filter_map(|m| m.content.as_deref())
+            .map(|c| c.split_whitespace().count())
             .sum()
     }
 }
 
 #[derive(Debug, Deserialize)]
-struct Message {
-    content: String,
+pub(crate) struct Message {
+    #[serde(default)]
+    pub(crate) role: String,
+    /// Absent (`null`) on an assistant message that only called tools.
+    #[serde(default)]
+    content: Option<String>,
 }
 
 #[derive(Clone)]
-struct ProviderState {
-    config: ProviderConfig,
-    rng: SharedRng,
+pub(crate) struct ProviderState {
+    pub(crate) config: ProviderConfig,
+    pub(crate) rng: SharedRng,
 }
 
 /// The running provider.
@@ -304,6 +312,9 @@ async fn chat(
             return (StatusCode::TOO_MANY_REQUESTS, "simulated rate limit").into_response();
         }
     };
+    if request.tools.is_some() && !request.stream {
+        return crate::agent_wire::step(&state, profile, &request, &plan).await;
+    }
     if !request.stream {
         let wait = plan.first_token + plan.per_token * plan.output as f64;
         tokio::time::sleep(Duration::from_secs_f64(wait)).await;
@@ -351,9 +362,14 @@ async fn messages(
 }
 
 /// The `created` timestamp of every answer (a fixed date: the demo's answers are synthetic).
-const CREATED: u64 = 1_764_460_800;
+pub(crate) const CREATED: u64 = 1_764_460_800;
 
-fn usage_json(input: u64, output: u64, cached: u64, reasoning: u64) -> serde_json::Value {
+pub(crate) fn usage_json(
+    input: u64,
+    output: u64,
+    cached: u64,
+    reasoning: u64,
+) -> serde_json::Value {
     serde_json::json!({
         "prompt_tokens": input,
         "completion_tokens": output,

@@ -49,7 +49,10 @@ fn builder(args: &DemoArgs) -> Result<TelemetryBuilder, DemoError> {
         // The demo samples every second so a 30-second run has enough points; the
         // production default is 15 s.
         .monitor_interval(DEMO_MONITOR_INTERVAL)
-        .tracing(|t| t.service_name("orchestrator-demo"));
+        .tracing(|t| {
+            t.service_name("orchestrator-demo")
+                .agent_limits(crate::agent::RESEARCHER, crate::agent::research_limits())
+        });
     for budget in &args.budgets {
         telemetry = telemetry.budget(budget.clone());
     }
