@@ -1,7 +1,7 @@
 //! The in-process alert evaluator and a real Prometheus loaded with the generated rules
-//! agree on which alerts fire and when, over one workload with four incidents in turn, one
-//! per seed rule (errors, slow LLM, memory, unhappy users), and a scripted spend for the
-//! budgets.
+//! agree on which alerts fire and when, over one workload with five incidents in turn, one
+//! per seed rule (errors, slow LLM, memory, unhappy users) and one for `AgentRunaway` (the
+//! research agent looping past its step limit), and a scripted spend for the budgets.
 //!
 //! "When" is compared within 1.25 s: one Prometheus evaluation interval (1 s) plus one
 //! scrape interval (250 ms). Prometheus evaluates its rules on scraped data, which trails
@@ -137,12 +137,13 @@ fn assert_agree(rule: &str, what: &[&str], ours: &[Option<i64>], theirs: &[Optio
     }
 }
 
-/// The four seed rules, and the incident that provokes each.
-const SPEC_RULES: [(Incident, &str); 4] = [
+/// The four seed rules and the agent rule, and the incident that provokes each.
+const SPEC_RULES: [(Incident, &str); 5] = [
     (Incident::Errors, "HighErrorRate"),
     (Incident::Slow, "ResponseTimeDegradation"),
     (Incident::Memory, "MemoryUsageCritical"),
     (Incident::Unhappy, "LowCustomerSatisfaction"),
+    (Incident::Runaway, "AgentRunaway"),
 ];
 
 /// How much the memory incident holds in these tests: the limit is resident memory at
@@ -170,14 +171,14 @@ struct RuleRun {
 }
 
 /// The demo under load beside a real Prometheus loaded with the generated default rules
-/// (on [`support::brisk_tuning`]) and scraping the same registry, with the four incidents
-/// one after another, each in its own [`SLOT`]: run once, for the four tests below.
+/// (on [`support::brisk_tuning`]) and scraping the same registry, with the five incidents
+/// one after another, each in its own [`SLOT`]: run once, for the five tests below.
 fn shared_run() -> &'static [RuleRun] {
     static RUN: std::sync::OnceLock<Vec<RuleRun>> = std::sync::OnceLock::new();
-    RUN.get_or_init(run_the_four_incidents)
+    RUN.get_or_init(run_the_incidents)
 }
 
-fn run_the_four_incidents() -> Vec<RuleRun> {
+fn run_the_incidents() -> Vec<RuleRun> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -194,6 +195,12 @@ fn run_the_four_incidents() -> Vec<RuleRun> {
         .monitor_interval(Duration::from_millis(250))
         .alerts(|a| a.tuning(tuning.clone()))
         .process_collector(collector)
+        .tracing(|t| {
+            t.agent_limits(
+                orchestrator_demo::agent::RESEARCHER,
+                orchestrator_demo::agent::research_limits(),
+            )
+        })
         .build()
         .unwrap();
     let (_rules, prometheus) = prometheus_with_rules(
@@ -328,6 +335,13 @@ fn response_time_degradation_fires_and_resolves_when_prometheus_says_so() {
 #[test]
 fn memory_usage_critical_fires_and_resolves_when_prometheus_says_so() {
     incident_agrees_with_prometheus(Incident::Memory);
+}
+
+/// `--incident runaway` (the research agent loops past its step limit) moves
+/// `AgentRunaway`.
+#[test]
+fn agent_runaway_fires_and_resolves_when_prometheus_says_so() {
+    incident_agrees_with_prometheus(Incident::Runaway);
 }
 
 /// Issue 17: `--incident unhappy` (scores around 3/10) moves `LowCustomerSatisfaction`.

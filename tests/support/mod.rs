@@ -321,6 +321,8 @@ pub fn brisk_tuning() -> orchestrator_telemetry::orchestrator_alerts::AlertTunin
         satisfaction_window: window,
         for_: Duration::from_secs(3),
         satisfaction_for: Duration::from_secs(3),
+        // Short enough that a runaway incident's alert resolves within its test slot.
+        agent_window: orchestrator_telemetry::orchestrator_query::Window::secs(8).unwrap(),
         ..orchestrator_telemetry::orchestrator_alerts::AlertTuning::demo()
     }
 }
