@@ -52,6 +52,7 @@ fn trace_doc(trace: &Trace, scores: &HashMap<[u8; 16], Vec<ScoreDoc>>) -> Option
             duration_ms: ms(s.duration()),
             failed: s.failed,
             error_type: s.error_type.map(str::to_owned),
+            cost_usd: s.cost_usd(),
             attributes: s
                 .attributes
                 .iter()
@@ -68,6 +69,7 @@ fn trace_doc(trace: &Trace, scores: &HashMap<[u8; 16], Vec<ScoreDoc>>) -> Option
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         duration_ms: ms(trace.duration()),
         failed: root.failed,
+        cost_usd: root.f64_attribute(orchestrator_tower::LLM_COST_ATTRIBUTE),
         scores: scores.get(&trace.trace_id()).cloned().unwrap_or_default(),
         spans,
     })

@@ -158,14 +158,14 @@ async fn the_live_page_in_a_real_browser() {
     })
     .await;
     eventually(
-        "the seven alert rows (the spec's four and the three budget rules)",
+        "the eight alert rows (the spec's four, the three budget rules, AgentRunaway)",
         || async {
             client
                 .find_all(Locator::Css("#alert-table tbody tr[data-rule]"))
                 .await
                 .unwrap()
                 .len()
-                == 7
+                == 8
         },
     )
     .await;
@@ -241,6 +241,31 @@ async fn the_live_page_in_a_real_browser() {
         &client,
         "#llm-table tbody tr[data-model='openai/gpt-4o-mini'] td:last-child",
     )
+    .await;
+    // The Agents panel: the demo's research agent, its runs and its cost per run; and the
+    // traces' LLM spend in their headers.
+    eventually("the research agent's row", || async {
+        !client
+            .find_all(Locator::Css(
+                "#agent-table tbody tr[data-agent='researcher']",
+            ))
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let per_run = text_of(
+        &client,
+        "#agent-table tbody tr[data-agent='researcher'] td:nth-child(7)",
+    )
+    .await;
+    assert!(per_run.starts_with('$') && per_run != "$0", "{per_run}");
+    eventually("a trace header with its LLM spend", || async {
+        texts_of(&client, ".trace h3")
+            .await
+            .iter()
+            .any(|h| h.contains(" · LLM $"))
+    })
     .await;
     assert!(cost.starts_with('$') && cost != "$0.0000", "{cost}");
     // A p95 that fell in a bucket too wide to be within 10 % is shown as its bucket (the

@@ -130,6 +130,10 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
     tokio::task::block_in_place(|| guard.evaluate_now());
     tokio::time::sleep(Duration::from_millis(200)).await;
     record(&[200, 200, 500]);
+    // An agent run with one tool call (a trace of its own, before the LLM call's).
+    let run = guard.tracer().agent_run("researcher");
+    run.in_scope(|| guard.tracer().tool_call("web_search").finish());
+    run.finish();
     let hostile = "<img src=x onerror=alert(1)>";
     let llm = TelemetryLayer::llm(guard.tracer(), OpenAiCompatible).layer(service_fn(
         |_: http::Request<String>| async {
@@ -231,7 +235,7 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
         .collect();
     assert_eq!(
         states.len(),
-        7,
+        8,
         "every rule, inactive ones included: {alerts:?}"
     );
     assert!(states.contains(&("MemoryUsageCritical", RuleState::Inactive)));
@@ -242,6 +246,13 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
     assert_eq!(span.name, format!("chat {hostile}"));
     assert_eq!(span.attributes["gen_ai.request.model"], hostile);
     assert_eq!(span.attributes["gen_ai.usage.output_tokens"], "4");
+    // The agent's trace: not a request, so not in the analysis; its run and its tool call,
+    // with the run's (nil) LLM spend.
+    let agent = &traces.traces[1];
+    assert_eq!(agent.root, "invoke_agent researcher");
+    assert_eq!(agent.cost_usd, Some(0.0));
+    assert_eq!(agent.spans.len(), 2);
+    assert_eq!(agent.spans[1].name, "execute_tool web_search");
 
     let summary: SummaryDoc = doc(&base, "/api/v1/summary").await;
     assert_eq!(summary.requests_total, 5.0);
@@ -251,6 +262,16 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
     let reported = summary.llm.iter().find(|r| r.model != "quiet").unwrap();
     assert_eq!(reported.usage_missing, 0.0, "{reported:?}");
     assert!(!summary.points.is_empty(), "{summary:?}");
+    let researcher = &summary.agents[0];
+    assert_eq!(
+        (
+            researcher.agent.as_str(),
+            researcher.runs,
+            researcher.tool_calls
+        ),
+        ("researcher", 1.0, 1.0),
+        "{summary:?}"
+    );
 
     // In process, the same documents (what the demo's `--report` judges). The monitor may
     // evaluate in between, so only what it cannot change is compared whole.

@@ -21,6 +21,35 @@ pub struct SummaryDoc {
     /// The tenants with the highest LLM spend, highest first.
     #[serde(default)]
     pub top_tenants: Vec<TenantSpend>,
+    /// One row per agent, by name.
+    #[serde(default)]
+    pub agents: Vec<AgentRow>,
+}
+
+/// One agent of the Agents panel, since start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentRow {
+    /// The `agent` label (`other` for names past the cardinality cap).
+    pub agent: String,
+    /// Runs ended.
+    pub runs: f64,
+    /// Runs that failed or were cancelled.
+    pub failed: f64,
+    /// The p95 run duration.
+    pub p95_seconds: Option<f64>,
+    /// Its bucket, when too wide for the value to be within 10 % (see [`Bucket`]).
+    #[serde(default)]
+    pub p95_bucket: Option<Bucket>,
+    /// The p95 of steps (LLM calls) per run, as `histogram_quantile` interpolates it.
+    pub steps_p95: Option<f64>,
+    /// Tool calls made in its runs.
+    pub tool_calls: f64,
+    /// Of which failed or cancelled.
+    pub tool_errors: f64,
+    /// LLM spend in its runs (its sub-agents' excluded), in US dollars.
+    pub cost_usd: f64,
+    /// Runs that crossed one of its limits.
+    pub limit_exceeded: f64,
 }
 
 /// What happened between two samples.

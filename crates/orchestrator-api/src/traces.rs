@@ -75,6 +75,10 @@ pub struct TraceDoc {
     pub duration_ms: f64,
     /// Whether the root failed.
     pub failed: bool,
+    /// The LLM spend made in the trace (in this process), in US dollars: the root's
+    /// `orchestrator.llm.cost.usd`; `null` when the root does not carry it.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
     /// Feedback scores given to the trace after it ended.
     #[serde(default)]
     pub scores: Vec<ScoreDoc>,
@@ -110,6 +114,11 @@ pub struct SpanDoc {
     pub failed: bool,
     /// `error.type`, when it failed.
     pub error_type: Option<String>,
+    /// The LLM spend of the span, in US dollars: an LLM call's
+    /// (`gen_ai.usage.cost.amount`), or what was spent inside an agent run or a request
+    /// (`orchestrator.llm.cost.usd`); `null` for other spans.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
     /// Its attributes, values as strings.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,

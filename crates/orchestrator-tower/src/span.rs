@@ -117,6 +117,22 @@ impl SpanRecord {
             .map(|kv| &kv.value)
     }
 
+    /// The value of attribute `key` when it is a floating-point number (a cost).
+    pub fn f64_attribute(&self, key: &str) -> Option<f64> {
+        match self.attribute(key)? {
+            opentelemetry::Value::F64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The LLM spend the span carries, in US dollars: an LLM call's own
+    /// (`gen_ai.usage.cost.amount`), or what was spent inside an agent run or a trace's
+    /// local root ([`LLM_COST_ATTRIBUTE`](crate::LLM_COST_ATTRIBUTE)).
+    pub fn cost_usd(&self) -> Option<f64> {
+        self.f64_attribute("gen_ai.usage.cost.amount")
+            .or_else(|| self.f64_attribute(crate::LLM_COST_ATTRIBUTE))
+    }
+
     /// A span another OpenTelemetry pipeline finished (the user's provider, through
     /// [`QueueProcessor`](crate::QueueProcessor)), as the store keeps it: of the `Internal`
     /// category, its status's description as the failure's message.

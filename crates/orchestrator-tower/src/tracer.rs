@@ -342,10 +342,8 @@ impl Tracer {
                 .keep
                 .is_some_and(|k| span.failed || span.duration() >= k.slow)
             || inner.keep_expensive.is_some_and(|usd| {
-                match span.attribute(crate::agent::LLM_COST_ATTRIBUTE) {
-                    Some(opentelemetry::Value::F64(cost)) => *cost > 0.0 && *cost >= usd,
-                    _ => false,
-                }
+                span.f64_attribute(crate::agent::LLM_COST_ATTRIBUTE)
+                    .is_some_and(|cost| cost > 0.0 && cost >= usd)
             });
         if !keep {
             return;

@@ -5,9 +5,9 @@
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-api`.
 
 use orchestrator_api::{
-    AlertsDoc, Bucket, Direction, ExportDoc, FigureDoc, KpiDoc, KpiScope, KpisDoc, LlmRow,
-    OperationDoc, RuleDoc, RuleState, ScoreDoc, Severity, SpanDoc, SummaryDoc, SummaryPoint,
-    TenantSpend, TraceAnalysisDoc, TraceDoc, TracesDoc, UsersDoc, UsersScope,
+    AgentRow, AlertsDoc, Bucket, Direction, ExportDoc, FigureDoc, KpiDoc, KpiScope, KpisDoc,
+    LlmRow, OperationDoc, RuleDoc, RuleState, ScoreDoc, Severity, SpanDoc, SummaryDoc,
+    SummaryPoint, TenantSpend, TraceAnalysisDoc, TraceDoc, TracesDoc, UsersDoc, UsersScope,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -68,6 +68,18 @@ fn summary() {
             top_tenants: vec![TenantSpend {
                 tenant: "acme".into(),
                 cost_usd: 0.002,
+            }],
+            agents: vec![AgentRow {
+                agent: "researcher".into(),
+                runs: 12.0,
+                failed: 1.0,
+                p95_seconds: Some(1.8),
+                p95_bucket: None,
+                steps_p95: Some(4.6),
+                tool_calls: 20.0,
+                tool_errors: 1.0,
+                cost_usd: 0.0012,
+                limit_exceeded: 0.0,
             }],
         },
     );
@@ -210,6 +222,7 @@ fn traces() {
         duration_ms: 120.25,
         failed,
         error_type: failed.then(|| "rate_limited".into()),
+        cost_usd: parent.map(|_| 0.00042),
         attributes: [("gen_ai.request.model".to_owned(), "gpt-4o".to_owned())]
             .into_iter()
             .collect(),
@@ -241,6 +254,7 @@ fn traces() {
                 start: 1_795_000_000_000,
                 duration_ms: 122.5,
                 failed: true,
+                cost_usd: Some(0.00042),
                 scores: vec![ScoreDoc {
                     kind: "satisfaction".into(),
                     score: "9".into(),

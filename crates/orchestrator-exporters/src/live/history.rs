@@ -6,7 +6,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use orchestrator_api::{Bucket, LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
+use orchestrator_api::{AgentRow, Bucket, LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
 use orchestrator_metrics::Registry;
 use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
@@ -25,9 +25,10 @@ struct Totals {
     requests: f64,
     server_errors: f64,
     buckets: Vec<(f64, f64)>,
-    /// The LLM panel's rows and the top tenants.
+    /// The LLM panel's rows, the top tenants and the Agents panel's rows.
     llm: Vec<LlmRow>,
     tenants: Vec<TenantSpend>,
+    agents: Vec<AgentRow>,
 }
 
 /// The families of the LLM panel and the tenant list (few series: read as a snapshot).
@@ -42,6 +43,7 @@ fn spend_family(family: &str) -> bool {
         TENANT_LLM_COST_USD_TOTAL.name,
     ]
     .contains(&family)
+        || super::agents::FAMILIES.contains(&family)
 }
 
 /// The totals the page charts, read from the registry without rendering text: the request
@@ -81,6 +83,7 @@ fn totals(registry: &Registry, at_ms: i64) -> Totals {
         buckets,
         llm: super::spend::llm_rows(&spend),
         tenants: super::spend::top_tenants(&spend),
+        agents: super::agents::agent_rows(&spend),
     }
 }
 
@@ -194,6 +197,7 @@ impl History {
                 .collect(),
             llm: last.map_or_else(Vec::new, |t| t.llm.clone()),
             top_tenants: last.map_or_else(Vec::new, |t| t.tenants.clone()),
+            agents: last.map_or_else(Vec::new, |t| t.agents.clone()),
         }
     }
 }
@@ -261,6 +265,7 @@ mod tests {
             buckets: vec![(0.1, 50.0), (0.5, 90.0), (f64::INFINITY, 100.0)],
             llm: Vec::new(),
             tenants: Vec::new(),
+            agents: Vec::new(),
         };
         let after = Totals {
             at_ms: 2_000,
@@ -269,6 +274,7 @@ mod tests {
             buckets: vec![(0.1, 50.0), (0.5, 290.0), (f64::INFINITY, 300.0)],
             llm: Vec::new(),
             tenants: Vec::new(),
+            agents: Vec::new(),
         };
         let p = point(&before, &after).unwrap();
         assert_eq!(p.request_rate, 100.0);

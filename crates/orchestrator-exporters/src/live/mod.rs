@@ -13,6 +13,7 @@
 //! strings, and is served with a `Content-Security-Policy` that forbids inline scripts: a
 //! label value such as `<img src=x onerror=alert(1)>` shows as text.
 
+mod agents;
 mod history;
 mod spend;
 

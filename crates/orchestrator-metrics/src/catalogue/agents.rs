@@ -48,6 +48,17 @@ pub const AGENT_TOOL_CALLS: MetricDef = histogram(
     Group::Agents,
 );
 
+/// `orchestrator_agent_tool_errors_total`: counter of tool calls that failed (or were
+/// cancelled) inside runs of an agent, its innermost; with `orchestrator_agent_tool_calls`,
+/// the agent's tool error rate.
+pub const AGENT_TOOL_ERRORS_TOTAL: MetricDef = counter(
+    "orchestrator_agent_tool_errors_total",
+    Unit::Count,
+    "Tool calls that failed or were cancelled inside runs of an agent.",
+    &[AGENT],
+    Group::Agents,
+);
+
 /// `orchestrator_agent_llm_cost_usd_total`: counter of LLM spend in US dollars by the
 /// innermost agent run the call was made in (sampled or not). Summed over agents, plus the
 /// spend outside any agent, it is `orchestrator_llm_cost_usd_total`.

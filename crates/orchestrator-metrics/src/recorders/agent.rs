@@ -56,6 +56,7 @@ pub struct AgentHandles {
     duration: HistogramHandle,
     steps: HistogramHandle,
     tool_calls: HistogramHandle,
+    tool_errors: CounterHandle,
     cost: CounterHandle,
     tokens: TokenCounters,
     limits: [CounterHandle; 2],
@@ -86,6 +87,11 @@ impl AgentHandles {
         if let Some(cost) = cost {
             let _ = self.cost.add(cost);
         }
+    }
+
+    /// Counts a tool call that failed (or was cancelled) inside a run of this agent.
+    pub fn tool_failed(&self) {
+        self.tool_errors.increment(1);
     }
 
     /// Counts a run that crossed `limit`.
@@ -186,6 +192,7 @@ impl AgentMetrics {
                     duration: histogram(r, &catalogue::AGENT_RUN_DURATION_SECONDS, &[a]),
                     steps: histogram(r, &catalogue::AGENT_STEPS, &[a]),
                     tool_calls: histogram(r, &catalogue::AGENT_TOOL_CALLS, &[a]),
+                    tool_errors: counter(r, &catalogue::AGENT_TOOL_ERRORS_TOTAL, &[a]),
                     cost: counter(r, &catalogue::AGENT_LLM_COST_USD_TOTAL, &[a]),
                     tokens: TokenCounters::new(r, &catalogue::AGENT_LLM_TOKENS_TOTAL, a),
                     limits: [limit(AgentLimit::MaxSteps), limit(AgentLimit::MaxCostUsd)],

@@ -121,6 +121,8 @@ pub struct ToolCallState {
     /// Resolved when the call starts, or at its end when its name came later (a bridged
     /// span that records `gen_ai.tool.name` once the model named the tool).
     handles: Option<Arc<ToolHandles>>,
+    /// The run the call is made in, if any: its agent counts the call's failure.
+    run: Option<Arc<RunState>>,
 }
 
 /// The `tool` label of a tool call whose name was never given.
@@ -132,6 +134,11 @@ impl CallState for ToolCallState {
 
     fn record(&self, ended: &Ended, metrics: &Metrics) {
         let outcome = run_outcome(&ended.outcome);
+        if outcome != RunOutcome::Success
+            && let Some(handles) = self.run.as_ref().and_then(|r| r.handles())
+        {
+            handles.tool_failed();
+        }
         match &self.handles {
             Some(handles) => handles.record(outcome, ended.duration),
             None => {
@@ -169,6 +176,7 @@ impl CallState for ToolCallState {
         if let Some(run) = &lineage.agent {
             run.tool_call();
         }
+        self.run.clone_from(&lineage.agent);
     }
 }
 
@@ -226,6 +234,7 @@ impl Tracer {
             call_id: None,
             tool_type: "function",
             handles,
+            run: None,
         })
     }
 }

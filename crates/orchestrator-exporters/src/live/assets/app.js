@@ -32,6 +32,7 @@ const fmt = {
   rate: (v) => (v === null || v === undefined ? '–' : v.toFixed(1) + '/s'),
   ms: (s) => (s === null || s === undefined ? '–' : (s * 1000).toFixed(1) + ' ms'),
   pct: (v) => (v === null || v === undefined ? '–' : (v * 100).toFixed(2) + ' %'),
+  usd: (v) => (v === null || v === undefined ? '–' : '$' + (v >= 1 ? v.toFixed(2) : +v.toPrecision(3))),
   // A duration with the precision a bucket bound needs: 0.25 -> "250 ms", 2.56 -> "2.56 s".
   dur: (s) => (s < 1 ? +(s * 1000).toPrecision(3) + ' ms' : +s.toPrecision(3) + ' s'),
   // A percentile: its value, or, when the histogram bucket it fell in is too wide for the
@@ -124,6 +125,15 @@ function renderSummary(s) {
   const tenants = (s.top_tenants || []).map((t) =>
     row([cell(t.tenant), cell('$' + t.cost_usd.toFixed(4), 'num')], { 'data-tenant': t.tenant }));
   replaceRows(document.querySelector('#tenant-table tbody'), tenants);
+  const agents = (s.agents || []).map((a) =>
+    row([cell(a.agent), cell(fmt.count(a.runs), 'num'), cell(fmt.count(a.failed), 'num'),
+      cell(fmt.p95(a.p95_seconds, a.p95_bucket), 'num'),
+      cell(a.steps_p95 === null || a.steps_p95 === undefined ? '–' : a.steps_p95.toFixed(1), 'num'),
+      cell(a.tool_calls ? fmt.pct(a.tool_errors / a.tool_calls) : '–', 'num'),
+      cell(a.runs ? fmt.usd(a.cost_usd / a.runs) : '–', 'num'),
+      cell(fmt.count(a.limit_exceeded), a.limit_exceeded ? 'num warn' : 'num')],
+      { 'data-agent': a.agent }));
+  replaceRows(document.querySelector('#agent-table tbody'), agents);
 }
 
 const SCOPES = { fleet: 'fleet-wide', 'replica/fleet': "this replica's, over the fleet's users", replica: 'this replica' };
@@ -184,11 +194,15 @@ function renderTraces(t) {
     const scores = (trace.scores || []).map((f) => f.kind + ' ' + f.score);
     if (scores.length) div.setAttribute('data-scores', scores.join(', '));
     div.appendChild(el('h3', null, trace.root + ' · ' + trace.duration_ms.toFixed(1) + ' ms · ' + trace.spans.length + ' spans'
+      + (trace.cost_usd ? ' · LLM ' + fmt.usd(trace.cost_usd) : '')
       + (scores.length ? ' · feedback: ' + scores.join(', ') : '')));
     const total = trace.duration_ms || 1;
     for (const span of trace.spans) {
       const line = el('div', span.failed ? 'span failed' : 'span');
-      line.appendChild(el('span', 'name', span.name));
+      // An agent run shows its spend: everything its steps and sub-agents spent.
+      const agentCost = span.operation === 'Agent Run' && span.cost_usd !== null && span.cost_usd !== undefined;
+      if (agentCost) line.setAttribute('data-cost', String(span.cost_usd));
+      line.appendChild(el('span', 'name', span.name + (agentCost ? ' · ' + fmt.usd(span.cost_usd) : '')));
       const track = el('div', 'track');
       const bar = el('div', 'bar');
       bar.style.left = Math.min(100, (span.offset_ms / total) * 100).toFixed(2) + '%';
