@@ -71,7 +71,7 @@ fn every_orchestrator_panel_returns_data_from_prometheus() {
     }
     assert!(missing.is_empty(), "no data for:\n{}", missing.join("\n"));
     assert_eq!(
-        checked, 39,
+        checked, 45,
         "every orchestrator query but the two not computable"
     );
     drop(server);

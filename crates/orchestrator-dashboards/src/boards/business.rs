@@ -1,5 +1,5 @@
-//! Business intelligence: conversion, churn, lifetime value, and what drives them. 15
-//! panels, 5 m.
+//! Business intelligence: conversion, churn, lifetime value, and what drives them, then a
+//! row of agent panels. 21 panels, 5 m.
 
 use orchestrator_metrics::catalogue as c;
 use orchestrator_query::{Expr, Selector, Window};
@@ -26,7 +26,7 @@ pub fn business_intelligence(ctx: &Context) -> Result<Dashboard, DashboardError>
     let margin = total_over(&c::REVENUE_USD_TOTAL, hour)?
         .minus(total_over(&c::LLM_COST_USD_TOTAL, hour)?)?;
     let rpu = ctx.kpi("revenue_per_user")?;
-    let panels = vec![
+    let mut panels = vec![
         Panel::new(
             Kind::Stat,
             "Conversion rate (24 h)",
@@ -136,6 +136,7 @@ pub fn business_intelligence(ctx: &Context) -> Result<Dashboard, DashboardError>
         )
         .describe("Revenue minus LLM spend, per hour."),
     ];
+    panels.extend(super::agents::agent_row()?);
     Ok(Dashboard {
         uid: "orchestrator-business",
         title: "Orchestrator — Business intelligence",

@@ -1,5 +1,6 @@
 //! The four dashboards of the specification.
 
+mod agents;
 mod business;
 mod executive;
 mod infrastructure;
