@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::charts::{KPI_CHART, TRAFFIC_CHART};
 use super::md::md;
-use super::metrics::{NOT_COMPUTABLE, ONLY_WHEN_CONFIGURED};
+use super::metrics::{NOT_COMPUTABLE, ONLY_WHEN_CONFIGURED, only_with_agents};
 use super::report::{Check, Report, mark, thousands};
 
 impl Report {
@@ -71,6 +71,8 @@ impl Report {
                 "absent (needs a previous window)".to_owned()
             } else if ONLY_WHEN_CONFIGURED.contains(&m.name) {
                 "absent (no budget configured)".to_owned()
+            } else if only_with_agents(m.name) {
+                "absent (no agent run recorded)".to_owned()
             } else {
                 "❌".to_owned()
             };
@@ -107,6 +109,23 @@ impl Report {
                 .find(|f| f.name == *k)
                 .map_or("–", |f| f.display_trend.as_str());
             let _ = writeln!(out, "| {k} | {v} | {} |", md(trend));
+        }
+        let agents = i
+            .summary
+            .as_ref()
+            .map(|s| s.agents.as_slice())
+            .unwrap_or(&[]);
+        if !agents.is_empty() {
+            let spend: Vec<String> = agents
+                .iter()
+                .map(|a| format!("{} ${:.4} over {} runs", md(&a.agent), a.cost_usd, a.runs))
+                .collect();
+            let _ = writeln!(
+                out,
+                "
+LLM spend by agent (innermost agent of each call, since start): {}.",
+                spend.join(", ")
+            );
         }
 
         let _ = writeln!(out, "\n## Business KPIs\n");
@@ -217,6 +236,23 @@ impl Report {
                         o.share * 100.0
                     );
                 }
+                let costly = t
+                    .traces
+                    .iter()
+                    .filter_map(|t| Some((t, t.cost_usd?)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                if let Some((trace, cost)) = costly {
+                    let _ = writeln!(
+                        out,
+                        "
+Most expensive recent trace: `{}` ({}), ${cost:.6} of LLM calls.",
+                        trace.trace_id,
+                        md(&trace.root)
+                    );
+                }
+                if let Ok(summary) = &i.summary {
+                    agents_table(&mut out, &summary.agents);
+                }
             }
             Err(e) => {
                 let _ = writeln!(out, "Not available: {}", md(e));
@@ -280,5 +316,34 @@ impl Report {
             );
         }
         out
+    }
+}
+
+/// The agents' runs, as the live page's Agents panel shows them.
+fn agents_table(out: &mut String, agents: &[orchestrator_api::AgentRow]) {
+    if agents.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n| Agent | Runs | Failed | p95 duration | p95 steps | Tool error rate | Cost per run | Over a limit |\n|---|---|---|---|---|---|---|---|"
+    );
+    for a in agents {
+        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "–".to_owned());
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            md(&a.agent),
+            a.runs,
+            a.failed,
+            or_dash(a.p95_seconds.map(|s| format!("{:.0} ms", s * 1000.0))),
+            or_dash(a.steps_p95.map(|s| format!("{s:.1}"))),
+            or_dash(
+                (a.tool_calls > 0.0)
+                    .then(|| format!("{:.1}%", 100.0 * a.tool_errors / a.tool_calls))
+            ),
+            or_dash((a.runs > 0.0).then(|| format!("${:.6}", a.cost_usd / a.runs))),
+            a.limit_exceeded
+        );
     }
 }

@@ -20,12 +20,22 @@ pub const ONLY_WHEN_CONFIGURED: [&str; 4] = [
     catalogue::TENANT_BUDGET_RATE_USD.name,
 ];
 
+/// Metrics exported only once the service records an agent run or a tool call: a
+/// service without agents has none of them.
+pub fn only_with_agents(name: &str) -> bool {
+    catalogue::ALL
+        .iter()
+        .any(|def| def.name == name && def.group == catalogue::Group::Agents)
+}
+
 /// Why `name` may honestly be absent (`None`: it must be exposed).
 pub fn honest_absence(name: &str) -> Option<&'static str> {
     if NOT_COMPUTABLE.contains(&name) {
         Some("absent, as it must be until a previous 30-day window exists")
     } else if ONLY_WHEN_CONFIGURED.contains(&name) {
         Some("absent: exported once a budget is configured")
+    } else if only_with_agents(name) {
+        Some("absent: exported once an agent run or a tool call is recorded")
     } else {
         None
     }

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use orchestrator_api::{
-    AlertsDoc, Direction, FigureDoc, KpiDoc, KpiScope, KpisDoc, OperationDoc, RuleDoc, RuleState,
-    Severity, SummaryDoc, SummaryPoint, TraceAnalysisDoc, TracesDoc,
+    AgentRow, AlertsDoc, Direction, FigureDoc, KpiDoc, KpiScope, KpisDoc, OperationDoc, RuleDoc,
+    RuleState, Severity, SummaryDoc, SummaryPoint, TraceAnalysisDoc, TraceDoc, TracesDoc,
 };
 use orchestrator_metrics::{LlmCall, LlmOutcome, Metrics, Registry, TokenUsage};
 use orchestrator_obs::validate::{
@@ -129,6 +129,18 @@ fn inputs() -> Inputs {
                     error_rate: (n > 0).then_some(0.1),
                 })
                 .collect(),
+            agents: vec![AgentRow {
+                agent: "researcher".into(),
+                runs: 12.0,
+                failed: 1.0,
+                p95_seconds: Some(1.85),
+                p95_bucket: None,
+                steps_p95: Some(4.6),
+                tool_calls: 20.0,
+                tool_errors: 1.0,
+                cost_usd: 0.0012,
+                limit_exceeded: 2.0,
+            }],
             ..SummaryDoc::default()
         }),
         kpis: Ok(KpisDoc {
@@ -260,7 +272,16 @@ fn inputs() -> Inputs {
                 ],
                 export: None,
             },
-            traces: Vec::new(),
+            traces: vec![TraceDoc {
+                trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+                root: "POST /v1/sessions/{id}/research".into(),
+                start: 1_795_000_000_000,
+                duration_ms: 912.0,
+                failed: false,
+                cost_usd: Some(0.000_231),
+                scores: Vec::new(),
+                spans: Vec::new(),
+            }],
         }),
         page: Some(PagePerf {
             load_ms: 12.5,
