@@ -92,8 +92,9 @@ pub use axum;
 /// guards, the sampler and the bridge (their crate's paths keep working).
 #[cfg(feature = "traces")]
 pub use orchestrator_tower::{
-    AnthropicMessages, CacheCallGuard, DatabaseCallGuard, ExternalCallGuard, Gemini, GenAiRequest,
-    Llm, LlmAnswer, LlmCallGuard, OpenAiCompatible, Sampler, TelemetryLayer, Tracer, TracingBridge,
+    AgentLimits, AgentRunGuard, AnthropicMessages, CacheCallGuard, DatabaseCallGuard,
+    ExternalCallGuard, Gemini, GenAiRequest, Llm, LlmAnswer, LlmCallGuard, OpenAiCompatible,
+    Sampler, TelemetryLayer, ToolCallGuard, Tracer, TracingBridge,
 };
 
 /// The reqwest middleware and the reqwest client as a tower service.

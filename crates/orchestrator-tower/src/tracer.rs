@@ -178,11 +178,12 @@ impl Tracer {
 
     /// The limits configured for agent `name` (none by default).
     pub(crate) fn agent_limits_of(&self, name: &str) -> crate::agent::Limits {
-        self.inner
-            .agent_limits
-            .get(name)
-            .copied()
-            .unwrap_or_default()
+        let limits = &self.inner.agent_limits;
+        // No configured limit, no hashing of the name.
+        if limits.is_empty() {
+            return crate::agent::Limits::default();
+        }
+        limits.get(name).copied().unwrap_or_default()
     }
 
     /// The pool of agent runs' states.
