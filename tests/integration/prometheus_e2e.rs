@@ -43,6 +43,16 @@ async fn workload(api: String) -> BTreeMap<u16, u64> {
                     }
                     count(request.send().await.unwrap().status());
                 }
+                // One question for the research agent per worker: the agent and tool series.
+                if s == 1 {
+                    let r = client
+                        .post(format!("{api}/v1/sessions/{id}/research"))
+                        .json(&serde_json::json!({"question": format!("research {worker}")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    count(r.status());
+                }
                 let feedback = serde_json::json!({
                     "satisfaction": 6.0 + (s as f64), "quality": 70.0 + worker as f64,
                     "converted": s == 2, "purchase_usd": if s == 2 { 19.99 } else { 0.0 },
