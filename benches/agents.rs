@@ -78,23 +78,28 @@ fn spans_handler(
 > + Clone {
     let tracer = tracer.clone();
     bare().map_request(move |request: Request<Body>| {
-        let run = tracing::info_span!(
-            "invoke_agent",
-            gen_ai.operation.name = "invoke_agent",
-            gen_ai.agent.name = "researcher"
-        );
-        let _run = run.enter();
-        step(&tracer);
-        for tool in ["web_search", "calculator"] {
-            let span = tracing::info_span!(
-                "execute_tool",
-                gen_ai.operation.name = "execute_tool",
-                gen_ai.tool.name = tool
-            );
-            let _tool = span.enter();
-        }
+        genai_spans(|| step(&tracer));
         request
     })
+}
+
+/// An `invoke_agent` span running `inside`, then two `execute_tool` spans in it.
+fn genai_spans(inside: impl Fn()) {
+    let run = tracing::info_span!(
+        "invoke_agent",
+        gen_ai.operation.name = "invoke_agent",
+        gen_ai.agent.name = "researcher"
+    );
+    let _run = run.enter();
+    inside();
+    for tool in ["web_search", "calculator"] {
+        let span = tracing::info_span!(
+            "execute_tool",
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = tool
+        );
+        let _tool = span.enter();
+    }
 }
 
 fn agents(c: &mut Criterion) {
@@ -122,20 +127,7 @@ fn agents(c: &mut Criterion) {
         // The peer: the same three spans, and the step recorded by nothing (no metrics).
         let (dispatch, provider) = otel_dispatch(ratio);
         let mut service = bare().map_request(|request: Request<Body>| {
-            let run = tracing::info_span!(
-                "invoke_agent",
-                gen_ai.operation.name = "invoke_agent",
-                gen_ai.agent.name = "researcher"
-            );
-            let _run = run.enter();
-            for tool in ["web_search", "calculator"] {
-                let span = tracing::info_span!(
-                    "execute_tool",
-                    gen_ai.operation.name = "execute_tool",
-                    gen_ai.tool.name = tool
-                );
-                let _tool = span.enter();
-            }
+            genai_spans(|| {});
             request
         });
         tracing::dispatcher::with_default(&dispatch, || {

@@ -11,9 +11,9 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use orchestrator_demo::agent::{RESEARCHER, research_limits};
+use orchestrator_demo::demo_prices;
 use orchestrator_demo::load::{self, LoadConfig};
 use orchestrator_demo::provider::ProviderConfig;
-use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
 use orchestrator_telemetry::Telemetry;
 use orchestrator_telemetry::orchestrator_metrics::exposition;
 use orchestrator_telemetry::orchestrator_tower::{OtlpConfig, Protocol, Sampler};
@@ -60,15 +60,8 @@ fn a_demo_agent_run_exports_its_tree_and_its_spend_adds_up() {
         })
         .build()
         .unwrap();
-    let config = DemoConfig {
-        api_addr: "127.0.0.1:0".into(),
-        provider: ProviderConfig::without_failures(),
-        observer: None,
-        ..Default::default()
-    };
-    let server = runtime
-        .block_on(DemoServer::start(config, &telemetry))
-        .unwrap();
+    let server =
+        crate::support::start_demo_with(&runtime, &telemetry, ProviderConfig::without_failures());
     let load_config = LoadConfig {
         duration: Duration::from_secs(4),
         concurrency: 4,

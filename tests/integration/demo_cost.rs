@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use orchestrator_demo::demo_prices;
 use orchestrator_demo::load::{self, LoadConfig};
 use orchestrator_demo::provider::{MODELS, ProviderConfig};
-use orchestrator_demo::{DemoConfig, DemoServer, demo_prices};
 use orchestrator_telemetry::Telemetry;
 use orchestrator_telemetry::orchestrator_metrics::TokenUsage;
 use orchestrator_telemetry::orchestrator_metrics::exposition::{self, Sample};
@@ -25,15 +25,8 @@ fn a_demo_runs_cost_is_rebuilt_from_its_token_series() {
         .prices(demo_prices().unwrap())
         .build()
         .unwrap();
-    let config = DemoConfig {
-        api_addr: "127.0.0.1:0".into(),
-        provider: ProviderConfig::without_failures(),
-        observer: None,
-        ..Default::default()
-    };
-    let server = runtime
-        .block_on(DemoServer::start(config, &telemetry))
-        .unwrap();
+    let server =
+        crate::support::start_demo_with(&runtime, &telemetry, ProviderConfig::without_failures());
     // The provider draws cache writes on about one Anthropic call in eight: on a slow machine
     // a fixed short run can miss them, so the load goes on, a slice at a time, until every
     // token type has been exported (or a deadline says the demo never reports one).

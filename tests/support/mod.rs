@@ -300,9 +300,22 @@ pub fn start_demo(
     runtime: &tokio::runtime::Runtime,
     telemetry: &orchestrator_telemetry::TelemetryGuard,
 ) -> orchestrator_demo::DemoServer {
+    start_demo_with(
+        runtime,
+        telemetry,
+        orchestrator_demo::provider::ProviderConfig::default(),
+    )
+}
+
+/// The demo's API on a free port with `provider` simulated.
+pub fn start_demo_with(
+    runtime: &tokio::runtime::Runtime,
+    telemetry: &orchestrator_telemetry::TelemetryGuard,
+    provider: orchestrator_demo::provider::ProviderConfig,
+) -> orchestrator_demo::DemoServer {
     let config = orchestrator_demo::DemoConfig {
         api_addr: "127.0.0.1:0".into(),
-        provider: orchestrator_demo::provider::ProviderConfig::default(),
+        provider,
         observer: None,
         ..Default::default()
     };

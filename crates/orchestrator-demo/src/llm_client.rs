@@ -74,6 +74,32 @@ impl LlmClient {
         }
     }
 
+    /// The request of a call to `path` of `model`'s provider, carrying `body`.
+    fn request(
+        &self,
+        model: &ModelProfile,
+        path: &str,
+        body: &Value,
+        simulate: Option<&str>,
+    ) -> Result<http::Request<Full<Bytes>>, LlmError> {
+        let url = format!("{}/{}/{path}", self.base_url, model.provider);
+        let mut request = http::Request::post(url).header("content-type", "application/json");
+        if let Some(simulate) = simulate {
+            request = request.header("x-simulate", simulate);
+        }
+        let mut request = request
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| LlmError::Transport(e.to_string()))?;
+        // The layer reads the request from here: it never reads bodies.
+        request.extensions_mut().insert(GenAiRequest {
+            operation: "chat",
+            provider: Cow::Borrowed(model.provider),
+            model: Cow::Borrowed(model.model),
+            prompt: None,
+        });
+        Ok(request)
+    }
+
     /// Streams a chat completion (the layer records it, success or failure). Past the
     /// deadline the call is dropped and recorded as cancelled.
     pub async fn complete(
@@ -112,21 +138,7 @@ impl LlmClient {
                 serde_json::json!({"model": model.model, "stream": true, "messages": messages});
             ("v1/chat/completions", body)
         };
-        let url = format!("{}/{}/{path}", self.base_url, model.provider);
-        let mut request = http::Request::post(url).header("content-type", "application/json");
-        if let Some(simulate) = simulate {
-            request = request.header("x-simulate", simulate);
-        }
-        let mut request = request
-            .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|e| LlmError::Transport(e.to_string()))?;
-        // The layer reads the request from here: it never reads bodies.
-        request.extensions_mut().insert(GenAiRequest {
-            operation: "chat",
-            provider: Cow::Borrowed(model.provider),
-            model: Cow::Borrowed(model.model),
-            prompt: None,
-        });
+        let request = self.request(model, path, &body, simulate)?;
         let transport = |e: &dyn std::fmt::Display| LlmError::Transport(e.to_string());
         if anthropic {
             let response = self
@@ -169,17 +181,7 @@ impl LlmClient {
         tools: &Value,
     ) -> Result<Step, LlmError> {
         let body = serde_json::json!({"model": model.model, "messages": messages, "tools": tools});
-        let url = format!("{}/{}/v1/chat/completions", self.base_url, model.provider);
-        let mut request = http::Request::post(url)
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|e| LlmError::Transport(e.to_string()))?;
-        request.extensions_mut().insert(GenAiRequest {
-            operation: "chat",
-            provider: Cow::Borrowed(model.provider),
-            model: Cow::Borrowed(model.model),
-            prompt: None,
-        });
+        let request = self.request(model, "v1/chat/completions", &body, None)?;
         let call = async {
             let response = self
                 .openai

@@ -20,6 +20,16 @@ fn step(tracer: &Tracer) {
 }
 const STEP_USD: f64 = 0.0035;
 
+/// The agent span of the first stored trace.
+fn agent_span(tracer: &Tracer) -> orchestrator_tower::SpanRecord {
+    tracer.store().traces()[0]
+        .spans
+        .iter()
+        .find(|s| s.operation == Operation::AgentRun)
+        .cloned()
+        .expect("an agent span")
+}
+
 #[test]
 fn ten_thousand_tool_names_from_the_model_fold_into_other_and_the_span_keeps_the_name() {
     let (registry, tracer) = tracer(Sampler::always_off());
@@ -87,12 +97,7 @@ async fn a_run_whose_task_is_dropped_is_cancelled() {
             s.label("outcome") == Some("cancelled")
         });
     assert_eq!(cancelled, 1.0);
-    let span = tracer.store().traces()[0]
-        .spans
-        .iter()
-        .find(|s| s.operation == Operation::AgentRun)
-        .cloned()
-        .unwrap();
+    let span = agent_span(&tracer);
     assert_eq!(span.error_type, Some("cancelled"));
     // The spend made before the drop is the agent's.
     let agent = sum(
@@ -233,12 +238,7 @@ fn a_runaway_run_is_marked_and_counted_once_per_limit() {
     };
     assert_eq!(exceeded("max_steps"), 1.0);
     assert_eq!(exceeded("max_cost_usd"), 1.0);
-    let span = tracer.store().traces()[0]
-        .spans
-        .iter()
-        .find(|s| s.operation == Operation::AgentRun)
-        .cloned()
-        .unwrap();
+    let span = agent_span(&tracer);
     let crossed = match span.attribute("orchestrator.agent.limit_exceeded") {
         Some(Value::Array(opentelemetry::Array::String(limits))) => limits
             .iter()
