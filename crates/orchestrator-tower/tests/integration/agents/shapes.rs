@@ -4,9 +4,8 @@
 //! per tool call, `execute_tool` with an explicit parent (the current span) whose
 //! `gen_ai.tool.name` and `gen_ai.tool.call.id` are recorded once the model named the tool.
 //! rig-core itself is not a dev-dependency: its current release (0.46) needs Rust 1.97.1,
-//! newer than this workspace's 1.95, and its agent loop calls models through a completion
-//! client of its own, not through an HTTP client this crate's layer could wrap; so the spans
-//! it opens are copied here from its source (`cargo info rig-core`, 2026-12-06).
+//! newer than this workspace's 1.95 (`cargo info rig-core`, 2026-12-06); so the spans it
+//! opens are copied here from its source.
 
 use std::future::Future;
 
