@@ -69,6 +69,31 @@ fn a_demo_agent_run_exports_its_tree_and_its_spend_adds_up() {
         ..LoadConfig::default()
     };
     runtime.block_on(load::run(&server.api_url(), &load_config));
+    // The load asks the agent one message in twenty: a short run on a slow machine may ask
+    // it once or never. Four more questions make the runs this test reads certain.
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let api = server.api_url();
+        let session: serde_json::Value = client
+            .post(format!("{api}/v1/sessions"))
+            .json(&serde_json::json!({"user_id": "researcher-user"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = session["session_id"].as_i64().unwrap();
+        for i in 0..4 {
+            let answer = client
+                .post(format!("{api}/v1/sessions/{id}/research"))
+                .json(&serde_json::json!({"question": format!("question {i}")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200);
+        }
+    });
     drop(server);
     let e = exposition::parse(&telemetry.registry().render()).unwrap();
     telemetry.tracer().force_flush().unwrap();

@@ -19,6 +19,10 @@
 //!   on a thread with its own runtime (see [`OtlpConfig`]).
 //! - **Embedded default**: the most recent sampled traces in a [`TraceStore`], analysed by
 //!   [`TraceAnalysis`].
+//! - **Agents and tools**: [`Tracer::agent_run`] and [`Tracer::tool_call`] (or `tracing`
+//!   spans with the GenAI fields, through the bridge) record `invoke_agent` and
+//!   `execute_tool` spans and the agent metrics; every LLM call made inside a run is one of
+//!   its steps and its spend is the agent's, with no allocation on the unsampled path.
 //!
 //! ```
 //! use axum::{Router, routing::post};
