@@ -257,15 +257,16 @@ where
             .field("gen_ai.operation.name")
             .is_some()
             && !context::suppressed()
+            && let Some(span) = ctx.span(id)
         {
+            // A second bridge on the same registry: the first one records the call (checked
+            // before starting it, or both would count it).
+            if span.extensions().get::<GenAiSpan>().is_some() {
+                return;
+            }
             let parent = self.genai_parent(attrs, &ctx);
-            if let Some(genai) = genai::start(&self.tracer, self.id, attrs, parent)
-                && let Some(span) = ctx.span(id)
-            {
-                let mut extensions = span.extensions_mut();
-                if extensions.get_mut::<GenAiSpan>().is_none() {
-                    extensions.insert(genai);
-                }
+            if let Some(genai) = genai::start(&self.tracer, self.id, attrs, parent) {
+                span.extensions_mut().insert(genai);
                 return;
             }
         }

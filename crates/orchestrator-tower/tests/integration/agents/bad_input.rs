@@ -292,3 +292,39 @@ async fn an_expensive_trace_is_kept_whatever_the_ratio() {
     );
     assert_eq!(traces[0].spans.len(), 3);
 }
+
+#[test]
+fn two_bridges_on_one_registry_count_a_bridged_run_once() {
+    use tracing_subscriber::prelude::*;
+    let (registry, tracer) = tracer(Sampler::always_off());
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::registry()
+            .with(tracer.tracing_layer())
+            .with(tracer.tracing_layer()),
+    );
+    {
+        let run = tracing::info_span!(
+            "invoke_agent",
+            gen_ai.operation.name = "invoke_agent",
+            gen_ai.agent.name = "researcher"
+        );
+        let _entered = run.enter();
+        step(&tracer);
+    }
+    assert_eq!(
+        sum(
+            &registry,
+            "orchestrator_agent_runs_total",
+            ("agent", "researcher")
+        ),
+        1.0
+    );
+    assert_eq!(
+        sum(
+            &registry,
+            "orchestrator_agent_steps_sum",
+            ("agent", "researcher")
+        ),
+        1.0
+    );
+}
