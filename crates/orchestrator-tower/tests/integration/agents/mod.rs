@@ -221,3 +221,42 @@ async fn unsampled_runs_are_counted_the_same() {
         }
     }
 }
+
+/// A tool that fails is an error whichever way it comes in (the guard's `fail`,
+/// `#[instrument(err)]`'s error event, rig-core's `gen_ai.tool.error.type`), sampled or not,
+/// and counts in its agent's tool errors.
+#[tokio::test]
+async fn a_failing_tool_is_an_error_every_way() {
+    for agent in [AgentWay::Guard, AgentWay::Instrument, AgentWay::Rig] {
+        for sampler in [Sampler::always_on(), Sampler::always_off()] {
+            let cell = format!("{agent:?} {sampler}");
+            let (registry, tracer) = tracer(sampler);
+            let _bridge = tracing::subscriber::set_default(
+                tracing_subscriber::registry().with(tracer.tracing_layer()),
+            );
+            let body = async {
+                shapes::tool(&tracer, agent, "web_search", Some(CALL_ID), true).await;
+                shapes::tool(&tracer, agent, "calculator", None, false).await;
+            };
+            shapes::agent(&tracer, agent, "researcher", body).await;
+            let outcome = |tool: &str, outcome: &str| {
+                exposition::parse(&registry.render())
+                    .unwrap()
+                    .sum_where("orchestrator_tool_calls_total", |s| {
+                        s.label("tool") == Some(tool) && s.label("outcome") == Some(outcome)
+                    })
+            };
+            assert_eq!(outcome("web_search", "error"), 1.0, "{cell}");
+            assert_eq!(outcome("calculator", "success"), 1.0, "{cell}");
+            assert_eq!(
+                sum(
+                    &registry,
+                    "orchestrator_agent_tool_errors_total",
+                    ("agent", "researcher")
+                ),
+                1.0,
+                "{cell}"
+            );
+        }
+    }
+}
