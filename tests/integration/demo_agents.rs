@@ -42,11 +42,7 @@ fn number(span: &Span, key: &str) -> f64 {
 
 #[test]
 fn a_demo_agent_run_exports_its_tree_and_its_spend_adds_up() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::support::runtime();
     let (addr, received) = runtime.block_on(otlp::grpc_receiver());
     let telemetry = Telemetry::builder()
         .without_listener()

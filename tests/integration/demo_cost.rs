@@ -13,11 +13,7 @@ use orchestrator_telemetry::orchestrator_metrics::exposition::{self, Sample};
 
 #[test]
 fn a_demo_runs_cost_is_rebuilt_from_its_token_series() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::support::runtime();
     let telemetry = Telemetry::builder()
         .without_listener()
         .without_monitor()

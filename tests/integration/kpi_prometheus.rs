@@ -81,11 +81,7 @@ pub(crate) fn store_from_prometheus(
 
 #[test]
 fn kpis_in_process_equal_prometheus() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::support::runtime();
     let kpis = KpiConfig::default();
     let telemetry = Telemetry::builder()
         .listen("127.0.0.1:0")

@@ -107,11 +107,7 @@ fn bucket_index(bounds: &[f64], value: f64) -> usize {
 
 #[test]
 fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::support::runtime();
     let telemetry = Telemetry::builder()
         .listen("127.0.0.1:0")
         .prices(demo_prices().unwrap())

@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::incident::Incident;
-use crate::provider::{CREATED, ChatRequest, ModelProfile, Plan, ProviderState, usage_json};
+use crate::provider::{ChatRequest, ModelProfile, Plan, ProviderState, chat_completion};
 
 /// The tools the simulated model knows.
 pub const TOOLS: [&str; 2] = ["web_search", "calculator"];
@@ -57,18 +57,6 @@ pub(crate) async fn step(
     } else {
         serde_json::json!({"role": "assistant", "content": crate::provider::reply_text(output)})
     };
-    let reasoning = (output as f64 * profile.reasoning_share) as u64;
-    axum::Json(serde_json::json!({
-        "id": "chatcmpl-demo",
-        "object": "chat.completion",
-        "created": CREATED,
-        "model": profile.model,
-        "choices": [{
-            "index": 0,
-            "message": message,
-            "finish_reason": if ask { "tool_calls" } else { "stop" },
-        }],
-        "usage": usage_json(plan.input, output, plan.cached, reasoning),
-    }))
-    .into_response()
+    let finish_reason = if ask { "tool_calls" } else { "stop" };
+    chat_completion(profile, message, finish_reason, plan, output)
 }

@@ -89,7 +89,7 @@ pub struct ModelProfile {
 
 impl ModelProfile {
     /// The reasoning part of `output` tokens.
-    fn reasoning(&self, output: u64) -> u64 {
+    pub(crate) fn reasoning(&self, output: u64) -> u64 {
         (output as f64 * self.reasoning_share) as u64
     }
 }
@@ -318,20 +318,8 @@ async fn chat(
     if !request.stream {
         let wait = plan.first_token + plan.per_token * plan.output as f64;
         tokio::time::sleep(Duration::from_secs_f64(wait)).await;
-        // The full shape of OpenAI's answer, so that strict SDK types (async-openai) read it.
-        let body = serde_json::json!({
-            "id": "chatcmpl-demo",
-            "object": "chat.completion",
-            "created": CREATED,
-            "model": profile.model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": reply_text(plan.output)},
-                "finish_reason": "stop",
-            }],
-            "usage": usage_json(plan.input, plan.output, plan.cached, profile.reasoning(plan.output)),
-        });
-        return axum::Json(body).into_response();
+        let message = serde_json::json!({"role": "assistant", "content": reply_text(plan.output)});
+        return chat_completion(profile, message, "stop", &plan, plan.output);
     }
     sse_response(
         profile,
@@ -362,14 +350,29 @@ async fn messages(
 }
 
 /// The `created` timestamp of every answer (a fixed date: the demo's answers are synthetic).
-pub(crate) const CREATED: u64 = 1_764_460_800;
+const CREATED: u64 = 1_764_460_800;
 
-pub(crate) fn usage_json(
-    input: u64,
+/// A whole (not streamed) chat completion of `output` tokens: the full shape of OpenAI's
+/// answer, so that strict SDK types (async-openai) read it.
+pub(crate) fn chat_completion(
+    profile: &ModelProfile,
+    message: serde_json::Value,
+    finish_reason: &str,
+    plan: &Plan,
     output: u64,
-    cached: u64,
-    reasoning: u64,
-) -> serde_json::Value {
+) -> Response {
+    axum::Json(serde_json::json!({
+        "id": "chatcmpl-demo",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": profile.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "usage": usage_json(plan.input, output, plan.cached, profile.reasoning(output)),
+    }))
+    .into_response()
+}
+
+fn usage_json(input: u64, output: u64, cached: u64, reasoning: u64) -> serde_json::Value {
     serde_json::json!({
         "prompt_tokens": input,
         "completion_tokens": output,

@@ -1,6 +1,6 @@
 //! A log buffer: a `std::io::Write` that keeps what is written, to hand to a
 //! `tracing_subscriber::fmt()` subscriber as its writer (`.with_writer(move || logs.clone())`)
-//! and read back what a test logged.
+//! and read back what a test logged; [`LogBuffer::capture`] does both around a closure.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -9,6 +9,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl LogBuffer {
+    /// Runs `f` under a plain-text `tracing_subscriber::fmt()` subscriber (its default
+    /// levels, no colours) writing to a new buffer: `f`'s result and what it logged.
+    pub fn capture<R>(f: impl FnOnce() -> R) -> (R, LogBuffer) {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (tracing::subscriber::with_default(subscriber, f), logs)
+    }
+
     /// The text written so far.
     pub fn text(&self) -> String {
         let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);

@@ -215,14 +215,7 @@ mod tests {
 
     /// The warnings `f` logs.
     fn warnings(f: impl FnOnce()) -> Vec<String> {
-        let logs = LogBuffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, f);
-        logs.lines_with("WARN")
+        LogBuffer::capture(f).1.lines_with("WARN")
     }
 
     #[test]

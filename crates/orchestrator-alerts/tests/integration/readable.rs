@@ -199,15 +199,7 @@ fn every_channel_prints_values_in_the_rules_unit_and_says_what_a_resolved_value_
         resolved.contains(&("Overload", FIRING, true)),
         "{resolved:?}"
     );
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        LogSink.deliver(&notifications).unwrap();
-    });
+    let ((), logs) = LogBuffer::capture(|| LogSink.deliver(&notifications).unwrap());
     let log = logs.text();
     for value in everything {
         assert!(

@@ -225,18 +225,12 @@ mod tests {
     fn a_missing_limit_is_warned_about_once() {
         let _serial = WARNING_CALLSITES.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
-        let logs = orchestrator_testkit::logs::LogBuffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
         let config = ProcessCollectorConfig {
             root: dir.path().into(),
             ..Default::default()
         };
         let mut sampler = Sampler::new(Registry::new(), &config);
-        tracing::subscriber::with_default(subscriber, || {
+        let ((), logs) = orchestrator_testkit::logs::LogBuffer::capture(|| {
             // Another test thread of this binary may have hit the callsite first, with no
             // subscriber, and cached "never interested"; the test failed once that way.
             tracing::callsite::rebuild_interest_cache();

@@ -87,16 +87,15 @@ impl Drop for GenAiSpan {
     }
 }
 
-/// Starts the call of a new span whose fields name a GenAI agent operation, under `parent`
-/// (the call it runs in; `None`: a root). `None` when the span is not one.
+/// Starts the call of a new span that has a `gen_ai.operation.name` field (the caller
+/// checked, by the static field names), under `parent` (the call it runs in; `None`: a
+/// root). `None` when the operation is not an agent run or a tool call.
 pub(super) fn start(
     tracer: &Tracer,
     owner: u64,
     attrs: &Attributes<'_>,
     parent: Option<Current>,
 ) -> Option<GenAiSpan> {
-    // Most spans have no such field: one scan of the static field names, no visit.
-    attrs.metadata().fields().field("gen_ai.operation.name")?;
     let mut fields = GenAiFields::default();
     attrs.record(&mut fields);
     let mut slot = parent;

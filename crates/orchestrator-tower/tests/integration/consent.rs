@@ -84,16 +84,8 @@ async fn code_then_the_variable_then_off_for_every_way() {
 
 #[test]
 fn a_value_that_is_not_a_boolean_is_false_with_a_warning() {
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
     let registry = Registry::new();
-    let tracer = tracing::subscriber::with_default(subscriber, || {
-        builder(&registry, Some("yes")).build().unwrap()
-    });
+    let (tracer, logs) = LogBuffer::capture(|| builder(&registry, Some("yes")).build().unwrap());
     let log = logs.text();
     assert!(
         log.contains("WARN") && log.contains(VAR) && log.contains("yes"),
