@@ -40,6 +40,8 @@ pub struct TelemetryBuilder {
     monitor: crate::monitor::MonitorConfig,
     #[cfg(feature = "traces")]
     tracing: crate::tracer_config::TracingConfig,
+    #[cfg(feature = "prometheus")]
+    push: crate::metrics_push::PushConfig,
     instance: Option<String>,
 }
 
@@ -227,9 +229,55 @@ impl TelemetryBuilder {
 
     /// Ignores the `OTEL_*` variables (tests, or processes whose environment is not
     /// theirs to read).
-    #[cfg(feature = "traces")]
+    #[cfg(any(feature = "traces", feature = "prometheus"))]
     pub fn ignore_otel_env(mut self) -> Self {
-        self.tracing.read_env = false;
+        #[cfg(feature = "traces")]
+        {
+            self.tracing.read_env = false;
+        }
+        #[cfg(feature = "prometheus")]
+        {
+            self.push.read_env = false;
+        }
+        self
+    }
+
+    /// Pushes the registry over OTLP as `config` says, whatever `OTEL_METRICS_EXPORTER`
+    /// says (`/metrics` stays as the variable, or its default, has it). Without this, the
+    /// push runs when `OTEL_METRICS_EXPORTER` lists `otlp`, configured by the
+    /// `OTEL_EXPORTER_OTLP_METRICS_*` variables.
+    #[cfg(feature = "prometheus")]
+    pub fn otlp_metrics(mut self, config: orchestrator_exporters::otlp::OtlpMetricsConfig) -> Self {
+        self.push.otlp = Some(config);
+        self
+    }
+
+    /// Also shows the GenAI semantic conventions' LLM metrics on `/metrics`, under the names
+    /// the OpenTelemetry Prometheus exporter gives them (`gen_ai_client_token_usage_bucket`,
+    /// `gen_ai_client_operation_duration_seconds_bucket`, ...), for boards written against
+    /// those. The OTLP push always carries them.
+    #[cfg(feature = "prometheus")]
+    pub fn expose_gen_ai_names(mut self) -> Self {
+        self.push.expose_gen_ai_names = true;
+        self
+    }
+
+    /// The `service.name` of the pushed metrics and of the exported spans (default:
+    /// `OTEL_SERVICE_NAME`, else `unknown_service`).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        #[cfg(feature = "prometheus")]
+        {
+            self.push.service_name = Some(name.clone());
+        }
+        #[cfg(feature = "traces")]
+        {
+            self.tracing
+                .configure
+                .push(Box::new(move |t| t.service_name(name)));
+        }
+        #[cfg(not(any(feature = "traces", feature = "prometheus")))]
+        let _ = name;
         self
     }
 
@@ -292,8 +340,13 @@ impl TelemetryBuilder {
         #[cfg(feature = "traces")]
         let tracer = self.tracing.build(&metrics)?;
         #[cfg(feature = "prometheus")]
+        let exporting = crate::metrics_push::start(self.push, &registry, self.instance.as_deref())?;
+        #[cfg(feature = "prometheus")]
         let serving = crate::serve::start(
-            self.serve,
+            crate::serve::ServeConfig {
+                serve_metrics: exporting.serve_metrics,
+                ..self.serve
+            },
             &registry,
             crate::live::Source {
                 #[cfg(feature = "kpi")]
@@ -313,6 +366,8 @@ impl TelemetryBuilder {
         Ok(TelemetryGuard {
             #[cfg(feature = "prometheus")]
             serving,
+            #[cfg(feature = "prometheus")]
+            metrics_push: exporting.push,
             #[cfg(feature = "traces")]
             tracer,
             #[cfg(feature = "kpi")]

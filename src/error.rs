@@ -33,6 +33,12 @@ pub enum InstallError {
     #[cfg(feature = "prometheus")]
     #[error("bearer token: {0}")]
     Auth(#[from] AuthError),
+    /// The metric exporters' settings are malformed (`OTEL_METRICS_EXPORTER`, an
+    /// `OTEL_EXPORTER_OTLP_METRICS_*` or `OTEL_METRIC_EXPORT_*` variable, the endpoint or TLS
+    /// files), or the push thread could not start. The message names the setting.
+    #[cfg(feature = "prometheus")]
+    #[error("metrics export: {0}")]
+    MetricsExport(#[from] orchestrator_exporters::otlp::MetricsConfigError),
     /// The process collector thread could not start.
     #[error("cannot start the process collector: {0}")]
     ProcessCollector(#[source] std::io::Error),

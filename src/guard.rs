@@ -14,6 +14,8 @@ use orchestrator_metrics::{Metrics, Registry};
 pub struct TelemetryGuard {
     #[cfg(feature = "prometheus")]
     pub(crate) serving: crate::serve::Serving,
+    #[cfg(feature = "prometheus")]
+    pub(crate) metrics_push: Option<orchestrator_exporters::otlp::MetricsPush>,
     #[cfg(feature = "traces")]
     pub(crate) tracer: orchestrator_tower::Tracer,
     #[cfg(feature = "kpi")]
@@ -32,6 +34,13 @@ impl TelemetryGuard {
     /// This replica's name, when [`instance`](crate::TelemetryBuilder::instance) set one.
     pub fn instance(&self) -> Option<&str> {
         self.instance.as_deref()
+    }
+
+    /// Pushes the metrics over OTLP now, besides the interval, and waits for the outcome;
+    /// `None` when no push is configured.
+    #[cfg(feature = "prometheus")]
+    pub fn push_metrics_now(&self) -> Option<orchestrator_exporters::otlp::PushOutcome> {
+        self.metrics_push.as_ref()?.push_now()
     }
 
     /// The registry `/metrics` renders.
@@ -172,6 +181,10 @@ impl Drop for TelemetryGuard {
         }
         #[cfg(feature = "prometheus")]
         {
+            // After the spans: the last push carries the metrics of the last requests.
+            if let Some(push) = self.metrics_push.take() {
+                push.shutdown();
+            }
             if let Some(server) = self.serving.server.take() {
                 server.shutdown();
             }

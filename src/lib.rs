@@ -28,6 +28,8 @@ mod guard;
 mod live;
 #[cfg(all(feature = "prometheus", feature = "traces"))]
 mod live_traces;
+#[cfg(feature = "prometheus")]
+mod metrics_push;
 #[cfg(feature = "kpi")]
 mod monitor;
 #[cfg(feature = "prometheus")]
@@ -104,6 +106,9 @@ pub use orchestrator_tower::{ReqwestService, TelemetryMiddleware};
 /// The `/metrics` endpoint, to merge into the service's own router.
 #[cfg(feature = "prometheus")]
 pub use orchestrator_exporters::MetricsEndpoint;
+/// The OTLP metrics push's settings, for [`TelemetryBuilder::otlp_metrics`].
+#[cfg(feature = "prometheus")]
+pub use orchestrator_exporters::otlp::{OtlpMetricsConfig, OtlpProtocol, PushOutcome, Temporality};
 
 /// The query language and its two interpreters (the `orchestrator-query` crate).
 #[cfg(feature = "kpi")]
@@ -138,7 +143,7 @@ pub use orchestrator_tower::{Tenant, set_tenant};
 
 /// The outgoing HTTP client (reqwest + rustls), TLS material from files and secrets that
 /// never print (the `orchestrator-http` crate).
-#[cfg(any(feature = "alerts", feature = "traces"))]
+#[cfg(any(feature = "alerts", feature = "traces", feature = "prometheus"))]
 pub use orchestrator_http;
 
 /// The typed documents of the live page's `/api/v1` (the `orchestrator-api` crate).

@@ -22,6 +22,8 @@ pub(crate) struct ServeConfig {
     pub(crate) secure_cookie: bool,
     /// Serve the live page on a public address without a token.
     pub(crate) public_live_page: bool,
+    /// Serve `/metrics` (`prometheus` in `OTEL_METRICS_EXPORTER`, the default).
+    pub(crate) serve_metrics: bool,
 }
 
 impl Default for ServeConfig {
@@ -33,6 +35,7 @@ impl Default for ServeConfig {
             bearer_token: None,
             secure_cookie: false,
             public_live_page: false,
+            serve_metrics: true,
         }
     }
 }
@@ -76,7 +79,11 @@ pub(crate) fn start(
     let server = match config.listen {
         None => None,
         Some(addr) => {
-            let mut app = MetricsEndpoint::new(registry.clone()).router();
+            let mut app = if config.serve_metrics {
+                MetricsEndpoint::new(registry.clone()).router()
+            } else {
+                axum::Router::new()
+            };
             if let Some(live) = &live {
                 // `/api/v1/traces` holds prompts and completions when content is recorded:
                 // an address others can reach does not serve them to anyone who asks.

@@ -25,6 +25,7 @@ mod no_alloc;
 mod obs_bundle;
 mod openmetrics;
 mod otel_interop;
+mod otlp_metrics;
 mod prometheus_e2e;
 mod readme;
 mod totals_prometheus;

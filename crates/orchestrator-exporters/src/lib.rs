@@ -5,6 +5,8 @@
 //!   orchestrator's own router. Rendering and gzip run on the blocking pool.
 //! - [`MetricsServer`]: the same endpoint on a standalone listener (default
 //!   [`DEFAULT_ADDR`]), on its own thread, whether or not the caller runs Tokio.
+//! - [`otlp::MetricsPush`]: the same registry pushed over OTLP (gRPC or HTTP/protobuf), the
+//!   LLM series under the GenAI semantic conventions' names.
 //! - [`ProcessCollector`]: resident memory and the memory limit (cgroup v2, cgroup v1, or
 //!   configuration), sampled on an interval.
 //!
@@ -24,6 +26,7 @@ pub mod auth;
 mod encoding;
 mod endpoint;
 pub mod live;
+pub mod otlp;
 mod process;
 mod server;
 

@@ -31,6 +31,7 @@
 
 mod client;
 mod error;
+pub mod otel_env;
 mod secret;
 mod tls;
 

@@ -47,7 +47,8 @@ pub use recorders::{
     TenantMetrics, ToolHandles, UsageSource,
 };
 pub use registry::{
-    CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, Exemplar, GaugeHandle, HistogramHandle,
-    OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions, Registry, RegistryError, SeriesRef,
+    BucketExemplar, CONTENT_TYPE, CounterHandle, DEFAULT_BUCKETS, Exemplar, FamilyRef, GaugeHandle,
+    HistogramHandle, OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions, Registry, RegistryError,
+    SeriesRef,
 };
 pub use reject::RejectReason;

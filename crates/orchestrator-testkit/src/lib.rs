@@ -18,6 +18,8 @@ pub mod alloc;
 pub mod logs;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "otlp")]
+pub mod otlp_metrics;
 #[cfg(feature = "tls")]
 pub mod pki;
 #[cfg(feature = "tls")]

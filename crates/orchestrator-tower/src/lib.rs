@@ -113,14 +113,6 @@ pub use tracer::{BufferLimits, KeepErrorsAndSlow, Tracer, TracerBuilder, TracerE
 
 /// Reads a configuration variable by name: [`std::env::var`] for the `from_env`
 /// constructors, a map in tests.
-pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub use orchestrator_http::otel_env::Lookup;
 
-/// The process environment. A value that is not Unicode is passed on lossily converted, so
-/// that it fails validation with its name instead of reading as unset.
-pub(crate) fn env_lookup(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) => Some(v),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(v)) => Some(v.to_string_lossy().into_owned()),
-    }
-}
+pub(crate) use orchestrator_http::otel_env::env_lookup;

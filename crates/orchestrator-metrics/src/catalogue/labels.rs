@@ -139,7 +139,7 @@ pub const BUDGET_TENANT: LabelDef = LabelDef::closed("tenant", &[]);
 pub const KPI: LabelDef = LabelDef::closed("kpi", KPI_IDS);
 
 /// The bounded queues whose overflow is dropped and counted.
-pub const QUEUES: &[&str] = &["user_activity", "spans", "alert_notifications"];
+pub const QUEUES: &[&str] = &["user_activity", "spans", "alert_notifications", "metrics"];
 
 /// A bounded queue.
 pub const QUEUE: LabelDef = LabelDef::closed("queue", QUEUES);

@@ -17,6 +17,7 @@ pub mod buckets;
 mod defs;
 mod describe;
 pub mod labels;
+pub mod semconv;
 mod table;
 mod types;
 

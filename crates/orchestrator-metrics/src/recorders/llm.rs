@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use super::gen_ai::GenAiSeries;
 use super::handle_cache::HandleCache;
 use super::{ErrorMetrics, counter, histogram};
 use crate::budget::Budgets;
@@ -55,7 +56,7 @@ impl LlmOutcome {
 
     /// Where the outcome's series sit in the recorder's arrays: an exhaustive match, so a
     /// new outcome cannot be counted under another's series.
-    const fn index(self) -> usize {
+    pub(super) const fn index(self) -> usize {
         match self {
             LlmOutcome::Success => 0,
             LlmOutcome::Error => 1,
@@ -85,6 +86,9 @@ pub struct LlmCall<'a> {
     pub provider: &'a str,
     /// The requested model, as `gen_ai.request.model`.
     pub model: &'a str,
+    /// The operation, as `gen_ai.operation.name` (`chat` unless said otherwise): a label of
+    /// the GenAI conventions' metrics only. A name from the program, not from input.
+    pub operation: &'a str,
     /// How the call ended.
     pub outcome: LlmOutcome,
     /// From request sent to last token received.
@@ -107,6 +111,7 @@ impl<'a> LlmCall<'a> {
         LlmCall {
             provider,
             model,
+            operation: "chat",
             outcome,
             duration,
             time_to_first_token: None,
@@ -114,6 +119,13 @@ impl<'a> LlmCall<'a> {
             exemplar: None,
             usage_source: UsageSource::Reported,
         }
+    }
+
+    /// The same call, as operation `operation` (`text_completion`, `embeddings`,
+    /// `generate_content`, ...).
+    pub fn with_operation(mut self, operation: &'a str) -> Self {
+        self.operation = operation;
+        self
     }
 
     /// The same call, made in a sampled trace (`None` leaves it without an exemplar).
@@ -163,6 +175,8 @@ struct Handles {
     labels: Arc<(Box<str>, Box<str>)>,
     cost: CounterHandle,
     price: Option<ModelPrice>,
+    /// The GenAI conventions' series of this (provider, model).
+    gen_ai: Arc<GenAiSeries>,
 }
 
 #[derive(Debug)]
@@ -357,6 +371,7 @@ impl LlmMetrics {
             labels: Arc::new((provider.into(), model.into())),
             cost: counter(r, &catalogue::LLM_COST_USD_TOTAL, &pm),
             price: self.inner.prices.price(provider, model),
+            gen_ai: Arc::default(),
         }
     }
 
@@ -399,6 +414,15 @@ impl LlmMetrics {
                 .ttft
                 .observe_maybe_exemplar_in(stripe, ttft.as_secs_f64(), call.exemplar);
         }
+        let registry = &self.inner.registry;
+        let accepted = call.usage.filter(|u| u.check().is_ok());
+        h.gen_ai.record(
+            registry,
+            stripe,
+            call,
+            &h.labels,
+            accepted.map(|u| (u.input, u.output)),
+        );
         let Some(usage) = call.usage else {
             if call.outcome == LlmOutcome::Success {
                 h.unreported[0].increment_in(stripe, 1);

@@ -9,6 +9,7 @@ mod business;
 mod cache;
 mod dependency;
 mod errors;
+mod gen_ai;
 mod handle_cache;
 mod llm;
 mod request;

@@ -31,6 +31,16 @@ impl Exemplar {
         (trace_id != [0; 16] && span_id != [0; 8]).then_some(Exemplar { trace_id, span_id })
     }
 
+    /// The trace id's bytes.
+    pub fn trace_id(&self) -> [u8; 16] {
+        self.trace_id
+    }
+
+    /// The span id's bytes.
+    pub fn span_id(&self) -> [u8; 8] {
+        self.span_id
+    }
+
     /// The trace id as 32 lowercase hex digits.
     pub fn trace_id_hex(&self) -> String {
         hex(&self.trace_id)

@@ -63,6 +63,9 @@ pub(crate) struct Family {
     series: RwLock<SeriesTable>,
     /// Set once a misuse through the facade has been logged, so it is logged once.
     pub(crate) warned: AtomicBool,
+    /// A GenAI conventions family: left out of the text expositions unless the registry
+    /// exposes them.
+    pub(crate) semconv: bool,
 }
 
 pub(crate) fn valid_metric_name(name: &str) -> bool {
@@ -106,6 +109,7 @@ impl Family {
         family.help = RwLock::new(def.help.into());
         family.label_names = def.label_names().map(Box::from).collect();
         family.unit = (def.unit != Unit::Count).then(|| def.unit.as_str());
+        family.semconv = crate::catalogue::semconv::find(def.name).is_some();
         Ok(family)
     }
 
@@ -137,6 +141,7 @@ impl Family {
             label_names: Box::default(),
             series: RwLock::default(),
             warned: AtomicBool::new(false),
+            semconv: false,
         }
     }
 

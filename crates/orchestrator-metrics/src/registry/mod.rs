@@ -14,10 +14,12 @@ mod openmetrics;
 mod render;
 mod snapshot;
 mod stripes;
+mod visit;
 pub use exemplar::Exemplar;
 pub use openmetrics::{OPENMETRICS_CONTENT_TYPE, OpenMetricsOptions};
 pub use render::CONTENT_TYPE;
-pub use snapshot::SeriesRef;
+pub use snapshot::{BucketExemplar, SeriesRef};
+pub use visit::FamilyRef;
 pub(crate) mod text;
 
 use std::collections::HashMap;
@@ -98,6 +100,8 @@ struct Inner {
     /// Run before each render: gauges whose value moves with time alone (a rolling
     /// budget's spend) are brought up to date there.
     before_render: RwLock<Vec<RenderHook>>,
+    /// Whether the text expositions show the GenAI conventions families.
+    expose_semconv: std::sync::atomic::AtomicBool,
 }
 
 /// A function run before each render.
@@ -149,6 +153,7 @@ impl Registry {
                 families: RwLock::default(),
                 rejections: Arc::new(Rejections::new()),
                 before_render: RwLock::default(),
+                expose_semconv: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         for def in catalogue::ALL {
@@ -226,6 +231,27 @@ impl Registry {
             }),
             other => Err(self.kind_conflict(def, other.kind())),
         }
+    }
+
+    /// Shows (or hides again) the GenAI semantic conventions' families
+    /// ([`catalogue::semconv`]) in [`render`](Self::render),
+    /// [`render_openmetrics`](Self::render_openmetrics) and [`snapshot`](Self::snapshot),
+    /// under the names the OpenTelemetry Prometheus exporter gives them
+    /// (`gen_ai_client_token_usage_bucket`, ...), for Grafana boards written against those.
+    /// Off by default: they repeat the `orchestrator_llm_*` series. OTLP pushes them always.
+    pub fn expose_gen_ai_names(&self, expose: bool) {
+        self.inner
+            .expose_semconv
+            .store(expose, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a text exposition shows this family.
+    pub(crate) fn exposes(&self, family: &Family) -> bool {
+        !family.semconv
+            || self
+                .inner
+                .expose_semconv
+                .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The number of series currently held, all families together.

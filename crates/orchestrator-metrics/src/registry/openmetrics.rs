@@ -54,7 +54,7 @@ impl Registry {
         self.run_render_hooks();
         let mut out = String::new();
         let families = self.read_families();
-        for family in &families.order {
+        for family in families.order.iter().filter(|f| self.exposes(f)) {
             render_family(family, options, &mut out);
         }
         out.push_str("# EOF\n");

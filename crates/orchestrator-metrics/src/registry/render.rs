@@ -25,7 +25,7 @@ impl Registry {
         self.run_render_hooks();
         let families = self.read_families();
         let mut prefix = String::new();
-        for family in &families.order {
+        for family in families.order.iter().filter(|f| self.exposes(f)) {
             render_family(family, out, &mut prefix);
         }
     }

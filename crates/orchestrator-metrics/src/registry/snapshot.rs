@@ -35,7 +35,11 @@ impl Registry {
         self.run_render_hooks();
         let families = self.read_families();
         let mut out = Exposition::default();
-        for family in families.order.iter().filter(|f| keep(&f.name)) {
+        for family in families
+            .order
+            .iter()
+            .filter(|f| self.exposes(f) && keep(&f.name))
+        {
             let table = family.read();
             if table.list.is_empty() {
                 continue;
@@ -107,10 +111,11 @@ fn push_series(family: &Family, series: &Series, out: &mut Vec<Sample>) {
 /// allocating.
 #[derive(Debug)]
 pub struct SeriesRef<'a> {
-    labels: &'a str,
-    cell: &'a Cell,
-    bounds: &'a [f64],
-    le_tails: &'a [Box<str>],
+    pub(super) labels: &'a str,
+    pub(super) cell: &'a Cell,
+    pub(super) bounds: &'a [f64],
+    pub(super) le_tails: &'a [Box<str>],
+    pub(super) created: f64,
 }
 
 impl SeriesRef<'_> {
@@ -163,6 +168,25 @@ impl SeriesRef<'_> {
             .map(|tail| tail.strip_suffix("\"} ").unwrap_or(tail))
     }
 
+    /// When the series was made, in Unix seconds: the start of its cumulative values (a
+    /// series made again, after its registry was, starts anew).
+    pub fn created(&self) -> f64 {
+        self.created
+    }
+
+    /// The most recent exemplar of a histogram's bucket `bucket` (in the order of
+    /// [`buckets`](Self::buckets)), if one was recorded.
+    pub fn exemplar(&self, bucket: usize) -> Option<BucketExemplar> {
+        match self.cell {
+            Cell::Histogram(cell) => cell.exemplars.get(bucket).map(|s| BucketExemplar {
+                exemplar: s.exemplar,
+                value: s.value,
+                at: s.at,
+            }),
+            _ => None,
+        }
+    }
+
     /// A histogram's sum of observations (none for a counter or a gauge).
     pub fn sum(&self) -> Option<f64> {
         match self.cell {
@@ -199,6 +223,18 @@ impl SeriesRef<'_> {
     }
 }
 
+/// A bucket's most recent exemplar: the trace and span of the observation, its value and
+/// when it was made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketExemplar {
+    /// The trace and span ids.
+    pub exemplar: crate::Exemplar,
+    /// The observed value.
+    pub value: f64,
+    /// When, in Unix seconds.
+    pub at: f64,
+}
+
 /// Where the value starting `text` ends: the index of its closing quote.
 fn closing_quote(text: &str) -> usize {
     let bytes = text.as_bytes();
@@ -230,6 +266,7 @@ impl Registry {
                 cell: &series.cell,
                 bounds: family.bounds(),
                 le_tails: &family.le_tails,
+                created: series.created,
             });
         }
     }

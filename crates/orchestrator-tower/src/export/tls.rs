@@ -6,62 +6,17 @@ use std::collections::HashMap;
 
 use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
 use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, Identity};
-use orchestrator_http::{TlsFiles, TlsMaterial};
+use orchestrator_http::TlsMaterial;
 
 use super::{ExportConfigError, OtlpConfig};
 use crate::Lookup;
 
-/// The variables of one setting: the traces-specific one first, as the specification says.
-const CA: [&str; 2] = [
-    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_CERTIFICATE",
-];
-const CLIENT_CERT: [&str; 2] = [
-    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
-];
-const CLIENT_KEY: [&str; 2] = [
-    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
-    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
-];
-
-fn first(lookup: Lookup<'_>, names: [&'static str; 2]) -> Option<(&'static str, String)> {
-    names
-        .into_iter()
-        .find_map(|n| lookup(n).filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
-}
-
-/// Reads and checks the TLS files the variables name. A missing or malformed file, or a
-/// client certificate without its key (or the reverse), is an error naming the variables and
-/// the path.
+/// Reads and checks the TLS files the variables name (`OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`,
+/// then `OTEL_EXPORTER_OTLP_CERTIFICATE`, and the client certificate's). A missing or
+/// malformed file, or a client certificate without its key (or the reverse), is an error
+/// naming the variables and the path.
 pub(super) fn from_vars(lookup: Lookup<'_>) -> Result<TlsMaterial, ExportConfigError> {
-    let mut files = TlsFiles::new();
-    if let Some((name, path)) = first(lookup, CA) {
-        files = files.ca(name, path.trim().to_owned());
-    }
-    match (first(lookup, CLIENT_CERT), first(lookup, CLIENT_KEY)) {
-        (Some((cert_name, cert)), Some((key_name, key))) => {
-            files = files
-                .client_cert(cert_name, cert.trim().to_owned())
-                .client_key(key_name, key.trim().to_owned());
-        }
-        (Some((present, _)), None) => {
-            return Err(ExportConfigError::Tls(format!(
-                "{present} is set but {} is not: a client certificate needs its key",
-                CLIENT_KEY[1]
-            )));
-        }
-        (None, Some((present, _))) => {
-            return Err(ExportConfigError::Tls(format!(
-                "{present} is set but {} is not: a client key needs its certificate",
-                CLIENT_CERT[1]
-            )));
-        }
-        (None, None) => {}
-    }
-    files
-        .load()
-        .map_err(|e| ExportConfigError::Tls(e.to_string()))
+    orchestrator_http::otel_env::tls(lookup, "TRACES").map_err(ExportConfigError::Tls)
 }
 
 /// The gRPC exporter's TLS: the system's roots, the custom CA, the client certificate. tonic

@@ -244,6 +244,7 @@ impl CallState for LlmCallState {
             self.outcome(ended),
             ended.duration,
         )
+        .with_operation(self.request.operation)
         .with_exemplar(ended.exemplar);
         if let (true, Some(ttft)) = (self.streamed, self.time_to_first_token) {
             call = call.with_time_to_first_token(ttft);
