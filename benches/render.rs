@@ -8,6 +8,8 @@
 //! snapshot, by visiting its series (what the history thread does), and by the
 //! render-and-parse path they used before.
 //!
+//! Then one OTLP metrics push of the same registries (build, encode, bytes on the wire).
+//!
 //! `cargo bench --bench render`
 
 use std::hint::black_box;
@@ -193,6 +195,50 @@ fn render(c: &mut Criterion) {
     }
 }
 
+/// One OTLP metrics push of the same registries, beside the scrape above: building the
+/// request from the cells (cumulative, and delta with its per-series baselines), and
+/// building plus encoding it to the protobuf bytes sent. Prints the bytes on the wire.
+fn otlp_push(c: &mut Criterion) {
+    use orchestrator_telemetry::Temporality;
+    use orchestrator_telemetry::orchestrator_exporters::otlp::Converter;
+    use prost::Message as _;
+
+    for (kind, name) in [
+        (MetricKind::Counter, "otlp_push_counters"),
+        (MetricKind::Histogram, "otlp_push_histograms"),
+    ] {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(20);
+        for n in SIZES {
+            group.throughput(Throughput::Elements(n as u64));
+            let registry = ours(kind, n);
+            let mut converter = Converter::new(Temporality::Cumulative, &[]);
+            let bytes = converter.build(&registry).request.encode_to_vec().len();
+            let mut text = String::new();
+            registry.render_into(&mut text);
+            eprintln!(
+                "{name}/{n}: {bytes} bytes of OTLP protobuf, {} bytes of text exposition",
+                text.len()
+            );
+            group.bench_with_input(BenchmarkId::new("build", n), &n, |b, _| {
+                b.iter(|| black_box(converter.build(&registry).points))
+            });
+            group.bench_with_input(BenchmarkId::new("build_encode", n), &n, |b, _| {
+                b.iter(|| black_box(converter.build(&registry).request.encode_to_vec().len()))
+            });
+            let mut delta = Converter::new(Temporality::Delta, &[]);
+            group.bench_with_input(BenchmarkId::new("build_encode_delta", n), &n, |b, _| {
+                b.iter(|| {
+                    let built = delta.build(&registry);
+                    delta.commit();
+                    black_box(built.request.encode_to_vec().len())
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
 fn ticks(c: &mut Criterion) {
     use orchestrator_telemetry::exposition;
     use orchestrator_telemetry::orchestrator_query::{
@@ -274,6 +320,6 @@ fn ticks(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
-    targets = render, ticks
+    targets = render, ticks, otlp_push
 }
 criterion_main!(benches);

@@ -28,6 +28,19 @@ fn readme_metric_table_matches_the_catalogue() {
 }
 
 #[test]
+fn readme_semconv_table_matches_the_catalogue() {
+    let table = readme_between(
+        "<!-- semconv-table:start -->\n",
+        "<!-- semconv-table:end -->",
+    );
+    let expected = orchestrator_telemetry::catalogue::semconv::markdown_table();
+    assert_eq!(
+        table, expected,
+        "the README's GenAI mapping differs from the catalogue; replace it with catalogue::semconv::markdown_table()"
+    );
+}
+
+#[test]
 fn readme_service_is_the_readme_service_crate_verbatim() {
     let service = readme_between(
         "<!-- readme-service:start -->\n```rust,no_run\n",

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use orchestrator_alerts::generate::Routing;
-use orchestrator_obs::bundle::{self, BundleOptions};
+use orchestrator_obs::bundle::{self, BundleOptions, CollectorMetrics};
 use orchestrator_obs::validate::{self, ValidateError, ValidateOptions};
 
 #[derive(Debug, Parser)]
@@ -51,6 +51,11 @@ enum Command {
         /// Collector's pipeline.
         #[arg(long)]
         tail_sampling: bool,
+        /// Where the Collector's metrics pipeline sends what replicas push over OTLP:
+        /// `remote-write` (into the bundle's Prometheus) or `otlp=HOST:PORT` (another
+        /// OpenTelemetry backend).
+        #[arg(long, default_value = "remote-write", value_parser = CollectorMetrics::parse)]
+        collector_metrics: CollectorMetrics,
         /// How often Prometheus scrapes and evaluates the alert rules (`15s`, `1m`, `500ms`).
         #[arg(long, default_value = "15s", value_parser = prometheus_duration)]
         scrape_interval: Duration,
@@ -175,6 +180,7 @@ fn main() -> ExitCode {
             alertmanager,
             routes: specs,
             tail_sampling,
+            collector_metrics,
             scrape_interval,
             kpi_interval,
             webhook,
@@ -186,6 +192,7 @@ fn main() -> ExitCode {
                 service: service.clone(),
                 alertmanager_target: alertmanager,
                 tail_sampling,
+                collector_metrics,
                 scrape_interval,
                 kpi_interval,
                 ..BundleOptions::default()

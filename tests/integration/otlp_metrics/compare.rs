@@ -136,9 +136,9 @@ pub fn check_equal(request: &ExportMetricsServiceRequest, exposition: &Expositio
     compared
 }
 
-/// The series of the exposition that the push should carry (the seed series the
-/// conventions replace left out).
-pub fn exposition_series(exposition: &Exposition) -> usize {
+/// The series of the exposition that the push should carry (with `conventions_only`, the
+/// seed series the conventions stand for left out).
+pub fn exposition_series(exposition: &Exposition, conventions_only: bool) -> usize {
     exposition
         .families
         .iter()
@@ -153,10 +153,10 @@ pub fn exposition_series(exposition: &Exposition) -> usize {
                         .iter()
                         .find(|(k, _)| k == "token_type")
                         .map(|(_, v)| v.as_str());
-                    !semconv::replaced_on_otlp(&f.name, token_type)
+                    !(conventions_only && semconv::has_counterpart(&f.name, token_type))
                 })
                 .count(),
-            _ if semconv::replaced_on_otlp(&f.name, None) => 0,
+            _ if conventions_only && semconv::has_counterpart(&f.name, None) => 0,
             _ => f.samples.len(),
         })
         .sum()

@@ -106,12 +106,17 @@ fn push_and_expose(telemetry: &TelemetryGuard) -> exposition::Exposition {
 }
 
 /// The whole check of one pushed request against the exposition.
-fn check(request: &ExportMetricsServiceRequest, exposition: &exposition::Exposition) {
+fn check(
+    request: &ExportMetricsServiceRequest,
+    exposition: &exposition::Exposition,
+    conventions_only: bool,
+) {
     let compared = compare::check_equal(request, exposition);
     assert_eq!(
         compared,
-        compare::exposition_series(exposition),
-        "every series of the exposition (but the replaced ones) is pushed, once"
+        compare::exposition_series(exposition, conventions_only),
+        "every series of the exposition (with conventions_only, but those the conventions \
+         stand for) is pushed, once"
     );
     let names: HashSet<&str> = compare::metrics(request)
         .iter()
@@ -121,8 +126,12 @@ fn check(request: &ExportMetricsServiceRequest, exposition: &exposition::Exposit
         assert!(names.contains(m.otlp_name), "{} pushed", m.otlp_name);
         assert!(!names.contains(m.def.name), "only the dotted name on OTLP");
     }
-    assert!(!names.contains("orchestrator_llm_latency_seconds"));
-    assert!(!names.contains("orchestrator_llm_time_to_first_token_seconds"));
+    for seed in [
+        "orchestrator_llm_latency_seconds",
+        "orchestrator_llm_time_to_first_token_seconds",
+    ] {
+        assert_eq!(names.contains(seed), !conventions_only, "{seed}");
+    }
     assert!(names.contains("orchestrator_llm_requests_total"));
     assert!(names.contains("app_jobs_total") && names.contains("app_queue_depth"));
     let duration = compare::metrics(request)
@@ -159,7 +168,7 @@ fn check(request: &ExportMetricsServiceRequest, exposition: &exposition::Exposit
     assert!(attributes.contains(&("service.instance.id".into(), "replica-1".into())));
 }
 
-fn run_plain(protocol: OtlpProtocol) {
+fn run_plain(protocol: OtlpProtocol, conventions_only: bool) {
     let runtime = support::runtime();
     let (metrics_addr, received) = runtime.block_on(match protocol {
         OtlpProtocol::Grpc => Box::pin(grpc_metrics_receiver(None))
@@ -167,15 +176,14 @@ fn run_plain(protocol: OtlpProtocol) {
         OtlpProtocol::HttpProtobuf => Box::pin(http_metrics_receiver()),
     });
     let (traces_addr, spans) = runtime.block_on(otlp::grpc_receiver());
-    let telemetry = telemetry(
-        OtlpMetricsConfig::new(format!("http://{metrics_addr}"), protocol),
-        Some(format!("http://{traces_addr}")),
-    );
+    let mut config = OtlpMetricsConfig::new(format!("http://{metrics_addr}"), protocol);
+    config.conventions_only = conventions_only;
+    let telemetry = telemetry(config, Some(format!("http://{traces_addr}")));
     load(&telemetry, 12);
     let exposition = push_and_expose(&telemetry);
     let requests = received.requests();
     assert_eq!(requests.len(), 1);
-    check(&requests[0], &exposition);
+    check(&requests[0], &exposition, conventions_only);
 
     // Exemplars: ids of spans the trace receiver got.
     let exemplars: Vec<Vec<u8>> = compare::metrics(&requests[0])
@@ -203,13 +211,13 @@ fn run_plain(protocol: OtlpProtocol) {
 }
 
 #[test]
-fn pushed_values_equal_the_exposition_over_grpc() {
-    run_plain(OtlpProtocol::Grpc);
+fn pushed_values_equal_the_exposition_over_grpc_conventions_only() {
+    run_plain(OtlpProtocol::Grpc, true);
 }
 
 #[test]
 fn pushed_values_equal_the_exposition_over_http() {
-    run_plain(OtlpProtocol::HttpProtobuf);
+    run_plain(OtlpProtocol::HttpProtobuf, false);
 }
 
 fn mutual_tls(pki: &TestPki) -> TlsFiles {
@@ -239,7 +247,7 @@ fn pushed_values_equal_the_exposition_over_grpc_with_mutual_tls() {
     let telemetry = telemetry(config, None);
     load(&telemetry, 5);
     let exposition = push_and_expose(&telemetry);
-    check(&received.requests()[0], &exposition);
+    check(&received.requests()[0], &exposition, false);
 
     // Without the client certificate the server refuses the handshake: a counted drop.
     let no_cert = OtlpMetricsConfig::new(
@@ -274,5 +282,5 @@ fn pushed_values_equal_the_exposition_over_http_with_mutual_tls() {
     let exposition = push_and_expose(&telemetry);
     let request =
         ExportMetricsServiceRequest::decode(server.requests()[0].body.as_slice()).unwrap();
-    check(&request, &exposition);
+    check(&request, &exposition, false);
 }

@@ -145,6 +145,12 @@ pub struct OtlpMetricsConfig {
     pub export_timeout: Duration,
     /// Cumulative or delta (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
     pub temporality: Temporality,
+    /// Leaves out the seed LLM series the GenAI conventions' metrics stand for
+    /// (`orchestrator_llm_latency_seconds`, `…_time_to_first_token_seconds`, the `input` and
+    /// `output` series of `orchestrator_llm_tokens`): for a backend that reads only the
+    /// conventions. Off by default, so the bundle's dashboards and rules, which read the
+    /// seed names, work on pushed metrics too.
+    pub conventions_only: bool,
 }
 
 /// The specification's default endpoints.
@@ -164,6 +170,7 @@ impl OtlpMetricsConfig {
             interval: Duration::from_secs(60),
             export_timeout: Duration::from_secs(30),
             temporality: Temporality::Cumulative,
+            conventions_only: false,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The registry as an OTLP `ExportMetricsServiceRequest`, built from the cells directly:
 //! counters as monotonic sums, gauges, histograms as explicit-bucket histograms with their
-//! exemplars, the GenAI conventions' families under their dotted names (and the seed series
-//! they stand for left out), cumulative or delta.
+//! exemplars, the GenAI conventions' families under their dotted names (the seed series they
+//! stand for left out when asked), cumulative or delta.
 //!
 //! Delta is computed per series against the values of the last push that reached the
 //! backend: a push that fails changes nothing, so the next one carries both intervals (its
@@ -45,6 +45,7 @@ struct Baseline {
 #[derive(Debug)]
 pub struct Converter {
     temporality: Temporality,
+    conventions_only: bool,
     resource: Vec<KeyValue>,
     baselines: HashMap<String, Baseline>,
     staged: Vec<(String, Baseline)>,
@@ -82,10 +83,17 @@ impl Converter {
     pub fn new(temporality: Temporality, resource: &[(String, String)]) -> Self {
         Converter {
             temporality,
+            conventions_only: false,
             resource: resource.iter().map(|(k, v)| kv(k, v)).collect(),
             baselines: HashMap::new(),
             staged: Vec::new(),
         }
+    }
+
+    /// Leaves out the seed series the conventions' metrics stand for.
+    pub fn conventions_only(mut self, only: bool) -> Self {
+        self.conventions_only = only;
+        self
     }
 
     /// Reads `registry` now and builds the request.
@@ -150,8 +158,9 @@ impl Converter {
         let mut numbers = Vec::new();
         let mut histograms = Vec::new();
         for series in family.series() {
-            if conventions.is_none()
-                && semconv::replaced_on_otlp(family.name(), series.label("token_type").as_deref())
+            if self.conventions_only
+                && conventions.is_none()
+                && semconv::has_counterpart(family.name(), series.label("token_type").as_deref())
             {
                 continue;
             }

@@ -81,7 +81,8 @@ impl MetricsPush {
         let (commands, receive) = mpsc::channel();
         let (ready, started) = mpsc::channel();
         let registry = registry.clone();
-        let converter = Converter::new(config.temporality, resource);
+        let converter =
+            Converter::new(config.temporality, resource).conventions_only(config.conventions_only);
         // The thread logs where the starting thread does (a scoped subscriber included).
         let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         let thread = std::thread::Builder::new()

@@ -100,8 +100,9 @@ pub struct SemconvMetric {
     pub otlp_name: &'static str,
     /// The UCUM unit on OTLP.
     pub otlp_unit: &'static str,
-    /// The seed family whose series this one replaces on OTLP.
-    pub replaces: &'static MetricDef,
+    /// The seed family whose series this one stands for (left out of a push that asks for
+    /// the conventions only).
+    pub stands_for: &'static MetricDef,
 }
 
 /// The mapping table: every conventions metric recorded.
@@ -110,19 +111,19 @@ pub const GEN_AI_METRICS: &[SemconvMetric] = &[
         def: &GEN_AI_CLIENT_OPERATION_DURATION,
         otlp_name: "gen_ai.client.operation.duration",
         otlp_unit: "s",
-        replaces: &LLM_LATENCY_SECONDS,
+        stands_for: &LLM_LATENCY_SECONDS,
     },
     SemconvMetric {
         def: &GEN_AI_CLIENT_TOKEN_USAGE,
         otlp_name: "gen_ai.client.token.usage",
         otlp_unit: "{token}",
-        replaces: &LLM_TOKENS,
+        stands_for: &LLM_TOKENS,
     },
     SemconvMetric {
         def: &GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK,
         otlp_name: "gen_ai.client.operation.time_to_first_chunk",
         otlp_unit: "s",
-        replaces: &LLM_TIME_TO_FIRST_TOKEN_SECONDS,
+        stands_for: &LLM_TIME_TO_FIRST_TOKEN_SECONDS,
     },
 ];
 
@@ -140,15 +141,16 @@ pub fn find(name: &str) -> Option<&'static SemconvMetric> {
     GEN_AI_METRICS.iter().find(|m| m.def.name == name)
 }
 
-/// Whether the seed series `family{labels}` is replaced on OTLP by a conventions metric:
+/// Whether the seed series `family{labels}` has a conventions counterpart (left out of a
+/// push that asks for the conventions only):
 /// the latency and time to first token wholly; the token histogram's `input` and `output`
 /// series (its `cache_read`, `cache_write` and `reasoning` series have no conventions
 /// counterpart and stay).
-pub fn replaced_on_otlp(family: &str, token_type: Option<&str>) -> bool {
+pub fn has_counterpart(family: &str, token_type: Option<&str>) -> bool {
     if family == LLM_TOKENS.name {
         return matches!(token_type, Some("input" | "output"));
     }
-    GEN_AI_METRICS.iter().any(|m| m.replaces.name == family)
+    GEN_AI_METRICS.iter().any(|m| m.stands_for.name == family)
 }
 
 /// The attribute key of a conventions family's label.
@@ -162,7 +164,7 @@ pub fn attribute(label: &str) -> Option<&'static str> {
 /// The mapping table in Markdown, for the README (a test keeps them equal).
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| OTLP name | unit | attributes | recorded from | on `/metrics` (when exposed) |\n|---|---|---|---|---|\n",
+        "| OTLP name | unit | attributes | stands for | on `/metrics` (when exposed) |\n|---|---|---|---|---|\n",
     );
     for m in GEN_AI_METRICS {
         let attributes: Vec<String> = m
@@ -176,7 +178,7 @@ pub fn markdown_table() -> String {
             m.otlp_name,
             m.otlp_unit,
             attributes.join(", "),
-            m.replaces.name,
+            m.stands_for.name,
             m.def.name
         ));
     }

@@ -1,10 +1,16 @@
-//! `otel-collector/config.yaml`: OTLP in, a memory limiter and a batch processor, an
-//! optional tail-sampling processor (errors, slow traces, 10 % of the rest), OTLP out to
-//! Jaeger.
+//! `otel-collector/config.yaml`: OTLP in, a memory limiter and a batch processor; for
+//! traces an optional tail-sampling processor (errors, slow traces, 10 % of the rest) and
+//! OTLP out to Jaeger; for metrics (replicas that push instead of being scraped) Prometheus
+//! remote write into the bundle's Prometheus, or OTLP out to another backend.
+//!
+//! The components and keys are those documented by the Collector (contrib 0.128):
+//! `exporter/prometheusremotewriteexporter` (`endpoint`,
+//! `resource_to_telemetry_conversion.enabled`) and `exporter/otlpexporter` (`endpoint`,
+//! `tls.insecure`).
 
 use orchestrator_support::yaml::{Yaml, map};
 
-use super::BundleOptions;
+use super::{BundleOptions, CollectorMetrics};
 
 fn list(items: &[&str]) -> Yaml {
     Yaml::List(items.iter().map(|s| Yaml::from(*s)).collect())
@@ -43,6 +49,23 @@ pub(crate) fn config(o: &BundleOptions) -> String {
         processors.push("tail_sampling");
     }
     processors.push("batch");
+    let (metrics_exporter, metrics_config) = match &o.collector_metrics {
+        CollectorMetrics::RemoteWrite => (
+            "prometheusremotewrite",
+            map([
+                ("endpoint", "http://prometheus:9090/api/v1/write".into()),
+                // `service.instance.id` becomes the `instance` label, `service.name` the
+                // `job`; the other resource attributes become labels too.
+                (
+                    "resource_to_telemetry_conversion",
+                    map([("enabled", Yaml::Bool(true))]),
+                ),
+            ]),
+        ),
+        CollectorMetrics::Otlp(endpoint) => {
+            ("otlp/metrics", map([("endpoint", endpoint.clone().into())]))
+        }
+    };
     map([
         (
             "receivers",
@@ -80,26 +103,39 @@ pub(crate) fn config(o: &BundleOptions) -> String {
         ),
         (
             "exporters",
-            map([(
-                "otlp/jaeger",
-                map([
-                    ("endpoint", "jaeger:4317".into()),
-                    ("tls", map([("insecure", Yaml::Bool(true))])),
-                ]),
-            )]),
+            map([
+                (
+                    "otlp/jaeger",
+                    map([
+                        ("endpoint", "jaeger:4317".into()),
+                        ("tls", map([("insecure", Yaml::Bool(true))])),
+                    ]),
+                ),
+                (metrics_exporter, metrics_config),
+            ]),
         ),
         (
             "service",
             map([(
                 "pipelines",
-                map([(
-                    "traces",
-                    map([
-                        ("receivers", list(&["otlp"])),
-                        ("processors", list(&processors)),
-                        ("exporters", list(&["otlp/jaeger"])),
-                    ]),
-                )]),
+                map([
+                    (
+                        "traces",
+                        map([
+                            ("receivers", list(&["otlp"])),
+                            ("processors", list(&processors)),
+                            ("exporters", list(&["otlp/jaeger"])),
+                        ]),
+                    ),
+                    (
+                        "metrics",
+                        map([
+                            ("receivers", list(&["otlp"])),
+                            ("processors", list(&["memory_limiter", "batch"])),
+                            ("exporters", list(&[metrics_exporter])),
+                        ]),
+                    ),
+                ]),
             )]),
         ),
     ])

@@ -37,6 +37,9 @@ pub(crate) fn config(o: &BundleOptions) -> String {
                                     // Keeps the exemplars of the latency histograms, which
                                     // link Grafana's points to their traces in Jaeger.
                                     "--enable-feature=exemplar-storage",
+                                    // Takes what the Collector's metrics pipeline writes
+                                    // for replicas that push over OTLP.
+                                    "--web.enable-remote-write-receiver",
                                 ]),
                             ),
                             (

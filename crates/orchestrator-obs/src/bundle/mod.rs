@@ -32,6 +32,8 @@ pub struct BundleOptions {
     pub alertmanager: AlertmanagerOptions,
     /// Whether the Collector's traces pipeline runs the tail-sampling processor.
     pub tail_sampling: bool,
+    /// Where the Collector's metrics pipeline (OTLP in, from replicas that push) sends.
+    pub collector_metrics: CollectorMetrics,
     /// How often Prometheus scrapes and evaluates the alert rules.
     pub scrape_interval: Duration,
     /// How often Prometheus evaluates the KPI recording rules.
@@ -48,9 +50,33 @@ impl Default for BundleOptions {
             alertmanager_target: "alertmanager:9093".to_owned(),
             alertmanager: AlertmanagerOptions::default(),
             tail_sampling: false,
+            collector_metrics: CollectorMetrics::RemoteWrite,
             scrape_interval: Duration::from_secs(15),
             kpi_interval: Duration::from_secs(60),
             retention: "30d",
+        }
+    }
+}
+
+/// Where the Collector sends the metrics replicas push to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectorMetrics {
+    /// Prometheus remote write into the bundle's Prometheus (started with its remote-write
+    /// receiver on), so the dashboards and rules work the same as when scraping.
+    RemoteWrite,
+    /// OTLP/gRPC to another backend, `host:port`.
+    Otlp(String),
+}
+
+impl CollectorMetrics {
+    /// `remote-write`, or `otlp=HOST:PORT`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.split_once('=') {
+            None if text == "remote-write" => Ok(CollectorMetrics::RemoteWrite),
+            Some(("otlp", endpoint)) if !endpoint.trim().is_empty() => {
+                Ok(CollectorMetrics::Otlp(endpoint.trim().to_owned()))
+            }
+            _ => Err(format!("{text:?}: expected remote-write or otlp=HOST:PORT")),
         }
     }
 }

@@ -52,6 +52,21 @@ amtool check-config alertmanager/alertmanager.yml
 
 {tail}
 
+## Scrape or push
+
+Prometheus scrapes every `--target` by default. Replicas that Prometheus cannot reach (a
+fleet that scales, short-lived jobs, a network that only lets traffic out) push instead:
+start them with `OTEL_METRICS_EXPORTER=otlp` and
+`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://<this host>:4318/v1/metrics` (HTTP) or
+`OTEL_EXPORTER_OTLP_PROTOCOL=grpc` with `OTEL_EXPORTER_OTLP_ENDPOINT=http://<this host>:4317`.
+The Collector's metrics pipeline writes what they push into Prometheus over remote write
+(`--collector-metrics remote-write`, the default), so the same dashboards and rules work,
+each replica keeping its `instance` label from `service.instance.id`; or forwards it to
+another OpenTelemetry backend (`--collector-metrics otlp=HOST:PORT`). Keep pushing replicas
+out of `--target`, or each is counted twice. Pushed counters are cumulative by default; set
+`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta` only for a backend that asks for
+deltas (remote write needs cumulative).
+
 ## Past one Prometheus
 
 One Prometheus holds 30 days of this service comfortably. Beyond one machine:

@@ -139,6 +139,28 @@ fn the_bundle_passes_promtool_amtool_and_a_yaml_parser() {
         collector["exporters"]["otlp/jaeger"]["endpoint"].as_str(),
         Some("jaeger:4317")
     );
+    // The metrics pipeline, against the keys the Collector documents for each component
+    // (no Collector binary comes from the package registries to validate it).
+    let metrics = &collector["service"]["pipelines"]["metrics"];
+    assert_eq!(names(&metrics["receivers"]), ["otlp"]);
+    assert_eq!(names(&metrics["processors"]), ["memory_limiter", "batch"]);
+    assert_eq!(names(&metrics["exporters"]), ["prometheusremotewrite"]);
+    let remote_write = &collector["exporters"]["prometheusremotewrite"];
+    let keys: Vec<&str> = remote_write
+        .as_hash()
+        .unwrap()
+        .keys()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert_eq!(keys, ["endpoint", "resource_to_telemetry_conversion"]);
+    assert_eq!(
+        remote_write["endpoint"].as_str(),
+        Some("http://prometheus:9090/api/v1/write")
+    );
+    assert_eq!(
+        remote_write["resource_to_telemetry_conversion"]["enabled"].as_bool(),
+        Some(true)
+    );
     let policies = collector["processors"]["tail_sampling"]["policies"]
         .as_vec()
         .unwrap();
@@ -167,6 +189,10 @@ fn the_bundle_passes_promtool_amtool_and_a_yaml_parser() {
         command.contains(&"--storage.tsdb.retention.time=30d".to_owned()),
         "{command:?}"
     );
+    assert!(
+        command.contains(&"--web.enable-remote-write-receiver".to_owned()),
+        "the Collector's remote write is received: {command:?}"
+    );
 
     let readme = std::fs::read_to_string(dir.path().join("README.md")).unwrap();
     for needle in [
@@ -188,6 +214,8 @@ fn options_change_the_bundle() {
         "--out",
         dir.path().to_str().unwrap(),
         "--tail-sampling",
+        "--collector-metrics",
+        "otlp=backend.example:4317",
         "--route",
         "critical|high=pagerduty",
         "--route",
@@ -202,6 +230,14 @@ fn options_change_the_bundle() {
         .filter_map(Yaml::as_str)
         .collect();
     assert_eq!(processors, ["memory_limiter", "tail_sampling", "batch"]);
+    assert_eq!(
+        collector["service"]["pipelines"]["metrics"]["exporters"][0].as_str(),
+        Some("otlp/metrics")
+    );
+    assert_eq!(
+        collector["exporters"]["otlp/metrics"]["endpoint"].as_str(),
+        Some("backend.example:4317")
+    );
     let am = yaml(&dir.path().join("alertmanager/alertmanager.yml"));
     let receivers: Vec<&str> = am["receivers"]
         .as_vec()
