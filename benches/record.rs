@@ -254,6 +254,21 @@ fn folded(c: &mut Criterion) {
             black_box(metrics.llm().record(&call))
         })
     });
+    // The same call once something reads the GenAI conventions' families (an OTLP push,
+    // or `/metrics` exposing them): their duration and two token observations besides.
+    registry.record_gen_ai();
+    group.bench_function("orchestrator_llm_priced_model_gen_ai", |b| {
+        b.iter(|| {
+            let call = LlmCall::new(
+                "openai",
+                black_box("gpt-4o-mini"),
+                LlmOutcome::Success,
+                DURATION,
+            )
+            .with_usage(usage);
+            black_box(metrics.llm().record(&call))
+        })
+    });
     group.finish();
 }
 

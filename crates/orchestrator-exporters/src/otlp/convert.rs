@@ -8,7 +8,7 @@
 //! start time says so). A series seen for the first time, made again (a new creation
 //! time), or whose count went down reports its whole value since its creation.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -32,13 +32,37 @@ pub struct Built {
     pub points: usize,
 }
 
-/// One series' values at the last successful push.
-#[derive(Debug, Clone)]
-struct Baseline {
+/// One series' values at a push.
+#[derive(Debug, Clone, Default)]
+struct Values {
     created: f64,
     time_ns: u64,
     /// A counter's value, or a histogram's bucket counts then its sum.
     values: Vec<f64>,
+}
+
+/// One series' values at the last push the backend took, and at the last one built (which
+/// replace them once it is taken). The two buffers swap on commit, so a push allocates
+/// nothing per known series.
+#[derive(Debug, Default)]
+struct Baseline {
+    committed: Values,
+    has_committed: bool,
+    staged: Values,
+    has_staged: bool,
+}
+
+/// A series, by family name and label text.
+type SeriesKey = (Box<str>, Box<str>);
+
+/// Finds a [`SeriesKey`] from borrowed text: no allocation per series and push.
+#[derive(Hash)]
+struct SeriesKeyRef<'a>(&'a str, &'a str);
+
+impl hashbrown::Equivalent<SeriesKey> for SeriesKeyRef<'_> {
+    fn equivalent(&self, key: &SeriesKey) -> bool {
+        *key.0 == *self.0 && *key.1 == *self.1
+    }
 }
 
 /// Turns registry reads into requests; keeps the delta baselines.
@@ -47,8 +71,7 @@ pub struct Converter {
     temporality: Temporality,
     conventions_only: bool,
     resource: Vec<KeyValue>,
-    baselines: HashMap<String, Baseline>,
-    staged: Vec<(String, Baseline)>,
+    baselines: HashMap<SeriesKey, Baseline>,
 }
 
 fn kv(key: &str, value: &str) -> KeyValue {
@@ -86,7 +109,6 @@ impl Converter {
             conventions_only: false,
             resource: resource.iter().map(|(k, v)| kv(k, v)).collect(),
             baselines: HashMap::new(),
-            staged: Vec::new(),
         }
     }
 
@@ -106,7 +128,6 @@ impl Converter {
 
     /// As [`build`](Self::build), with the time of the read given.
     pub fn build_at(&mut self, registry: &Registry, now_ns: u64) -> Built {
-        self.staged.clear();
         let mut metrics = Vec::new();
         let mut points = 0;
         registry.visit_families(|family| {
@@ -139,8 +160,12 @@ impl Converter {
     /// The push of the last built request reached the backend: its values become the
     /// baselines of the next deltas.
     pub fn commit(&mut self) {
-        for (key, baseline) in self.staged.drain(..) {
-            self.baselines.insert(key, baseline);
+        for baseline in self.baselines.values_mut() {
+            if baseline.has_staged {
+                std::mem::swap(&mut baseline.committed, &mut baseline.staged);
+                baseline.has_committed = true;
+                baseline.has_staged = false;
+            }
         }
     }
 
@@ -266,16 +291,27 @@ impl Converter {
         if !self.temporality.is_delta() {
             return (nanos(created), values.to_vec());
         }
-        let key = format!("{name}{{{}}}", series.labels_text());
-        let previous = self.baselines.get(&key).filter(|b| {
-            b.created == created
+        let baseline = match self
+            .baselines
+            .get_mut(&SeriesKeyRef(name, series.labels_text()))
+        {
+            Some(baseline) => baseline,
+            None => self
+                .baselines
+                .entry((name.into(), series.labels_text().into()))
+                .or_default(),
+        };
+        let counts = values.len().saturating_sub(1).max(1).min(values.len());
+        let previous = Some(&baseline.committed).filter(|b| {
+            baseline.has_committed
+                && b.created == created
                 && b.values.len() == values.len()
-                // The sum (last) may go down with negative observations; counts may not.
-                && b.values[..values.len() - 1]
+                // A histogram's sum (last) may go down with negative observations; its
+                // counts, and a counter, may not.
+                && b.values[..counts]
                     .iter()
                     .zip(values)
                     .all(|(before, now)| now >= before)
-                && (values.len() > 1 || values[0] >= b.values[0])
         });
         let reported = match previous {
             Some(b) => (
@@ -284,14 +320,12 @@ impl Converter {
             ),
             None => (nanos(created), values.to_vec()),
         };
-        self.staged.push((
-            key,
-            Baseline {
-                created,
-                time_ns: now_ns,
-                values: values.to_vec(),
-            },
-        ));
+        baseline.has_staged = true;
+        let staged = &mut baseline.staged;
+        staged.created = created;
+        staged.time_ns = now_ns;
+        staged.values.clear();
+        staged.values.extend_from_slice(values);
         reported
     }
 }

@@ -78,6 +78,8 @@ impl MetricsPush {
         registry: &Registry,
         resource: &[(String, String)],
     ) -> Result<Self, MetricsConfigError> {
+        // The conventions' families are recorded from now on: the push is what reads them.
+        registry.record_gen_ai();
         let (commands, receive) = mpsc::channel();
         let (ready, started) = mpsc::channel();
         let registry = registry.clone();

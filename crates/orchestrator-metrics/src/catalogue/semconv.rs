@@ -4,11 +4,13 @@
 //! Pinned to the last tagged release of the GenAI conventions in the semantic-conventions
 //! repository, [`SEMCONV_VERSION`] (they are moving to a repository of their own, where the
 //! names still change). The LLM recorder records these families from the same calls as the
-//! `orchestrator_llm_*` series (each call once more, with the conventions' attributes and
-//! bucket boundaries: the operation and `error.type` are not labels of the seed's series,
-//! and the time to first chunk has other boundaries). OTLP pushes them under their dotted
-//! names and leaves out the series they replace; `/metrics` shows them, as the OpenTelemetry
-//! Prometheus exporter would name them, only when asked
+//! `orchestrator_llm_*` series, once something reads them
+//! ([`Registry::record_gen_ai`](crate::Registry::record_gen_ai)): each call once more, with
+//! the conventions' attributes and bucket boundaries (the operation and `error.type` are not
+//! labels of the seed's series, and the time to first chunk has other boundaries). OTLP
+//! pushes them under their dotted names, beside the seed series or instead of those they
+//! stand for, as the push is set; `/metrics` shows them, as the OpenTelemetry Prometheus
+//! exporter would name them, only when asked
 //! ([`Registry::expose_gen_ai_names`](crate::Registry::expose_gen_ai_names)).
 //!
 //! `gen_ai.client.operation.time_per_output_chunk` is not recorded: it is one observation

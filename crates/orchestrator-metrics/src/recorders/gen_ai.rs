@@ -22,29 +22,34 @@ struct Series {
     /// By outcome, in the order of `LlmOutcome::ALL`; made on first use (most models never
     /// time out, and an empty histogram would still be pushed).
     duration: [OnceLock<HistogramHandle>; 5],
-    input: HistogramHandle,
-    output: HistogramHandle,
+    /// `input`, `output`: made on the first call with usage (a model whose calls all fail
+    /// pushes no empty token histograms).
+    tokens: [OnceLock<HistogramHandle>; 2],
     ttfc: OnceLock<HistogramHandle>,
     /// Operation, provider, model.
     labels: [Box<str>; 3],
 }
 
 impl Series {
-    fn new(registry: &Registry, operation: &str, provider: &str, model: &str) -> Self {
-        let tokens = |kind| {
-            histogram(
-                registry,
-                &GEN_AI_CLIENT_TOKEN_USAGE,
-                &[operation, provider, model, kind],
-            )
-        };
+    fn new(operation: &str, provider: &str, model: &str) -> Self {
         Series {
             duration: Default::default(),
-            input: tokens("input"),
-            output: tokens("output"),
+            tokens: Default::default(),
             ttfc: OnceLock::new(),
             labels: [operation.into(), provider.into(), model.into()],
         }
+    }
+
+    fn tokens(&self, registry: &Registry, index: usize) -> &HistogramHandle {
+        self.tokens[index].get_or_init(|| {
+            let [op, provider, model] = &self.labels;
+            let kind = ["input", "output"][index];
+            histogram(
+                registry,
+                &GEN_AI_CLIENT_TOKEN_USAGE,
+                &[op, provider, model, kind],
+            )
+        })
     }
 
     fn duration(&self, registry: &Registry, outcome: LlmOutcome) -> &HistogramHandle {
@@ -101,14 +106,14 @@ impl GenAiSeries {
                 );
             }
             if let Some((input, output)) = tokens {
-                let _ = series.input.observe_in(stripe, input as f64);
-                let _ = series.output.observe_in(stripe, output as f64);
+                let _ = series.tokens(registry, 0).observe_in(stripe, input as f64);
+                let _ = series.tokens(registry, 1).observe_in(stripe, output as f64);
             }
         };
         if call.operation == "chat" {
             record(
                 self.chat
-                    .get_or_init(|| Series::new(registry, "chat", &labels.0, &labels.1)),
+                    .get_or_init(|| Series::new("chat", &labels.0, &labels.1)),
             );
             return;
         }
@@ -124,8 +129,7 @@ impl GenAiSeries {
             match others.iter().find(|s| *s.labels[0] == *call.operation) {
                 Some(series) => series.clone(),
                 None => {
-                    let series =
-                        Arc::new(Series::new(registry, call.operation, &labels.0, &labels.1));
+                    let series = Arc::new(Series::new(call.operation, &labels.0, &labels.1));
                     others.push(series.clone());
                     series
                 }

@@ -415,14 +415,16 @@ impl LlmMetrics {
                 .observe_maybe_exemplar_in(stripe, ttft.as_secs_f64(), call.exemplar);
         }
         let registry = &self.inner.registry;
-        let accepted = call.usage.filter(|u| u.check().is_ok());
-        h.gen_ai.record(
-            registry,
-            stripe,
-            call,
-            &h.labels,
-            accepted.map(|u| (u.input, u.output)),
-        );
+        if registry.records_gen_ai() {
+            let accepted = call.usage.filter(|u| u.check().is_ok());
+            h.gen_ai.record(
+                registry,
+                stripe,
+                call,
+                &h.labels,
+                accepted.map(|u| (u.input, u.output)),
+            );
+        }
         let Some(usage) = call.usage else {
             if call.outcome == LlmOutcome::Success {
                 h.unreported[0].increment_in(stripe, 1);

@@ -102,6 +102,9 @@ struct Inner {
     before_render: RwLock<Vec<RenderHook>>,
     /// Whether the text expositions show the GenAI conventions families.
     expose_semconv: std::sync::atomic::AtomicBool,
+    /// Whether the LLM recorder records the GenAI conventions families: only once something
+    /// reads them (an OTLP push, or `/metrics` exposing them).
+    record_semconv: std::sync::atomic::AtomicBool,
 }
 
 /// A function run before each render.
@@ -154,6 +157,7 @@ impl Registry {
                 rejections: Arc::new(Rejections::new()),
                 before_render: RwLock::default(),
                 expose_semconv: std::sync::atomic::AtomicBool::new(false),
+                record_semconv: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         for def in catalogue::ALL {
@@ -238,11 +242,32 @@ impl Registry {
     /// [`render_openmetrics`](Self::render_openmetrics) and [`snapshot`](Self::snapshot),
     /// under the names the OpenTelemetry Prometheus exporter gives them
     /// (`gen_ai_client_token_usage_bucket`, ...), for Grafana boards written against those.
-    /// Off by default: they repeat the `orchestrator_llm_*` series. OTLP pushes them always.
+    /// Off by default: they repeat the `orchestrator_llm_*` series. Exposing them starts
+    /// recording them ([`record_gen_ai`](Self::record_gen_ai)).
     pub fn expose_gen_ai_names(&self, expose: bool) {
+        if expose {
+            self.record_gen_ai();
+        }
         self.inner
             .expose_semconv
             .store(expose, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Records the GenAI conventions' families from every LLM call from now on (about 16 ns
+    /// more per call, `BENCHMARKS.md`): the OTLP metrics push turns it on when it starts,
+    /// and [`expose_gen_ai_names`](Self::expose_gen_ai_names) does. Off until then, so a
+    /// service that only scrapes the seed names pays nothing for them.
+    pub fn record_gen_ai(&self) {
+        self.inner
+            .record_semconv
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the LLM recorder records the GenAI conventions' families.
+    pub(crate) fn records_gen_ai(&self) -> bool {
+        self.inner
+            .record_semconv
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether a text exposition shows this family.

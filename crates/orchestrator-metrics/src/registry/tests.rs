@@ -267,3 +267,58 @@ fn a_cleared_gauge_is_absent_until_set_again() {
     assert!(registry.render().contains(line));
     assert!(gauge.is_present());
 }
+
+/// The GenAI conventions' families are recorded with every LLM call, hidden from the text
+/// expositions and the snapshot unless the registry exposes them, and visited always.
+#[test]
+fn gen_ai_families_are_hidden_until_exposed() {
+    use crate::catalogue::semconv;
+    let registry = Registry::new();
+    let llm = crate::Metrics::new(&registry).llm().clone();
+    let call = crate::LlmCall::new(
+        "openai",
+        "gpt-4o",
+        crate::LlmOutcome::Timeout,
+        std::time::Duration::from_millis(300),
+    )
+    .with_operation("embeddings");
+    llm.record(&call);
+    let nothing_reads = registry.series_count();
+    registry.record_gen_ai();
+    llm.record(&call);
+    assert_eq!(
+        registry.series_count(),
+        nothing_reads + 1,
+        "recorded only once something reads them"
+    );
+    let name = semconv::GEN_AI_CLIENT_OPERATION_DURATION.name;
+    let shown = |r: &Registry| {
+        (
+            r.render().contains(name),
+            r.render_openmetrics().contains(name),
+            r.snapshot(|_| true).family(name).is_some(),
+        )
+    };
+    assert_eq!(shown(&registry), (false, false, false));
+    let mut visited = Vec::new();
+    registry.visit_families(|f| {
+        if f.is_semconv() {
+            visited.extend(f.series().map(|s| s.label_pairs()));
+        }
+    });
+    assert_eq!(
+        visited,
+        [vec![
+            ("gen_ai_operation_name".to_owned(), "embeddings".to_owned()),
+            ("gen_ai_provider_name".to_owned(), "openai".to_owned()),
+            ("gen_ai_request_model".to_owned(), "gpt-4o".to_owned()),
+            ("error_type".to_owned(), "timeout".to_owned()),
+        ]],
+        "a timed-out call: its duration only, with its error type"
+    );
+    registry.expose_gen_ai_names(true);
+    assert_eq!(shown(&registry), (true, true, true));
+    assert!(registry.render().contains(
+        "gen_ai_client_operation_duration_seconds_bucket{gen_ai_operation_name=\"embeddings\",gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\",error_type=\"timeout\",le=\"0.32\"} 1"
+    ));
+}
