@@ -14,11 +14,14 @@
 //! `sum by (tenant, period)` in Prometheus for the fleet's total.
 
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::catalogue;
 use crate::registry::{CounterHandle, GaugeHandle, Registry};
+
+mod reserve;
+pub use reserve::{BudgetExceeded, CallBound, DEFAULT_RESERVED_OUTPUT_TOKENS, Policy, Reservation};
 
 /// The tenant of a service-wide budget, charged with every priced LLM call.
 pub const SERVICE_BUDGET: &str = "*";
@@ -121,6 +124,7 @@ pub struct Budget {
     tenant: String,
     period: BudgetPeriod,
     usd: f64,
+    policy: Policy,
 }
 
 impl Budget {
@@ -139,7 +143,22 @@ impl Budget {
             tenant: tenant.to_owned(),
             period,
             usd,
+            policy: Policy::Observe,
         })
+    }
+
+    /// The same budget, enforced as `policy` says: [`Policy::Reject`] refuses, before they
+    /// are sent, the calls that would overrun it (through
+    /// [`LlmMetrics::reserve`](crate::LlmMetrics::reserve), which the middleware, the
+    /// reqwest middleware and the guard's `try_llm_call` call).
+    pub fn enforce(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// How the budget is enforced.
+    pub fn policy(&self) -> Policy {
+        self.policy
     }
 
     /// The tenant, or `*`.
@@ -161,11 +180,17 @@ impl Budget {
 impl FromStr for Budget {
     type Err = InvalidBudget;
 
-    /// `TENANT:PERIOD:USD`, for example `acme:1d:25` or `*:30d:5000`. The tenant may itself
+    /// `TENANT:PERIOD:USD[:POLICY]`, for example `acme:1d:25`, `*:30d:5000` or
+    /// `acme:1d:25:reject` (`observe`, the default, or `reject`). The tenant may itself
     /// contain colons.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(given: &str) -> Result<Self, Self::Err> {
         let syntax = || InvalidBudget::Syntax {
-            given: s.to_owned(),
+            given: given.to_owned(),
+        };
+        let (s, policy) = match given.rsplit_once(':') {
+            Some((rest, "reject")) => (rest, Policy::Reject),
+            Some((rest, "observe")) => (rest, Policy::Observe),
+            _ => (given, Policy::Observe),
         };
         let mut parts = s.rsplitn(3, ':');
         let (usd, period, tenant) = match (parts.next(), parts.next(), parts.next()) {
@@ -173,7 +198,7 @@ impl FromStr for Budget {
             _ => return Err(syntax()),
         };
         let usd: f64 = usd.trim().parse().map_err(|_| syntax())?;
-        Budget::new(tenant, period.parse()?, usd)
+        Ok(Budget::new(tenant, period.parse()?, usd)?.enforce(policy))
     }
 }
 
@@ -205,6 +230,37 @@ impl Rolling {
         slot.1 += usd;
     }
 
+    /// How long until the spend still in the period is at most `allowed`, as its oldest
+    /// slots leave it; `None` if it never gets there by slots leaving (`allowed` negative:
+    /// what is held for calls in flight takes the room).
+    fn room_at(&self, now_ms: u64, allowed: f64) -> Option<Duration> {
+        if allowed < 0.0 {
+            return None;
+        }
+        let number = now_ms / self.slot_ms + 1;
+        let oldest = number.saturating_sub(self.slots.len() as u64 - 1).max(1);
+        let mut live: Vec<(u64, f64)> = self
+            .slots
+            .iter()
+            .copied()
+            .filter(|(n, _)| *n >= oldest && *n <= number)
+            .collect();
+        live.sort_by_key(|(n, _)| *n);
+        let mut total: f64 = live.iter().map(|(_, usd)| usd).sum();
+        if total <= allowed {
+            return Some(Duration::ZERO);
+        }
+        for (n, usd) in live {
+            total -= usd;
+            if total <= allowed {
+                // Slot `n` (numbered from 1) leaves the period when slot `n + len` begins.
+                let leaves_ms = (n - 1 + self.slots.len() as u64) * self.slot_ms;
+                return Some(Duration::from_millis(leaves_ms.saturating_sub(now_ms)));
+            }
+        }
+        None
+    }
+
     /// The spend in the current slot and the ones before it, up to one period.
     fn total(&self, now_ms: u64) -> f64 {
         let number = now_ms / self.slot_ms + 1;
@@ -217,19 +273,29 @@ impl Rolling {
     }
 }
 
+/// A budget's rolling spend and what calls in flight hold on it.
+#[derive(Debug)]
+struct Spend {
+    rolling: Rolling,
+    /// Held for calls in flight, in nano-dollars.
+    reserved_nanos: u64,
+}
+
 #[derive(Debug)]
 struct Entry {
     budget: Budget,
-    spend: Mutex<Rolling>,
+    spend: Mutex<Spend>,
     spent: Option<CounterHandle>,
     ratio: Option<GaugeHandle>,
+    /// Calls refused (enforcing budgets only).
+    rejected: Option<CounterHandle>,
 }
 
 impl Entry {
     fn charge(&self, now_ms: u64, usd: f64) {
-        let mut spend = self.spend.lock().unwrap_or_else(PoisonError::into_inner);
-        spend.add(now_ms, usd);
-        let total = spend.total(now_ms);
+        let mut spend = self.lock();
+        spend.rolling.add(now_ms, usd);
+        let total = spend.rolling.total(now_ms);
         drop(spend);
         if let Some(spent) = &self.spent {
             let _ = spent.add(usd);
@@ -238,11 +304,7 @@ impl Entry {
     }
 
     fn refresh(&self, now_ms: u64) {
-        let total = self
-            .spend
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .total(now_ms);
+        let total = self.lock().rolling.total(now_ms);
         self.set_ratio(total);
     }
 
@@ -278,12 +340,23 @@ impl Budgets {
                 if let Some(ratio) = &ratio {
                     let _ = ratio.set(0.0);
                 }
+                let rejected = (budget.policy == Policy::Reject)
+                    .then(|| {
+                        registry
+                            .counter(&catalogue::TENANT_BUDGET_REJECTIONS_TOTAL, &labels)
+                            .ok()
+                    })
+                    .flatten();
                 Entry {
-                    spend: Mutex::new(Rolling::new(budget.period)),
+                    spend: Mutex::new(Spend {
+                        rolling: Rolling::new(budget.period),
+                        reserved_nanos: 0,
+                    }),
                     spent: registry
                         .counter(&catalogue::TENANT_BUDGET_SPEND_USD_TOTAL, &labels)
                         .ok(),
                     ratio,
+                    rejected,
                     budget,
                 }
             })

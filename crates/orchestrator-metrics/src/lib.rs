@@ -37,7 +37,10 @@ mod recorders;
 mod registry;
 mod reject;
 
-pub use budget::{Budget, BudgetPeriod, InvalidBudget, SERVICE_BUDGET};
+pub use budget::{
+    Budget, BudgetExceeded, BudgetPeriod, CallBound, DEFAULT_RESERVED_OUTPUT_TOKENS, InvalidBudget,
+    Policy, Reservation, SERVICE_BUDGET,
+};
 pub use cost::{InvalidPrice, MAX_TOKENS_PER_CALL, ModelPrice, PriceTable, TokenUsage};
 pub use guard::{CardinalityGuard, CardinalityLimits, GuardedLabel, LabelPolicy, OTHER};
 pub use recorders::{

@@ -132,6 +132,46 @@ impl Tracer {
         })
     }
 
+    /// As [`llm_call`](Self::llm_call), under the enforcing budgets (`Budget::enforce`):
+    /// holds the call's worst case (`bound`: its prompt's size, its `max_tokens`) on the
+    /// budgets of `tenant` (else the current request's tenant) and the service's, or
+    /// refuses it before it starts, with the budget that has no room and when to retry.
+    /// The hold is released once the call is recorded.
+    ///
+    /// ```
+    /// use orchestrator_metrics::{Budget, BudgetPeriod, Metrics, ModelPrice, Policy, PriceTable, Registry};
+    /// use orchestrator_tower::{CallBound, Tracer};
+    ///
+    /// let prices = PriceTable::new().with_price("openai", "gpt-4o", ModelPrice::new(2.5, 1.25, 10.0)?);
+    /// let budget = Budget::new("acme", BudgetPeriod::Day, 0.01)?.enforce(Policy::Reject);
+    /// let metrics = Metrics::builder().prices(prices).budget(budget).build(&Registry::new());
+    /// let tracer = Tracer::builder(metrics).build()?;
+    /// let bound = CallBound { input_bytes: 4_000, max_output_tokens: Some(2_000) }; // ≤ 0.03 USD
+    /// let refused = tracer.try_llm_call("openai", "gpt-4o", Some("acme"), bound).unwrap_err();
+    /// assert_eq!(refused.retry_after, None, "dearer than the whole budget");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_llm_call(
+        &self,
+        provider: impl Into<Cow<'static, str>>,
+        model: impl Into<Cow<'static, str>>,
+        tenant: Option<&str>,
+        bound: orchestrator_metrics::CallBound,
+    ) -> Result<LlmCallGuard, orchestrator_metrics::BudgetExceeded> {
+        let (provider, model) = (provider.into(), model.into());
+        let tenant: Option<Arc<str>> = tenant.map(Arc::from).or_else(crate::budget::current_tenant);
+        let held = self
+            .metrics()
+            .llm()
+            .reserve(&provider, &model, tenant.as_deref(), bound)?;
+        let mut guard = self.llm_call(provider, model);
+        if let Some(tenant) = tenant {
+            guard.tenant(tenant);
+        }
+        guard.pending.call_mut().held = held.map(Arc::new);
+        Ok(guard)
+    }
+
     /// Starts recording a query to the database `system` (`sqlite`, `postgresql`...) with
     /// `operation` (`SELECT`...), as [`TelemetryLayer::database`](crate::TelemetryLayer::database).
     pub fn database_call(

@@ -46,6 +46,7 @@
 mod agent;
 mod analysis;
 pub mod bridge;
+mod budget;
 mod call;
 mod cap;
 mod classify;
@@ -78,6 +79,7 @@ pub use agent::{
 };
 pub use analysis::{OperationStats, TraceAnalysis};
 pub use bridge::{SpanLimits, TraceIds, TracingBridge};
+pub use budget::{BudgetLayer, BudgetService, bound_of_body};
 pub use call::{CacheCallGuard, CallGuard, DatabaseCallGuard, ExternalCallGuard, LlmCallGuard};
 pub use classify::{Ended, ErrorKind, OTHER_ERROR, Outcome};
 pub use context::{
@@ -100,6 +102,7 @@ pub use kind::{
 pub use layer::TelemetryLayer;
 pub use llm_answer::LlmAnswer;
 pub use opentelemetry::trace::{SpanId, TraceId};
+pub use orchestrator_metrics::{BudgetExceeded, CallBound};
 pub use pending::Pending;
 pub use redact::{Redaction, pii_redaction, redact_pii};
 pub use sampling::{

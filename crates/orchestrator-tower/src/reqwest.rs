@@ -221,6 +221,15 @@ trait ReqwestKind: OnRequest<http::Request<Body>> + Sync {
     ) {
     }
     fn end(&self, response: http::Response<Body>, pending: Pending<Self::Call>) -> Response;
+    /// Admits the call under the enforcing budgets, putting the hold in the request for
+    /// the call's state; LLM calls only.
+    fn admit(
+        &self,
+        _request: &mut http::Request<Body>,
+        _tracer: &Tracer,
+    ) -> Result<(), orchestrator_metrics::BudgetExceeded> {
+        Ok(())
+    }
 }
 
 impl<A> ReqwestKind for Llm<A>
@@ -237,6 +246,26 @@ where
 
     fn end(&self, response: http::Response<Body>, pending: Pending<LlmCallState>) -> Response {
         Response::from(self.on_response(response, pending).map(Body::wrap))
+    }
+
+    fn admit(
+        &self,
+        request: &mut http::Request<Body>,
+        tracer: &Tracer,
+    ) -> Result<(), orchestrator_metrics::BudgetExceeded> {
+        let Some(info) = request.extensions().get::<GenAiRequest>() else {
+            return Ok(());
+        };
+        let bound = request
+            .extensions()
+            .get::<orchestrator_metrics::CallBound>()
+            .copied()
+            .or_else(|| request.body().as_bytes().map(crate::budget::bound_of_body))
+            .unwrap_or_default();
+        if let Some(held) = crate::budget::admit(tracer, info, bound)? {
+            request.extensions_mut().insert(held);
+        }
+        Ok(())
     }
 }
 
@@ -257,6 +286,11 @@ impl<K: ReqwestKind> Middleware for TelemetryMiddleware<K> {
         let mut request = http::Request::<Body>::try_from(request)?;
         self.kind
             .prepare(&mut request, &self.provider, self.ask_for_usage);
+        // Refused by a budget: nothing is sent, and the caller can match the refusal
+        // (`Error::Middleware(e)`, `e.downcast_ref::<BudgetExceeded>()`).
+        self.kind
+            .admit(&mut request, &self.tracer)
+            .map_err(reqwest_middleware::Error::middleware)?;
         let (pending, current) = begin(&self.tracer, None, |context, recording| {
             self.kind
                 .on_recorded_request(&mut request, context, recording)

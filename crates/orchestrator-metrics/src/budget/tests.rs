@@ -30,9 +30,23 @@ fn bad_budgets_are_typed_errors() {
     }
     let parsed: Budget = "team:eu:day:12.5".parse().unwrap();
     assert_eq!(
-        (parsed.tenant(), parsed.period(), parsed.usd()),
-        ("team:eu", BudgetPeriod::Day, 12.5)
+        (
+            parsed.tenant(),
+            parsed.period(),
+            parsed.usd(),
+            parsed.policy()
+        ),
+        ("team:eu", BudgetPeriod::Day, 12.5, Policy::Observe)
     );
+    let enforced: Budget = "tenant-0:1d:0.04:reject".parse().unwrap();
+    assert_eq!(
+        (enforced.tenant(), enforced.usd(), enforced.policy()),
+        ("tenant-0", 0.04, Policy::Reject)
+    );
+    assert!(matches!(
+        "acme:1d:reject".parse::<Budget>(),
+        Err(InvalidBudget::Syntax { .. })
+    ));
 }
 
 #[test]

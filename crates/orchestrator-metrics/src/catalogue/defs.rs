@@ -320,6 +320,16 @@ pub const TENANT_BUDGET_SPEND_USD_TOTAL: MetricDef = counter(
     Group::GenAi,
 );
 
+/// `orchestrator_tenant_budget_rejections_total`: counter of LLM calls an enforcing budget
+/// (`Policy::Reject`) refused before they were sent.
+pub const TENANT_BUDGET_REJECTIONS_TOTAL: MetricDef = counter(
+    "orchestrator_tenant_budget_rejections_total",
+    Unit::Count,
+    "LLM calls refused by an enforcing budget before they were sent.",
+    &[BUDGET_TENANT, BUDGET_PERIOD],
+    Group::GenAi,
+);
+
 /// `orchestrator_tenant_budget_rate_usd`: gauge of the budget spread evenly over its
 /// period, in US dollars per second: the spend rate that uses it up exactly at the
 /// period's end (`SpendRateAnomaly` compares the last hour's spend rate with it).

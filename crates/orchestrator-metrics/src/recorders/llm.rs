@@ -278,6 +278,11 @@ impl LlmMetrics {
         cost
     }
 
+    /// The price table and the budgets, for reservations (`budget_hold.rs`).
+    pub(super) fn prices_and_budgets(&self) -> (&PriceTable, &Arc<Budgets>) {
+        (&self.inner.prices, &self.inner.budgets)
+    }
+
     /// Counts a usage the provider reported but that could not be read as token counts (a
     /// negative, fractional or non-numeric count), in
     /// `orchestrator_telemetry_rejected_values_total{reason}`. The adapters call it; the call

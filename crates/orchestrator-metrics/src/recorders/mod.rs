@@ -5,6 +5,7 @@
 //! that can come from outside goes through the shared [`CardinalityGuard`].
 
 mod agent;
+mod budget_hold;
 mod business;
 mod cache;
 mod dependency;

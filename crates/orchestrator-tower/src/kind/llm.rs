@@ -175,6 +175,9 @@ pub struct LlmCallState {
     pub(crate) lineage: crate::agent::Lineage,
     /// The cost priced when the call was recorded, as `f64` bits (NaN: none), for the span.
     pub(crate) cost: AtomicU64,
+    /// What the enforcing budgets hold for the call: released when the state goes, after
+    /// the call was recorded and its cost charged.
+    pub(crate) held: Option<crate::budget::Held>,
 }
 
 impl std::fmt::Debug for LlmCallState {
@@ -210,6 +213,7 @@ impl LlmCallState {
             includes_retries: false,
             lineage: Default::default(),
             cost: AtomicU64::new(f64::NAN.to_bits()),
+            held: None,
         }
     }
 
@@ -454,6 +458,8 @@ impl<A: GenAi, B> OnRequest<Request<B>> for Llm<A> {
         }
         let mut call = LlmCallState::new(info, capture.then(|| self.content.clone()));
         call.estimator = self.estimator.clone();
+        // Admitted by the budgets in front (the reqwest middleware, `BudgetLayer`).
+        call.held = request.extensions_mut().remove::<crate::budget::Held>();
         call
     }
 }

@@ -9,6 +9,7 @@ mod agents;
 mod anthropic;
 mod bridge;
 mod bridge_bad_input;
+mod budgets_enforced;
 mod clients;
 mod config;
 mod conformance;
