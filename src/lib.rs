@@ -41,11 +41,11 @@ pub use builder::{Telemetry, TelemetryBuilder};
 pub use error::InstallError;
 pub use guard::TelemetryGuard;
 pub use orchestrator_metrics::{
-    Budget, BudgetPeriod, BusinessMetrics, CacheMetrics, CacheOp, CacheResult, CardinalityGuard,
-    CardinalityLimits, DependencyKind, DependencyMetrics, ErrorMetrics, Exemplar, GuardedLabel,
-    InvalidBudget, InvalidPrice, LlmCall, LlmMetrics, LlmOutcome, Metrics, ModelPrice, PriceTable,
-    Registry, RejectReason, RequestMetrics, SERVICE_BUDGET, SessionMetrics, Status, TokenUsage,
-    catalogue, exposition,
+    Budget, BudgetExceeded, BudgetPeriod, BusinessMetrics, CacheMetrics, CacheOp, CacheResult,
+    CallBound, CardinalityGuard, CardinalityLimits, DependencyKind, DependencyMetrics,
+    ErrorMetrics, Exemplar, GuardedLabel, InvalidBudget, InvalidPrice, LlmCall, LlmMetrics,
+    LlmOutcome, Metrics, ModelPrice, Policy, PriceTable, Registry, RejectReason, RequestMetrics,
+    Reservation, SERVICE_BUDGET, SessionMetrics, Status, TokenUsage, catalogue, exposition,
 };
 
 /// The metric catalogue, registry and typed recorders (the `orchestrator-metrics` crate).
@@ -94,9 +94,9 @@ pub use axum;
 /// guards, the sampler and the bridge (their crate's paths keep working).
 #[cfg(feature = "traces")]
 pub use orchestrator_tower::{
-    AgentLimits, AgentRunGuard, AnthropicMessages, CacheCallGuard, DatabaseCallGuard,
+    AgentLimits, AgentRunGuard, AnthropicMessages, BudgetLayer, CacheCallGuard, DatabaseCallGuard,
     ExternalCallGuard, Gemini, GenAiRequest, Llm, LlmAnswer, LlmCallGuard, OpenAiCompatible,
-    Sampler, TelemetryLayer, ToolCallGuard, Tracer, TracingBridge,
+    Sampler, TelemetryLayer, ToolCallGuard, Tracer, TracingBridge, bound_of_body,
 };
 
 /// The reqwest middleware and the reqwest client as a tower service.

@@ -9,8 +9,20 @@ pub const HTTP_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER",
 ];
 
-/// The outcome of an LLM call, in the order of `LlmOutcome::ALL` (a test pins it).
-pub const LLM_OUTCOMES: &[&str] = &["success", "error", "rate_limited", "timeout", "cancelled"];
+/// The outcome of an LLM call, in the order of `LlmOutcome::ALL` (a test pins it), then
+/// [`REJECTED_BUDGET`]: a call an enforcing budget refused, never sent (so it has no
+/// `LlmOutcome`, no latency, no error).
+pub const LLM_OUTCOMES: &[&str] = &[
+    "success",
+    "error",
+    "rate_limited",
+    "timeout",
+    "cancelled",
+    REJECTED_BUDGET,
+];
+
+/// The outcome of a call an enforcing budget refused before it was sent.
+pub const REJECTED_BUDGET: &str = "rejected_budget";
 
 /// Why a successful LLM call's usage is not the provider's report: `missing` (the provider
 /// reported none, so the call has no tokens and no cost) or `estimated` (the user's

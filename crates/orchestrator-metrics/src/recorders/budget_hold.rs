@@ -1,15 +1,19 @@
 //! Admitting an LLM call under the enforcing budgets: its worst case priced from the price
 //! table and held until the call is charged (see `budget/reserve.rs`).
 
-use super::LlmMetrics;
+use super::{LlmMetrics, counter};
 use crate::budget::{BudgetExceeded, CallBound, Reservation};
+use crate::catalogue::{self, labels::REJECTED_BUDGET};
+use crate::guard::GuardedLabel;
 
 impl LlmMetrics {
     /// Admits a call to `provider`/`model` billed to `tenant` (or to no tenant) before it is
     /// sent: holds its worst-case cost (`bound` priced with the price table) on every
     /// enforcing budget it falls under, or refuses it with the budget that has no room
-    /// (counted in `orchestrator_tenant_budget_rejections_total`). Keep the reservation
-    /// until the call is recorded, then drop it. `Ok(None)` when no budget enforces.
+    /// (counted in `orchestrator_tenant_budget_rejections_total{tenant,period}` and as the
+    /// call's outcome, `orchestrator_llm_requests_total{outcome="rejected_budget"}`, with no
+    /// latency: nothing was sent). Keep the reservation until the call is recorded, then
+    /// drop it. `Ok(None)` when no budget enforces.
     ///
     /// A model missing from the price table has no cost the budgets could count (its
     /// spend is unknown, counted as `unpriced_model`): it is admitted with nothing held.
@@ -40,10 +44,19 @@ impl LlmMetrics {
         tenant: Option<&str>,
         bound: CallBound,
     ) -> Result<Option<Reservation>, BudgetExceeded> {
-        let (prices, budgets) = self.prices_and_budgets();
+        let (prices, budgets, guard, registry) = self.for_budgets();
         let worst = prices
             .price(provider, model)
             .map_or(0.0, |price| bound.worst_cost(&price));
-        budgets.reserve(tenant, worst)
+        budgets.reserve(tenant, worst).inspect_err(|_| {
+            let provider = guard.admit(GuardedLabel::Provider, provider);
+            let model = guard.admit(GuardedLabel::Model, model);
+            counter(
+                registry,
+                &catalogue::LLM_REQUESTS_TOTAL,
+                &[&provider, &model, REJECTED_BUDGET],
+            )
+            .increment(1);
+        })
     }
 }

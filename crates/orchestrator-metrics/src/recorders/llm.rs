@@ -278,9 +278,10 @@ impl LlmMetrics {
         cost
     }
 
-    /// The price table and the budgets, for reservations (`budget_hold.rs`).
-    pub(super) fn prices_and_budgets(&self) -> (&PriceTable, &Arc<Budgets>) {
-        (&self.inner.prices, &self.inner.budgets)
+    /// The price table, the budgets and the guard, for reservations (`budget_hold.rs`).
+    pub(super) fn for_budgets(&self) -> (&PriceTable, &Arc<Budgets>, &CardinalityGuard, &Registry) {
+        let i = &self.inner;
+        (&i.prices, &i.budgets, &i.guard, &i.registry)
     }
 
     /// Counts a usage the provider reported but that could not be read as token counts (a

@@ -168,6 +168,17 @@ async fn sixty_four_concurrent_reqwest_calls_ten_fit_ten_are_made() {
     );
     assert_eq!(refused.len(), 54);
     assert_eq!(rejections(&registry), 54.0);
+    let outcome = |o: &'static str| {
+        support::sum(&registry, "orchestrator_llm_requests_total", move |s| {
+            s.labels.iter().any(|(k, v)| k == "outcome" && v == o)
+        })
+    };
+    assert_eq!(
+        outcome("rejected_budget"),
+        54.0,
+        "the refusal is the call's outcome"
+    );
+    assert_eq!(outcome("success"), 10.0);
     let r = &refused[0];
     assert_eq!((r.tenant.as_str(), r.period), ("*", "1d"));
     assert!((r.needed_usd - worst()).abs() < 1e-12);

@@ -148,7 +148,15 @@ fn each_flooded_provider_keeps_its_own_other_series() {
 #[test]
 fn outcomes_index_their_own_series() {
     let labels: Vec<&str> = LlmOutcome::ALL.iter().map(|o| o.as_str()).collect();
-    assert_eq!(labels, catalogue::labels::LLM_OUTCOMES);
+    assert_eq!(
+        labels,
+        catalogue::labels::LLM_OUTCOMES[..LlmOutcome::ALL.len()],
+        "the outcomes of calls made, then the refusal"
+    );
+    assert_eq!(
+        catalogue::labels::LLM_OUTCOMES[LlmOutcome::ALL.len()..],
+        [catalogue::labels::REJECTED_BUDGET]
+    );
     for (i, outcome) in LlmOutcome::ALL.iter().enumerate() {
         assert_eq!(outcome.index(), i, "{outcome:?}");
     }
