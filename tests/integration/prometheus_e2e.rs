@@ -111,14 +111,15 @@ fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
     let telemetry = Telemetry::builder()
         .listen("127.0.0.1:0")
         .prices(demo_prices().unwrap())
-        // The budget series exist once a budget does.
+        // The budget series exist once a budget does (the rejections once one enforces).
         .budget(
             orchestrator_telemetry::Budget::new(
                 "*",
                 orchestrator_telemetry::BudgetPeriod::Day,
                 100.0,
             )
-            .unwrap(),
+            .unwrap()
+            .enforce(orchestrator_telemetry::Policy::Reject),
         )
         .process_collector(
             ProcessCollectorConfig::default()

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use orchestrator_telemetry::orchestrator_tower::{AgentLimits, AgentRunGuard, ErrorKind, Tracer};
 use serde::Deserialize;
@@ -71,11 +70,7 @@ pub(crate) async fn research(
         }
         Err(e) => {
             run.fail(ErrorKind::Named("llm_error"));
-            let status = match e {
-                LlmError::RateLimited => StatusCode::SERVICE_UNAVAILABLE,
-                LlmError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-                LlmError::Status(_) | LlmError::Transport(_) => StatusCode::BAD_GATEWAY,
-            };
+            let (status, _) = e.status();
             (status, Json(serde_json::json!({"error": e.to_string()}))).into_response()
         }
     }

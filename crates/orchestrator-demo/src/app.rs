@@ -227,12 +227,14 @@ async fn send_message(
         }
         Ok(Answer::Fresh(c)) => c,
         Err(e) => {
-            let status = match e {
-                LlmError::RateLimited => StatusCode::SERVICE_UNAVAILABLE,
-                LlmError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-                LlmError::Status(_) | LlmError::Transport(_) => StatusCode::BAD_GATEWAY,
-            };
-            return error(status, e.to_string());
+            let (status, retry_after) = e.status();
+            let mut response = error(status, e.to_string());
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, seconds.into());
+            }
+            return response;
         }
     };
     let cost = completion.cost.unwrap_or(0.0);

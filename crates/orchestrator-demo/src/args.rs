@@ -31,13 +31,14 @@ pub struct DemoArgs {
     /// 0 sends none.
     #[arg(long, default_value_t = 5)]
     pub tenants: u64,
-    /// LLM budgets, `TENANT:PERIOD:USD` (period `1d` or `30d`; tenant `*` is the whole
-    /// service), repeatable. The default gives `tenant-0` a day's budget it spends within
-    /// the first 10 to 15 s of a run, so `BudgetExceeded` fires during a 30 s run, and the
-    /// service a 30-day budget its spend rate stays under.
+    /// LLM budgets, `TENANT:PERIOD:USD[:reject]` (period `1d` or `30d`; tenant `*` is the
+    /// whole service; `:reject` refuses the calls that would overrun it, answered 429),
+    /// repeatable. The default gives `tenant-0` a day's budget it spends within the first
+    /// 10 to 15 s of a run, so `BudgetExceeded` fires during a 30 s run, and the service a
+    /// 30-day budget its spend rate stays under.
     #[arg(
         long = "budget",
-        value_name = "TENANT:PERIOD:USD",
+        value_name = "TENANT:PERIOD:USD[:reject]",
         default_values = ["tenant-0:1d:0.04", "*:30d:100000"]
     )]
     pub budgets: Vec<Budget>,

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use orchestrator_telemetry::orchestrator_tower::{
-    AnthropicMessages, GenAiRequest, Llm, OpenAiCompatible, TelemetryLayer, TelemetryService,
-    Tracer,
+    AnthropicMessages, BudgetLayer, BudgetService, GenAiRequest, Llm, OpenAiCompatible,
+    TelemetryLayer, TelemetryService, Tracer, bound_of_body,
 };
-use orchestrator_telemetry::{PriceTable, TokenUsage};
+use orchestrator_telemetry::{BudgetExceeded, PriceTable, TokenUsage};
 use serde_json::Value;
 use tower::{Layer as _, ServiceExt as _};
 
@@ -49,13 +49,41 @@ pub enum LlmError {
     /// The connection failed or the stream was malformed.
     #[error("provider call failed: {0}")]
     Transport(String),
+    /// An enforcing budget refused the call: nothing was sent.
+    #[error("{0}")]
+    Budget(Box<BudgetExceeded>),
+}
+
+impl LlmError {
+    /// The HTTP status the orchestrator answers with, and the `retry-after` seconds of a
+    /// refusal whose budget frees room.
+    pub fn status(&self) -> (http::StatusCode, Option<u64>) {
+        use http::StatusCode;
+        match self {
+            LlmError::RateLimited => (StatusCode::SERVICE_UNAVAILABLE, None),
+            LlmError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, None),
+            LlmError::Status(_) | LlmError::Transport(_) => (StatusCode::BAD_GATEWAY, None),
+            LlmError::Budget(refused) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                refused.retry_after.map(|d| d.as_secs().max(1)),
+            ),
+        }
+    }
+
+    /// A failure of the client stack: a budget's refusal, or a transport error.
+    fn from_stack(error: tower::BoxError) -> Self {
+        match error.downcast::<BudgetExceeded>() {
+            Ok(refused) => LlmError::Budget(refused),
+            Err(other) => LlmError::Transport(other.to_string()),
+        }
+    }
 }
 
 /// A client of the simulated provider.
 #[derive(Debug, Clone)]
 pub struct LlmClient {
-    openai: TelemetryService<HttpClient, Llm<OpenAiCompatible>>,
-    anthropic: TelemetryService<HttpClient, Llm<AnthropicMessages>>,
+    openai: BudgetService<TelemetryService<HttpClient, Llm<OpenAiCompatible>>>,
+    anthropic: BudgetService<TelemetryService<HttpClient, Llm<AnthropicMessages>>>,
     base_url: String,
     prices: PriceTable,
     deadline: Duration,
@@ -66,8 +94,11 @@ impl LlmClient {
     /// `prices`.
     pub fn new(base_url: String, tracer: &Tracer, prices: PriceTable) -> Self {
         LlmClient {
-            openai: TelemetryLayer::llm(tracer, OpenAiCompatible).layer(http_client()),
-            anthropic: TelemetryLayer::llm(tracer, AnthropicMessages).layer(http_client()),
+            // The budgets admit each call before the layer records and sends it.
+            openai: BudgetLayer::new(tracer)
+                .layer(TelemetryLayer::llm(tracer, OpenAiCompatible).layer(http_client())),
+            anthropic: BudgetLayer::new(tracer)
+                .layer(TelemetryLayer::llm(tracer, AnthropicMessages).layer(http_client())),
             base_url,
             prices,
             deadline: Duration::from_secs(5),
@@ -87,9 +118,13 @@ impl LlmClient {
         if let Some(simulate) = simulate {
             request = request.header("x-simulate", simulate);
         }
+        let body = Bytes::from(body.to_string());
+        let bound = bound_of_body(&body);
         let mut request = request
-            .body(Full::new(Bytes::from(body.to_string())))
+            .body(Full::new(body))
             .map_err(|e| LlmError::Transport(e.to_string()))?;
+        // What the call may cost at most, for the enforcing budgets.
+        request.extensions_mut().insert(bound);
         // The layer reads the request from here: it never reads bodies.
         request.extensions_mut().insert(GenAiRequest {
             operation: "chat",
@@ -134,19 +169,20 @@ impl LlmClient {
             });
             ("v1/messages", body)
         } else {
-            let body =
-                serde_json::json!({"model": model.model, "stream": true, "messages": messages});
+            // A cap on the answer, as callers set one: what an enforcing budget holds.
+            let body = serde_json::json!({
+                "model": model.model, "max_tokens": 1024, "stream": true, "messages": messages,
+            });
             ("v1/chat/completions", body)
         };
         let request = self.request(model, path, &body, simulate)?;
-        let transport = |e: &dyn std::fmt::Display| LlmError::Transport(e.to_string());
         if anthropic {
             let response = self
                 .anthropic
                 .clone()
                 .oneshot(request)
                 .await
-                .map_err(|e| transport(&e))?;
+                .map_err(LlmError::from_stack)?;
             read(response, Wire::Anthropic, start).await
         } else {
             let response = self
@@ -154,7 +190,7 @@ impl LlmClient {
                 .clone()
                 .oneshot(request)
                 .await
-                .map_err(|e| transport(&e))?;
+                .map_err(LlmError::from_stack)?;
             read(response, Wire::OpenAi, start).await
         }
     }
@@ -188,7 +224,7 @@ impl LlmClient {
                 .clone()
                 .oneshot(request)
                 .await
-                .map_err(|e| LlmError::Transport(e.to_string()))?;
+                .map_err(LlmError::from_stack)?;
             match response.status().as_u16() {
                 200 => {}
                 429 => return Err(LlmError::RateLimited),

@@ -130,8 +130,13 @@ fn write_summary(out: &mut String, e: &Exposition, elapsed: Duration) -> fmt::Re
                 .samples(c::TENANT_BUDGET_SPEND_RATIO.name)
                 .find(|r| r.label("tenant") == Some(tenant) && r.label("period") == Some(period))?
                 .value;
+            let refused = e
+                .samples(c::TENANT_BUDGET_REJECTIONS_TOTAL.name)
+                .find(|r| r.label("tenant") == Some(tenant) && r.label("period") == Some(period))
+                .map(|r| format!(", enforced: {:.0} calls refused", r.value))
+                .unwrap_or_default();
             Some(format!(
-                "{tenant} {period}: ${:.4} of ${} ({})",
+                "{tenant} {period}: ${:.4} of ${} ({}){refused}",
                 ratio * budget.value,
                 budget.value,
                 pct(Some(ratio))

@@ -36,3 +36,50 @@ fn the_demo_fires_budget_exceeded_for_the_tenant_that_spent_its_budget() {
     assert_eq!(firing.len(), 1, "{stderr}");
     assert!(firing[0].contains("tenant=tenant-0"), "{}", firing[0]);
 }
+
+/// The same budget enforced (`:reject`): once it is spent, tenant-0's calls are refused
+/// before they are sent (answered 429), the summary counts them, and the spend stays within
+/// the budget.
+#[test]
+fn an_enforced_budget_refuses_tenant_0_and_holds_its_spend() {
+    let (output, stdout, stderr) = common::run(
+        common::demo()
+            .args(["--duration", "10", "--concurrency", "8"])
+            .args([
+                "--budget",
+                "tenant-0:1d:0.02:reject",
+                "--budget",
+                "*:30d:100000",
+            ]),
+    );
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let budgets = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("LLM budgets"))
+        .unwrap_or_else(|| panic!("no budget line in\n{stdout}"));
+    let tenant = budgets
+        .split(" calls refused")
+        .find(|b| b.contains("tenant-0 1d"))
+        .unwrap_or_else(|| panic!("{budgets}"));
+    let refused: f64 = tenant
+        .split("enforced: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no refusals in {tenant}"));
+    assert!(refused > 0.0, "{tenant}");
+    let spent: f64 = tenant
+        .split("1d: $")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{tenant}"));
+    assert!(
+        spent > 0.0 && spent <= 0.02,
+        "calls that fit were made, and the spend stays within the budget: {tenant}"
+    );
+    assert!(
+        !stdout.contains("| Budget Exceeded | spend >= budget | HIGH | FIRING |"),
+        "an enforced budget is never exceeded:\n{stdout}"
+    );
+}
