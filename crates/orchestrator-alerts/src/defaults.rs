@@ -196,7 +196,8 @@ pub fn agent_runaway(t: &AlertTuning) -> Result<AlertRule, RuleError> {
 ///   yet all of it, where `BudgetExceeded` takes over);
 /// - `BudgetExceeded` (high): all of it is spent;
 /// - `SpendRateAnomaly` (high): the spend rate over `spend_window` (an hour in production),
-///   kept up for the whole period, would spend more than the budget.
+///   kept up for the whole period, would spend more than the budget;
+/// - `BudgetRejecting` (medium): an enforcing budget refused calls over `rate_window`.
 pub fn budget_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
     let ratio = || Expr::value(Selector::of(&catalogue::TENANT_BUDGET_SPEND_RATIO));
     let burn = Expr::rate(
@@ -243,6 +244,23 @@ pub fn budget_rules(t: &AlertTuning) -> Result<Vec<AlertRule>, RuleError> {
             .description("The recent LLM spend rate, kept up for the budget's whole period, would spend more than the budget.")
             .runbook(&runbook("SpendRateAnomaly"))
             .build()?,
+        AlertRule::builder(
+            "BudgetRejecting",
+            Expr::rate(
+                Selector::of(&catalogue::TENANT_BUDGET_REJECTIONS_TOTAL),
+                t.rate_window,
+            ),
+        )
+        .when(CmpOp::Gt, 0.0)
+        .unit(Unit::Number)
+        .for_duration(t.for_)
+        .severity(Severity::Medium)
+        .label("service", &t.service)
+        .condition_text("budget refusals > 0")
+        .summary("An enforcing LLM budget is refusing calls")
+        .description("A budget enforced with Policy::Reject refuses a tenant's (or the service's) LLM calls: what is left of it does not cover their worst case. The callers get BudgetExceeded (HTTP 429).")
+        .runbook(&runbook("BudgetRejecting"))
+        .build()?,
     ])
 }
 

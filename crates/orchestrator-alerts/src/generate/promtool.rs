@@ -343,7 +343,7 @@ pub fn default_scenarios() -> Vec<Scenario> {
             &[1, 5, 20],
         ),
         scenario(
-            "budget: acme passes 80 % of its day at minute 5, 100 % at minute 15, then spends fast",
+            "budget: acme passes 80 % of its day at minute 5, 100 % at minute 15, then spends fast and is refused",
             {
                 let budget = [("tenant", "acme"), ("period", "1d")];
                 vec![
@@ -358,6 +358,10 @@ pub fn default_scenarios() -> Vec<Scenario> {
                     InputSeries::new("orchestrator_tenant_budget_spend_usd_total", &budget)
                         .grow(0.01, 80)
                         .grow(0.05, 160),
+                    // Enforced too: refusals from minute 15.
+                    InputSeries::new("orchestrator_tenant_budget_rejections_total", &budget)
+                        .hold(0.0, 60)
+                        .grow(1.0, 180),
                 ]
             },
             &[4, 12, 22, 50],
