@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | Executive | 12 | 1m |
 //! | System health | 8 | 30s |
-//! | Business intelligence | 21 (15 + an agent row) | 5m |
+//! | Business intelligence | 22 (16 + an agent row) | 5m |
 //! | Infrastructure | 20 | 15s |
 //!
 //! Panels about the orchestrator are [`Expr`](orchestrator_query::Expr)s, so they can only
@@ -18,7 +18,7 @@
 //!
 //! let all = dashboards(&Context::defaults()?)?;
 //! let counts: Vec<usize> = all.iter().map(|d| d.panels.len()).collect();
-//! assert_eq!(counts, [12, 8, 21, 20]);
+//! assert_eq!(counts, [12, 8, 22, 20]);
 //! assert!(all[0].render().contains(r#""refresh": "1m""#));
 //! # Ok::<(), orchestrator_dashboards::DashboardError>(())
 //! ```

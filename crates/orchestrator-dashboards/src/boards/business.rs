@@ -108,6 +108,17 @@ pub fn business_intelligence(ctx: &Context) -> Result<Dashboard, DashboardError>
         ),
         Panel::new(
             Kind::TimeSeries,
+            "LLM calls refused by budgets per hour, by tenant",
+            "short",
+            Query::of(
+                Expr::increase(Selector::of(&c::TENANT_BUDGET_REJECTIONS_TOTAL), hour)?
+                    .sum_by(["tenant", "period"])?,
+                "{{tenant}} {{period}}",
+            ),
+        )
+        .describe("Calls an enforcing budget (Policy::Reject) refused before they were sent: their spend is what the budget saved."),
+        Panel::new(
+            Kind::TimeSeries,
             "Tokens per second, by model and type",
             "short",
             Query::of(
