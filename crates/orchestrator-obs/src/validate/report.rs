@@ -188,7 +188,14 @@ pub(super) fn business(e: &Exposition) -> Vec<(&'static str, String)> {
         .samples("orchestrator_active_users")
         .find(|s| s.label("window") == Some("30d"))
         .map(|s| s.value);
-    vec![
+    let refused = orchestrator_metrics::catalogue::TENANT_BUDGET_REJECTIONS_TOTAL.name;
+    // Only where a budget enforces (its series exist then).
+    let refusals = e
+        .samples(refused)
+        .next()
+        .is_some()
+        .then(|| ("LLM calls refused by budgets", thousands(sum(refused), 0)));
+    let mut rows = vec![
         (
             "API requests",
             thousands(sum("orchestrator_requests_total"), 0),
@@ -224,12 +231,35 @@ pub(super) fn business(e: &Exposition) -> Vec<(&'static str, String)> {
             "Quality",
             mean("orchestrator_quality_score").map_or("–".to_owned(), |m| format!("{m:.2}/100")),
         ),
-    ]
+    ];
+    if let Some(row) = refusals {
+        rows.insert(3, row);
+    }
+    rows
 }
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{business, thousands};
+    use orchestrator_metrics::exposition;
+
+    #[test]
+    fn refusals_are_a_business_row_where_a_budget_enforces() {
+        let observing = exposition::parse("orchestrator_llm_cost_usd_total 1.5\n").unwrap();
+        assert!(
+            business(&observing)
+                .iter()
+                .all(|(name, _)| !name.contains("refused"))
+        );
+        let enforcing = exposition::parse(
+            "orchestrator_tenant_budget_rejections_total{tenant=\"acme\",period=\"1d\"} 1234\n",
+        )
+        .unwrap();
+        assert_eq!(
+            business(&enforcing)[3],
+            ("LLM calls refused by budgets", "1,234".to_owned())
+        );
+    }
 
     #[test]
     fn thousands_separators() {

@@ -95,7 +95,7 @@ fn the_bundle_passes_promtool_amtool_and_a_yaml_parser() {
         &["check", "rules", "rules/alerts.yml", "rules/kpis.yml"],
     );
     assert!(
-        ok && out.contains("SUCCESS: 28 rules found") && out.contains("SUCCESS: 5 rules found"),
+        ok && out.contains("SUCCESS: 29 rules found") && out.contains("SUCCESS: 5 rules found"),
         "{out}"
     );
     let (ok, out) = run(
