@@ -158,14 +158,14 @@ async fn the_live_page_in_a_real_browser() {
     })
     .await;
     eventually(
-        "the eight alert rows (the spec's four, the three budget rules, AgentRunaway)",
+        "the nine alert rows (the spec's four, the four budget rules, AgentRunaway)",
         || async {
             client
                 .find_all(Locator::Css("#alert-table tbody tr[data-rule]"))
                 .await
                 .unwrap()
                 .len()
-                == 8
+                == 9
         },
     )
     .await;

@@ -15,7 +15,16 @@ use support::Prometheus;
 #[test]
 fn every_orchestrator_panel_returns_data_from_prometheus() {
     let runtime = support::runtime();
-    let telemetry = support::telemetry(Duration::from_millis(250));
+    // An enforced budget small enough to refuse some of tenant-0's calls, so the panel of
+    // refusals has data too.
+    let telemetry = orchestrator_telemetry::Telemetry::builder()
+        .listen("127.0.0.1:0")
+        .prices(orchestrator_demo::demo_prices().expect("demo prices"))
+        .monitor_interval(Duration::from_millis(250))
+        .ignore_otel_env()
+        .budget("tenant-0:1d:0.005:reject".parse().unwrap())
+        .build()
+        .expect("telemetry");
     let prometheus =
         Prometheus::start_with_interval(telemetry.metrics_addr().unwrap(), &[], "250ms");
     let server = support::start_demo(&runtime, &telemetry);
@@ -71,7 +80,7 @@ fn every_orchestrator_panel_returns_data_from_prometheus() {
     }
     assert!(missing.is_empty(), "no data for:\n{}", missing.join("\n"));
     assert_eq!(
-        checked, 45,
+        checked, 46,
         "every orchestrator query but the two not computable"
     );
     drop(server);

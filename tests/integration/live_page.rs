@@ -235,7 +235,7 @@ async fn the_endpoints_report_kpis_every_alert_rule_traces_and_the_summary() {
         .collect();
     assert_eq!(
         states.len(),
-        8,
+        9,
         "every rule, inactive ones included: {alerts:?}"
     );
     assert!(states.contains(&("MemoryUsageCritical", RuleState::Inactive)));

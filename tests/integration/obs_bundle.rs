@@ -71,7 +71,7 @@ fn a_prometheus_started_with_the_bundle_scrapes_the_demo_and_validate_reports_it
             .flatten()
             .flat_map(|g| g["rules"].as_array().into_iter().flatten())
             .collect();
-        all.len() == 33 && all.iter().all(|r| r["health"] == "ok")
+        all.len() == 34 && all.iter().all(|r| r["health"] == "ok")
     });
     assert!(healthy, "{}", prometheus.api("/api/v1/rules"));
     let targets = prometheus.api("/api/v1/targets");

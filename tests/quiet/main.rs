@@ -12,6 +12,7 @@
 mod support;
 
 mod alerts_prometheus;
+mod otlp_memory;
 
 /// Held for the whole of each test in this binary: the tests run one after another
 /// whatever `--test-threads` says.

@@ -170,20 +170,12 @@ fn a_backend_down_then_back_counts_drops_warns_once_and_logs_recovery() {
     let (dropped, logs) = LogBuffer::capture(|| {
         let telemetry = telemetry(config, None);
         record(&telemetry, 3);
-        let before = orchestrator_telemetry::orchestrator_exporters::resident_memory();
         let mut lost = 0;
         for _ in 0..300 {
             match telemetry.push_metrics_now().unwrap() {
                 PushOutcome::Failed { points, .. } => lost += points,
                 other => panic!("{other:?}"),
             }
-        }
-        let after = orchestrator_telemetry::orchestrator_exporters::resident_memory();
-        if let (Some(before), Some(after)) = (before, after) {
-            assert!(
-                after < before + 8 * 1024 * 1024,
-                "300 failed pushes keep nothing: {before} → {after} bytes resident"
-            );
         }
         let counted = dropped(&telemetry);
         assert_eq!(counted, lost as f64, "every dropped point counted");

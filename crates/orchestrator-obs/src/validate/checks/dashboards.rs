@@ -45,7 +45,7 @@ pub(super) fn checks(
         .collect();
     c.presence(
         "the four dashboards are generated",
-        shape == ["12 1m", "8 30s", "21 5m", "20 15s"],
+        shape == ["12 1m", "8 30s", "22 5m", "20 15s"],
         format!("panels and refresh: {}", shape.join(", ")),
     );
     let mut missing = Vec::new();

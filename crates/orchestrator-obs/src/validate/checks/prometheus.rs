@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::Checks;
 use crate::validate::inputs::PrometheusInputs;
-use crate::validate::metrics::NOT_COMPUTABLE;
+use crate::validate::metrics::{NOT_COMPUTABLE, ONLY_WHEN_CONFIGURED};
 
 pub(super) fn checks(p: &PrometheusInputs, target: &str, c: &mut Checks<'_>) {
     let q = &p.performance;
@@ -82,7 +82,13 @@ pub(super) fn checks(p: &PrometheusInputs, target: &str, c: &mut Checks<'_>) {
             .panels
             .iter()
             .filter(|(_, _, promql, r)| {
-                !matches!(r, Ok(true)) && !NOT_COMPUTABLE.iter().any(|n| promql.contains(n))
+                // Churn and lifetime value before a previous window, and the budget series
+                // without a budget, are honestly absent.
+                !matches!(r, Ok(true))
+                    && !NOT_COMPUTABLE
+                        .iter()
+                        .chain(&ONLY_WHEN_CONFIGURED)
+                        .any(|n| promql.contains(n))
             })
             .map(|(d, panel, _, r)| match r {
                 Err(e) => format!("{d} / {panel}: {e}"),
