@@ -42,10 +42,30 @@ pub struct TelemetryBuilder {
     tracing: crate::tracer_config::TracingConfig,
     #[cfg(feature = "prometheus")]
     push: crate::metrics_push::PushConfig,
+    #[cfg(feature = "redis")]
+    budget_store: Option<(
+        orchestrator_kpi::RedisBudgetConfig,
+        orchestrator_metrics::FailMode,
+    )>,
     instance: Option<String>,
 }
 
 impl TelemetryBuilder {
+    /// Keeps the budgets' spend, and the holds of enforcing budgets, in Redis: every replica
+    /// reads and holds the fleet's spend, and a restarted process resumes it. `fail` says
+    /// what a reservation does when Redis cannot be reached: `FailMode::Open` checks this
+    /// process's own figure, `FailMode::Closed` refuses (both counted in
+    /// `orchestrator_telemetry_dropped_total{queue="budget_store"}`).
+    #[cfg(feature = "redis")]
+    pub fn redis_budgets(
+        mut self,
+        config: orchestrator_kpi::RedisBudgetConfig,
+        fail: orchestrator_metrics::FailMode,
+    ) -> Self {
+        self.budget_store = Some((config, fail));
+        self
+    }
+
     /// Sets the cardinality limits of the guarded labels.
     pub fn cardinality(mut self, limits: CardinalityLimits) -> Self {
         self.metrics = self.metrics.cardinality(limits);
@@ -331,6 +351,17 @@ impl TelemetryBuilder {
     /// unless you pass [`TelemetryGuard::registry`] to `metrics::with_local_recorder`.
     pub fn build(self) -> Result<TelemetryGuard, InstallError> {
         let registry = Registry::new();
+        #[cfg(feature = "redis")]
+        let metrics = match &self.budget_store {
+            Some((config, fail)) => {
+                let store = orchestrator_kpi::RedisBudgetStore::start(config.clone(), &registry)
+                    .map_err(InstallError::BudgetStore)?;
+                self.metrics.budget_store(std::sync::Arc::new(store), *fail)
+            }
+            None => self.metrics,
+        }
+        .build(&registry);
+        #[cfg(not(feature = "redis"))]
         let metrics = self.metrics.build(&registry);
         // A refused KPI setting fails the monitor's start just below.
         #[cfg(all(feature = "kpi", feature = "prometheus"))]

@@ -62,6 +62,10 @@ pub enum InstallError {
     #[cfg(feature = "kpi")]
     #[error("KPIs: {0}")]
     Kpis(#[from] orchestrator_kpi::KpiConfigError),
+    /// The Redis budget store could not be set up (a malformed URL, no thread).
+    #[cfg(feature = "redis")]
+    #[error("budget store: {0}")]
+    BudgetStore(String),
     /// A series of the catalogue could not be registered (a bug: the catalogue is tested).
     #[error(transparent)]
     Registry(#[from] RegistryError),

@@ -43,9 +43,10 @@ pub use guard::TelemetryGuard;
 pub use orchestrator_metrics::{
     Budget, BudgetExceeded, BudgetPeriod, BusinessMetrics, CacheMetrics, CacheOp, CacheResult,
     CallBound, CardinalityGuard, CardinalityLimits, DependencyKind, DependencyMetrics,
-    ErrorMetrics, Exemplar, GuardedLabel, InvalidBudget, InvalidPrice, LlmCall, LlmMetrics,
-    LlmOutcome, Metrics, ModelPrice, Policy, PriceTable, Registry, RejectReason, RequestMetrics,
-    Reservation, SERVICE_BUDGET, SessionMetrics, Status, TokenUsage, catalogue, exposition,
+    ErrorMetrics, Exemplar, FailMode, GuardedLabel, InvalidBudget, InvalidPrice, LlmCall,
+    LlmMetrics, LlmOutcome, Metrics, ModelPrice, Policy, PriceTable, Registry, RejectReason,
+    RequestMetrics, Reservation, SERVICE_BUDGET, SessionMetrics, Status, TokenUsage, catalogue,
+    exposition,
 };
 
 /// The metric catalogue, registry and typed recorders (the `orchestrator-metrics` crate).

@@ -10,6 +10,7 @@ mod support;
 mod alert_channels;
 mod auth;
 mod browser;
+mod budgets_fleet;
 mod cardinality;
 mod dashboards_prometheus;
 mod demo_agents;

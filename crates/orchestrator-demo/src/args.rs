@@ -68,7 +68,8 @@ pub struct DemoArgs {
     #[arg(long)]
     pub instance: Option<String>,
     /// Counts distinct users in this Redis (`redis://host:port/db`), shared by every
-    /// replica pointed at it, so the monthly-active-users KPI is the fleet's.
+    /// replica pointed at it, so the monthly-active-users KPI is the fleet's; the LLM
+    /// budgets' spend and holds are kept there too, so replicas share them (fail-open).
     #[arg(long, value_name = "URL")]
     pub redis: Option<String>,
     /// The first user id the load generator draws from (`user-N`), so replicas can share

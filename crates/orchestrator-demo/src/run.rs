@@ -70,7 +70,13 @@ fn builder(args: &DemoArgs) -> Result<TelemetryBuilder, DemoError> {
         telemetry = telemetry.instance(instance.clone());
     }
     if let Some(url) = &args.redis {
-        telemetry = telemetry.redis_activity(RedisActivityConfig::new(url.clone()));
+        telemetry = telemetry
+            .redis_activity(RedisActivityConfig::new(url.clone()))
+            // The budgets are the fleet's: every replica spends and holds them there.
+            .redis_budgets(
+                orchestrator_telemetry::orchestrator_kpi::RedisBudgetConfig::new(url.clone()),
+                orchestrator_telemetry::FailMode::Open,
+            );
     }
     let live = format!("http://{}/dashboard", args.telemetry_addr);
     let sinks = args.alerts.sinks(&live)?;

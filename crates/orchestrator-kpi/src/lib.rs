@@ -35,6 +35,8 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
 mod activity;
+#[cfg(feature = "redis")]
+mod budget_store;
 mod business;
 mod days;
 mod engine;
@@ -51,6 +53,8 @@ pub use activity::{
 };
 #[cfg(feature = "redis")]
 pub use activity::{MAX_USER_ID_BYTES, RedisActivity, RedisActivityConfig};
+#[cfg(feature = "redis")]
+pub use budget_store::{RedisBudgetConfig, RedisBudgetStore};
 pub use business::{Figure, FigureResult, business_figures};
 pub use engine::{KpiEngine, KpiHandle, activity_hook};
 pub use hll::{HyperLogLog, InvalidSketch, PRECISION, REDIS_DENSE_LEN, REGISTERS};

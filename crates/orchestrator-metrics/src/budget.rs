@@ -21,7 +21,10 @@ use crate::catalogue;
 use crate::registry::{CounterHandle, GaugeHandle, Registry};
 
 mod reserve;
+mod shared;
+mod store;
 pub use reserve::{BudgetExceeded, CallBound, DEFAULT_RESERVED_OUTPUT_TOKENS, Policy, Reservation};
+pub use store::{BudgetKey, BudgetStore, FailMode, StoreAdmit, StoreError};
 
 /// The tenant of a service-wide budget, charged with every priced LLM call.
 pub const SERVICE_BUDGET: &str = "*";
@@ -53,7 +56,7 @@ impl BudgetPeriod {
     }
 
     /// The slot the rolling spend is kept in: the period is exact to within one slot.
-    const fn slot(self) -> Duration {
+    pub const fn slot(self) -> Duration {
         match self {
             BudgetPeriod::Day => Duration::from_secs(900),
             BudgetPeriod::ThirtyDays => Duration::from_secs(3_600),
@@ -289,6 +292,8 @@ struct Entry {
     ratio: Option<GaugeHandle>,
     /// Calls refused (enforcing budgets only).
     rejected: Option<CounterHandle>,
+    /// The budget as the shared store knows it.
+    key: BudgetKey,
 }
 
 impl Entry {
@@ -303,8 +308,13 @@ impl Entry {
         self.set_ratio(total);
     }
 
-    fn refresh(&self, now_ms: u64) {
-        let total = self.lock().rolling.total(now_ms);
+    /// The ratio from the fleet's spend when the store knows it, else this process's.
+    fn refresh(&self, now_ms: u64, store: Option<&dyn BudgetStore>) {
+        let shared = store.and_then(|s| s.spent(&self.key));
+        let total = match shared {
+            Some(nanos) => nanos as f64 / 1e9,
+            None => self.lock().rolling.total(now_ms),
+        };
         self.set_ratio(total);
     }
 
@@ -320,11 +330,25 @@ impl Entry {
 pub(crate) struct Budgets {
     entries: Box<[Entry]>,
     start: Instant,
+    /// The store the fleet shares, and what to do when it cannot be reached.
+    store: Option<(Arc<dyn BudgetStore>, FailMode)>,
+    /// `orchestrator_telemetry_dropped_total{queue="budget_store"}`.
+    store_failures: Option<CounterHandle>,
 }
 
 impl Budgets {
     /// Exports `budgets` in `registry` and keeps their ratios current at every render.
+    #[cfg(test)]
     pub(crate) fn new(registry: &Registry, budgets: Vec<Budget>) -> Arc<Self> {
+        Self::with_store(registry, budgets, None)
+    }
+
+    /// As `new`, spending and holding in `store` too when one is given.
+    pub(crate) fn with_store(
+        registry: &Registry,
+        budgets: Vec<Budget>,
+        store: Option<(Arc<dyn BudgetStore>, FailMode)>,
+    ) -> Arc<Self> {
         let entries = budgets
             .into_iter()
             .map(|budget| {
@@ -348,6 +372,10 @@ impl Budgets {
                     })
                     .flatten();
                 Entry {
+                    key: BudgetKey {
+                        tenant: budget.tenant.clone(),
+                        period: budget.period,
+                    },
                     spend: Mutex::new(Spend {
                         rolling: Rolling::new(budget.period),
                         reserved_nanos: 0,
@@ -361,9 +389,16 @@ impl Budgets {
                 }
             })
             .collect();
+        let store_failures = store.as_ref().and_then(|_| {
+            registry
+                .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["budget_store"])
+                .ok()
+        });
         let budgets = Arc::new(Budgets {
             entries,
             start: Instant::now(),
+            store,
+            store_failures,
         });
         if !budgets.entries.is_empty() {
             let weak = Arc::downgrade(&budgets);
@@ -407,13 +442,17 @@ impl Budgets {
         let now = self.now_ms();
         for entry in self.entries.iter().filter(|e| e.budget.tenant == tenant) {
             entry.charge(now, usd);
+            if let Some((store, _)) = &self.store {
+                store.charge(&entry.key, reserve::nanos(usd));
+            }
         }
     }
 
     fn refresh(&self) {
         let now = self.now_ms();
+        let store = self.store.as_ref().map(|(s, _)| s.as_ref());
         for entry in self.entries.iter() {
-            entry.refresh(now);
+            entry.refresh(now, store);
         }
     }
 }

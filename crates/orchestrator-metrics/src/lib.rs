@@ -38,8 +38,9 @@ mod registry;
 mod reject;
 
 pub use budget::{
-    Budget, BudgetExceeded, BudgetPeriod, CallBound, DEFAULT_RESERVED_OUTPUT_TOKENS, InvalidBudget,
-    Policy, Reservation, SERVICE_BUDGET,
+    Budget, BudgetExceeded, BudgetKey, BudgetPeriod, BudgetStore, CallBound,
+    DEFAULT_RESERVED_OUTPUT_TOKENS, FailMode, InvalidBudget, Policy, Reservation, SERVICE_BUDGET,
+    StoreAdmit, StoreError,
 };
 pub use cost::{InvalidPrice, MAX_TOKENS_PER_CALL, ModelPrice, PriceTable, TokenUsage};
 pub use guard::{CardinalityGuard, CardinalityLimits, GuardedLabel, LabelPolicy, OTHER};

@@ -54,8 +54,18 @@ pub struct Redis {
 impl Redis {
     /// Starts one; a missing `redis-server` fails the test, naming its package.
     pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// Starts it again on its port, empty (it keeps nothing), after [`stop`](Self::stop):
+    /// what a client sees when Redis comes back.
+    pub fn restart(&mut self) {
+        self.stop();
+        *self = Self::start_on(self.port);
+    }
+
+    fn start_on(port: u16) -> Self {
         let binary = crate::tool("redis-server", "redis-server");
-        let port = free_port();
         let mut child = Command::new(binary)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])

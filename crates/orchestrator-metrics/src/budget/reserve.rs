@@ -36,10 +36,7 @@ pub enum Policy {
 }
 
 /// A call refused by a budget: nothing was sent.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "LLM budget of tenant `{tenant}` exhausted: {spent_usd:.6} of {budget_usd} USD over {period} spent or held, and this call may cost up to {needed_usd:.6} USD"
-)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BudgetExceeded {
     /// The budget's tenant (`*` for the service-wide budget).
     pub tenant: String,
@@ -47,14 +44,38 @@ pub struct BudgetExceeded {
     pub period: &'static str,
     /// Its amount.
     pub budget_usd: f64,
-    /// What its period has spent, plus what calls in flight hold.
+    /// What its period has spent, plus what calls in flight hold (fleet-wide with a shared
+    /// store).
     pub spent_usd: f64,
     /// What this call was to reserve.
     pub needed_usd: f64,
     /// When enough of the spend leaves the rolling period for this call to fit (an HTTP
-    /// `retry-after`); `None` when it never will (the call alone is dearer than the budget).
+    /// `retry-after`); `None` when it never will (the call alone is dearer than the budget),
+    /// or when the store could not be asked.
     pub retry_after: Option<Duration>,
+    /// Set when the call was refused because the shared store could not be reached and the
+    /// budget fails closed: why.
+    pub unavailable: Option<String>,
 }
+
+impl std::fmt::Display for BudgetExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.unavailable {
+            Some(cause) => write!(
+                f,
+                "LLM budget of tenant `{}` over {} cannot be checked, so the call is refused (fail-closed): {cause}",
+                self.tenant, self.period
+            ),
+            None => write!(
+                f,
+                "LLM budget of tenant `{}` exhausted: {:.6} of {} USD over {} spent or held, and this call may cost up to {:.6} USD",
+                self.tenant, self.spent_usd, self.budget_usd, self.period, self.needed_usd
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BudgetExceeded {}
 
 /// What a call may cost at most, from its request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,32 +112,37 @@ impl CallBound {
 
 /// Holds are counted in whole nano-dollars, rounded up: adding and removing them leaves no
 /// floating-point residue, however many calls come and go.
-fn nanos(usd: f64) -> u64 {
+pub(super) fn nanos(usd: f64) -> u64 {
     (usd * 1e9).ceil() as u64
+}
+
+/// One hold: on which budget, how much, and where (`store`: the shared store's hold id;
+/// `None`: this process's).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Hold {
+    pub(super) index: usize,
+    pub(super) nanos: u64,
+    pub(super) store: Option<u64>,
 }
 
 /// The holds of one admitted call on the budgets that enforce; released when dropped.
 #[derive(Debug)]
 pub struct Reservation {
-    budgets: Arc<Budgets>,
-    /// (entry index, nano-dollars held).
-    held: Vec<(usize, u64)>,
+    pub(super) budgets: Arc<Budgets>,
+    pub(super) held: Vec<Hold>,
 }
 
 impl Reservation {
     /// The total held, in US dollars (once per budget held).
     pub fn held_usd(&self) -> f64 {
-        self.held.iter().map(|(_, n)| *n as f64 / 1e9).sum()
+        self.held.iter().map(|h| h.nanos as f64 / 1e9).sum()
     }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        for (index, held) in self.held.drain(..) {
-            if let Some(entry) = self.budgets.entries.get(index) {
-                let mut spend = entry.lock();
-                spend.reserved_nanos = spend.reserved_nanos.saturating_sub(held);
-            }
+        for hold in self.held.drain(..) {
+            self.budgets.release(hold);
         }
     }
 }
@@ -124,6 +150,59 @@ impl Drop for Reservation {
 impl Entry {
     pub(super) fn lock(&self) -> MutexGuard<'_, super::Spend> {
         self.spend.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a refusal of a call needing `usd` when `spent` is spent or held, and says so.
+    pub(super) fn refusal(
+        &self,
+        spent: f64,
+        usd: f64,
+        retry_after: Option<Duration>,
+    ) -> BudgetExceeded {
+        if let Some(rejected) = &self.rejected {
+            rejected.increment(1);
+        }
+        BudgetExceeded {
+            tenant: self.budget.tenant.clone(),
+            period: self.budget.period.as_str(),
+            budget_usd: self.budget.usd,
+            spent_usd: spent,
+            needed_usd: usd,
+            retry_after: (usd <= self.budget.usd).then_some(retry_after).flatten(),
+            unavailable: None,
+        }
+    }
+
+    /// Holds `amount` in this process if it fits in what this process saw spent and held.
+    pub(super) fn reserve_local(&self, now_ms: u64, usd: f64) -> Result<(), BudgetExceeded> {
+        let mut spend = self.lock();
+        let reserved = spend.reserved_nanos as f64 / 1e9;
+        let spent = spend.rolling.total(now_ms) + reserved;
+        if spent + usd > self.budget.usd {
+            let retry_after = spend
+                .rolling
+                .room_at(now_ms, self.budget.usd - reserved - usd);
+            drop(spend);
+            return Err(self.refusal(spent, usd, retry_after));
+        }
+        spend.reserved_nanos = spend.reserved_nanos.saturating_add(nanos(usd));
+        Ok(())
+    }
+}
+
+impl Budgets {
+    /// Releases one hold, where it was taken.
+    pub(super) fn release(&self, hold: Hold) {
+        let Some(entry) = self.entries.get(hold.index) else {
+            return;
+        };
+        match (hold.store, &self.store) {
+            (Some(id), Some((store, _))) => store.release(&entry.key, id, hold.nanos),
+            _ => {
+                let mut spend = entry.lock();
+                spend.reserved_nanos = spend.reserved_nanos.saturating_sub(hold.nanos);
+            }
+        }
     }
 }
 
@@ -149,6 +228,9 @@ impl Budgets {
         } else {
             0.0
         };
+        if let Some((store, fail)) = &self.store {
+            return self.reserve_shared(store.as_ref(), *fail, &applies, usd);
+        }
         let amount = nanos(usd);
         let now = self.now_ms();
         // Every applicable budget locked, in index order (no deadlock), so the check and the
@@ -168,25 +250,22 @@ impl Budgets {
                 let retry_after = spend
                     .rolling
                     .room_at(now, entry.budget.usd - reserved - usd);
-                let refusal = BudgetExceeded {
-                    tenant: entry.budget.tenant.clone(),
-                    period: entry.budget.period.as_str(),
-                    budget_usd: entry.budget.usd,
-                    spent_usd: spent,
-                    needed_usd: usd,
-                    retry_after: (usd <= entry.budget.usd).then_some(retry_after).flatten(),
-                };
+                let refusal = entry.refusal(spent, usd, retry_after);
                 drop(locked);
-                if let Some(rejected) = &entry.rejected {
-                    rejected.increment(1);
-                }
                 return Err(refusal);
             }
         }
         for (_, spend) in &mut locked {
             spend.reserved_nanos = spend.reserved_nanos.saturating_add(amount);
         }
-        let held = locked.iter().map(|(i, _)| (*i, amount)).collect();
+        let held = locked
+            .iter()
+            .map(|(i, _)| Hold {
+                index: *i,
+                nanos: amount,
+                store: None,
+            })
+            .collect();
         drop(locked);
         Ok(Some(Reservation {
             budgets: self.clone(),

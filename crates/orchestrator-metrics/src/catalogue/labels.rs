@@ -151,7 +151,13 @@ pub const BUDGET_TENANT: LabelDef = LabelDef::closed("tenant", &[]);
 pub const KPI: LabelDef = LabelDef::closed("kpi", KPI_IDS);
 
 /// The bounded queues whose overflow is dropped and counted.
-pub const QUEUES: &[&str] = &["user_activity", "spans", "alert_notifications", "metrics"];
+pub const QUEUES: &[&str] = &[
+    "user_activity",
+    "spans",
+    "alert_notifications",
+    "metrics",
+    "budget_store",
+];
 
 /// A bounded queue.
 pub const QUEUE: LabelDef = LabelDef::closed("queue", QUEUES);

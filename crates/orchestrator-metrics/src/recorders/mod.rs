@@ -41,6 +41,7 @@ pub struct MetricsBuilder {
     limits: CardinalityLimits,
     prices: PriceTable,
     budgets: Vec<Budget>,
+    budget_store: Option<(Arc<dyn crate::BudgetStore>, crate::FailMode)>,
 }
 
 impl MetricsBuilder {
@@ -69,9 +70,21 @@ impl MetricsBuilder {
         self
     }
 
+    /// Keeps the budgets' spend and holds in `store`, shared by every replica and kept
+    /// across restarts (Redis: `orchestrator_kpi::RedisBudgetStore`); `fail` says what a
+    /// reservation does when the store cannot be reached.
+    pub fn budget_store(
+        mut self,
+        store: Arc<dyn crate::BudgetStore>,
+        fail: crate::FailMode,
+    ) -> Self {
+        self.budget_store = Some((store, fail));
+        self
+    }
+
     /// Builds the recorders over `registry`.
     pub fn build(self, registry: &Registry) -> Metrics {
-        let budgets = Budgets::new(registry, self.budgets);
+        let budgets = Budgets::with_store(registry, self.budgets, self.budget_store);
         let limits = self
             .limits
             .reserve(GuardedLabel::Provider, self.prices.models().map(|(p, _)| p))
