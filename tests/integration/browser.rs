@@ -105,6 +105,7 @@ async fn the_live_page_in_a_real_browser() {
         .ignore_otel_env()
         .tracing(|t| t.sampler(Sampler::always_on()))
         .instance("replica-7")
+        .budget("tenant-0:1d:0.02:reject".parse().unwrap())
         .build()
         .unwrap();
     let base = format!("http://{}", telemetry.metrics_addr().unwrap());
@@ -260,6 +261,23 @@ async fn the_live_page_in_a_real_browser() {
     )
     .await;
     assert!(per_run.starts_with('$') && per_run != "$0", "{per_run}");
+    // The Budgets panel: tenant-0's enforced day budget.
+    eventually("tenant-0's budget row", || async {
+        !client
+            .find_all(Locator::Css(
+                "#budget-table tbody tr[data-budget='tenant-0 1d']",
+            ))
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let policy = text_of(
+        &client,
+        "#budget-table tbody tr[data-budget='tenant-0 1d'] td:last-child",
+    )
+    .await;
+    assert_eq!(policy, "reject");
     eventually("a trace header with its LLM spend", || async {
         texts_of(&client, ".trace h3")
             .await

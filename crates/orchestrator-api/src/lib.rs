@@ -22,7 +22,7 @@ mod traces;
 
 pub use alerts::{AlertsDoc, RuleDoc, RuleState, Severity};
 pub use kpis::{Direction, FigureDoc, KpiDoc, KpiScope, KpisDoc, UsersDoc, UsersScope};
-pub use summary::{AgentRow, Bucket, LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
+pub use summary::{AgentRow, Bucket, BudgetRow, LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
 pub use traces::{
     ExportDoc, OperationDoc, ScoreDoc, SpanDoc, TraceAnalysisDoc, TraceDoc, TracesDoc,
 };

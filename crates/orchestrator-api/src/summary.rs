@@ -24,6 +24,29 @@ pub struct SummaryDoc {
     /// One row per agent, by name.
     #[serde(default)]
     pub agents: Vec<AgentRow>,
+    /// One row per configured LLM budget, by tenant and period.
+    #[serde(default)]
+    pub budgets: Vec<BudgetRow>,
+}
+
+/// One configured LLM budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetRow {
+    /// The tenant (`*` for the service).
+    pub tenant: String,
+    /// The period (`1d`, `30d`).
+    pub period: String,
+    /// The amount, in US dollars.
+    pub budget_usd: f64,
+    /// What the period spent (the fleet's with a shared store, else this process's since
+    /// start), in US dollars.
+    pub spent_usd: f64,
+    /// What this process holds on it for calls in flight (enforcing budgets).
+    pub held_usd: f64,
+    /// Calls it refused (enforcing budgets).
+    pub rejected: f64,
+    /// Whether it refuses what would overrun it (`Policy::Reject`).
+    pub enforced: bool,
 }
 
 /// One agent of the Agents panel, since start.

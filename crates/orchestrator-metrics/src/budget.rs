@@ -294,6 +294,10 @@ struct Entry {
     rejected: Option<CounterHandle>,
     /// The budget as the shared store knows it.
     key: BudgetKey,
+    /// What this process holds on it (locally or in the store), in nano-dollars.
+    held_here: std::sync::atomic::AtomicU64,
+    /// `orchestrator_tenant_budget_reserved_usd` (enforcing budgets only).
+    reserved: Option<GaugeHandle>,
 }
 
 impl Entry {
@@ -371,7 +375,15 @@ impl Budgets {
                             .ok()
                     })
                     .flatten();
+                let reserved = (budget.policy == Policy::Reject)
+                    .then(|| gauge(&catalogue::TENANT_BUDGET_RESERVED_USD))
+                    .flatten();
+                if let Some(reserved) = &reserved {
+                    let _ = reserved.set(0.0);
+                }
                 Entry {
+                    held_here: std::sync::atomic::AtomicU64::new(0),
+                    reserved,
                     key: BudgetKey {
                         tenant: budget.tenant.clone(),
                         period: budget.period,

@@ -6,7 +6,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use orchestrator_api::{AgentRow, Bucket, LlmRow, SummaryDoc, SummaryPoint, TenantSpend};
+use orchestrator_api::{
+    AgentRow, Bucket, BudgetRow, LlmRow, SummaryDoc, SummaryPoint, TenantSpend,
+};
 use orchestrator_metrics::Registry;
 use orchestrator_metrics::catalogue::{
     LLM_COST_USD_TOTAL, LLM_LATENCY_SECONDS, LLM_REQUESTS_TOTAL, LLM_TIME_TO_FIRST_TOKEN_SECONDS,
@@ -29,6 +31,7 @@ struct Totals {
     llm: Vec<LlmRow>,
     tenants: Vec<TenantSpend>,
     agents: Vec<AgentRow>,
+    budgets: Vec<BudgetRow>,
 }
 
 /// The families of the LLM panel and the tenant list (few series: read as a snapshot).
@@ -44,6 +47,7 @@ fn spend_family(family: &str) -> bool {
     ]
     .contains(&family)
         || super::agents::FAMILIES.contains(&family)
+        || super::budgets::FAMILIES.contains(&family)
 }
 
 /// The totals the page charts, read from the registry without rendering text: the request
@@ -84,6 +88,7 @@ fn totals(registry: &Registry, at_ms: i64) -> Totals {
         llm: super::spend::llm_rows(&spend),
         tenants: super::spend::top_tenants(&spend),
         agents: super::agents::agent_rows(&spend),
+        budgets: super::budgets::budget_rows(&spend),
     }
 }
 
@@ -198,6 +203,7 @@ impl History {
             llm: last.map_or_else(Vec::new, |t| t.llm.clone()),
             top_tenants: last.map_or_else(Vec::new, |t| t.tenants.clone()),
             agents: last.map_or_else(Vec::new, |t| t.agents.clone()),
+            budgets: last.map_or_else(Vec::new, |t| t.budgets.clone()),
         }
     }
 }
@@ -266,6 +272,7 @@ mod tests {
             llm: Vec::new(),
             tenants: Vec::new(),
             agents: Vec::new(),
+            budgets: Vec::new(),
         };
         let after = Totals {
             at_ms: 2_000,
@@ -275,6 +282,7 @@ mod tests {
             llm: Vec::new(),
             tenants: Vec::new(),
             agents: Vec::new(),
+            budgets: Vec::new(),
         };
         let p = point(&before, &after).unwrap();
         assert_eq!(p.request_rate, 100.0);

@@ -14,6 +14,7 @@
 //! label value such as `<img src=x onerror=alert(1)>` shows as text.
 
 mod agents;
+mod budgets;
 mod history;
 mod spend;
 

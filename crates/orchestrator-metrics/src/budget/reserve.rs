@@ -173,6 +173,27 @@ impl Entry {
         }
     }
 
+    /// Moves what this process holds on the budget by `nanos` (up when `add`), and the gauge.
+    pub(super) fn held(&self, nanos: u64, add: bool) {
+        use std::sync::atomic::Ordering;
+        let now = if add {
+            self.held_here
+                .fetch_add(nanos, Ordering::Relaxed)
+                .saturating_add(nanos)
+        } else {
+            let before = self
+                .held_here
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |h| {
+                    Some(h.saturating_sub(nanos))
+                })
+                .unwrap_or(0);
+            before.saturating_sub(nanos)
+        };
+        if let Some(gauge) = &self.reserved {
+            let _ = gauge.set(now as f64 / 1e9);
+        }
+    }
+
     /// Holds `amount` in this process if it fits in what this process saw spent and held.
     pub(super) fn reserve_local(&self, now_ms: u64, usd: f64) -> Result<(), BudgetExceeded> {
         let mut spend = self.lock();
@@ -196,6 +217,7 @@ impl Budgets {
         let Some(entry) = self.entries.get(hold.index) else {
             return;
         };
+        entry.held(hold.nanos, false);
         match (hold.store, &self.store) {
             (Some(id), Some((store, _))) => store.release(&entry.key, id, hold.nanos),
             _ => {
@@ -258,7 +280,7 @@ impl Budgets {
         for (_, spend) in &mut locked {
             spend.reserved_nanos = spend.reserved_nanos.saturating_add(amount);
         }
-        let held = locked
+        let held: Vec<Hold> = locked
             .iter()
             .map(|(i, _)| Hold {
                 index: *i,
@@ -267,6 +289,9 @@ impl Budgets {
             })
             .collect();
         drop(locked);
+        for hold in &held {
+            self.entries[hold.index].held(amount, true);
+        }
         Ok(Some(Reservation {
             budgets: self.clone(),
             held,

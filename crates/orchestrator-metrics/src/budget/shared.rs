@@ -26,11 +26,14 @@ impl Budgets {
         let now = self.now_ms();
         for (index, entry) in self.entries.iter().enumerate().filter(|(_, e)| applies(e)) {
             match store.reserve(&entry.key, amount, nanos(entry.budget.usd)) {
-                Ok(StoreAdmit::Admitted { hold }) => reservation.held.push(Hold {
-                    index,
-                    nanos: amount,
-                    store: Some(hold),
-                }),
+                Ok(StoreAdmit::Admitted { hold }) => {
+                    entry.held(amount, true);
+                    reservation.held.push(Hold {
+                        index,
+                        nanos: amount,
+                        store: Some(hold),
+                    });
+                }
                 Ok(StoreAdmit::Refused {
                     spent_and_held_nanos,
                     retry_after,
@@ -57,6 +60,7 @@ impl Budgets {
                         }
                         FailMode::Open => {
                             entry.reserve_local(now, usd)?;
+                            entry.held(amount, true);
                             reservation.held.push(Hold {
                                 index,
                                 nanos: amount,

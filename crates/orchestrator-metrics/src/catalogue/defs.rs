@@ -330,6 +330,16 @@ pub const TENANT_BUDGET_REJECTIONS_TOTAL: MetricDef = counter(
     Group::GenAi,
 );
 
+/// `orchestrator_tenant_budget_reserved_usd`: gauge of what this process holds on an
+/// enforcing budget for its calls in flight (their worst cases, released once charged).
+pub const TENANT_BUDGET_RESERVED_USD: MetricDef = gauge(
+    "orchestrator_tenant_budget_reserved_usd",
+    Unit::Usd,
+    "LLM spend this process holds on an enforcing budget for calls in flight.",
+    &[BUDGET_TENANT, BUDGET_PERIOD],
+    Group::GenAi,
+);
+
 /// `orchestrator_tenant_budget_rate_usd`: gauge of the budget spread evenly over its
 /// period, in US dollars per second: the spend rate that uses it up exactly at the
 /// period's end (`SpendRateAnomaly` compares the last hour's spend rate with it).

@@ -134,6 +134,15 @@ function renderSummary(s) {
       cell(fmt.count(a.limit_exceeded), a.limit_exceeded ? 'num warn' : 'num')],
       { 'data-agent': a.agent }));
   replaceRows(document.querySelector('#agent-table tbody'), agents);
+  const budgets = (s.budgets || []).map((b) =>
+    row([cell(b.tenant), cell(b.period), cell(fmt.usd(b.budget_usd), 'num'),
+      cell(fmt.usd(b.spent_usd) + ' (' + fmt.pct(b.budget_usd ? b.spent_usd / b.budget_usd : 0) + ')',
+        b.spent_usd >= b.budget_usd ? 'num warn' : 'num'),
+      cell(b.enforced ? fmt.usd(b.held_usd) : '–', 'num'),
+      cell(b.enforced ? fmt.count(b.rejected) : '–', b.rejected ? 'num warn' : 'num'),
+      cell(b.enforced ? 'reject' : 'observe')],
+      { 'data-budget': b.tenant + ' ' + b.period }));
+  replaceRows(document.querySelector('#budget-table tbody'), budgets);
 }
 
 const SCOPES = { fleet: 'fleet-wide', 'replica/fleet': "this replica's, over the fleet's users", replica: 'this replica' };
