@@ -274,10 +274,19 @@ async fn the_live_page_in_a_real_browser() {
     .await;
     let policy = text_of(
         &client,
-        "#budget-table tbody tr[data-budget='tenant-0 1d'] td:last-child",
+        "#budget-table tbody tr[data-budget='tenant-0 1d'] td:nth-child(7)",
     )
     .await;
     assert_eq!(policy, "reject");
+    let whose = text_of(
+        &client,
+        "#budget-table tbody tr[data-budget='tenant-0 1d'] td:last-child",
+    )
+    .await;
+    assert_eq!(
+        whose, "this process's spend since start",
+        "no store configured"
+    );
     eventually("a trace header with its LLM spend", || async {
         texts_of(&client, ".trace h3")
             .await

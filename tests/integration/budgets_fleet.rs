@@ -69,6 +69,19 @@ fn rejections(telemetry: &TelemetryGuard) -> f64 {
     )
 }
 
+/// `orchestrator_tenant_budget_shared` once it reads `value` (1: the fleet's spend; 0: this
+/// process's own, the store unreachable), within 10 s.
+fn eventually_shared(telemetry: &TelemetryGuard, value: f64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sum(telemetry, "orchestrator_tenant_budget_shared", |_| true) != value {
+        assert!(
+            Instant::now() < deadline,
+            "the budget's figure never became shared={value}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn store_failures(telemetry: &TelemetryGuard) -> f64 {
     sum(telemetry, "orchestrator_telemetry_dropped_total", |s| {
         s.label("queue") == Some("budget_store")
@@ -205,7 +218,10 @@ fn redis_lost_mid_run_fails_open_or_closed_and_both_recover() {
             .try_llm_call("openai", "gpt-4o-mini", None, bound);
         assert!(call.is_ok(), "admitted through Redis");
     }
+    eventually_shared(&open, 1.0);
     redis.stop();
+    // The page and `/api/v1` mark the figure as this process's own while Redis is away.
+    eventually_shared(&open, 0.0);
     let kept = open
         .tracer()
         .try_llm_call("openai", "gpt-4o-mini", None, bound)
@@ -234,5 +250,6 @@ fn redis_lost_mid_run_fails_open_or_closed_and_both_recover() {
             assert!(Instant::now() < deadline, "recovers when Redis returns");
             std::thread::sleep(Duration::from_millis(100));
         }
+        eventually_shared(r, 1.0);
     }
 }

@@ -47,6 +47,11 @@ pub struct BudgetRow {
     pub rejected: f64,
     /// Whether it refuses what would overrun it (`Policy::Reject`).
     pub enforced: bool,
+    /// Whose spend `spent_usd` is: `Some(true)` the fleet's, read from the shared store;
+    /// `Some(false)` this process's own while the store cannot be read; `None` this
+    /// process's since start (no store configured).
+    #[serde(default)]
+    pub shared: Option<bool>,
 }
 
 /// One agent of the Agents panel, since start.

@@ -298,6 +298,8 @@ struct Entry {
     held_here: std::sync::atomic::AtomicU64,
     /// `orchestrator_tenant_budget_reserved_usd` (enforcing budgets only).
     reserved: Option<GaugeHandle>,
+    /// `orchestrator_tenant_budget_shared` (with a store only).
+    shared: Option<GaugeHandle>,
 }
 
 impl Entry {
@@ -315,6 +317,9 @@ impl Entry {
     /// The ratio from the fleet's spend when the store knows it, else this process's.
     fn refresh(&self, now_ms: u64, store: Option<&dyn BudgetStore>) {
         let shared = store.and_then(|s| s.spent(&self.key));
+        if let Some(flag) = &self.shared {
+            let _ = flag.set(if shared.is_some() { 1.0 } else { 0.0 });
+        }
         let total = match shared {
             Some(nanos) => nanos as f64 / 1e9,
             None => self.lock().rolling.total(now_ms),
@@ -381,9 +386,13 @@ impl Budgets {
                 if let Some(reserved) = &reserved {
                     let _ = reserved.set(0.0);
                 }
+                let shared = store
+                    .as_ref()
+                    .and_then(|_| gauge(&catalogue::TENANT_BUDGET_SHARED));
                 Entry {
                     held_here: std::sync::atomic::AtomicU64::new(0),
                     reserved,
+                    shared,
                     key: BudgetKey {
                         tenant: budget.tenant.clone(),
                         period: budget.period,

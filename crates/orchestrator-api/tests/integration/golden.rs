@@ -5,8 +5,8 @@
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test -p orchestrator-api`.
 
 use orchestrator_api::{
-    AgentRow, AlertsDoc, Bucket, Direction, ExportDoc, FigureDoc, KpiDoc, KpiScope, KpisDoc,
-    LlmRow, OperationDoc, RuleDoc, RuleState, ScoreDoc, Severity, SpanDoc, SummaryDoc,
+    AgentRow, AlertsDoc, Bucket, BudgetRow, Direction, ExportDoc, FigureDoc, KpiDoc, KpiScope,
+    KpisDoc, LlmRow, OperationDoc, RuleDoc, RuleState, ScoreDoc, Severity, SpanDoc, SummaryDoc,
     SummaryPoint, TenantSpend, TraceAnalysisDoc, TraceDoc, TracesDoc, UsersDoc, UsersScope,
 };
 use serde::Serialize;
@@ -80,6 +80,16 @@ fn summary() {
                 tool_errors: 1.0,
                 cost_usd: 0.0012,
                 limit_exceeded: 0.0,
+            }],
+            budgets: vec![BudgetRow {
+                tenant: "acme".into(),
+                period: "1d".into(),
+                budget_usd: 25.0,
+                spent_usd: 12.5,
+                held_usd: 0.03,
+                rejected: 4.0,
+                enforced: true,
+                shared: Some(true),
             }],
         },
     );

@@ -4,17 +4,18 @@
 
 use orchestrator_api::BudgetRow;
 use orchestrator_metrics::catalogue::{
-    TENANT_BUDGET_REJECTIONS_TOTAL, TENANT_BUDGET_RESERVED_USD, TENANT_BUDGET_SPEND_RATIO,
-    TENANT_BUDGET_USD,
+    TENANT_BUDGET_REJECTIONS_TOTAL, TENANT_BUDGET_RESERVED_USD, TENANT_BUDGET_SHARED,
+    TENANT_BUDGET_SPEND_RATIO, TENANT_BUDGET_USD,
 };
 use orchestrator_metrics::exposition::{Exposition, Sample};
 
 /// The families the panel reads.
-pub(super) const FAMILIES: [&str; 4] = [
+pub(super) const FAMILIES: [&str; 5] = [
     TENANT_BUDGET_USD.name,
     TENANT_BUDGET_SPEND_RATIO.name,
     TENANT_BUDGET_RESERVED_USD.name,
     TENANT_BUDGET_REJECTIONS_TOTAL.name,
+    TENANT_BUDGET_SHARED.name,
 ];
 
 /// One row per budget, in the order configured.
@@ -32,7 +33,11 @@ pub(super) fn budget_rows(e: &Exposition) -> Vec<BudgetRow> {
                 spent_usd: ratio * budget.value,
                 held_usd: e.sum_where(TENANT_BUDGET_RESERVED_USD.name, this),
                 rejected: e.sum_where(TENANT_BUDGET_REJECTIONS_TOTAL.name, this),
-                enforced: e.samples(TENANT_BUDGET_RESERVED_USD.name).any(|s| this(s)),
+                enforced: e.samples(TENANT_BUDGET_RESERVED_USD.name).any(&this),
+                shared: e
+                    .samples(TENANT_BUDGET_SHARED.name)
+                    .find(|s| this(s))
+                    .map(|s| s.value >= 1.0),
             })
         })
         .collect()
@@ -85,6 +90,10 @@ mod tests {
         assert!((acme.held_usd - 0.0125).abs() < 1e-9, "{acme:?}");
         let service = rows.iter().find(|r| r.tenant == "*").unwrap();
         assert!(!service.enforced && service.held_usd == 0.0);
+        assert_eq!(
+            service.shared, None,
+            "no store: this process's spend since start"
+        );
         drop(held);
         let e = orchestrator_metrics::exposition::parse(&registry.render()).unwrap();
         let acme = budget_rows(&e)

@@ -340,6 +340,18 @@ pub const TENANT_BUDGET_RESERVED_USD: MetricDef = gauge(
     Group::GenAi,
 );
 
+/// `orchestrator_tenant_budget_shared`: gauge, 1 while the budget's spend ratio is the
+/// fleet's (read from the shared store), 0 while the store cannot be read and the ratio is
+/// this process's own figure; absent without a store (the ratio is then this process's
+/// spend since start).
+pub const TENANT_BUDGET_SHARED: MetricDef = gauge(
+    "orchestrator_tenant_budget_shared",
+    Unit::Count,
+    "1 while a budget's spend is the fleet's, from the shared store; 0 while it is this process's own.",
+    &[BUDGET_TENANT, BUDGET_PERIOD],
+    Group::GenAi,
+);
+
 /// `orchestrator_tenant_budget_rate_usd`: gauge of the budget spread evenly over its
 /// period, in US dollars per second: the spend rate that uses it up exactly at the
 /// period's end (`SpendRateAnomaly` compares the last hour's spend rate with it).

@@ -12,14 +12,16 @@ pub const NOT_COMPUTABLE: [&str; 2] = [
 ];
 
 /// Metrics exported only when their feature is configured: the budget series exist once a
-/// budget does (the rejections and holds once a budget enforces).
-pub const ONLY_WHEN_CONFIGURED: [&str; 6] = [
+/// budget does (the rejections and holds once a budget enforces, the shared flag once a
+/// store keeps them).
+pub const ONLY_WHEN_CONFIGURED: [&str; 7] = [
     catalogue::TENANT_BUDGET_USD.name,
     catalogue::TENANT_BUDGET_SPEND_RATIO.name,
     catalogue::TENANT_BUDGET_SPEND_USD_TOTAL.name,
     catalogue::TENANT_BUDGET_RATE_USD.name,
     catalogue::TENANT_BUDGET_REJECTIONS_TOTAL.name,
     catalogue::TENANT_BUDGET_RESERVED_USD.name,
+    catalogue::TENANT_BUDGET_SHARED.name,
 ];
 
 /// Metrics exported only once the service records an agent run or a tool call: a

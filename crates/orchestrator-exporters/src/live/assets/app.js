@@ -140,7 +140,9 @@ function renderSummary(s) {
         b.spent_usd >= b.budget_usd ? 'num warn' : 'num'),
       cell(b.enforced ? fmt.usd(b.held_usd) : '–', 'num'),
       cell(b.enforced ? fmt.count(b.rejected) : '–', b.rejected ? 'num warn' : 'num'),
-      cell(b.enforced ? 'reject' : 'observe')],
+      cell(b.enforced ? 'reject' : 'observe'),
+      cell(b.shared === true ? 'the fleet' : b.shared === false ? 'this process (store unreachable)' : "this process's spend since start",
+        b.shared === false ? 'warn' : '')],
       { 'data-budget': b.tenant + ' ' + b.period }));
   replaceRows(document.querySelector('#budget-table tbody'), budgets);
 }
