@@ -108,9 +108,15 @@ fn bucket_index(bounds: &[f64], value: f64) -> usize {
 #[test]
 fn prometheus_scrapes_every_catalogue_metric_and_counts_exactly() {
     let runtime = crate::support::runtime();
+    // The budgets kept in Redis: the series of a shared budget exist too.
+    let redis = orchestrator_testkit::services::Redis::start();
     let telemetry = Telemetry::builder()
         .listen("127.0.0.1:0")
         .prices(demo_prices().unwrap())
+        .redis_budgets(
+            orchestrator_telemetry::orchestrator_kpi::RedisBudgetConfig::new(redis.url()),
+            orchestrator_telemetry::FailMode::Open,
+        )
         // The budget series exist once a budget does (the rejections once one enforces).
         .budget(
             orchestrator_telemetry::Budget::new(
