@@ -19,8 +19,16 @@ use tower::{Layer, Service};
 use crate::kind::GenAiRequest;
 use crate::tracer::Tracer;
 
-/// The hold of an admitted call, carried in its request's extensions to its state.
-pub(crate) type Held = Arc<Reservation>;
+/// What an admitted call holds: on the enforcing budgets, and on the agent runs it is made
+/// in that enforce their spend limit. Released when dropped, with the call's state.
+#[derive(Debug)]
+pub(crate) struct Holds {
+    _budgets: Option<Reservation>,
+    _runs: Option<crate::agent::RunHold>,
+}
+
+/// The holds of an admitted call, carried in its request's extensions to its state.
+pub(crate) type Held = Arc<Holds>;
 
 /// The tenant the current call (or request) is billed to, if any.
 pub(crate) fn current_tenant() -> Option<Arc<str>> {
@@ -60,18 +68,46 @@ pub fn bound_of_body(body: &[u8]) -> CallBound {
     }
 }
 
-/// Admits a call described by `info` under the tracer's enforcing budgets.
+/// Admits a call described by `info` under the tracer's enforcing budgets and the enforced
+/// spend limits of the agent runs it is made in.
 pub(crate) fn admit(
     tracer: &Tracer,
     info: &GenAiRequest,
     bound: CallBound,
 ) -> Result<Option<Held>, BudgetExceeded> {
     let tenant = current_tenant();
-    tracer
-        .metrics()
-        .llm()
-        .reserve(&info.provider, &info.model, tenant.as_deref(), bound)
-        .map(|held| held.map(Arc::new))
+    admit_call(
+        tracer,
+        &info.provider,
+        &info.model,
+        tenant.as_deref(),
+        bound,
+    )
+}
+
+/// As [`admit`], for a call of `provider`/`model` billed to `tenant`.
+pub(crate) fn admit_call(
+    tracer: &Tracer,
+    provider: &str,
+    model: &str,
+    tenant: Option<&str>,
+    bound: CallBound,
+) -> Result<Option<Held>, BudgetExceeded> {
+    let llm = tracer.metrics().llm();
+    let budgets = llm.reserve(provider, model, tenant, bound)?;
+    let run = crate::context::current_full().and_then(|c| c.lineage.agent);
+    let runs = match run {
+        Some(run) => run
+            .hold(llm.worst_cost(provider, model, bound))
+            .inspect_err(|_| llm.record_refusal(provider, model))?,
+        None => None,
+    };
+    Ok((budgets.is_some() || runs.is_some()).then(|| {
+        Arc::new(Holds {
+            _budgets: budgets,
+            _runs: runs,
+        })
+    }))
 }
 
 /// Enforces the budgets on a tower LLM client: put it in front of

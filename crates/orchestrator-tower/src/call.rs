@@ -134,8 +134,10 @@ impl Tracer {
 
     /// As [`llm_call`](Self::llm_call), under the enforcing budgets (`Budget::enforce`):
     /// holds the call's worst case (`bound`: its prompt's size, its `max_tokens`) on the
-    /// budgets of `tenant` (else the current request's tenant) and the service's, or
-    /// refuses it before it starts, with the budget that has no room and when to retry.
+    /// budgets of `tenant` (else the current request's tenant) and the service's, and on
+    /// the agent runs it is made in that enforce their spend limit
+    /// ([`AgentLimits::enforce_cost`](crate::AgentLimits::enforce_cost)), or refuses it
+    /// before it starts, with the budget (or run) that has no room and when to retry.
     /// The hold is released once the call is recorded.
     ///
     /// ```
@@ -160,15 +162,12 @@ impl Tracer {
     ) -> Result<LlmCallGuard, orchestrator_metrics::BudgetExceeded> {
         let (provider, model) = (provider.into(), model.into());
         let tenant: Option<Arc<str>> = tenant.map(Arc::from).or_else(crate::budget::current_tenant);
-        let held = self
-            .metrics()
-            .llm()
-            .reserve(&provider, &model, tenant.as_deref(), bound)?;
+        let held = crate::budget::admit_call(self, &provider, &model, tenant.as_deref(), bound)?;
         let mut guard = self.llm_call(provider, model);
         if let Some(tenant) = tenant {
             guard.tenant(tenant);
         }
-        guard.pending.call_mut().held = held.map(Arc::new);
+        guard.pending.call_mut().held = held;
         Ok(guard)
     }
 

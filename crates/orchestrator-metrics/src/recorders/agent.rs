@@ -77,6 +77,11 @@ impl AgentHandles {
         let _ = self.tool_calls.observe(tools as f64);
     }
 
+    /// The agent's name, as its series carry it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Adds one LLM call's tokens and cost (`None`: an unpriced model) to the agent. An
     /// implausible usage is not added (the LLM recorder refused and counted it).
     pub fn record_llm(&self, usage: &TokenUsage, cost: Option<f64>) {

@@ -44,19 +44,33 @@ impl LlmMetrics {
         tenant: Option<&str>,
         bound: CallBound,
     ) -> Result<Option<Reservation>, BudgetExceeded> {
-        let (prices, budgets, guard, registry) = self.for_budgets();
-        let worst = prices
+        let worst = self.worst_cost(provider, model, bound);
+        let (_, budgets, _, _) = self.for_budgets();
+        budgets
+            .reserve(tenant, worst)
+            .inspect_err(|_| self.record_refusal(provider, model))
+    }
+
+    /// The most a call to `provider`/`model` bounded by `bound` can cost, priced with the
+    /// price table (0 for a model it does not price).
+    pub fn worst_cost(&self, provider: &str, model: &str, bound: CallBound) -> f64 {
+        let (prices, _, _, _) = self.for_budgets();
+        prices
             .price(provider, model)
-            .map_or(0.0, |price| bound.worst_cost(&price));
-        budgets.reserve(tenant, worst).inspect_err(|_| {
-            let provider = guard.admit(GuardedLabel::Provider, provider);
-            let model = guard.admit(GuardedLabel::Model, model);
-            counter(
-                registry,
-                &catalogue::LLM_REQUESTS_TOTAL,
-                &[&provider, &model, REJECTED_BUDGET],
-            )
-            .increment(1);
-        })
+            .map_or(0.0, |price| bound.worst_cost(&price))
+    }
+
+    /// Counts a call refused before it was sent (by a budget, or an agent's enforced spend
+    /// limit) as `orchestrator_llm_requests_total{outcome="rejected_budget"}`.
+    pub fn record_refusal(&self, provider: &str, model: &str) {
+        let (_, _, guard, registry) = self.for_budgets();
+        let provider = guard.admit(GuardedLabel::Provider, provider);
+        let model = guard.admit(GuardedLabel::Model, model);
+        counter(
+            registry,
+            &catalogue::LLM_REQUESTS_TOTAL,
+            &[&provider, &model, REJECTED_BUDGET],
+        )
+        .increment(1);
     }
 }

@@ -11,6 +11,7 @@
 //! [`TracerBuilder::keep_expensive`](crate::TracerBuilder::keep_expensive).
 
 mod guards;
+mod hold;
 mod limits;
 
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -20,6 +21,7 @@ use opentelemetry::KeyValue;
 use orchestrator_metrics::{AgentHandles, AgentLimit, TokenUsage};
 
 pub use guards::{AgentRunCall, AgentRunGuard, MAX_NAME_BYTES, ToolCallGuard, ToolCallState};
+pub(crate) use hold::RunHold;
 pub(crate) use limits::Limits;
 pub use limits::{AgentConfigError, AgentLimits};
 
@@ -106,6 +108,9 @@ pub(crate) struct RunState {
     tally: Tally,
     /// Limits crossed, as bits of `AgentLimit`.
     exceeded: AtomicU8,
+    /// What the calls in flight inside the run hold on its enforced spend limit, in
+    /// nano-dollars (`hold.rs`).
+    held: std::sync::atomic::AtomicU64,
 }
 
 impl RunState {
@@ -143,7 +148,7 @@ impl RunState {
     }
 
     /// Counts `limit` once per run.
-    fn exceeded(&self, limit: AgentLimit) {
+    pub(crate) fn exceeded(&self, limit: AgentLimit) {
         let bit = 1 << limit as u8;
         if self.exceeded.fetch_or(bit, Ordering::Relaxed) & bit == 0
             && let Some(handles) = &self.handles
@@ -236,6 +241,7 @@ impl RunPool {
         state.parent = None;
         state.tally.reset();
         *state.exceeded.get_mut() = 0;
+        *state.held.get_mut() = 0;
         let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
         if free.len() < POOLED_RUNS {
             free.push(run);

@@ -303,3 +303,67 @@ fn a_request_without_or_with_an_absurd_max_tokens() {
     );
     let _ = CallBound::default();
 }
+
+/// An agent's enforced spend limit holds like a budget: steps whose worst case would take the
+/// run past it are refused before they start, counted once per run as the limit crossed and
+/// as `rejected_budget`; a sub-agent's steps count against the enclosing run's limit; the
+/// holds go once the steps are charged.
+#[test]
+fn an_agent_runs_enforced_spend_limit_refuses_the_step_that_would_pass_it() {
+    let registry = Registry::new();
+    let metrics = Metrics::builder()
+        .prices(PriceTable::new().with_price("openai", "gpt-4o-mini", price()))
+        .build(&registry);
+    let tracer = Tracer::builder(metrics)
+        .sampler(Sampler::always_off())
+        .agent_limits(
+            "researcher",
+            orchestrator_tower::AgentLimits::new()
+                .max_cost_usd(worst() * 2.5)
+                .enforce_cost(),
+        )
+        .build()
+        .unwrap();
+    let bound = bound_of_body(BODY.as_bytes());
+    let step = |tracer: &Tracer| tracer.try_llm_call("openai", "gpt-4o-mini", None, bound);
+    let run = tracer.agent_run("researcher");
+    let (first, second, third) = run.in_scope(|| (step(&tracer), step(&tracer), step(&tracer)));
+    let (first, second) = (first.expect("fits"), second.expect("fits"));
+    let refused = third.unwrap_err();
+    assert_eq!(
+        (refused.tenant.as_str(), refused.period),
+        ("agent:researcher", "run")
+    );
+    // A sub-agent's step counts against the enclosing run's limit too.
+    let planner = run.in_scope(|| tracer.agent_run("planner"));
+    assert!(
+        planner.in_scope(|| step(&tracer)).is_err(),
+        "the parent run has no room"
+    );
+    drop(planner);
+    first.finish(LlmOutcome::Success, Some(TokenUsage::new(40, 12)));
+    second.finish(LlmOutcome::Success, Some(TokenUsage::new(40, 12)));
+    // Charged far below their worst cases: room again, from what was really spent.
+    let again = run
+        .in_scope(|| step(&tracer))
+        .expect("the holds were released");
+    again.finish(LlmOutcome::Success, Some(TokenUsage::new(40, 12)));
+    run.finish();
+    assert_eq!(
+        support::sum(&registry, "orchestrator_agent_limit_exceeded_total", |s| {
+            s.label("agent") == Some("researcher")
+        }),
+        1.0,
+        "once per run"
+    );
+    assert_eq!(
+        support::sum(&registry, "orchestrator_llm_requests_total", |s| {
+            s.labels
+                .iter()
+                .any(|(k, v)| k == "outcome" && v == "rejected_budget")
+        }),
+        2.0
+    );
+    // Outside any run, nothing is checked.
+    assert!(step(&tracer).is_ok());
+}

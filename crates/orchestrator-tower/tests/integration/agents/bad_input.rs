@@ -188,6 +188,12 @@ fn limits_that_cannot_be_observed_are_refused_at_build() {
         build(AgentLimits::new().max_steps(0)),
         Err(TracerError::Agent(AgentConfigError::ZeroSteps { .. }))
     ));
+    assert!(matches!(
+        build(AgentLimits::new().max_steps(5).enforce_cost()),
+        Err(TracerError::Agent(
+            AgentConfigError::NothingToEnforce { .. }
+        ))
+    ));
     for usd in [-1.0, 0.0, f64::NAN, f64::INFINITY] {
         let err = build(AgentLimits::new().max_cost_usd(usd)).unwrap_err();
         assert!(
