@@ -253,3 +253,82 @@ fn redis_lost_mid_run_fails_open_or_closed_and_both_recover() {
         eventually_shared(r, 1.0);
     }
 }
+
+/// The bad-input rows: a tenant name with control characters, and 10,000 distinct tenants,
+/// add no key of their own to Redis: keys carry a hash of a configured budget's tenant, one
+/// pair per configured budget.
+#[test]
+fn hostile_and_countless_tenants_leave_the_redis_key_space_bounded() {
+    let redis = Redis::start();
+    let evil = "evil\n\u{7}tenant:{*}\u{0}";
+    let telemetry = Telemetry::builder()
+        .without_listener()
+        .without_process_collector()
+        .without_monitor()
+        .ignore_otel_env()
+        .prices(PriceTable::new().with_price("openai", "gpt-4o-mini", price()))
+        .budget(
+            Budget::new(evil, BudgetPeriod::Day, 1.0)
+                .unwrap()
+                .enforce(Policy::Reject),
+        )
+        .budget(
+            Budget::new("*", BudgetPeriod::Day, 1_000.0)
+                .unwrap()
+                .enforce(Policy::Reject),
+        )
+        .redis_budgets(
+            RedisBudgetConfig::new(redis.url()).key_prefix("keys-test"),
+            FailMode::Closed,
+        )
+        .build()
+        .unwrap();
+    let bound = bound_of_body(BODY.as_bytes());
+    let call = telemetry
+        .tracer()
+        .try_llm_call("openai", "gpt-4o-mini", Some(evil), bound)
+        .expect("a hostile name is a tenant like another");
+    call.finish(LlmOutcome::Success, Some(TokenUsage::new(40, 12)));
+    for i in 0..10_000 {
+        let tenant = format!("tenant-{i}");
+        let call = telemetry
+            .tracer()
+            .try_llm_call("openai", "gpt-4o-mini", Some(&tenant), bound)
+            .unwrap();
+        drop(call);
+    }
+    drop(telemetry); // its queue sent
+    let port = redis
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let scan = std::process::Command::new("redis-cli")
+        .args(["-p", &port, "--scan", "--pattern", "*"])
+        .output()
+        .expect("redis-cli, from Debian's redis-tools beside redis-server");
+    let keys: Vec<String> = String::from_utf8(scan.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(!keys.is_empty());
+    for key in &keys {
+        let parts: Vec<&str> = key.split(':').collect();
+        assert!(
+            parts.len() == 4
+                && parts[0] == "keys-test"
+                && parts[1].len() == 16
+                && parts[1].bytes().all(|b| b.is_ascii_hexdigit())
+                && parts[2] == "1d"
+                && ["spend", "holds"].contains(&parts[3]),
+            "a key of a configured budget, the tenant hashed: {key:?}"
+        );
+    }
+    assert!(
+        keys.len() <= 4,
+        "two budgets, two keys each at most: {keys:?}"
+    );
+}
