@@ -32,14 +32,19 @@ fn worst() -> f64 {
     bound_of_body(BODY.as_bytes()).worst_cost(&price())
 }
 
-/// A replica whose enforced service-wide budget fits `fit` worst cases, kept in `redis`.
-fn replica(redis: &str, prefix: &str, fit: f64, fail: FailMode) -> TelemetryGuard {
+/// Telemetry with nothing running beside it, pricing gpt-4o-mini.
+fn quiet() -> orchestrator_telemetry::TelemetryBuilder {
     Telemetry::builder()
         .without_listener()
         .without_process_collector()
         .without_monitor()
         .ignore_otel_env()
         .prices(PriceTable::new().with_price("openai", "gpt-4o-mini", price()))
+}
+
+/// A replica whose enforced service-wide budget fits `fit` worst cases, kept in `redis`.
+fn replica(redis: &str, prefix: &str, fit: f64, fail: FailMode) -> TelemetryGuard {
+    quiet()
         .budget(
             Budget::new("*", BudgetPeriod::Day, worst() * fit)
                 .unwrap()
@@ -261,12 +266,7 @@ fn redis_lost_mid_run_fails_open_or_closed_and_both_recover() {
 fn hostile_and_countless_tenants_leave_the_redis_key_space_bounded() {
     let redis = Redis::start();
     let evil = "evil\n\u{7}tenant:{*}\u{0}";
-    let telemetry = Telemetry::builder()
-        .without_listener()
-        .without_process_collector()
-        .without_monitor()
-        .ignore_otel_env()
-        .prices(PriceTable::new().with_price("openai", "gpt-4o-mini", price()))
+    let telemetry = quiet()
         .budget(
             Budget::new(evil, BudgetPeriod::Day, 1.0)
                 .unwrap()
