@@ -354,8 +354,7 @@ impl TelemetryBuilder {
         #[cfg(feature = "redis")]
         let metrics = match &self.budget_store {
             Some((config, fail)) => {
-                let store = orchestrator_kpi::RedisBudgetStore::start(config.clone(), &registry)
-                    .map_err(InstallError::BudgetStore)?;
+                let store = orchestrator_kpi::RedisBudgetStore::start(config.clone(), &registry)?;
                 self.metrics.budget_store(std::sync::Arc::new(store), *fail)
             }
             None => self.metrics,

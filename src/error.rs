@@ -65,7 +65,7 @@ pub enum InstallError {
     /// The Redis budget store could not be set up (a malformed URL, no thread).
     #[cfg(feature = "redis")]
     #[error("budget store: {0}")]
-    BudgetStore(String),
+    BudgetStore(#[from] orchestrator_kpi::BudgetStoreError),
     /// A series of the catalogue could not be registered (a bug: the catalogue is tested).
     #[error(transparent)]
     Registry(#[from] RegistryError),

@@ -5,22 +5,18 @@
 //! when Redis returns.
 #![cfg(all(feature = "redis", feature = "reqwest"))]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::routing::post;
 use orchestrator_telemetry::orchestrator_kpi::RedisBudgetConfig;
 use orchestrator_telemetry::{
     Budget, BudgetExceeded, BudgetPeriod, FailMode, LlmOutcome, ModelPrice, OpenAiCompatible,
     Policy, PriceTable, Telemetry, TelemetryGuard, TelemetryMiddleware, TokenUsage, bound_of_body,
     exposition,
 };
+use orchestrator_testkit::provider::gated_chat_provider;
 use orchestrator_testkit::services::Redis;
 
-/// A Chat Completions answer as documented
-/// (https://platform.openai.com/docs/api-reference/chat/object): 40 tokens in, 12 out.
-const ANSWER: &str = r#"{"id":"c","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}}"#;
 const BODY: &str =
     r#"{"model":"gpt-4o-mini","max_tokens":200,"messages":[{"role":"user","content":"Hello"}]}"#;
 
@@ -93,27 +89,6 @@ fn store_failures(telemetry: &TelemetryGuard) -> f64 {
     })
 }
 
-/// A provider that answers once `open`, counting the calls it gets.
-async fn provider(open: tokio::sync::watch::Receiver<bool>) -> (String, Arc<AtomicUsize>) {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counted = hits.clone();
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        post(move || {
-            let (counted, mut open) = (counted.clone(), open.clone());
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-                let _ = open.wait_for(|open| *open).await;
-                ([("content-type", "application/json")], ANSWER)
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1/chat/completions"), hits)
-}
-
 #[test]
 fn three_replicas_hold_one_budget_through_redis() {
     let redis = Redis::start();
@@ -122,7 +97,7 @@ fn three_replicas_hold_one_budget_through_redis() {
         .map(|_| replica(&redis.url(), "fleet-test", 10.5, FailMode::Closed))
         .collect();
     let (open, shut) = tokio::sync::watch::channel(false);
-    let (url, hits) = runtime.block_on(provider(shut));
+    let (url, hits) = runtime.block_on(gated_chat_provider(shut));
     let clients: Vec<_> = replicas
         .iter()
         .map(|r| {

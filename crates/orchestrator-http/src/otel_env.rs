@@ -4,7 +4,26 @@
 
 use std::borrow::Cow;
 
-use crate::{TlsFiles, TlsMaterial};
+use crate::{TlsError, TlsFiles, TlsMaterial};
+
+/// A variable of the OTLP exporters that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum OtelEnvError {
+    /// A client certificate is set without its key, or the reverse.
+    #[error("{present} is set but {missing} is not: a client certificate and its key go together")]
+    Unpaired {
+        /// The variable that is set.
+        present: String,
+        /// The one that is not.
+        missing: String,
+    },
+    /// A TLS file is missing or malformed (the error names the variable and the path).
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A `key=value` list is malformed; says how, never quoting a value (often a credential).
+    #[error("{0}")]
+    Pairs(&'static str),
+}
 
 /// Reads one variable (the environment, or a map in tests).
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -43,7 +62,7 @@ pub fn otlp_names(signal: &str, setting: &str) -> [String; 2] {
 /// custom CA (`…_CERTIFICATE`), the client certificate and key (`…_CLIENT_CERTIFICATE`,
 /// `…_CLIENT_KEY`). A missing or malformed file, or a certificate without its key (or the
 /// reverse), is an error naming the variables and the path.
-pub fn tls(lookup: Lookup<'_>, signal: &str) -> Result<TlsMaterial, String> {
+pub fn tls(lookup: Lookup<'_>, signal: &str) -> Result<TlsMaterial, OtelEnvError> {
     let mut files = TlsFiles::new();
     if let Some((name, path)) = first_var(lookup, &otlp_names(signal, "CERTIFICATE")) {
         files = files.ca(Cow::Owned(name), path.trim().to_owned());
@@ -60,37 +79,33 @@ pub fn tls(lookup: Lookup<'_>, signal: &str) -> Result<TlsMaterial, String> {
                 .client_key(Cow::Owned(key_name), key.trim().to_owned());
         }
         (Some((present, _)), None) => {
-            return Err(format!(
-                "{present} is set but {} is not: a client certificate needs its key",
-                key_names[1]
-            ));
+            let [_, missing] = key_names;
+            return Err(OtelEnvError::Unpaired { present, missing });
         }
         (None, Some((present, _))) => {
-            return Err(format!(
-                "{present} is set but {} is not: a client key needs its certificate",
-                cert_names[1]
-            ));
+            let [_, missing] = cert_names;
+            return Err(OtelEnvError::Unpaired { present, missing });
         }
         (None, None) => {}
     }
-    files.load().map_err(|e| e.to_string())
+    Ok(files.load()?)
 }
 
 /// Parses an `OTEL_EXPORTER_OTLP_HEADERS` value: `key=value` pairs separated by commas, each
 /// part percent-decoded (W3C Baggage's format, as the specification says). A pair without
 /// `=` or with an empty key is an error quoting the pair's key side (never a value: it is
 /// usually a credential).
-pub fn parse_headers(value: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_headers(value: &str) -> Result<Vec<(String, String)>, OtelEnvError> {
     let mut headers = Vec::new();
     for pair in value.split(',').filter(|p| !p.trim().is_empty()) {
         let Some((key, val)) = pair.split_once('=') else {
-            return Err(
-                "a header without `=` (expected key=value pairs separated by commas)".into(),
-            );
+            return Err(OtelEnvError::Pairs(
+                "a pair without `=` (expected key=value pairs separated by commas)",
+            ));
         };
         let key = percent_decode(key.trim());
         if key.is_empty() {
-            return Err("a header with an empty name".into());
+            return Err(OtelEnvError::Pairs("a pair with an empty key"));
         }
         headers.push((key, percent_decode(val.trim())));
     }
@@ -153,7 +168,7 @@ mod tests {
         let lookup = |n: &str| {
             (n == "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE").then(|| "/x.pem".to_owned())
         };
-        let err = tls(&lookup, "METRICS").unwrap_err();
+        let err = tls(&lookup, "METRICS").unwrap_err().to_string();
         assert!(
             err.contains("OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE"),
             "{err}"

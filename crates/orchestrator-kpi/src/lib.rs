@@ -54,7 +54,7 @@ pub use activity::{
 #[cfg(feature = "redis")]
 pub use activity::{MAX_USER_ID_BYTES, RedisActivity, RedisActivityConfig};
 #[cfg(feature = "redis")]
-pub use budget_store::{RedisBudgetConfig, RedisBudgetStore};
+pub use budget_store::{BudgetStoreError, RedisBudgetConfig, RedisBudgetStore};
 pub use business::{Figure, FigureResult, business_figures};
 pub use engine::{KpiEngine, KpiHandle, activity_hook};
 pub use hll::{HyperLogLog, InvalidSketch, PRECISION, REDIS_DENSE_LEN, REGISTERS};

@@ -343,6 +343,8 @@ pub(crate) struct Budgets {
     store: Option<(Arc<dyn BudgetStore>, FailMode)>,
     /// `orchestrator_telemetry_dropped_total{queue="budget_store"}`.
     store_failures: Option<CounterHandle>,
+    /// Whether any budget refuses calls: if none does, admitting a call is nothing.
+    enforcing: bool,
 }
 
 impl Budgets {
@@ -358,7 +360,7 @@ impl Budgets {
         budgets: Vec<Budget>,
         store: Option<(Arc<dyn BudgetStore>, FailMode)>,
     ) -> Arc<Self> {
-        let entries = budgets
+        let entries: Box<[Entry]> = budgets
             .into_iter()
             .map(|budget| {
                 let labels = [budget.tenant.as_str(), budget.period.as_str()];
@@ -415,7 +417,11 @@ impl Budgets {
                 .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["budget_store"])
                 .ok()
         });
+        let enforcing = entries
+            .iter()
+            .any(|e: &Entry| e.budget.policy == Policy::Reject);
         let budgets = Arc::new(Budgets {
+            enforcing,
             entries,
             start: Instant::now(),
             store,
@@ -430,6 +436,11 @@ impl Budgets {
             }));
         }
         budgets
+    }
+
+    /// Whether any budget refuses calls (`Policy::Reject`).
+    pub(crate) fn enforcing(&self) -> bool {
+        self.enforcing
     }
 
     /// The tenants with a budget of their own.

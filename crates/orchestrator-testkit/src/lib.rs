@@ -22,6 +22,8 @@ pub mod otlp;
 pub mod otlp_metrics;
 #[cfg(feature = "tls")]
 pub mod pki;
+#[cfg(feature = "provider")]
+pub mod provider;
 #[cfg(feature = "tls")]
 pub mod server;
 #[cfg(feature = "services")]

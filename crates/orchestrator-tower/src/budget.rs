@@ -68,6 +68,12 @@ pub fn bound_of_body(body: &[u8]) -> CallBound {
     }
 }
 
+/// Whether anything refuses calls (a budget, an agent's spend limit): when nothing does,
+/// the ways in skip reading the request for its bound, and admission is nothing.
+pub(crate) fn enforcing(tracer: &Tracer) -> bool {
+    tracer.metrics().llm().enforces_budgets() || tracer.enforces_agent_cost()
+}
+
 /// Admits a call described by `info` under the tracer's enforcing budgets and the enforced
 /// spend limits of the agent runs it is made in.
 pub(crate) fn admit(
@@ -95,7 +101,10 @@ pub(crate) fn admit_call(
 ) -> Result<Option<Held>, BudgetExceeded> {
     let llm = tracer.metrics().llm();
     let budgets = llm.reserve(provider, model, tenant, bound)?;
-    let run = crate::context::current_full().and_then(|c| c.lineage.agent);
+    let run = tracer
+        .enforces_agent_cost()
+        .then(|| crate::context::current_full().and_then(|c| c.lineage.agent))
+        .flatten();
     let runs = match run {
         Some(run) => run
             .hold(llm.worst_cost(provider, model, bound))
@@ -171,7 +180,10 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        if let Some(info) = request.extensions().get::<GenAiRequest>() {
+        let info = enforcing(&self.tracer)
+            .then(|| request.extensions().get::<GenAiRequest>())
+            .flatten();
+        if let Some(info) = info {
             let bound = request
                 .extensions()
                 .get::<CallBound>()

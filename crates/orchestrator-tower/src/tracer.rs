@@ -186,6 +186,11 @@ impl Tracer {
         limits.get(name).copied().unwrap_or_default()
     }
 
+    /// Whether an agent's spend limit is enforced (`AgentLimits::enforce_cost`).
+    pub(crate) fn enforces_agent_cost(&self) -> bool {
+        self.inner.agent_limits.values().any(|l| l.enforce_cost)
+    }
+
     /// The pool of agent runs' states.
     pub(crate) fn run_pool(&self) -> &Arc<crate::agent::RunPool> {
         &self.inner.runs

@@ -242,7 +242,8 @@ impl OtlpMetricsConfig {
                 .map(|(k, v)| (k, Secret::new(v)))
                 .collect();
         }
-        config.tls = otel_env::tls(lookup, "METRICS").map_err(MetricsConfigError::Tls)?;
+        config.tls =
+            otel_env::tls(lookup, "METRICS").map_err(|e| MetricsConfigError::Tls(e.to_string()))?;
         Ok(config)
     }
 }

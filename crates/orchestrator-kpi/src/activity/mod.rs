@@ -6,6 +6,8 @@ mod redis;
 
 pub use local::LocalActivity;
 #[cfg(feature = "redis")]
+pub(crate) use redis::redact;
+#[cfg(feature = "redis")]
 pub use redis::{MAX_USER_ID_BYTES, RedisActivity, RedisActivityConfig};
 
 /// The windows distinct users are counted over, in days (the `window` label values

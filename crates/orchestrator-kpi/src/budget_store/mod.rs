@@ -22,7 +22,27 @@ use orchestrator_metrics::{
     BudgetKey, BudgetStore, CounterHandle, Registry, StoreAdmit, StoreError, catalogue,
 };
 
+use crate::activity::redact;
 use crate::murmur::murmur_hash_64a;
+
+/// Why the budget store could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetStoreError {
+    /// The URL is not a Redis URL (the password, if any, is not shown).
+    #[error("invalid Redis URL `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL, its password hidden.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The drop counter could not be registered.
+    #[error(transparent)]
+    Registry(#[from] orchestrator_metrics::RegistryError),
+    /// The background thread could not start.
+    #[error("the budget store's thread could not start: {0}")]
+    Thread(#[from] std::io::Error),
+}
 
 /// Configures [`RedisBudgetStore`]. Its `Debug` hides the URL's password.
 #[derive(Clone)]
@@ -38,21 +58,11 @@ pub struct RedisBudgetConfig {
 impl std::fmt::Debug for RedisBudgetConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisBudgetConfig")
-            .field("url", &redact_url(&self.url))
+            .field("url", &redact(&self.url))
             .field("key_prefix", &self.key_prefix)
             .field("timeout", &self.timeout)
             .field("hold_lifetime", &self.hold_lifetime)
             .finish_non_exhaustive()
-    }
-}
-
-/// `redis://user:secret@host` without the secret.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
     }
 }
 
@@ -126,12 +136,13 @@ impl std::fmt::Debug for RedisBudgetStore {
 impl RedisBudgetStore {
     /// Starts the store (no connection yet: an unreachable Redis is not an error here; its
     /// failures are counted as they happen). A malformed URL is an error.
-    pub fn start(config: RedisBudgetConfig, registry: &Registry) -> Result<Self, String> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| format!("invalid Redis URL {}: {e}", redact_url(&config.url)))?;
-        let dropped = registry
-            .counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["budget_store"])
-            .map_err(|e| e.to_string())?;
+    pub fn start(config: RedisBudgetConfig, registry: &Registry) -> Result<Self, BudgetStoreError> {
+        let client =
+            redis::Client::open(config.url.as_str()).map_err(|e| BudgetStoreError::InvalidUrl {
+                url: redact(&config.url),
+                reason: e.to_string(),
+            })?;
+        let dropped = registry.counter(&catalogue::TELEMETRY_DROPPED_TOTAL, &["budget_store"])?;
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
@@ -148,8 +159,7 @@ impl RedisBudgetStore {
         let background = shared.clone();
         let thread = std::thread::Builder::new()
             .name("budget-store".into())
-            .spawn(move || Background::new(background).run(&queue))
-            .map_err(|e| e.to_string())?;
+            .spawn(move || Background::new(background).run(&queue))?;
         Ok(RedisBudgetStore {
             shared,
             ops: Some(ops),

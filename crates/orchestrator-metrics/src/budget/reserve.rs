@@ -197,16 +197,24 @@ impl Entry {
     /// Holds `amount` in this process if it fits in what this process saw spent and held.
     pub(super) fn reserve_local(&self, now_ms: u64, usd: f64) -> Result<(), BudgetExceeded> {
         let mut spend = self.lock();
-        let reserved = spend.reserved_nanos as f64 / 1e9;
-        let spent = spend.rolling.total(now_ms) + reserved;
-        if spent + usd > self.budget.usd {
-            let retry_after = spend
-                .rolling
-                .room_at(now_ms, self.budget.usd - reserved - usd);
+        if let Err((spent, retry_after)) = spend.room(now_ms, self.budget.usd, usd) {
             drop(spend);
             return Err(self.refusal(spent, usd, retry_after));
         }
         spend.reserved_nanos = spend.reserved_nanos.saturating_add(nanos(usd));
+        Ok(())
+    }
+}
+
+impl super::Spend {
+    /// Whether `usd` more fits within `limit` beside what the period spent and what is
+    /// held; if not, what is spent and held, and when enough spend leaves the period.
+    fn room(&self, now_ms: u64, limit: f64, usd: f64) -> Result<(), (f64, Option<Duration>)> {
+        let reserved = self.reserved_nanos as f64 / 1e9;
+        let spent = self.rolling.total(now_ms) + reserved;
+        if spent + usd > limit {
+            return Err((spent, self.rolling.room_at(now_ms, limit - reserved - usd)));
+        }
         Ok(())
     }
 }
@@ -242,7 +250,7 @@ impl Budgets {
             e.budget.policy == Policy::Reject
                 && (e.budget.tenant == SERVICE_BUDGET || Some(e.budget.tenant.as_str()) == tenant)
         };
-        if !self.entries.iter().any(applies) {
+        if !self.enforcing || !self.entries.iter().any(applies) {
             return Ok(None);
         }
         let usd = if usd.is_finite() && usd > 0.0 {
@@ -266,15 +274,9 @@ impl Budgets {
             .collect();
         for (index, spend) in &locked {
             let entry = &self.entries[*index];
-            let reserved = spend.reserved_nanos as f64 / 1e9;
-            let spent = spend.rolling.total(now) + reserved;
-            if spent + usd > entry.budget.usd {
-                let retry_after = spend
-                    .rolling
-                    .room_at(now, entry.budget.usd - reserved - usd);
-                let refusal = entry.refusal(spent, usd, retry_after);
+            if let Err((spent, retry_after)) = spend.room(now, entry.budget.usd, usd) {
                 drop(locked);
-                return Err(refusal);
+                return Err(entry.refusal(spent, usd, retry_after));
             }
         }
         for (_, spend) in &mut locked {

@@ -51,6 +51,12 @@ impl LlmMetrics {
             .inspect_err(|_| self.record_refusal(provider, model))
     }
 
+    /// Whether any budget refuses calls: when none does, callers skip reading the request
+    /// for its bound.
+    pub fn enforces_budgets(&self) -> bool {
+        self.for_budgets().1.enforcing()
+    }
+
     /// The most a call to `provider`/`model` bounded by `bound` can cost, priced with the
     /// price table (0 for a model it does not price).
     pub fn worst_cost(&self, provider: &str, model: &str, bound: CallBound) -> f64 {

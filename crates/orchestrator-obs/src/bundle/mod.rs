@@ -70,15 +70,25 @@ pub enum CollectorMetrics {
 
 impl CollectorMetrics {
     /// `remote-write`, or `otlp=HOST:PORT`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, InvalidCollectorMetrics> {
         match text.split_once('=') {
             None if text == "remote-write" => Ok(CollectorMetrics::RemoteWrite),
             Some(("otlp", endpoint)) if !endpoint.trim().is_empty() => {
                 Ok(CollectorMetrics::Otlp(endpoint.trim().to_owned()))
             }
-            _ => Err(format!("{text:?}: expected remote-write or otlp=HOST:PORT")),
+            _ => Err(InvalidCollectorMetrics {
+                given: text.to_owned(),
+            }),
         }
     }
+}
+
+/// A `--collector-metrics` value that is neither `remote-write` nor `otlp=HOST:PORT`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?}: expected remote-write or otlp=HOST:PORT")]
+pub struct InvalidCollectorMetrics {
+    /// What was given.
+    pub given: String,
 }
 
 /// A bundle could not be generated or written.

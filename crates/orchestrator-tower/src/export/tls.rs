@@ -16,7 +16,8 @@ use crate::Lookup;
 /// malformed file, or a client certificate without its key (or the reverse), is an error
 /// naming the variables and the path.
 pub(super) fn from_vars(lookup: Lookup<'_>) -> Result<TlsMaterial, ExportConfigError> {
-    orchestrator_http::otel_env::tls(lookup, "TRACES").map_err(ExportConfigError::Tls)
+    orchestrator_http::otel_env::tls(lookup, "TRACES")
+        .map_err(|e| ExportConfigError::Tls(e.to_string()))
 }
 
 /// The gRPC exporter's TLS: the system's roots, the custom CA, the client certificate. tonic

@@ -13,20 +13,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::routing::post;
 use orchestrator_metrics::{
     Budget, BudgetExceeded, BudgetPeriod, LlmOutcome, Metrics, ModelPrice, Policy, PriceTable,
     Registry, TokenUsage,
 };
+use orchestrator_testkit::provider::gated_chat_provider;
 use orchestrator_tower::{
     BudgetLayer, CallBound, GenAiRequest, OpenAiCompatible, ReqwestService, Sampler,
     TelemetryLayer, TelemetryMiddleware, Tracer, bound_of_body,
 };
 use tower::{Layer as _, ServiceExt as _};
 
-/// The documented shape of a Chat Completions answer
-/// (https://platform.openai.com/docs/api-reference/chat/object): 40 tokens in, 12 out.
-const ANSWER: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}}"#;
 const BODY: &str =
     r#"{"model":"gpt-4o-mini","max_tokens":200,"messages":[{"role":"user","content":"Hello"}]}"#;
 
@@ -58,29 +55,6 @@ fn tracer(fit: usize) -> (Registry, Tracer, f64) {
     (registry, tracer, usd)
 }
 
-/// An OpenAI-compatible provider on loopback, counting the calls it gets; it answers once
-/// `open` says so (after 300 ms, unless a test holds it shut), so no call is charged before
-/// every concurrent one was admitted or refused.
-async fn gated_provider(open: tokio::sync::watch::Receiver<bool>) -> (String, Arc<AtomicUsize>) {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counted = hits.clone();
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        post(move || {
-            let (counted, mut open) = (counted.clone(), open.clone());
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-                let _ = open.wait_for(|open| *open).await;
-                ([("content-type", "application/json")], ANSWER)
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1/chat/completions"), hits)
-}
-
 /// A provider that answers after 300 ms.
 async fn provider() -> (String, Arc<AtomicUsize>) {
     let (open, shut) = tokio::sync::watch::channel(false);
@@ -89,7 +63,7 @@ async fn provider() -> (String, Arc<AtomicUsize>) {
         let _ = open.send(true);
         open.closed().await;
     });
-    gated_provider(shut).await
+    gated_chat_provider(shut).await
 }
 
 fn spent(registry: &Registry) -> f64 {
@@ -116,7 +90,7 @@ fn real_cost() -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_concurrent_reqwest_calls_ten_fit_ten_are_made() {
     let (open, shut) = tokio::sync::watch::channel(false);
-    let (url, hits) = gated_provider(shut).await;
+    let (url, hits) = gated_chat_provider(shut).await;
     let (registry, tracer, budget) = tracer(10);
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(TelemetryMiddleware::llm(
