@@ -37,13 +37,45 @@ impl Incident {
         }
     }
 
-    fn code(self) -> u8 {
+    /// Every kind, in a fixed order.
+    pub const ALL: [Incident; 5] = [
+        Incident::Errors,
+        Incident::Slow,
+        Incident::Memory,
+        Incident::Unhappy,
+        Incident::Runaway,
+    ];
+
+    /// Its name on the command line and in schedules.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Incident::Errors => "errors",
+            Incident::Slow => "slow",
+            Incident::Memory => "memory",
+            Incident::Unhappy => "unhappy",
+            Incident::Runaway => "runaway",
+        }
+    }
+
+    /// The alert rule it provokes.
+    pub const fn rule(self) -> &'static str {
+        match self {
+            Incident::Errors => "HighErrorRate",
+            Incident::Slow => "ResponseTimeDegradation",
+            Incident::Memory => "MemoryUsageCritical",
+            Incident::Unhappy => "LowCustomerSatisfaction",
+            Incident::Runaway => "AgentRunaway",
+        }
+    }
+
+    /// Its bit in the switch: incidents of different kinds may overlap.
+    fn bit(self) -> u8 {
         match self {
             Incident::Errors => 1,
             Incident::Slow => 2,
-            Incident::Memory => 3,
-            Incident::Unhappy => 4,
-            Incident::Runaway => 5,
+            Incident::Memory => 4,
+            Incident::Unhappy => 8,
+            Incident::Runaway => 16,
         }
     }
 }
@@ -54,25 +86,34 @@ pub const SLOW_FACTOR: f64 = 5.0;
 /// How much memory a `memory` incident holds: the cache that fills.
 pub const DEFAULT_BALLAST: usize = 256 << 20;
 
-/// The incident in progress, shared by the provider, the load generator and the cache that
-/// fills; none by default.
+/// The incidents in progress, shared by the provider, the load generator and the cache that
+/// fills; none by default. Incidents of different kinds may overlap.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentSwitch(Arc<AtomicU8>);
 
 impl IncidentSwitch {
     /// Starts `incident` (replacing any other).
     pub fn start(&self, incident: Incident) {
-        self.0.store(incident.code(), Ordering::Relaxed);
+        self.0.store(incident.bit(), Ordering::Relaxed);
     }
 
-    /// Ends the incident in progress.
+    /// Starts or ends `incident`, leaving the others as they are.
+    pub fn set(&self, incident: Incident, on: bool) {
+        if on {
+            self.0.fetch_or(incident.bit(), Ordering::Relaxed);
+        } else {
+            self.0.fetch_and(!incident.bit(), Ordering::Relaxed);
+        }
+    }
+
+    /// Ends every incident in progress.
     pub fn stop(&self) {
         self.0.store(0, Ordering::Relaxed);
     }
 
     /// Whether `incident` is in progress.
     pub fn is(&self, incident: Incident) -> bool {
-        self.0.load(Ordering::Relaxed) == incident.code()
+        self.0.load(Ordering::Relaxed) & incident.bit() != 0
     }
 
     /// Runs `incident` from `start` to `start + length` on the current Tokio runtime.
@@ -133,6 +174,16 @@ mod tests {
         assert!(switch.is(Incident::Unhappy) && !switch.is(Incident::Slow));
         switch.stop();
         assert!(!switch.is(Incident::Unhappy));
+    }
+
+    #[test]
+    fn incidents_of_different_kinds_overlap() {
+        let switch = IncidentSwitch::default();
+        switch.set(Incident::Errors, true);
+        switch.set(Incident::Memory, true);
+        assert!(switch.is(Incident::Errors) && switch.is(Incident::Memory));
+        switch.set(Incident::Errors, false);
+        assert!(!switch.is(Incident::Errors) && switch.is(Incident::Memory));
     }
 
     #[test]

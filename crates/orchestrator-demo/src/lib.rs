@@ -23,6 +23,7 @@ pub mod load;
 pub mod logging;
 pub mod middleware;
 pub mod provider;
+pub mod quality;
 pub mod rng;
 mod run;
 mod server;

@@ -2,7 +2,7 @@
 //! and close the session, until the deadline.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,49 @@ pub struct LoadConfig {
     pub stop: Arc<AtomicBool>,
     /// During an `unhappy` incident, users rate their sessions around 3 / 10.
     pub incident: IncidentSwitch,
+    /// How many of the virtual users are active, and how long they rest between sessions:
+    /// changed during a run to vary the traffic.
+    pub traffic: Traffic,
+}
+
+/// The traffic dial of a running load: how many of the `concurrency` virtual users start new
+/// sessions, and the pause each takes between two sessions. All of them, without pause, by
+/// default.
+#[derive(Debug, Clone)]
+pub struct Traffic {
+    active: Arc<AtomicUsize>,
+    pause_ms: Arc<AtomicU64>,
+}
+
+impl Default for Traffic {
+    fn default() -> Self {
+        Traffic {
+            active: Arc::new(AtomicUsize::new(usize::MAX)),
+            pause_ms: Arc::default(),
+        }
+    }
+}
+
+impl Traffic {
+    /// Lets the first `users` virtual users start sessions (0: no traffic at all); the others
+    /// finish the session they are in, then wait.
+    pub fn set_active(&self, users: usize) {
+        self.active.store(users, Ordering::Relaxed);
+    }
+
+    /// The pause each active user takes after a session.
+    pub fn set_pause(&self, pause: Duration) {
+        let ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
+        self.pause_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn allows(&self, user: usize) -> bool {
+        user < self.active.load(Ordering::Relaxed)
+    }
+
+    fn pause(&self) -> Duration {
+        Duration::from_millis(self.pause_ms.load(Ordering::Relaxed))
+    }
 }
 
 impl Default for LoadConfig {
@@ -49,6 +92,7 @@ impl Default for LoadConfig {
             progress: false,
             stop: Arc::default(),
             incident: IncidentSwitch::default(),
+            traffic: Traffic::default(),
         }
     }
 }
@@ -137,6 +181,8 @@ pub async fn run(base_url: &str, config: &LoadConfig) -> LoadReport {
     let workers: Vec<_> = (0..config.concurrency)
         .map(|i| {
             let user = VirtualUser {
+                index: i,
+                traffic: config.traffic.clone(),
                 client: client.clone(),
                 base: base_url.trim_end_matches('/').to_owned(),
                 rng: SharedRng::new(config.seed.wrapping_add(i as u64 * 7919)),
@@ -180,6 +226,8 @@ fn progress_bar(config: &LoadConfig) -> ProgressBar {
 }
 
 struct VirtualUser {
+    index: usize,
+    traffic: Traffic,
     client: reqwest::Client,
     base: String,
     rng: SharedRng,
@@ -198,7 +246,16 @@ impl VirtualUser {
 
     async fn run_until(&self, deadline: Instant) {
         while !self.over(deadline) {
+            if !self.traffic.allows(self.index) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
             self.one_session(deadline).await;
+            // In slices, so a lowered pause or a stop takes effect soon.
+            let resume = Instant::now() + self.traffic.pause();
+            while Instant::now() < resume && !self.over(deadline) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     }
 

@@ -224,6 +224,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         progress: true,
         stop: signal.flag(),
         incident: server.incident().clone(),
+        traffic: load::Traffic::default(),
     };
     // `--report`: validate during the last seconds of the load, so that the report's rates
     // are those of the system at work.

@@ -155,7 +155,7 @@ fn expected(scenario: &Scenario, rules: &[AlertRule]) -> Vec<(Duration, String, 
     out
 }
 
-fn labels_map(labels: &Labels, skip: &str) -> Yaml {
+pub(super) fn labels_map(labels: &Labels, skip: &str) -> Yaml {
     map(labels
         .iter()
         .filter(|(k, _)| k != skip)

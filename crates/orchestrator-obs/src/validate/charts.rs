@@ -15,7 +15,7 @@ pub const TRAFFIC_CHART: &str = "traffic.svg";
 
 const WIDTH: f64 = 640.0;
 
-fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

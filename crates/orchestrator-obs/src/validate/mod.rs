@@ -2,7 +2,7 @@
 //! when given, the Prometheus and Alertmanager in front of it) and writes `report.json` and
 //! `report.md`.
 
-mod charts;
+pub(crate) mod charts;
 mod checks;
 mod fetch;
 mod inputs;
