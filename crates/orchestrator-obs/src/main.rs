@@ -119,6 +119,10 @@ enum Command {
         /// Exit with code 1 when the score (checks passed / checks run) is below this.
         #[arg(long)]
         min_score: Option<f64>,
+        /// An alert-quality run's alert-quality.json (`scripts/alert-quality`): the report
+        /// gains an "Alert quality" section with its targets and per-rule figures.
+        #[arg(long, value_name = "FILE")]
+        alert_quality: Option<PathBuf>,
     },
 }
 
@@ -237,6 +241,7 @@ fn main() -> ExitCode {
             cacert,
             out,
             min_score,
+            alert_quality,
         } => {
             let token = match bearer_token(token, token_file.as_deref()) {
                 Ok(token) => token,
@@ -278,6 +283,7 @@ fn main() -> ExitCode {
                 tls,
                 viewers,
                 max_query_concurrency,
+                alert_quality,
                 ..ValidateOptions::new(target)
             };
             match validate::run(&options, &out) {

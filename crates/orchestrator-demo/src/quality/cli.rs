@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use orchestrator_telemetry::orchestrator_alerts::{AlertTuning, default_rules};
+use orchestrator_telemetry::orchestrator_alerts::{AlertTuning, default_rules, parse_for};
+use orchestrator_telemetry::orchestrator_query::Window;
 
 use super::schedule::{self, Scale};
-use super::{QualityConfig, run};
+use super::{QualityConfig, rescore, run};
 use crate::signals::StopSignal;
 
 /// Which windows and `for` durations the rules run with.
@@ -69,6 +70,37 @@ pub struct QualityArgs {
     /// the Prometheus replay files.
     #[arg(long, default_value = "alert-quality")]
     pub out: PathBuf,
+    /// Instead of running the demo, evaluate the rules (this tuning's) over the samples a
+    /// previous run recorded in this directory, with its schedule: rules compared on the
+    /// same traffic.
+    #[arg(long, value_name = "DIR")]
+    pub rescore: Option<PathBuf>,
+    /// Overrides the tuning's window of the error-rate and latency rules (`2m`, `90s`).
+    #[arg(long, value_name = "DURATION", value_parser = window)]
+    pub rate_window: Option<Window>,
+    /// Overrides the `for` of the error-rate, latency, memory, budget and agent rules.
+    #[arg(long = "for", value_name = "DURATION", value_parser = hold)]
+    pub for_: Option<Duration>,
+    /// Overrides the satisfaction rule's window.
+    #[arg(long, value_name = "DURATION", value_parser = window)]
+    pub satisfaction_window: Option<Window>,
+    /// Overrides the satisfaction rule's `for`.
+    #[arg(long, value_name = "DURATION", value_parser = hold)]
+    pub satisfaction_for: Option<Duration>,
+    /// Overrides the fewest requests the error-rate and latency rules judge a window on.
+    #[arg(long)]
+    pub min_requests: Option<u64>,
+    /// Overrides the fewest ratings the satisfaction rule judges a window on.
+    #[arg(long)]
+    pub min_ratings: Option<u64>,
+}
+
+fn hold(s: &str) -> Result<Duration, String> {
+    parse_for("--for", s).map_err(|e| e.to_string())
+}
+
+fn window(s: &str) -> Result<Window, String> {
+    Window::new(hold(s)?).map_err(|e| e.to_string())
 }
 
 fn minutes(s: &str) -> Result<f64, String> {
@@ -88,12 +120,42 @@ fn speed(s: &str) -> Result<f64, String> {
 }
 
 impl QualityArgs {
+    /// The tuning's name, with the overrides given (`production, rate window 1m`).
+    fn tuning_name(&self) -> String {
+        let show = |d: Duration| orchestrator_telemetry::orchestrator_query::rules::duration(d);
+        let mut name = self.tuning.as_str().to_owned();
+        let overrides = [
+            self.rate_window
+                .map(|w| format!("rate window {}", show(w.duration()))),
+            self.for_.map(|d| format!("for {}", show(d))),
+            self.satisfaction_window
+                .map(|w| format!("satisfaction window {}", show(w.duration()))),
+            self.satisfaction_for
+                .map(|d| format!("satisfaction for {}", show(d))),
+            self.min_requests.map(|n| format!("min requests {n}")),
+            self.min_ratings.map(|n| format!("min ratings {n}")),
+        ];
+        for o in overrides.into_iter().flatten() {
+            name.push_str(", ");
+            name.push_str(&o);
+        }
+        name
+    }
+
     /// The run these arguments ask for; `stop` ends it early.
     pub fn config(
         &self,
         stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> Result<QualityConfig, String> {
-        let tuning = self.tuning.tuning();
+        let mut tuning = self.tuning.tuning();
+        tuning.rate_window = self.rate_window.unwrap_or(tuning.rate_window);
+        tuning.for_ = self.for_.unwrap_or(tuning.for_);
+        tuning.satisfaction_window = self
+            .satisfaction_window
+            .unwrap_or(tuning.satisfaction_window);
+        tuning.satisfaction_for = self.satisfaction_for.unwrap_or(tuning.satisfaction_for);
+        tuning.min_requests = self.min_requests.unwrap_or(tuning.min_requests);
+        tuning.min_ratings = self.min_ratings.unwrap_or(tuning.min_ratings);
         let rules = default_rules(&tuning).map_err(|e| e.to_string())?;
         let interval = self.tuning.interval();
         let scale = Scale {
@@ -105,7 +167,7 @@ impl QualityArgs {
         Ok(QualityConfig {
             schedule: schedule::draw(self.seed, self.minutes * 60.0, scale),
             rules,
-            tuning: self.tuning.as_str().to_owned(),
+            tuning: self.tuning_name(),
             interval,
             speed: self.speed.unwrap_or(match self.tuning {
                 TuningName::Production => 20.0,
@@ -139,15 +201,25 @@ pub fn cli() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        println!(
-            "alert-quality: {} min of simulated time at {}× ({} tuning, seed {}), {} incidents; Ctrl-C stops early and keeps the figures of what ran",
-            args.minutes,
-            config.speed,
-            config.tuning,
-            args.seed,
-            config.schedule.incidents.len()
-        );
-        match run(config).await {
+        let done = if let Some(from) = &args.rescore {
+            println!(
+                "alert-quality: the {} tuning's rules over the samples recorded in {}",
+                config.tuning,
+                from.display()
+            );
+            rescore(from, config).await
+        } else {
+            println!(
+                "alert-quality: {} min of simulated time at {}× ({} tuning, seed {}), {} incidents; Ctrl-C stops early and keeps the figures of what ran",
+                args.minutes,
+                config.speed,
+                config.tuning,
+                args.seed,
+                config.schedule.incidents.len()
+            );
+            run(config).await
+        };
+        match done {
             Ok(results) => {
                 print!("{}", results.report_section());
                 println!("\nWritten to {}", args.out.display());

@@ -14,12 +14,13 @@
 mod cli;
 mod prometheus;
 mod record;
+mod samples;
 pub mod schedule;
 
 pub use cli::{QualityArgs, TuningName, cli};
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -27,8 +28,8 @@ use std::time::{Duration, Instant};
 use orchestrator_obs::quality::{QualityResults, RuleInfo, RunRecord, Schedule};
 use orchestrator_telemetry::orchestrator_alerts::{AlertEvaluator, AlertRule, EvaluatorConfig};
 use orchestrator_telemetry::orchestrator_exporters::{ProcessCollectorConfig, resident_memory};
-use orchestrator_telemetry::orchestrator_query::{Sampler, eval};
-use orchestrator_telemetry::orchestrator_support::{Clock as _, SystemClock};
+use orchestrator_telemetry::orchestrator_query::{SampleStore, Sampler, StoreLimits, eval};
+use orchestrator_telemetry::orchestrator_support::{Clock as _, Millis, SystemClock};
 use orchestrator_telemetry::{Budget, Telemetry};
 
 use crate::incident::{DEFAULT_BALLAST, Incident, IncidentSwitch};
@@ -188,17 +189,13 @@ pub async fn run(config: QualityConfig) -> Result<QualityResults, DemoError> {
                 let at = start + interval_ms * k as i64;
                 // Errors show as gaps, as in the monitor.
                 let _ = sampler.sample(at);
-                let store = sampler.store();
-                let transitions = evaluator.evaluate_at(store, at);
-                let values: BTreeMap<String, f64> = config
-                    .rules
-                    .iter()
-                    .filter_map(|r| {
-                        let v = eval(r.value(), store, at).0.first()?.value;
-                        Some((r.name().to_owned(), v))
-                    })
-                    .collect();
-                recorder.record(store, at, &transitions, values);
+                evaluate(
+                    &mut evaluator,
+                    &config.rules,
+                    sampler.store(),
+                    at,
+                    &mut recorder,
+                );
                 apply(&config.schedule, recorder.seconds(at), &incidents, &traffic);
                 next += real_step;
                 std::thread::sleep(next.saturating_duration_since(Instant::now()));
@@ -215,7 +212,39 @@ pub async fn run(config: QualityConfig) -> Result<QualityResults, DemoError> {
     server.shutdown(Duration::from_secs(10)).await;
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     let (recorder, partial) = evaluated?;
+    conclude(&config, recorder, partial, sent.answered()).await
+}
+
+/// One evaluation of every rule at `at`, kept by `recorder` with the conditions' values.
+fn evaluate(
+    evaluator: &mut AlertEvaluator,
+    rules: &[AlertRule],
+    store: &SampleStore,
+    at: Millis,
+    recorder: &mut record::Recorder,
+) {
+    let transitions = evaluator.evaluate_at(store, at);
+    let values: BTreeMap<String, f64> = rules
+        .iter()
+        .filter_map(|r| {
+            let v = eval(r.value(), store, at).0.first()?.value;
+            Some((r.name().to_owned(), v))
+        })
+        .collect();
+    recorder.record(store, at, &transitions, values);
+}
+
+/// Replays the recorded samples through Prometheus, scores the run, and writes the results
+/// with the samples (which `--rescore` evaluates again with other rules).
+async fn conclude(
+    config: &QualityConfig,
+    recorder: record::Recorder,
+    partial: bool,
+    requests: u64,
+) -> Result<QualityResults, DemoError> {
+    let report = |e: &dyn std::fmt::Display| DemoError::Report(e.to_string());
     let ran_s = recorder.steps().saturating_sub(1) as f64 * config.interval.as_secs_f64();
+    samples::write(&config.out, config.interval, &recorder.series).map_err(|e| report(&e))?;
     // promtool is a child process, waited for with a deadline: off the runtime's workers.
     let (replayed, recorder) = tokio::task::spawn_blocking({
         let (dir, rules, interval) = (
@@ -231,7 +260,7 @@ pub async fn run(config: QualityConfig) -> Result<QualityResults, DemoError> {
         }
     })
     .await
-    .map_err(|e| DemoError::Report(e.to_string()))?;
+    .map_err(|e| report(&e))?;
     let results = QualityResults::from_run(RunRecord {
         tuning: config.tuning.clone(),
         interval_s: config.interval.as_secs_f64(),
@@ -244,10 +273,57 @@ pub async fn run(config: QualityConfig) -> Result<QualityResults, DemoError> {
         prometheus: replayed.episodes,
         prometheus_note: replayed.note,
         disagreements: replayed.disagreements,
-        requests: sent.answered(),
+        requests,
     });
-    results
-        .write(&config.out)
-        .map_err(|e| DemoError::Report(e.to_string()))?;
+    results.write(&config.out).map_err(|e| report(&e))?;
     Ok(results)
+}
+
+/// Evaluates `config.rules` again over the samples a previous run recorded in `from` (its
+/// output directory), with that run's schedule, and writes the results into `config.out`:
+/// rules compared on the very same traffic. `config.schedule`, `interval` and `speed` are
+/// replaced by the recorded run's.
+pub async fn rescore(from: &Path, mut config: QualityConfig) -> Result<QualityResults, DemoError> {
+    let report = |e: &dyn std::fmt::Display| DemoError::Report(e.to_string());
+    let previous = QualityResults::read(&from.join(orchestrator_obs::quality::RESULTS_JSON))
+        .map_err(|e| report(&e))?;
+    let (interval, series) = samples::read(from).map_err(|e| report(&e))?;
+    config.schedule = previous.run.schedule.clone();
+    config.interval = interval;
+    config.speed = previous.run.time_scale;
+    let registry = orchestrator_telemetry::orchestrator_metrics::Registry::new();
+    let mut evaluator = AlertEvaluator::new(
+        config.rules.clone(),
+        &registry,
+        Vec::new(),
+        EvaluatorConfig {
+            interval,
+            ..EvaluatorConfig::default()
+        },
+    )
+    .map_err(|e| report(&e))?;
+    let step = i64::try_from(interval.as_millis())
+        .unwrap_or(i64::MAX)
+        .max(1);
+    let steps = series.first().map_or(0, |s| s.values.len());
+    let mut store = SampleStore::new(StoreLimits::default());
+    let mut recorder = record::Recorder::new(0);
+    for k in 0..steps {
+        let at = step * k as i64;
+        for s in &series {
+            if let Some(Some(v)) = s.values.get(k) {
+                store.append(&s.name, &s.labels, at, *v, i64::MAX / 4);
+            }
+        }
+        evaluate(&mut evaluator, &config.rules, &store, at, &mut recorder);
+    }
+    evaluator.flush();
+    recorder.finish();
+    conclude(
+        &config,
+        recorder,
+        previous.run.partial,
+        previous.run.requests,
+    )
+    .await
 }

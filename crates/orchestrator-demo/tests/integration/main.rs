@@ -4,6 +4,7 @@
 
 mod common;
 
+mod alert_quality;
 mod budgets;
 mod channels;
 mod fleet;

@@ -109,17 +109,24 @@ pub struct Disagreement {
     pub cause: String,
 }
 
-/// Alert notifications the run's firings would send through the generated Alertmanager
-/// configuration (grouped by `alertname` and `service`, lower severities inhibited while
-/// a critical alert of the same service fires).
+/// Alert notifications the run's firings send through the generated Alertmanager
+/// configuration: grouped by `alertname` and `service`; a critical SLO alert inhibits the
+/// lesser alerts of the same SLO (`equal: [service, slo]`). The first configuration let any
+/// critical alert inhibit every lesser alert of the service; what that would have held back
+/// is counted too, to judge the change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Notifications {
-    /// Firing notifications (one per new firing episode).
+    /// Firing episodes: one notification each, unless grouped or inhibited.
     pub firing: u64,
-    /// Of those, the ones inhibited by a critical alert firing at the time.
+    /// Episodes that joined a group already notified (another alert of the same rule was
+    /// firing).
+    pub grouped: u64,
+    /// Episodes the generated configuration inhibits (a critical alert of the same SLO).
     pub inhibited: u64,
-    /// Of the inhibited ones, those that were true firings: an incident hidden by another.
-    pub inhibited_true: u64,
+    /// Episodes the first, service-wide inhibition would have held back.
+    pub inhibited_service_wide: u64,
+    /// Of those, true firings: an incident hidden by another incident's critical alert.
+    pub inhibited_service_wide_true: u64,
 }
 
 /// What a run recorded: the schedule and the rules' episodes, in-process and in Prometheus.

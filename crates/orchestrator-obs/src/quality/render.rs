@@ -108,8 +108,12 @@ impl QualityResults {
         let n = &self.notifications;
         let _ = writeln!(
             out,
-            "\n## Notifications\n\n{} firing notifications (in-process episodes); {} held back by the inhibition of lower severities under a firing critical alert, {} of them true firings (an incident of another kind hidden while the critical one lasted).",
-            n.firing, n.inhibited, n.inhibited_true
+            "\n## Notifications\n\n{} firing episodes (in-process); {} joined a group already notified; {} inhibited by the generated configuration (a critical alert of the same SLO). The first configuration's service-wide inhibition (any critical alert holds every lesser one back) would have held back {}, {} of them true firings: an incident hidden by another's critical alert.",
+            n.firing,
+            n.grouped,
+            n.inhibited,
+            n.inhibited_service_wide,
+            n.inhibited_service_wide_true
         );
         let _ = writeln!(out, "\n## In-process and Prometheus\n");
         if self.run.disagreements.is_empty() {

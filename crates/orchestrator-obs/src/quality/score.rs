@@ -253,29 +253,51 @@ pub(super) fn figures(run: &RunRecord) -> Vec<RuleFigures> {
     out
 }
 
+/// The value of label `name` in an episode's rendered labels (`{a="1",slo="x"}`).
+fn label<'a>(labels: &'a str, name: &str) -> Option<&'a str> {
+    let start = labels.find(&format!("{name}=\""))? + name.len() + 2;
+    let rest = &labels[start..];
+    Some(&rest[..rest.find('"')?])
+}
+
 /// The notifications the in-process firings send through the generated Alertmanager
-/// configuration, and how many its inhibition holds back.
+/// configuration, and what its inhibition (and the first, service-wide one) holds back.
 pub(super) fn notifications(run: &RunRecord) -> Notifications {
-    let critical: Vec<(f64, f64)> = run
+    let critical: Vec<(&Episode, f64)> = run
         .rules
         .iter()
         .filter(|r| r.severity == "critical")
         .flat_map(|r| firings(&run.in_process, &r.name))
-        .map(|e| (e.start_s, e.end_s.unwrap_or(f64::INFINITY)))
+        .map(|e| (e, e.end_s.unwrap_or(f64::INFINITY)))
         .collect();
     let mut n = Notifications::default();
     for rule in &run.rules {
         let judge = Judge::new(run, rule);
-        for e in firings(&run.in_process, &rule.name) {
+        let fired = firings(&run.in_process, &rule.name);
+        for e in &fired {
             n.firing += 1;
-            let held = rule.severity != "critical"
-                && critical
+            let firing_at =
+                |o: &&Episode| o.start_s <= e.start_s && o.end_s.is_none_or(|f| e.start_s < f);
+            n.grouped += u64::from(
+                fired
                     .iter()
-                    .any(|&(s, f)| s <= e.start_s && e.start_s < f);
-            if held {
-                n.inhibited += 1;
-                n.inhibited_true += u64::from(judge.is_true(e.start_s));
+                    .any(|o| o.labels != e.labels && o.start_s < e.start_s && firing_at(o)),
+            );
+            if rule.severity == "critical" {
+                continue;
             }
+            let during: Vec<&Episode> = critical
+                .iter()
+                .filter(|(c, end)| c.start_s <= e.start_s && e.start_s < *end)
+                .map(|(c, _)| *c)
+                .collect();
+            if !during.is_empty() {
+                n.inhibited_service_wide += 1;
+                n.inhibited_service_wide_true += u64::from(judge.is_true(e.start_s));
+            }
+            let slo = label(&e.labels, "slo");
+            n.inhibited +=
+                u64::from(slo.is_some() && during.iter().any(|c| label(&c.labels, "slo") == slo));
         }
     }
     n

@@ -99,10 +99,12 @@ fn firings_are_judged_against_the_incidents_of_their_kind() {
     assert_eq!(errors.resolve_median_s, Some(27.5));
     assert!((errors.precision.unwrap() - 2.0 / 3.0).abs() < 1e-12);
     assert_eq!(errors.recall, Some(1.0));
-    // The error rule fired while memory (critical) did: inhibited, and false.
-    assert_eq!(r.notifications.firing, 4);
+    // The error rule fired while memory (critical) did: the service-wide inhibition would
+    // have held it back (a false firing); the SLO-scoped one does not.
+    let n = &r.notifications;
+    assert_eq!((n.firing, n.grouped, n.inhibited), (4, 0, 0));
     assert_eq!(
-        (r.notifications.inhibited, r.notifications.inhibited_true),
+        (n.inhibited_service_wide, n.inhibited_service_wide_true),
         (1, 0)
     );
     let false_share = r
@@ -111,6 +113,28 @@ fn firings_are_judged_against_the_incidents_of_their_kind() {
         .find(|t| t.name.starts_with("in-process: false"))
         .unwrap();
     assert!(!false_share.met, "{false_share:?}");
+}
+
+#[test]
+fn a_critical_slo_alert_inhibits_its_own_slo_only() {
+    let slo = |rule: &str, slo: &str, start_s: f64| Episode {
+        labels: format!("{{service=\"orchestrator\",slo=\"{slo}\"}}"),
+        ..firing(rule, start_s, Some(start_s + 50.0))
+    };
+    let mut r = run(vec![
+        slo("AvailabilityErrorBudgetBurn", "availability", 100.0),
+        slo("AvailabilityErrorBudgetBurnSlow", "availability", 120.0),
+        slo("LatencyErrorBudgetBurnSlow", "latency", 130.0),
+        slo("LatencyErrorBudgetBurnSlow", "latency2", 131.0),
+    ]);
+    r.rules = vec![
+        rule("AvailabilityErrorBudgetBurn", Some("errors"), "critical"),
+        rule("AvailabilityErrorBudgetBurnSlow", Some("errors"), "medium"),
+        rule("LatencyErrorBudgetBurnSlow", None, "medium"),
+    ];
+    let n = QualityResults::from_run(r).notifications;
+    assert_eq!((n.firing, n.grouped), (4, 1));
+    assert_eq!((n.inhibited, n.inhibited_service_wide), (1, 3));
 }
 
 #[test]

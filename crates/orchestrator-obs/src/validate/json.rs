@@ -59,6 +59,14 @@ impl Report {
             },
             "query_performance": query_performance,
             "dashboard_performance": dashboard_performance,
+            "alert_quality": self.alert_quality.as_ref().map(|q| json!({
+                "partial": q.run.partial,
+                "ran_seconds": q.run.ran_s,
+                "tuning": q.run.tuning,
+                "targets": q.targets,
+                "figures": q.figures,
+                "disagreements": q.run.disagreements.len(),
+            })),
         })
     }
 }

@@ -315,6 +315,9 @@ Most expensive recent trace: `{}` ({}), ${cost:.6} of LLM calls.",
                 md(&c.reason)
             );
         }
+        if let Some(quality) = &self.alert_quality {
+            let _ = write!(out, "\n{}", quality.report_section());
+        }
         out
     }
 }

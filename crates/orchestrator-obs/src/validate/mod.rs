@@ -57,6 +57,9 @@ pub struct ValidateOptions {
     pub max_query_concurrency: usize,
     /// How long the update latency waits for a request to appear and be counted (default 5 s).
     pub update_bound: Duration,
+    /// An alert-quality run's `alert-quality.json`: the report gains an "Alert quality"
+    /// section with its targets and per-rule figures.
+    pub alert_quality: Option<PathBuf>,
 }
 
 /// The simulated viewers of the dashboard performance section by default: the origin
@@ -81,6 +84,7 @@ impl ValidateOptions {
             viewers: DEFAULT_VIEWERS,
             max_query_concurrency: 8,
             update_bound: Duration::from_secs(5),
+            alert_quality: None,
         }
     }
 }
@@ -91,6 +95,9 @@ pub enum ValidateError {
     /// The target's `/metrics` could not be fetched at all: nothing to validate.
     #[error("the target is unreachable: {0}")]
     Unreachable(String),
+    /// The alert-quality results could not be read.
+    #[error("--alert-quality: {0}")]
+    AlertQuality(#[from] crate::quality::QualityError),
     /// A report file could not be written.
     #[error("writing {path}: {source}")]
     Write {
@@ -281,7 +288,14 @@ pub fn run_with(
     documents: Option<InProcessDocuments<'_>>,
     dir: &Path,
 ) -> Result<Report, ValidateError> {
-    let report = Report::build(collect_with(o, documents)?);
+    // Read first: a wrong path fails before anything is measured.
+    let quality = o
+        .alert_quality
+        .as_deref()
+        .map(crate::quality::QualityResults::read)
+        .transpose()?;
+    let mut report = Report::build(collect_with(o, documents)?);
+    report.alert_quality = quality;
     write(&report, dir)?;
     Ok(report)
 }

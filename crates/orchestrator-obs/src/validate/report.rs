@@ -69,6 +69,9 @@ pub struct Report {
     pub business: Vec<(&'static str, String)>,
     /// The dashboards, generated once (or why not).
     pub dashboards: Result<Vec<DashboardShape>, String>,
+    /// An alert-quality run's results, given with `--alert-quality`: the report gains its
+    /// section.
+    pub alert_quality: Option<crate::quality::QualityResults>,
 }
 
 impl Report {
@@ -99,6 +102,7 @@ impl Report {
             samples: second.sample_count(),
             business: business(&second),
             dashboards,
+            alert_quality: None,
         }
     }
 
