@@ -144,18 +144,19 @@ impl AlertTuning {
         }
     }
 
-    /// Short enough to watch in a demo run: 30-second windows, `for: 10s`. Not for
-    /// production: thirty seconds of traffic is a noisy basis for paging anyone.
+    /// Short enough to watch in a demo run: 30-second windows (satisfaction 6 s, shorter
+    /// like production's), `for: 10s`, judged on at least 100 requests and 3 ratings. Not for production: thirty seconds of traffic is a noisy basis for paging
+    /// anyone.
     pub fn demo() -> Self {
         AlertTuning {
             rate_window: Window::secs(30).unwrap_or_else(|_| unreachable_window()),
-            satisfaction_window: Window::secs(30).unwrap_or_else(|_| unreachable_window()),
+            satisfaction_window: Window::secs(6).unwrap_or_else(|_| unreachable_window()),
             for_: Duration::from_secs(10),
             satisfaction_for: Duration::from_secs(10),
             spend_window: Window::secs(30).unwrap_or_else(|_| unreachable_window()),
             agent_window: Window::secs(30).unwrap_or_else(|_| unreachable_window()),
             min_requests: 100,
-            min_ratings: 5,
+            min_ratings: 3,
             ..Self::production()
         }
     }

@@ -31,7 +31,7 @@ impl TuningName {
     fn interval(self) -> Duration {
         match self {
             TuningName::Production => Duration::from_secs(15),
-            TuningName::Demo => Duration::from_secs(1),
+            TuningName::Demo => Duration::from_secs(2),
         }
     }
 

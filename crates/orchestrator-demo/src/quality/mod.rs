@@ -114,7 +114,10 @@ pub async fn run(config: QualityConfig) -> Result<QualityResults, DemoError> {
                 .agent_limits(crate::agent::RESEARCHER, crate::agent::research_limits())
         });
     let mut process =
-        ProcessCollectorConfig::default().interval(real_step.min(Duration::from_secs(1)));
+        // Read five times per evaluation: the memory gauge lags the ballast by a fifth of an
+        // interval, not a whole one.
+        ProcessCollectorConfig::default()
+            .interval((real_step / 5).clamp(Duration::from_millis(50), Duration::from_secs(1)));
     if let Some(rss) = resident_memory() {
         process = process.memory_limit(rss + DEFAULT_BALLAST as u64);
     }

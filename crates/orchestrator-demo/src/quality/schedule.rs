@@ -49,6 +49,7 @@ pub fn draw(seed: u64, length_s: f64, scale: Scale) -> Schedule {
     let quiet = |rng_len: f64| rng_len.max(scale.window_s + 2.0 * step);
     let mut t = round_to(quiet(2.0 * scale.for_s), step);
     let mut kinds: Vec<Incident> = Vec::new();
+    let mut last_end = 0.0_f64;
     while t < length_s {
         if kinds.is_empty() {
             kinds = Incident::ALL.to_vec();
@@ -74,13 +75,20 @@ pub fn draw(seed: u64, length_s: f64, scale: Scale) -> Schedule {
             start_s: t,
             end_s: end,
         });
-        // During the incident: full traffic, or low traffic one time in three.
+        // During the incident: full traffic, or low traffic one time in three, from one
+        // window before it (not before the previous incident ends): the windows hold that
+        // traffic when it begins. An 8-fold drop at the very instant an incident begins
+        // would test two things at once; a window still full of the earlier traffic hides
+        // the incident for most of its length (measured: a slowdown missed).
         let low = rng.chance(1.0 / 3.0);
+        let from = round_to((t - scale.window_s).max(last_end), step).min(t);
+        traffic.retain(|p| p.start_s < from);
         traffic.push(TrafficPhase {
-            start_s: t,
+            start_s: from,
             users: if low { 2 } else { FULL_USERS },
             pause_ms: 0,
         });
+        last_end = last_end.max(end);
         if rng.chance(0.2) {
             // The next incident begins before this one ends.
             t = round_to(t + length / 2.0, step);
@@ -108,16 +116,9 @@ pub fn draw(seed: u64, length_s: f64, scale: Scale) -> Schedule {
         });
         t = end + gap;
     }
-    ensure_idle(&mut traffic, &incidents, length_s, step);
-    traffic.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    // Of phases starting at the same time, the last one drawn wins.
-    let mut phases: Vec<TrafficPhase> = Vec::new();
-    for p in traffic.into_iter().filter(|p| p.start_s < length_s) {
-        match phases.last_mut() {
-            Some(last) if last.start_s == p.start_s => *last = p,
-            _ => phases.push(p),
-        }
-    }
+    let mut phases = settle(traffic, length_s);
+    ensure_idle(&mut phases, &incidents, length_s, scale);
+    let phases = settle(phases, length_s);
     Schedule {
         seed,
         length_s,
@@ -126,21 +127,41 @@ pub fn draw(seed: u64, length_s: f64, scale: Scale) -> Schedule {
     }
 }
 
+/// The phases by start, within the run; of phases starting at the same time, the last one
+/// drawn wins.
+fn settle(mut traffic: Vec<TrafficPhase>, length_s: f64) -> Vec<TrafficPhase> {
+    traffic.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    let mut phases: Vec<TrafficPhase> = Vec::new();
+    for p in traffic.into_iter().filter(|p| p.start_s < length_s) {
+        match phases.last_mut() {
+            Some(last) if last.start_s == p.start_s => *last = p,
+            _ => phases.push(p),
+        }
+    }
+    phases
+}
+
 /// Every run holds at least one phase of zero traffic, at least two intervals long, outside
-/// the incidents: the run must prove that no rule fires on an empty ratio.
+/// the incidents and the window before each: the run must prove that no rule fires on an
+/// empty ratio.
 fn ensure_idle(
     traffic: &mut Vec<TrafficPhase>,
     incidents: &[IncidentSpan],
     length_s: f64,
-    step: f64,
+    scale: Scale,
 ) {
-    if traffic.iter().any(|p| p.users == 0) {
+    let step = scale.interval_s;
+    let idle = traffic.iter().enumerate().any(|(i, p)| {
+        let end = traffic.get(i + 1).map_or(length_s, |n| n.start_s);
+        p.users == 0 && end - p.start_s >= 2.0 * step
+    });
+    if idle {
         return;
     }
     let busy = |t: f64| {
         incidents
             .iter()
-            .any(|i| i.start_s <= t && t < i.end_s + step)
+            .any(|i| i.start_s - scale.window_s <= t && t < i.end_s + step)
     };
     let mut t = length_s - 6.0 * step;
     while t > 0.0 && busy(t) {
@@ -190,6 +211,30 @@ mod tests {
             );
             // Times fall on evaluations.
             assert!(s.incidents.iter().all(|i| i.start_s.fract() == 0.0));
+            // Every incident runs with traffic, the same from a window before it.
+            for i in &s.incidents {
+                let at = |t: f64| {
+                    s.traffic
+                        .iter()
+                        .rev()
+                        .find(|p| p.start_s <= t)
+                        .unwrap()
+                        .users
+                };
+                assert!(at(i.start_s) > 0, "seed {seed}: {i:?} without traffic");
+                let before = (i.start_s - DEMO.window_s).max(0.0);
+                let overlapped = s.incidents.iter().any(|o| {
+                    o != i && o.start_s < i.start_s && i.start_s < o.end_s + DEMO.window_s
+                });
+                if !overlapped {
+                    assert_eq!(
+                        at(before),
+                        at(i.start_s),
+                        "seed {seed}: {i:?} in {:?}",
+                        s.traffic
+                    );
+                }
+            }
         }
     }
 }
