@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use orchestrator_query::rules::duration;
-use orchestrator_support::yaml::{Yaml, map};
+// PromQL label values are Go strings: the YAML double-quoted escapes are valid in them.
+use orchestrator_support::yaml::{Yaml, map, quote};
 
 use super::promtool::labels_map;
 use crate::AlertRule;
@@ -29,7 +30,7 @@ impl RecordedSeries {
         let labels: Vec<String> = self
             .labels
             .iter()
-            .map(|(k, v)| format!("{k}={}", quoted(v)))
+            .map(|(k, v)| format!("{k}={}", quote(v)))
             .collect();
         format!("{}{{{}}}", self.name, labels.join(","))
     }
@@ -46,21 +47,6 @@ impl RecordedSeries {
             .collect::<Vec<_>>()
             .join(" ")
     }
-}
-
-fn quoted(v: &str) -> String {
-    let mut out = String::with_capacity(v.len() + 2);
-    out.push('"');
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The firing alerts at one evaluation: `(rule, labels)`, labels including `alertname`.
