@@ -262,7 +262,7 @@ fn options_change_the_bundle() {
 fn bad_options_and_an_unreachable_target_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().to_str().unwrap();
-    let cases: [(&[&str], i32, &str); 5] = [
+    let cases: [(&[&str], i32, &str); 6] = [
         (
             &["generate", "--out", out_dir, "--route", "urgent=slack"],
             3,
@@ -301,6 +301,19 @@ fn bad_options_and_an_unreachable_target_are_clear_errors() {
             ],
             2,
             "the target is unreachable",
+        ),
+        (
+            &[
+                "validate",
+                "--target",
+                "http://127.0.0.1:9",
+                "--out",
+                out_dir,
+                "--alert-quality",
+                "/nonexistent/alert-quality.json",
+            ],
+            3,
+            "--alert-quality: /nonexistent/alert-quality.json: No such file",
         ),
     ];
     for (args, code, message) in cases {

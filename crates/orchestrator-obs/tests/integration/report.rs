@@ -421,3 +421,75 @@ fn the_charts() {
     };
     assert_eq!(traffic(&one, i64::MAX), None);
 }
+
+/// Given an alert-quality run's results, the report gains their section (Markdown and JSON);
+/// without, neither says anything about alert quality.
+#[test]
+fn an_alert_quality_run_adds_its_section() {
+    use orchestrator_obs::quality::{
+        Episode, IncidentSpan, QualityResults, RuleInfo, RunRecord, Schedule, TrafficPhase,
+    };
+    let plain = Report::build(inputs());
+    assert!(!plain.markdown().contains("Alert quality"));
+    assert!(plain.json()["alert_quality"].is_null());
+    let firing = Episode {
+        rule: "HighErrorRate".to_owned(),
+        labels: "{}".to_owned(),
+        state: "firing".to_owned(),
+        start_s: 330.0,
+        end_s: Some(700.0),
+    };
+    let results = QualityResults::from_run(RunRecord {
+        tuning: "production".to_owned(),
+        interval_s: 15.0,
+        time_scale: 16.0,
+        ran_s: 3600.0,
+        partial: false,
+        schedule: Schedule {
+            seed: 7,
+            length_s: 3600.0,
+            incidents: vec![IncidentSpan {
+                kind: "errors".to_owned(),
+                start_s: 15.0,
+                end_s: 600.0,
+            }],
+            traffic: vec![TrafficPhase {
+                start_s: 0.0,
+                users: 16,
+                pause_ms: 0,
+            }],
+        },
+        rules: vec![RuleInfo {
+            name: "HighErrorRate".to_owned(),
+            kind: Some("errors".to_owned()),
+            severity: "high".to_owned(),
+            for_s: 300.0,
+            window_s: 90.0,
+        }],
+        prometheus: Some(vec![firing.clone()]),
+        in_process: vec![firing],
+        prometheus_note: "Prometheus: replayed.".to_owned(),
+        disagreements: Vec::new(),
+        requests: 1000,
+    });
+    let mut report = Report::build(inputs());
+    report.alert_quality = Some(results);
+    let md = report.markdown();
+    assert!(md.contains("## Alert quality"), "{md}");
+    assert!(
+        md.contains(
+            "| HighErrorRate | in-process | 1 | 1 | 100 % | 1 | 0 | 100 % | 315 s / 315 s |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("the same alerts fired at every evaluation"),
+        "{md}"
+    );
+    let json = report.json();
+    assert_eq!(json["alert_quality"]["tuning"], "production");
+    assert_eq!(
+        json["alert_quality"]["figures"].as_array().unwrap().len(),
+        2
+    );
+}
