@@ -155,11 +155,69 @@ fn expected(scenario: &Scenario, rules: &[AlertRule]) -> Vec<(Duration, String, 
     out
 }
 
-pub(super) fn labels_map(labels: &Labels, skip: &str) -> Yaml {
+fn labels_map(labels: &[(String, String)], skip: &str) -> Yaml {
     map(labels
         .iter()
         .filter(|(k, _)| k != skip)
         .map(|(k, v)| (k.clone(), Yaml::from(v.as_str()))))
+}
+
+/// One input series of a promtool test.
+pub(super) fn input_series(selector: String, notation: String) -> Yaml {
+    map([
+        ("series", Yaml::from(selector)),
+        ("values", Yaml::from(notation)),
+    ])
+}
+
+/// One `alert_rule_test` entry: at `at`, `rule` fires exactly `firing` (label sets with
+/// `alertname`), each alert with `annotations`.
+pub(super) fn alert_check<'a>(
+    at: Duration,
+    rule: &str,
+    annotations: &[(String, String)],
+    firing: impl IntoIterator<Item = &'a Labels>,
+) -> Yaml {
+    let alerts = firing
+        .into_iter()
+        .map(|labels| {
+            map([
+                ("exp_labels", labels_map(labels, "alertname")),
+                ("exp_annotations", labels_map(annotations, "")),
+            ])
+        })
+        .collect();
+    map([
+        ("eval_time", Yaml::from(duration(at))),
+        ("alertname", Yaml::from(rule)),
+        ("exp_alerts", Yaml::List(alerts)),
+    ])
+}
+
+/// One test group: input series sampled every `interval`, and its checks.
+pub(super) fn test_group(
+    name: &str,
+    interval: Duration,
+    input: Vec<Yaml>,
+    checks: Vec<Yaml>,
+) -> Yaml {
+    map([
+        ("name", Yaml::from(name)),
+        ("interval", Yaml::from(duration(interval))),
+        ("input_series", Yaml::List(input)),
+        ("alert_rule_test", Yaml::List(checks)),
+    ])
+}
+
+/// The test file for `rule_file` (a path relative to the test file), evaluated every
+/// `interval`.
+pub(super) fn test_file(rule_file: &str, interval: Duration, tests: Vec<Yaml>) -> String {
+    map([
+        ("rule_files", Yaml::List(vec![Yaml::from(rule_file)])),
+        ("evaluation_interval", Yaml::from(duration(interval))),
+        ("tests", Yaml::List(tests)),
+    ])
+    .render()
 }
 
 /// The promtool test file for `rule_file` (a path relative to the test file).
@@ -170,51 +228,23 @@ pub fn promtool_tests(rule_file: &str, rules: &[AlertRule], scenarios: &[Scenari
             let series = scenario
                 .series
                 .iter()
-                .map(|s| {
-                    map([
-                        ("series", Yaml::from(s.selector())),
-                        ("values", Yaml::from(s.notation())),
-                    ])
-                })
+                .map(|s| input_series(s.selector(), s.notation()))
                 .collect();
             let checks = expected(scenario, rules)
                 .into_iter()
                 .map(|(when, name, firing)| {
                     let rule = rules.iter().find(|r| r.name() == name);
-                    let annotations = rule.map(|r| r.annotations().to_vec()).unwrap_or_default();
-                    let alerts = firing
-                        .iter()
-                        .map(|labels| {
-                            map([
-                                ("exp_labels", labels_map(labels, "alertname")),
-                                ("exp_annotations", labels_map(&annotations, "")),
-                            ])
-                        })
-                        .collect();
-                    map([
-                        ("eval_time", Yaml::from(duration(when))),
-                        ("alertname", Yaml::from(name)),
-                        ("exp_alerts", Yaml::List(alerts)),
-                    ])
+                    let annotations = rule.map_or(&[][..], |r| r.annotations());
+                    alert_check(when, &name, annotations, &firing)
                 })
                 .collect();
-            map([
-                ("name", Yaml::from(scenario.name.as_str())),
-                ("interval", Yaml::from(duration(scenario.interval))),
-                ("input_series", Yaml::List(series)),
-                ("alert_rule_test", Yaml::List(checks)),
-            ])
+            test_group(&scenario.name, scenario.interval, series, checks)
         })
         .collect();
     let interval = scenarios
         .first()
         .map_or(Duration::from_secs(15), |s| s.interval);
-    map([
-        ("rule_files", Yaml::List(vec![Yaml::from(rule_file)])),
-        ("evaluation_interval", Yaml::from(duration(interval))),
-        ("tests", Yaml::List(tests)),
-    ])
-    .render()
+    test_file(rule_file, interval, tests)
 }
 
 const STEP: Duration = Duration::from_secs(15);

@@ -6,11 +6,10 @@
 
 use std::time::Duration;
 
-use orchestrator_query::rules::duration;
 // PromQL label values are Go strings: the YAML double-quoted escapes are valid in them.
-use orchestrator_support::yaml::{Yaml, map, quote};
+use orchestrator_support::yaml::quote;
 
-use super::promtool::labels_map;
+use super::promtool::{alert_check, input_series, test_file, test_group};
 use crate::AlertRule;
 use crate::state::Labels;
 
@@ -63,51 +62,24 @@ pub fn replay_tests(
 ) -> String {
     let input = series
         .iter()
-        .map(|s| {
-            map([
-                ("series", Yaml::from(s.selector())),
-                ("values", Yaml::from(s.notation())),
-            ])
-        })
+        .map(|s| input_series(s.selector(), s.notation()))
         .collect();
     let mut checks = Vec::new();
     for (step, now) in firing.iter().enumerate() {
         let at = interval.saturating_mul(u32::try_from(step).unwrap_or(u32::MAX));
         for rule in rules {
-            let alerts = now
+            let fired = now
                 .iter()
                 .filter(|(name, _)| name == rule.name())
-                .map(|(_, labels)| {
-                    map([
-                        ("exp_labels", labels_map(labels, "alertname")),
-                        (
-                            "exp_annotations",
-                            labels_map(&rule.annotations().to_vec(), ""),
-                        ),
-                    ])
-                })
-                .collect();
-            checks.push(map([
-                ("eval_time", Yaml::from(duration(at))),
-                ("alertname", Yaml::from(rule.name())),
-                ("exp_alerts", Yaml::List(alerts)),
-            ]));
+                .map(|(_, labels)| labels);
+            checks.push(alert_check(at, rule.name(), rule.annotations(), fired));
         }
     }
-    map([
-        ("rule_files", Yaml::List(vec![Yaml::from(rule_file)])),
-        ("evaluation_interval", Yaml::from(duration(interval))),
-        (
-            "tests",
-            Yaml::List(vec![map([
-                ("name", Yaml::from("replay")),
-                ("interval", Yaml::from(duration(interval))),
-                ("input_series", Yaml::List(input)),
-                ("alert_rule_test", Yaml::List(checks)),
-            ])]),
-        ),
-    ])
-    .render()
+    test_file(
+        rule_file,
+        interval,
+        vec![test_group("replay", interval, input, checks)],
+    )
 }
 
 /// One evaluation where Prometheus fired other alerts than expected.

@@ -19,7 +19,6 @@ pub mod schedule;
 
 pub use cli::{QualityArgs, TuningName, cli};
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,8 +27,8 @@ use std::time::{Duration, Instant};
 use orchestrator_obs::quality::{QualityResults, RuleInfo, RunRecord, Schedule};
 use orchestrator_telemetry::orchestrator_alerts::{AlertEvaluator, AlertRule, EvaluatorConfig};
 use orchestrator_telemetry::orchestrator_exporters::{ProcessCollectorConfig, resident_memory};
-use orchestrator_telemetry::orchestrator_query::{SampleStore, Sampler, StoreLimits, eval};
-use orchestrator_telemetry::orchestrator_support::{Clock as _, Millis, SystemClock};
+use orchestrator_telemetry::orchestrator_query::{SampleStore, Sampler, StoreLimits};
+use orchestrator_telemetry::orchestrator_support::{Clock as _, SystemClock};
 use orchestrator_telemetry::{Budget, Telemetry};
 
 use crate::incident::{DEFAULT_BALLAST, Incident, IncidentSwitch};
@@ -192,13 +191,8 @@ pub async fn run(config: QualityConfig) -> Result<QualityResults, DemoError> {
                 let at = start + interval_ms * k as i64;
                 // Errors show as gaps, as in the monitor.
                 let _ = sampler.sample(at);
-                evaluate(
-                    &mut evaluator,
-                    &config.rules,
-                    sampler.store(),
-                    at,
-                    &mut recorder,
-                );
+                let store = sampler.store();
+                recorder.record(store, at, &evaluator.evaluate_at(store, at));
                 apply(&config.schedule, recorder.seconds(at), &incidents, &traffic);
                 next += real_step;
                 std::thread::sleep(next.saturating_duration_since(Instant::now()));
@@ -216,25 +210,6 @@ pub async fn run(config: QualityConfig) -> Result<QualityResults, DemoError> {
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     let (recorder, partial) = evaluated?;
     conclude(&config, recorder, partial, sent.answered()).await
-}
-
-/// One evaluation of every rule at `at`, kept by `recorder` with the conditions' values.
-fn evaluate(
-    evaluator: &mut AlertEvaluator,
-    rules: &[AlertRule],
-    store: &SampleStore,
-    at: Millis,
-    recorder: &mut record::Recorder,
-) {
-    let transitions = evaluator.evaluate_at(store, at);
-    let values: BTreeMap<String, f64> = rules
-        .iter()
-        .filter_map(|r| {
-            let v = eval(r.value(), store, at).0.first()?.value;
-            Some((r.name().to_owned(), v))
-        })
-        .collect();
-    recorder.record(store, at, &transitions, values);
 }
 
 /// Replays the recorded samples through Prometheus, scores the run, and writes the results
@@ -313,12 +288,8 @@ pub async fn rescore(from: &Path, mut config: QualityConfig) -> Result<QualityRe
     let mut recorder = record::Recorder::new(0);
     for k in 0..steps {
         let at = step * k as i64;
-        for s in &series {
-            if let Some(Some(v)) = s.values.get(k) {
-                store.append(&s.name, &s.labels, at, *v, i64::MAX / 4);
-            }
-        }
-        evaluate(&mut evaluator, &config.rules, &store, at, &mut recorder);
+        record::append_step(&mut store, &series, k, at);
+        recorder.record(&store, at, &evaluator.evaluate_at(&store, at));
     }
     evaluator.flush();
     recorder.finish();

@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 use orchestrator_obs::quality::{Disagreement, Episode};
 use orchestrator_telemetry::orchestrator_alerts::AlertRule;
 use orchestrator_telemetry::orchestrator_alerts::generate::{
-    Firing, alert_group, parse_mismatches, replay_tests,
+    Firing, RecordedSeries, alert_group, parse_mismatches, replay_tests,
 };
 use orchestrator_telemetry::orchestrator_query::rules::rule_file;
+use orchestrator_telemetry::orchestrator_query::{SampleStore, StoreLimits, eval};
 
-use super::record::{Recorder, episodes_of, render_labels};
+use super::record::{Recorder, append_step, episodes_of, render_labels};
 
 /// How long promtool may take before it is killed: a two-hour run replays in seconds.
 pub(crate) const PROMTOOL_DEADLINE: Duration = Duration::from_secs(600);
@@ -62,12 +63,20 @@ pub(crate) fn replay(
     {
         return failed(format!("Prometheus: cannot write {}: {err}", dir.display()));
     }
+    // promtool writes into a file beside the replay (kept for whoever reads a failure), so
+    // no pipe can fill and stall it; it is killed past the deadline.
+    let log = dir.join("promtool.out");
+    let output_file = std::fs::File::create(&log).and_then(|f| Ok((f.try_clone()?, f)));
+    let (stdout, stderr) = match output_file {
+        Ok(files) => files,
+        Err(err) => return failed(format!("Prometheus: cannot write {}: {err}", log.display())),
+    };
     let child = Command::new("promtool")
         .args(["test", "rules", "replay.yml"])
         .current_dir(dir)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn();
     let mut child = match child {
         Ok(child) => child,
@@ -77,19 +86,6 @@ pub(crate) fn replay(
             ));
         }
     };
-    // Read in threads so a full pipe cannot stall it; killed past the deadline.
-    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_string(&mut text);
-            }
-            text
-        })
-    };
-    let out = read(stdout.map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
-    let err = read(stderr.map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
     let deadline = Instant::now() + PROMTOOL_DEADLINE;
     let status = loop {
         match child.try_wait() {
@@ -104,13 +100,13 @@ pub(crate) fn replay(
             }
         }
     };
-    let output = out.join().unwrap_or_default() + &err.join().unwrap_or_default();
     let Some(status) = status else {
         return failed(format!(
             "Prometheus: promtool did not finish within {} s and was stopped.",
             PROMTOOL_DEADLINE.as_secs()
         ));
     };
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
     let mismatches = parse_mismatches(&output);
     if !status.success() && mismatches.is_empty() {
         let tail: String = output.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
@@ -131,17 +127,16 @@ pub(crate) fn replay(
             .collect();
         now.retain(|(rule, _)| *rule != m.rule);
         now.extend(m.got.iter().map(|labels| (m.rule.clone(), labels.clone())));
-        let value = recorder.values.get(step).and_then(|v| v.get(&m.rule));
-        let threshold = rules
-            .iter()
-            .find(|r| r.name() == m.rule)
-            .and_then(|r| r.comparison());
+        let rule = rules.iter().find(|r| r.name() == m.rule);
         disagreements.push(Disagreement {
             at_s: step as f64 * interval_s,
             rule: m.rule.clone(),
             in_process,
             prometheus: m.got.iter().map(render_labels).collect(),
-            cause: cause(value.copied(), threshold.map(|(_, t)| t)),
+            cause: rule.map_or_else(
+                || "a rule the run did not evaluate".to_owned(),
+                |r| cause(r, &recorder.series, step, interval),
+            ),
         });
     }
     Replayed {
@@ -156,9 +151,21 @@ pub(crate) fn replay(
     }
 }
 
-/// What the in-process value says about a disagreement.
-fn cause(value: Option<f64>, threshold: Option<f64>) -> String {
-    match (value, threshold) {
+/// What the in-process value of `rule` says about a disagreement at evaluation `step`:
+/// evaluated again over the recorded samples, only when there is a disagreement.
+fn cause(rule: &AlertRule, series: &[RecordedSeries], step: usize, interval: Duration) -> String {
+    let every = i64::try_from(interval.as_millis())
+        .unwrap_or(i64::MAX)
+        .max(1);
+    let mut store = SampleStore::new(StoreLimits::default());
+    for k in 0..=step {
+        append_step(&mut store, series, k, every * k as i64);
+    }
+    let value = eval(rule.value(), &store, every * step as i64)
+        .0
+        .first()
+        .map(|e| e.value);
+    match (value, rule.comparison().map(|(_, t)| t)) {
         (Some(v), Some(t)) if (v - t).abs() <= 1e-9 * t.abs().max(1.0) => {
             format!("the condition's value {v} equals the threshold {t} to within float rounding")
         }
@@ -176,4 +183,43 @@ fn promtool_version() -> String {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|t| t.lines().next().map(str::to_owned))
         .map_or_else(|| "promtool".to_owned(), |l| l.replace(", version", ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orchestrator_telemetry::orchestrator_alerts::{AlertTuning, default_rules};
+
+    #[test]
+    fn a_disagreement_is_explained_by_the_value_recomputed_from_the_recording() {
+        let memory = default_rules(&AlertTuning::production())
+            .unwrap()
+            .into_iter()
+            .find(|r| r.name() == "MemoryUsageCritical")
+            .unwrap();
+        let series = |name: &str, values: Vec<Option<f64>>| RecordedSeries {
+            name: name.to_owned(),
+            labels: Vec::new(),
+            values,
+        };
+        let recorded = [
+            series(
+                "orchestrator_memory_usage_bytes",
+                vec![Some(50.0), Some(95.0)],
+            ),
+            series(
+                "orchestrator_memory_limit_bytes",
+                vec![Some(100.0), Some(100.0)],
+            ),
+        ];
+        let interval = Duration::from_secs(15);
+        assert_eq!(
+            cause(&memory, &recorded, 1, interval),
+            "in-process value 0.95 against threshold 0.9"
+        );
+        assert_eq!(
+            cause(&memory, &recorded[..1], 1, interval),
+            "no in-process value at that evaluation"
+        );
+    }
 }

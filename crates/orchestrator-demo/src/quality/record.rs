@@ -37,9 +37,6 @@ pub(crate) struct Recorder {
     firing_now: BTreeSet<(String, Labels)>,
     /// The firing alerts after each evaluation.
     pub(crate) firing: Vec<Firing>,
-    /// Each rule's condition value (its first series) at each evaluation, to explain a
-    /// disagreement with Prometheus.
-    pub(crate) values: Vec<BTreeMap<String, f64>>,
     open: HashMap<(String, Labels, &'static str), f64>,
     pub(crate) episodes: Vec<Episode>,
 }
@@ -53,7 +50,6 @@ impl Recorder {
             series: Vec::new(),
             firing_now: BTreeSet::new(),
             firing: Vec::new(),
-            values: Vec::new(),
             open: HashMap::new(),
             episodes: Vec::new(),
         }
@@ -64,15 +60,8 @@ impl Recorder {
         (at - self.start) as f64 / 1000.0
     }
 
-    /// Keeps the evaluation at `at`: the store's samples taken at `at`, the transitions and
-    /// the conditions' values.
-    pub(crate) fn record(
-        &mut self,
-        store: &SampleStore,
-        at: Millis,
-        transitions: &[Transition],
-        values: BTreeMap<String, f64>,
-    ) {
+    /// Keeps the evaluation at `at`: the store's samples taken at `at`, and the transitions.
+    pub(crate) fn record(&mut self, store: &SampleStore, at: Millis, transitions: &[Transition]) {
         let step = self.firing.len();
         for s in store.iter() {
             let Some((t, v)) = s.latest(at, 0) else {
@@ -120,7 +109,6 @@ impl Recorder {
             }
         }
         self.firing.push(self.firing_now.iter().cloned().collect());
-        self.values.push(values);
     }
 
     /// Evaluations recorded.
@@ -147,6 +135,21 @@ impl Recorder {
         }
         self.episodes
             .sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.rule.cmp(&b.rule)));
+    }
+}
+
+/// Appends the samples recorded at evaluation `step` to `store`, at time `at`: a store
+/// rebuilt from a recording, to evaluate rules over it again.
+pub(crate) fn append_step(
+    store: &mut SampleStore,
+    series: &[RecordedSeries],
+    step: usize,
+    at: Millis,
+) {
+    for s in series {
+        if let Some(Some(v)) = s.values.get(step) {
+            store.append(&s.name, &s.labels, at, *v, i64::MAX / 4);
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::QualityResults;
-use crate::validate::charts::xml;
+use crate::validate::charts::{svg_frame, xml};
 
 const WIDTH: f64 = 1000.0;
 const LABEL_W: f64 = 200.0;
@@ -151,9 +151,10 @@ impl QualityResults {
             "Alert quality: {} tuning, seed {}",
             run.tuning, run.schedule.seed
         );
-        format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" font-family=\"sans-serif\" font-size=\"12\">\n<title>{0}</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"20\" font-weight=\"bold\">{0}</text>\n{body}</svg>\n",
+        let heading = format!(
+            "<text x=\"10\" y=\"20\" font-weight=\"bold\">{}</text>\n",
             xml(&title)
-        )
+        );
+        svg_frame(WIDTH, height.round(), &title, &(heading + &body))
     }
 }

@@ -32,9 +32,14 @@ pub(crate) fn xml(text: &str) -> String {
 }
 
 fn svg(height: f64, title: &str, body: &str) -> String {
+    svg_frame(WIDTH, height, title, body)
+}
+
+/// A standalone SVG document `width` × `height` on white, titled `title` (escaped).
+pub(crate) fn svg_frame(width: f64, height: f64, title: &str, body: &str) -> String {
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
-         viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <title>{}</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n",
         xml(title)
     )
