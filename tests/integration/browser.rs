@@ -117,11 +117,16 @@ async fn the_live_page_in_a_real_browser() {
     };
     let server = DemoServer::start(config, &telemetry).await.unwrap();
     let api = server.api_url();
+    // Stopped once the page has been seen moving: a fixed length raced the browser's start
+    // on a loaded machine (the load was over before the second read).
+    let stop_load = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = stop_load.clone();
     let load = tokio::spawn(async move {
         let config = LoadConfig {
-            duration: Duration::from_secs(12),
+            duration: Duration::from_secs(120),
             concurrency: 4,
             seed: 5,
+            stop,
             ..LoadConfig::default()
         };
         load::run(&api, &config).await
@@ -365,6 +370,7 @@ async fn the_live_page_in_a_real_browser() {
     assert_ne!(first, second, "the request total did not move");
     let parse = |s: &str| s.replace(',', "").parse::<u64>().unwrap_or(0);
     assert!(parse(&second) > parse(&first), "{first} -> {second}");
+    stop_load.store(true, std::sync::atomic::Ordering::Relaxed);
 
     // A hostile model name, once the load is over so that its trace is the newest.
     let sent = load.await.unwrap();
